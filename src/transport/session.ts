@@ -1,0 +1,46 @@
+/**
+ * The contract between a link (QUIC, TCP + Noise, memory) and `Connection`:
+ * an authenticated, encrypted, multiplexed session with a proven remote id.
+ *
+ * @module
+ */
+import type { NodeId } from "../identity/node-id.ts";
+import type { ByteStream } from "./stream.ts";
+
+/** Which link carries a connection. */
+export type TransportKind = "quic" | "tcp" | "memory";
+
+/** Who dialed. */
+export type Direction = "inbound" | "outbound";
+
+/** Why a session or connection ended. */
+export interface CloseInfo {
+  /** Human-readable reason. */
+  reason: string;
+  /** True when this side closed it. */
+  local: boolean;
+  /** The error that ended it, if any. */
+  error?: Error;
+}
+
+/** An authenticated multiplexed session produced by a link. */
+export interface Session {
+  readonly kind: TransportKind;
+  readonly localId: NodeId;
+  /** Proven by the link's handshake. */
+  readonly remoteId: NodeId;
+  readonly direction: Direction;
+  /** The remote socket address, for display (`host:port`). */
+  readonly remoteAddress: string;
+  /** Open a new outgoing stream. */
+  openStream(): Promise<ByteStream>;
+  /**
+   * Set the receiver of streams the peer opens. Called once; streams that
+   * arrive earlier are held until then.
+   */
+  onStream(handler: (stream: ByteStream) => void): void;
+  /** Close the session and every stream on it. Idempotent. */
+  close(reason?: string, error?: Error): void;
+  /** Resolves (never rejects) when the session has ended. */
+  readonly closed: Promise<CloseInfo>;
+}

@@ -1,0 +1,139 @@
+/**
+ * The byte stream every link provides, and the receive queue the in-process
+ * links build theirs from.
+ *
+ * @module
+ */
+import { deferred } from "../util/async.ts";
+import { MaculaError } from "../util/errors.ts";
+
+/** Thrown by reads and writes on a stream that was reset by either side. */
+export class StreamResetError extends MaculaError {
+  constructor(reason = "stream was reset") {
+    super("E_STREAM_RESET", reason);
+  }
+}
+
+/** Thrown by writes after `closeWrite()`. */
+export class StreamClosedError extends MaculaError {
+  constructor(message = "stream is closed for writing") {
+    super("E_STREAM_CLOSED", message);
+  }
+}
+
+/**
+ * A reliable, ordered, bidirectional byte stream with backpressure and
+ * half-close.
+ *
+ * - `read()` resolves with the next chunk, or `null` once the remote side has
+ *   half-closed and everything it sent was read. It rejects with
+ *   `StreamResetError` if the stream was reset.
+ * - `write()` resolves once the chunk fits the flow-control window; await it
+ *   to respect backpressure. The chunk must not be modified afterwards.
+ * - `closeWrite()` half-closes: the remote reads `null` after our data.
+ * - `reset()` aborts both directions at once.
+ * - `closed` resolves (never rejects) once both directions are finished.
+ */
+export interface ByteStream {
+  read(): Promise<Uint8Array | null>;
+  write(chunk: Uint8Array): Promise<void>;
+  closeWrite(): Promise<void>;
+  reset(reason?: string): void;
+  readonly closed: Promise<void>;
+}
+
+/**
+ * A queue of received chunks with a pending-read slot: the receive half of
+ * an in-process stream. `onConsumed` reports bytes handed to the reader, so
+ * a flow-control window can be reopened.
+ */
+export class ChunkQueue {
+  #chunks: Uint8Array[] = [];
+  #head = 0;
+  #bytes = 0;
+  #ended = false;
+  #error: Error | null = null;
+  #waiter: ReturnType<typeof deferred<Uint8Array | null>> | null = null;
+  #onConsumed?: (n: number) => void;
+
+  constructor(onConsumed?: (n: number) => void) {
+    this.#onConsumed = onConsumed;
+  }
+
+  /** Bytes queued and not yet read. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** True once `end()` or `fail()` was called. */
+  get finished(): boolean {
+    return this.#ended || this.#error !== null;
+  }
+
+  /** True once the reader has consumed everything up to a clean end. */
+  get drained(): boolean {
+    return this.#ended && this.#bytes === 0;
+  }
+
+  /** Queue a chunk (ignored after `end()`/`fail()`). */
+  push(chunk: Uint8Array): void {
+    if (this.finished || chunk.length === 0) return;
+    if (this.#waiter) {
+      const w = this.#waiter;
+      this.#waiter = null;
+      this.#onConsumed?.(chunk.length);
+      w.resolve(chunk);
+      return;
+    }
+    this.#chunks.push(chunk);
+    this.#bytes += chunk.length;
+  }
+
+  /** Mark a clean end of stream: reads return `null` once drained. */
+  end(): void {
+    if (this.finished) return;
+    this.#ended = true;
+    if (this.#waiter && this.#bytes === 0) {
+      const w = this.#waiter;
+      this.#waiter = null;
+      w.resolve(null);
+    }
+  }
+
+  /** Fail pending and future reads; drops queued data. */
+  fail(error: Error): void {
+    if (this.#error) return;
+    this.#error = error;
+    this.#chunks = [];
+    this.#head = 0;
+    this.#bytes = 0;
+    if (this.#waiter) {
+      const w = this.#waiter;
+      this.#waiter = null;
+      w.reject(error);
+    }
+  }
+
+  /** Read the next chunk, `null` at a clean end. */
+  read(): Promise<Uint8Array | null> {
+    if (this.#error) return Promise.reject(this.#error);
+    if (this.#head < this.#chunks.length) {
+      const chunk = this.#chunks[this.#head];
+      this.#head++;
+      if (this.#head === this.#chunks.length) {
+        this.#chunks = [];
+        this.#head = 0;
+      } else if (this.#head >= 1024) {
+        this.#chunks = this.#chunks.slice(this.#head);
+        this.#head = 0;
+      }
+      this.#bytes -= chunk.length;
+      this.#onConsumed?.(chunk.length);
+      return Promise.resolve(chunk);
+    }
+    if (this.#ended) return Promise.resolve(null);
+    if (this.#waiter) return Promise.reject(new Error("concurrent read() on one stream"));
+    this.#waiter = deferred();
+    return this.#waiter.promise;
+  }
+}
