@@ -1,0 +1,172 @@
+/**
+ * Configuration of `macula start`: defaults < environment < flags. Every
+ * invalid value is a `ConfigError` naming the variable or flag.
+ *
+ * @module
+ */
+import { parseAddress } from "../transport/address.ts";
+import { MaculaError } from "../util/errors.ts";
+import type { LogFormat, LogLevel } from "../log/logger.ts";
+import { DEFAULT_PORT, DEFAULT_REALM } from "../node/node.ts";
+
+/** A bad configuration value. */
+export class ConfigError extends MaculaError {
+  constructor(message: string) {
+    super("E_CONFIG", message);
+  }
+}
+
+/** Resolved configuration of a node process. */
+export interface StartConfig {
+  dataDir: string;
+  host: string;
+  port: number;
+  healthHost: string;
+  healthPort: number;
+  seeds: string[];
+  realms: string[];
+  logFormat: LogFormat;
+  logLevel: LogLevel;
+}
+
+/** Environment variables the node reads (and may read, permission-wise). */
+export const ENV_VARS = [
+  "MACULA_QUIC_PORT",
+  "MACULA_HOST",
+  "MACULA_REALM",
+  "MACULA_DATA_DIR",
+  "MACULA_SEEDS",
+  "MACULA_LOG_FORMAT",
+  "MACULA_LOG_LEVEL",
+  "MACULA_HEALTH_HOST",
+  "HEALTH_PORT",
+] as const;
+
+/** Flags as parsed from the command line (absent = not given). */
+export interface StartFlags {
+  "data-dir"?: string;
+  host?: string;
+  port?: string;
+  "health-host"?: string;
+  "health-port"?: string;
+  seed?: string[];
+  realm?: string[];
+  "log-format"?: string;
+  "log-level"?: string;
+}
+
+/** Defaults: a useful node with no configuration at all. */
+export const DEFAULTS: StartConfig = {
+  dataDir: ".macula",
+  host: "0.0.0.0",
+  port: DEFAULT_PORT,
+  healthHost: "127.0.0.1",
+  healthPort: 8080,
+  seeds: [],
+  realms: [DEFAULT_REALM],
+  logFormat: "text",
+  logLevel: "info",
+};
+
+function port(value: string, source: string, allowZero = true): number {
+  if (!/^\d{1,5}$/.test(value.trim()) || Number(value) > 65535 || (!allowZero && Number(value) === 0)) {
+    throw new ConfigError(`invalid ${source} ${JSON.stringify(value)}: expected a port number ${allowZero ? 0 : 1}-65535`);
+  }
+  return Number(value);
+}
+
+function host(value: string, source: string): string {
+  const v = value.trim();
+  if (!/^[A-Za-z0-9.:_-]{1,253}$/.test(v)) {
+    throw new ConfigError(`invalid ${source} ${JSON.stringify(value)}: expected an IP address or host name`);
+  }
+  return v;
+}
+
+const REALM = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+function realm(value: string, source: string): string {
+  if (!REALM.test(value)) {
+    throw new ConfigError(
+      `invalid ${source} ${JSON.stringify(value)}: a realm is 1-63 of A-Z a-z 0-9 . _ - starting alphanumeric (e.g. io.example.app)`,
+    );
+  }
+  return value;
+}
+
+function seed(value: string, source: string): string {
+  try {
+    parseAddress(value, { requireId: true });
+  } catch (error) {
+    throw new ConfigError(`invalid ${source}: ${(error as Error).message}`);
+  }
+  return value.trim();
+}
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], source: string): T {
+  if (!allowed.includes(value as T)) {
+    throw new ConfigError(`invalid ${source} ${JSON.stringify(value)}: expected one of ${allowed.join(", ")}`);
+  }
+  return value as T;
+}
+
+function splitList(value: string): string[] {
+  return value.split(/[\s,]+/).filter((s) => s.length > 0);
+}
+
+/**
+ * Resolve the configuration.
+ *
+ * @example
+ * ```ts
+ * import { resolveStartConfig } from "./config.ts";
+ * const cfg = resolveStartConfig({ HEALTH_PORT: "8081" }, { port: "9444" });
+ * cfg.port;       // 9444
+ * cfg.healthPort; // 8081
+ * ```
+ */
+export function resolveStartConfig(env: Partial<Record<string, string>>, flags: StartFlags): StartConfig {
+  const cfg: StartConfig = { ...DEFAULTS, seeds: [], realms: [...DEFAULTS.realms] };
+  const e = (name: string) => {
+    const v = env[name];
+    return v === undefined || v === "" ? undefined : v;
+  };
+  // Environment.
+  if (e("MACULA_DATA_DIR")) cfg.dataDir = e("MACULA_DATA_DIR")!;
+  if (e("MACULA_HOST")) cfg.host = host(e("MACULA_HOST")!, "MACULA_HOST");
+  if (e("MACULA_QUIC_PORT")) cfg.port = port(e("MACULA_QUIC_PORT")!, "MACULA_QUIC_PORT");
+  if (e("MACULA_HEALTH_HOST")) cfg.healthHost = host(e("MACULA_HEALTH_HOST")!, "MACULA_HEALTH_HOST");
+  if (e("HEALTH_PORT")) cfg.healthPort = port(e("HEALTH_PORT")!, "HEALTH_PORT");
+  if (e("MACULA_REALM")) cfg.realms = splitList(e("MACULA_REALM")!).map((r) => realm(r, "MACULA_REALM"));
+  if (e("MACULA_SEEDS")) cfg.seeds = splitList(e("MACULA_SEEDS")!).map((s) => seed(s, "MACULA_SEEDS"));
+  if (e("MACULA_LOG_FORMAT")) cfg.logFormat = oneOf(e("MACULA_LOG_FORMAT")!, ["text", "json"], "MACULA_LOG_FORMAT");
+  if (e("MACULA_LOG_LEVEL")) {
+    cfg.logLevel = oneOf(e("MACULA_LOG_LEVEL")!, ["debug", "info", "warn", "error"], "MACULA_LOG_LEVEL");
+  }
+  // Flags.
+  if (flags["data-dir"] !== undefined) {
+    if (flags["data-dir"] === "") throw new ConfigError("invalid --data-dir: must not be empty");
+    cfg.dataDir = flags["data-dir"];
+  }
+  if (flags.host !== undefined) cfg.host = host(flags.host, "--host");
+  if (flags.port !== undefined) cfg.port = port(flags.port, "--port");
+  if (flags["health-host"] !== undefined) cfg.healthHost = host(flags["health-host"], "--health-host");
+  if (flags["health-port"] !== undefined) cfg.healthPort = port(flags["health-port"], "--health-port");
+  if (flags.realm?.length) cfg.realms = flags.realm.map((r) => realm(r, "--realm"));
+  if (flags.seed?.length) cfg.seeds = flags.seed.map((s) => seed(s, "--seed"));
+  if (flags["log-format"] !== undefined) cfg.logFormat = oneOf(flags["log-format"], ["text", "json"], "--log-format");
+  if (flags["log-level"] !== undefined) {
+    cfg.logLevel = oneOf(flags["log-level"], ["debug", "info", "warn", "error"], "--log-level");
+  }
+  return cfg;
+}
+
+/** Read the documented environment variables through `get`. */
+export function readEnv(get: (name: string) => string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of ENV_VARS) {
+    const v = get(name);
+    if (v !== undefined) out[name] = v;
+  }
+  return out;
+}

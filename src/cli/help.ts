@@ -1,0 +1,70 @@
+/**
+ * Help texts of the `macula` command.
+ *
+ * @module
+ */
+
+/** Usage of each command. */
+export const HELP: Record<string, string> = {
+  main: `macula — a secure, self-organizing mesh node for small boards
+
+Usage:
+  macula start [options]     run a node until SIGINT/SIGTERM
+  macula id [options]        print this node's did:key (creates the identity if absent)
+  macula status [options]    show a running node's status
+  macula peers [options]     list a running node's connected peers
+  macula version             print version, target and runtime
+
+Run "macula <command> --help" for the options of a command.`,
+
+  start: `Usage: macula start [options]
+
+Runs a node until SIGINT or SIGTERM, then shuts down cleanly.
+
+Options:
+  --data-dir DIR         where the identity lives (env MACULA_DATA_DIR, default .macula)
+  --host ADDR            listen address for QUIC and TCP (env MACULA_HOST, default 0.0.0.0)
+  --port N               QUIC (UDP) and TCP port (env MACULA_QUIC_PORT, default 9443; 0 = any free port)
+  --health-host ADDR     HTTP status address (env MACULA_HEALTH_HOST, default 127.0.0.1)
+  --health-port N        HTTP status port (env HEALTH_PORT, default 8080; 0 = any free port)
+  --seed ADDR            a node to keep connected, as it reports itself:
+                         quic://HOST:PORT/did:key:z6Mk… (repeatable; env MACULA_SEEDS, comma-separated)
+  --realm NAME           realm to run in (repeatable; env MACULA_REALM, default "default")
+  --log-format FORMAT    text or json (env MACULA_LOG_FORMAT, default text)
+  --log-level LEVEL      debug, info, warn or error (env MACULA_LOG_LEVEL, default info)
+  -h, --help             show this help
+
+Precedence: defaults < environment < flags.`,
+
+  id: `Usage: macula id [options]
+
+Prints this node's did:key, creating the identity if there is none.
+
+Options:
+  --data-dir DIR   where the identity lives (env MACULA_DATA_DIR, default .macula)
+  -h, --help       show this help`,
+
+  status: `Usage: macula status [options]
+
+Shows the status of the node running on this machine (GET /status).
+
+Options:
+  --health-host ADDR   the node's HTTP address (env MACULA_HEALTH_HOST, default 127.0.0.1)
+  --health-port N      the node's HTTP port (env HEALTH_PORT, default 8080)
+  --json               print the raw JSON
+  -h, --help           show this help`,
+
+  peers: `Usage: macula peers [options]
+
+Lists the peers connected to the node running on this machine (GET /peers).
+
+Options:
+  --health-host ADDR   the node's HTTP address (env MACULA_HEALTH_HOST, default 127.0.0.1)
+  --health-port N      the node's HTTP port (env HEALTH_PORT, default 8080)
+  --json               print the raw JSON
+  -h, --help           show this help`,
+
+  version: `Usage: macula version
+
+Prints the version, target and runtime (same as macula --version).`,
+};

@@ -1,0 +1,94 @@
+/**
+ * Structured logging: human-readable text by default, one JSON object per
+ * line with `format: "json"`.
+ *
+ * @module
+ */
+
+/** Severity levels, lowest first. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+/** Output formats. */
+export type LogFormat = "text" | "json";
+
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** Extra structured fields of a log line. */
+export type LogFields = Record<string, unknown>;
+
+/**
+ * A logger writing lines to a sink.
+ *
+ * @example
+ * ```ts
+ * import { Logger } from "./logger.ts";
+ * const log = new Logger({ format: "json", sink: (line) => console.error(line) });
+ * log.info("node started", { port: 9443 });
+ * ```
+ */
+export class Logger {
+  readonly format: LogFormat;
+  readonly level: LogLevel;
+  #sink: (line: string) => void;
+  #context: LogFields;
+
+  constructor(options: { format?: LogFormat; level?: LogLevel; sink?: (line: string) => void; context?: LogFields } = {}) {
+    this.format = options.format ?? "text";
+    this.level = options.level ?? "info";
+    this.#sink = options.sink ?? ((line) => console.error(line));
+    this.#context = options.context ?? {};
+  }
+
+  /** A logger that drops everything. */
+  static silent(): Logger {
+    return new Logger({ level: "error", sink: () => {} });
+  }
+
+  /** A logger with extra fields on every line. */
+  child(context: LogFields): Logger {
+    return new Logger({
+      format: this.format,
+      level: this.level,
+      sink: this.#sink,
+      context: { ...this.#context, ...context },
+    });
+  }
+
+  debug(message: string, fields?: LogFields): void {
+    this.#log("debug", message, fields);
+  }
+
+  info(message: string, fields?: LogFields): void {
+    this.#log("info", message, fields);
+  }
+
+  warn(message: string, fields?: LogFields): void {
+    this.#log("warn", message, fields);
+  }
+
+  error(message: string, fields?: LogFields): void {
+    this.#log("error", message, fields);
+  }
+
+  #log(level: LogLevel, message: string, fields?: LogFields): void {
+    if (ORDER[level] < ORDER[this.level]) return;
+    const all = { ...this.#context, ...fields };
+    const time = new Date().toISOString();
+    if (this.format === "json") {
+      this.#sink(JSON.stringify({ time, level, msg: message, ...normalise(all) }));
+      return;
+    }
+    const extra = Object.entries(normalise(all))
+      .map(([k, v]) => `${k}=${typeof v === "string" && !/\s/.test(v) ? v : JSON.stringify(v)}`)
+      .join(" ");
+    this.#sink(`${time} ${level.toUpperCase().padEnd(5)} ${message}${extra ? " " + extra : ""}`);
+  }
+}
+
+function normalise(fields: LogFields): LogFields {
+  const out: LogFields = {};
+  for (const [k, v] of Object.entries(fields)) {
+    if (v === undefined) continue;
+    out[k] = v instanceof Error ? v.message : typeof v === "bigint" ? v.toString() : v;
+  }
+  return out;
+}

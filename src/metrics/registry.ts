@@ -1,0 +1,110 @@
+/**
+ * Prometheus metrics: counters and gauges with labels, rendered in the text
+ * exposition format.
+ *
+ * @module
+ */
+
+type Labels = Record<string, string>;
+
+function labelKey(labels: Labels): string {
+  const keys = Object.keys(labels).sort();
+  return keys.map((k) => `${k}="${String(labels[k]).replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`)
+    .join(",");
+}
+
+abstract class Metric {
+  protected values = new Map<string, number>();
+  constructor(readonly name: string, readonly help: string, readonly type: "counter" | "gauge") {}
+
+  /** Value for the given labels (0 if never set). */
+  get(labels: Labels = {}): number {
+    return this.values.get(labelKey(labels)) ?? 0;
+  }
+
+  /** @internal */
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`];
+    if (this.values.size === 0) lines.push(`${this.name} 0`);
+    for (const [key, value] of this.values) {
+      lines.push(`${this.name}${key ? `{${key}}` : ""} ${value}`);
+    }
+    return lines.join("\n");
+  }
+}
+
+/** A monotonically increasing count. */
+export class Counter extends Metric {
+  constructor(name: string, help: string) {
+    super(name, help, "counter");
+  }
+
+  /** Add `n` (default 1). */
+  inc(labels: Labels = {}, n = 1): void {
+    const key = labelKey(labels);
+    this.values.set(key, (this.values.get(key) ?? 0) + n);
+  }
+}
+
+/** A value that goes up and down, or is computed when scraped. */
+export class Gauge extends Metric {
+  #collect?: () => Array<[Labels, number]> | number;
+
+  constructor(name: string, help: string, collect?: () => Array<[Labels, number]> | number) {
+    super(name, help, "gauge");
+    this.#collect = collect;
+  }
+
+  /** Set the value. */
+  set(labels: Labels, value: number): void {
+    this.values.set(labelKey(labels), value);
+  }
+
+  /** @internal */
+  override render(): string {
+    if (this.#collect) {
+      const v = this.#collect();
+      this.values.clear();
+      if (typeof v === "number") this.values.set("", v);
+      else for (const [labels, value] of v) this.values.set(labelKey(labels), value);
+    }
+    return super.render();
+  }
+}
+
+/**
+ * A set of metrics rendered together.
+ *
+ * @example
+ * ```ts
+ * import { MetricsRegistry } from "./registry.ts";
+ * const m = new MetricsRegistry();
+ * const dials = m.counter("macula_dials_total", "Dial attempts");
+ * dials.inc({ transport: "quic" });
+ * m.render(); // Prometheus text
+ * ```
+ */
+export class MetricsRegistry {
+  #metrics = new Map<string, Metric>();
+
+  /** Get or create a counter. */
+  counter(name: string, help: string): Counter {
+    return this.#add(name, () => new Counter(name, help)) as Counter;
+  }
+
+  /** Get or create a gauge, optionally computed at scrape time. */
+  gauge(name: string, help: string, collect?: () => Array<[Labels, number]> | number): Gauge {
+    return this.#add(name, () => new Gauge(name, help, collect)) as Gauge;
+  }
+
+  #add(name: string, make: () => Metric): Metric {
+    let m = this.#metrics.get(name);
+    if (!m) this.#metrics.set(name, m = make());
+    return m;
+  }
+
+  /** Prometheus text exposition format. */
+  render(): string {
+    return [...this.#metrics.values()].map((m) => m.render()).join("\n") + "\n";
+  }
+}

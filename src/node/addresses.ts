@@ -1,0 +1,51 @@
+/**
+ * Turns listen sockets into the addresses a node announces: a wildcard
+ * listen address expands to the machine's interface addresses (LAN first,
+ * loopback last).
+ *
+ * @module
+ */
+import type { InterfaceAddress } from "../platform/types.ts";
+import type { PeerAddress } from "../transport/address.ts";
+
+function isWildcard(host: string): boolean {
+  return host === "0.0.0.0" || host === "::" || host === "[::]";
+}
+
+/**
+ * Expand wildcard listen addresses into concrete ones.
+ *
+ * @example
+ * ```ts
+ * import { announceAddresses } from "./addresses.ts";
+ * announceAddresses([{ kind: "tcp", host: "0.0.0.0", port: 9443 }], [
+ *   { name: "eth0", address: "192.168.1.5", family: "IPv4", internal: false },
+ * ]); // tcp 192.168.1.5:9443, then tcp 127.0.0.1:9443
+ * ```
+ */
+export function announceAddresses(listen: PeerAddress[], interfaces: InterfaceAddress[]): PeerAddress[] {
+  const out: PeerAddress[] = [];
+  const seen = new Set<string>();
+  const push = (a: PeerAddress) => {
+    const key = `${a.kind}|${a.host}|${a.port}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(a);
+    }
+  };
+  for (const l of listen) {
+    if (!isWildcard(l.host)) {
+      push(l);
+      continue;
+    }
+    const v6 = l.host !== "0.0.0.0";
+    const usable = interfaces.filter((i) =>
+      (i.family === "IPv4" || v6) && !(i.family === "IPv6" && i.address.toLowerCase().startsWith("fe80"))
+    );
+    const external = usable.filter((i) => !i.internal);
+    for (const i of external) push({ ...l, host: i.address });
+    push({ ...l, host: "127.0.0.1" });
+  }
+  // Group by host so QUIC and TCP of one host sit together, LAN hosts first.
+  return out.sort((a, b) => (a.host === "127.0.0.1" ? 1 : 0) - (b.host === "127.0.0.1" ? 1 : 0));
+}

@@ -1,0 +1,173 @@
+/**
+ * What the core needs from the runtime. `src/platform/deno.ts` (and, for
+ * armv7 builds, a Node implementation) provide it; nothing else in `src/`
+ * touches `Deno.*` or `node:` sockets, files or environment directly.
+ *
+ * @module
+ */
+
+/** A socket address. */
+export interface SocketAddress {
+  hostname: string;
+  port: number;
+}
+
+/** A connected TCP socket. */
+export interface TcpSocket {
+  readonly localAddr: SocketAddress;
+  readonly remoteAddr: SocketAddress;
+  /** Read into `buffer`; resolves with the byte count, or `null` at EOF. */
+  read(buffer: Uint8Array): Promise<number | null>;
+  /** Write all of `data`. */
+  write(data: Uint8Array): Promise<void>;
+  /** Half-close (send FIN). */
+  closeWrite(): Promise<void>;
+  /** Close both directions; idempotent. */
+  close(): void;
+}
+
+/** A listening TCP socket. */
+export interface TcpListener {
+  readonly addr: SocketAddress;
+  /** Next connection; rejects once closed. */
+  accept(): Promise<TcpSocket>;
+  close(): void;
+}
+
+/** TCP sockets. */
+export interface TcpApi {
+  listen(addr: SocketAddress): TcpListener;
+  connect(addr: SocketAddress): Promise<TcpSocket>;
+}
+
+/** The subset of a QUIC stream we use (mirrors Deno's `QuicBidirectionalStream`). */
+export interface QuicBidiStream {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+}
+
+/** Why a QUIC connection closed. */
+export interface QuicCloseInfo {
+  closeCode: number;
+  reason: string;
+}
+
+/** A QUIC connection (mirrors Deno's `QuicConn`). */
+export interface QuicConnection {
+  readonly remoteAddr: SocketAddress;
+  readonly closed: Promise<QuicCloseInfo>;
+  readonly incomingBidirectionalStreams: ReadableStream<QuicBidiStream>;
+  createBidirectionalStream(
+    options?: { waitUntilAvailable?: boolean },
+  ): Promise<QuicBidiStream>;
+  close(info?: QuicCloseInfo): void;
+}
+
+/** Transport tunables shared by QUIC listen and connect. */
+export interface QuicTransportOptions {
+  keepAliveInterval?: number;
+  maxIdleTimeout?: number;
+  maxConcurrentBidirectionalStreams?: number;
+  maxConcurrentUnidirectionalStreams?: number;
+}
+
+/** A QUIC endpoint: one UDP socket that listens and dials. */
+export interface QuicEndpoint {
+  readonly addr: SocketAddress;
+  /** Start accepting; `onConnection` receives each completed handshake. */
+  listen(
+    options: QuicTransportOptions & {
+      alpnProtocols: string[];
+      cert: string;
+      key: string;
+    },
+    onConnection: (conn: Promise<QuicConnection>) => void,
+  ): void;
+  /** Dial from this endpoint. */
+  connect(
+    options: QuicTransportOptions & {
+      hostname: string;
+      port: number;
+      serverName: string;
+      alpnProtocols: string[];
+      caCerts: string[];
+    },
+  ): Promise<QuicConnection>;
+  close(): void;
+}
+
+/** QUIC, where the runtime has it. */
+export interface QuicApi {
+  createEndpoint(addr: SocketAddress): QuicEndpoint;
+}
+
+/** A plain HTTP server for health and status. */
+export interface HttpServer {
+  readonly addr: SocketAddress;
+  close(): Promise<void>;
+}
+
+/** HTTP serving with web-standard `Request`/`Response`. */
+export interface HttpApi {
+  serve(
+    addr: SocketAddress,
+    handler: (request: Request) => Response | Promise<Response>,
+  ): Promise<HttpServer>;
+}
+
+/** Files, for the data directory. */
+export interface FsApi {
+  /** Read a file; `null` if it does not exist. */
+  readFile(path: string): Promise<Uint8Array | null>;
+  /** Write atomically: temp file with `mode`, fsync, rename over `path`. */
+  writeFileAtomic(path: string, data: Uint8Array, mode: number): Promise<void>;
+  /** Create a directory and parents with `mode` (no error if it exists). */
+  mkdir(path: string, mode: number): Promise<void>;
+  /** Permission bits of a file, or `null` if it does not exist. */
+  fileMode(path: string): Promise<number | null>;
+  /** Join path segments. */
+  join(...parts: string[]): string;
+  /** Make a path absolute against the working directory. */
+  resolve(path: string): string;
+}
+
+/** A network interface address. */
+export interface InterfaceAddress {
+  name: string;
+  address: string;
+  family: "IPv4" | "IPv6";
+  internal: boolean;
+}
+
+/** Process-level facilities. */
+export interface ProcessApi {
+  /** Read an environment variable (only the documented ones are permitted). */
+  env(name: string): string | undefined;
+  /** Network interface addresses; empty if not permitted. */
+  interfaces(): InterfaceAddress[];
+  /** Run `handler` on SIGINT/SIGTERM; returns an unsubscribe function. */
+  onShutdownSignal(handler: (signal: string) => void): () => void;
+  /** Write text to stdout / stderr. */
+  stdout(text: string): void;
+  stderr(text: string): void;
+  exit(code: number): never;
+  /** Command-line arguments after the program name. */
+  readonly args: string[];
+}
+
+/** Everything runtime-specific, in one object. */
+export interface Platform {
+  readonly runtime: "deno" | "node";
+  /** Runtime version string, e.g. `"deno 2.9.6"`. */
+  readonly runtimeVersion: string;
+  /** `os-arch`, e.g. `linux-x86_64`. */
+  readonly target: string;
+  readonly tcp: TcpApi;
+  /** Absent where the runtime has no QUIC. */
+  readonly quic?: QuicApi;
+  readonly http: HttpApi;
+  readonly fs: FsApi;
+  readonly process: ProcessApi;
+  /** Is `error` a denied permission? Returns a one-line description if so. */
+  permissionDenied(error: unknown): string | null;
+}

@@ -1,0 +1,273 @@
+/**
+ * In-memory link for tests and simulations: sessions and streams between
+ * nodes of one process, with the same flow-control semantics as the real
+ * links (bounded windows, half-close, reset). Identity is taken from the
+ * registering node, so no handshake runs.
+ *
+ * @module
+ */
+import type { NodeId } from "../identity/node-id.ts";
+import { deferred } from "../util/async.ts";
+import type { PeerAddress } from "./address.ts";
+import { Connection } from "./connection.ts";
+import { ConnectionClosedError, DialError, PeerIdMismatchError } from "./errors.ts";
+import type { CloseInfo, Direction, Session } from "./session.ts";
+import { type ByteStream, ChunkQueue, StreamClosedError, StreamResetError } from "./stream.ts";
+import type { DialOptions, Transport, TransportContext } from "./transport.ts";
+
+/** Default per-stream window of in-memory streams: 256 KiB. */
+export const MEMORY_WINDOW = 256 * 1024;
+
+class MemoryStream implements ByteStream {
+  peer!: MemoryStream;
+  readonly #queue: ChunkQueue;
+  #credit: number;
+  #creditWaiter: ReturnType<typeof deferred<void>> | null = null;
+  #writeClosed = false;
+  #remoteEnded = false;
+  #resetError: StreamResetError | null = null;
+  readonly #closed = deferred<void>();
+  #done = false;
+
+  constructor(window: number) {
+    this.#credit = window;
+    this.#queue = new ChunkQueue((n) => this.peer.#grant(n));
+  }
+
+  get closed(): Promise<void> {
+    return this.#closed.promise;
+  }
+
+  #grant(n: number): void {
+    this.#credit += n;
+    if (this.#creditWaiter && this.#credit > 0) {
+      const w = this.#creditWaiter;
+      this.#creditWaiter = null;
+      w.resolve();
+    }
+  }
+
+  #finishIfDone(): void {
+    if (!this.#done && this.#writeClosed && this.#remoteEnded) {
+      this.#done = true;
+      this.#closed.resolve();
+    }
+  }
+
+  read(): Promise<Uint8Array | null> {
+    return this.#queue.read();
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    while (true) {
+      if (this.#resetError) throw this.#resetError;
+      if (this.#writeClosed) throw new StreamClosedError();
+      if (this.#credit > 0) break;
+      this.#creditWaiter = deferred();
+      await this.#creditWaiter.promise;
+    }
+    if (chunk.length === 0) return;
+    this.#credit -= chunk.length;
+    this.peer.#queue.push(chunk);
+  }
+
+  closeWrite(): Promise<void> {
+    if (this.#resetError) return Promise.reject(this.#resetError);
+    if (!this.#writeClosed) {
+      this.#writeClosed = true;
+      this.peer.#remoteEnded = true;
+      this.peer.#queue.end();
+      this.#finishIfDone();
+      this.peer.#finishIfDone();
+    }
+    return Promise.resolve();
+  }
+
+  reset(reason = "stream was reset"): void {
+    this.#abort(new StreamResetError(reason));
+    this.peer.#abort(new StreamResetError(`stream was reset by peer: ${reason}`));
+  }
+
+  /** @internal */
+  abortLocal(reason: string): void {
+    this.#abort(new StreamResetError(reason));
+  }
+
+  #abort(error: StreamResetError): void {
+    if (this.#done) return;
+    this.#resetError = error;
+    this.#queue.fail(error);
+    this.#creditWaiter?.resolve();
+    this.#creditWaiter = null;
+    this.#done = true;
+    this.#closed.resolve();
+  }
+}
+
+/** Create a connected pair of in-memory streams. */
+export function memoryStreamPair(window = MEMORY_WINDOW): [ByteStream, ByteStream] {
+  const a = new MemoryStream(window);
+  const b = new MemoryStream(window);
+  a.peer = b;
+  b.peer = a;
+  return [a, b];
+}
+
+class MemorySession implements Session {
+  readonly kind = "memory" as const;
+  peer!: MemorySession;
+  #handler: ((s: ByteStream) => void) | null = null;
+  #pending: ByteStream[] = [];
+  #streams = new Set<MemoryStream>();
+  #closed = deferred<CloseInfo>();
+  #isClosed = false;
+
+  constructor(
+    readonly localId: NodeId,
+    readonly remoteId: NodeId,
+    readonly direction: Direction,
+    readonly remoteAddress: string,
+    readonly window: number,
+  ) {}
+
+  get closed(): Promise<CloseInfo> {
+    return this.#closed.promise;
+  }
+
+  openStream(): Promise<ByteStream> {
+    if (this.#isClosed) return Promise.reject(new ConnectionClosedError());
+    const [local, remote] = memoryStreamPair(this.window) as [MemoryStream, MemoryStream];
+    this.#track(local);
+    this.peer.#track(remote);
+    this.peer.#deliver(remote);
+    return Promise.resolve(local);
+  }
+
+  #track(stream: MemoryStream): void {
+    this.#streams.add(stream);
+    stream.closed.then(() => this.#streams.delete(stream));
+  }
+
+  #deliver(stream: ByteStream): void {
+    if (this.#handler) queueMicrotask(() => this.#handler!(stream));
+    else this.#pending.push(stream);
+  }
+
+  onStream(handler: (s: ByteStream) => void): void {
+    this.#handler = handler;
+    for (const s of this.#pending.splice(0)) queueMicrotask(() => handler(s));
+  }
+
+  close(reason = "closed", error?: Error): void {
+    this.#end({ reason, local: true, error });
+    this.peer.#end({ reason: `closed by peer: ${reason}`, local: false });
+  }
+
+  #end(info: CloseInfo): void {
+    if (this.#isClosed) return;
+    this.#isClosed = true;
+    for (const s of this.#streams) s.abortLocal("connection closed");
+    this.#streams.clear();
+    this.#closed.resolve(info);
+  }
+}
+
+interface Listener {
+  id: NodeId;
+  accept(session: Session): void;
+}
+
+/**
+ * A process-local network of named listeners.
+ *
+ * @example
+ * ```ts
+ * import { MemoryNetwork } from "./memory.ts";
+ * const network = new MemoryNetwork();
+ * // give each node a MemoryTransport on this network, addressed memory://<name>
+ * ```
+ */
+export class MemoryNetwork {
+  #listeners = new Map<string, Listener>();
+  /** Per-stream window for new streams. */
+  readonly window: number;
+
+  constructor(options: { window?: number } = {}) {
+    this.window = options.window ?? MEMORY_WINDOW;
+  }
+
+  /** Register a listener; returns a function that unregisters it. */
+  listen(name: string, id: NodeId, accept: (session: Session) => void): () => void {
+    if (this.#listeners.has(name)) throw new DialError(`memory address ${name} is already in use`);
+    this.#listeners.set(name, { id, accept });
+    return () => this.#listeners.delete(name);
+  }
+
+  /** Open a session to `name`, expecting `expected` there. */
+  connect(name: string, localId: NodeId, localName: string, expected: NodeId): Session {
+    const listener = this.#listeners.get(name);
+    if (!listener) throw new DialError(`nothing listens on memory://${name}`);
+    if (!listener.id.equals(expected)) {
+      throw new PeerIdMismatchError(`memory://${name} is ${listener.id.did}, not the expected ${expected.did}`);
+    }
+    const outbound = new MemorySession(localId, listener.id, "outbound", name, this.window);
+    const inbound = new MemorySession(listener.id, localId, "inbound", localName, this.window);
+    outbound.peer = inbound;
+    inbound.peer = outbound;
+    listener.accept(inbound);
+    return outbound;
+  }
+}
+
+/** A `Transport` over a `MemoryNetwork`, listening as `memory://<name>`. */
+export class MemoryTransport implements Transport {
+  readonly kind = "memory" as const;
+  #network: MemoryNetwork;
+  #ctx: TransportContext;
+  #name: string;
+  #unlisten: (() => void) | null = null;
+  #connections = new Set<Connection>();
+
+  constructor(network: MemoryNetwork, ctx: TransportContext, name: string) {
+    this.#network = network;
+    this.#ctx = ctx;
+    this.#name = name;
+  }
+
+  get listenAddresses(): PeerAddress[] {
+    return this.#unlisten ? [{ kind: "memory", host: this.#name, port: 0 }] : [];
+  }
+
+  #wrap(session: Session): Connection {
+    const conn = new Connection(session, this.#ctx.gate, this.#ctx.connectionOptions);
+    this.#connections.add(conn);
+    conn.closed.then(() => this.#connections.delete(conn));
+    return conn;
+  }
+
+  listen(): Promise<void> {
+    this.#unlisten ??= this.#network.listen(
+      this.#name,
+      this.#ctx.localId,
+      (session) => this.#ctx.onInbound(this.#wrap(session)),
+    );
+    return Promise.resolve();
+  }
+
+  dial(address: PeerAddress, expected: NodeId, options: DialOptions = {}): Promise<Connection> {
+    if (options.signal?.aborted) return Promise.reject(new DialError("dial cancelled"));
+    try {
+      const session = this.#network.connect(address.host, this.#ctx.localId, this.#name, expected);
+      return Promise.resolve(this.#wrap(session));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  close(): Promise<void> {
+    this.#unlisten?.();
+    this.#unlisten = null;
+    for (const c of this.#connections) c.close("transport closed");
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * In-band client authentication for QUIC. TLS already proved the server's
+ * id (the dialer pinned it); the client proves its own on a stream the
+ * server opens:
+ *
+ * 1. server → client: `{ v: 1, nonce }` (32 random bytes)
+ * 2. client → server: `{ id, sig }`, `sig` = Ed25519 over
+ *    `"macula-quic-auth/1" || nonce || serverId || clientId`
+ * 3. server → client: `{ ok: true }` or `{ ok: false, reason }`
+ *
+ * @module
+ */
+import type { KeyPair } from "../identity/ed25519.ts";
+import { verify } from "../identity/ed25519.ts";
+import { NodeId } from "../identity/node-id.ts";
+import { concat, utf8 } from "../util/bytes.ts";
+import { bool, bytes, literal, messageDecoder, object, optional, str } from "../wire/schema.ts";
+import { BufferedReader, writeFrame } from "../wire/frame.ts";
+import { encodeCbor } from "../wire/cbor.ts";
+import { HandshakeError } from "./errors.ts";
+import type { ByteStream } from "./stream.ts";
+
+const DOMAIN = utf8("macula-quic-auth/1");
+const MAX_AUTH_FRAME = 512;
+
+/** Decodes the server's challenge. */
+export const decodeChallenge = messageDecoder(
+  "quic auth challenge",
+  object({ v: literal(1), nonce: bytes({ length: 32 }) }),
+);
+
+/** Decodes the client's proof. */
+export const decodeProof = messageDecoder(
+  "quic auth proof",
+  object({ id: bytes({ length: 32 }), sig: bytes({ length: 64 }) }),
+);
+
+/** Decodes the server's verdict. */
+export const decodeVerdict = messageDecoder(
+  "quic auth verdict",
+  object({ ok: bool(), reason: optional(str({ max: 200 })) }),
+);
+
+function transcript(nonce: Uint8Array, serverId: NodeId, clientId: Uint8Array): Uint8Array {
+  return concat(DOMAIN, nonce, serverId.bytes, clientId);
+}
+
+async function readOne<T>(reader: BufferedReader, decode: (b: Uint8Array) => T, what: string): Promise<T> {
+  const frame = await reader.readFrame(MAX_AUTH_FRAME, what);
+  if (frame === null) throw new HandshakeError(`peer closed the connection during ${what}`);
+  return decode(frame);
+}
+
+/**
+ * Server side: challenge the client and verify its proof. Returns the
+ * client's proven id; throws `HandshakeError` (after telling the client).
+ */
+export async function authenticateClient(stream: ByteStream, serverId: NodeId): Promise<NodeId> {
+  const reader = new BufferedReader(stream);
+  const nonce = crypto.getRandomValues(new Uint8Array(32));
+  await writeFrame(stream, encodeCbor({ v: 1, nonce }));
+  let proof;
+  try {
+    proof = await readOne(reader, decodeProof, "quic auth proof");
+  } catch (error) {
+    throw new HandshakeError(`client authentication failed: ${(error as Error).message}`, { cause: error });
+  }
+  if (!verify(proof.id, transcript(nonce, serverId, proof.id), proof.sig)) {
+    await writeFrame(stream, encodeCbor({ ok: false, reason: "bad signature" })).catch(() => {});
+    throw new HandshakeError("client authentication failed: bad signature");
+  }
+  await writeFrame(stream, encodeCbor({ ok: true }));
+  await stream.closeWrite();
+  return new NodeId(proof.id);
+}
+
+/** Client side: answer the server's challenge and wait for the verdict. */
+export async function proveIdentity(stream: ByteStream, keyPair: KeyPair, serverId: NodeId): Promise<void> {
+  const reader = new BufferedReader(stream);
+  try {
+    const challenge = await readOne(reader, decodeChallenge, "quic auth challenge");
+    const sig = keyPair.sign(transcript(challenge.nonce, serverId, keyPair.publicKey));
+    await writeFrame(stream, encodeCbor({ id: keyPair.publicKey, sig }));
+    const verdict = await readOne(reader, decodeVerdict, "quic auth verdict");
+    if (!verdict.ok) throw new HandshakeError(`server rejected our identity proof: ${verdict.reason ?? "no reason"}`);
+    await stream.closeWrite();
+  } catch (error) {
+    if (error instanceof HandshakeError) throw error;
+    throw new HandshakeError(`identity proof failed: ${(error as Error).message}`, { cause: error });
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * The QUIC link (Deno's native QUIC, `--unstable-net`). One endpoint listens
+ * and dials. The server is authenticated inside TLS by pinning: the dialer
+ * trusts only a certificate for the expected node key (see
+ * `secure/certificate.ts`); the client then proves its id in-band
+ * (`quic-auth.ts`). ALPN `macula/1`.
+ *
+ * @module
+ */
+import type { NodeId } from "../identity/node-id.ts";
+import type { QuicApi, QuicConnection, QuicEndpoint, SocketAddress } from "../platform/types.ts";
+import { serverNameFor, tlsIdentity, trustAnchor } from "../secure/certificate.ts";
+import { withDeadline } from "../util/async.ts";
+import type { PeerAddress } from "./address.ts";
+import { Connection } from "./connection.ts";
+import { DialError, HandshakeError, PeerIdMismatchError } from "./errors.ts";
+import { authenticateClient, proveIdentity } from "./quic-auth.ts";
+import { QuicByteStream } from "./quic-stream.ts";
+import { QUIC_CLOSE, QuicSession } from "./quic-session.ts";
+import type { DialOptions, Transport, TransportContext } from "./transport.ts";
+
+/** ALPN protocol id of Macula over QUIC. */
+export const ALPN = "macula/1";
+
+/** Tunables of the QUIC link. */
+export interface QuicOptions {
+  /** Listen address; default `0.0.0.0`. */
+  host?: string;
+  /** UDP port; default 9443, 0 = ephemeral. */
+  port?: number;
+  /** Idle timeout, ms (dead-peer detection). Default 30 000. */
+  idleTimeout?: number;
+  /** Keep-alive interval, ms. Default 10 000. */
+  keepAlive?: number;
+  /** Concurrent streams the peer may open. Default 1100. */
+  maxStreams?: number;
+  /** Handshake deadline, ms. Default 10 000. */
+  handshakeTimeout?: number;
+  /** Inbound handshakes in progress at once; more are dropped. Default 128. */
+  maxPendingHandshakes?: number;
+}
+
+function hostPort(a: SocketAddress): string {
+  return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+}
+
+/**
+ * The QUIC transport.
+ *
+ * @example
+ * ```ts
+ * import { QuicTransport } from "./quic.ts";
+ * import { currentPlatform } from "../platform/current.ts";
+ * declare const ctx: import("./transport.ts").TransportContext;
+ * const quic = new QuicTransport(currentPlatform().quic!, ctx, { host: "127.0.0.1", port: 0 });
+ * await quic.listen();
+ * ```
+ */
+export class QuicTransport implements Transport {
+  readonly kind = "quic" as const;
+  #api: QuicApi;
+  #ctx: TransportContext;
+  #opts: Required<QuicOptions>;
+  #endpoint: QuicEndpoint | null = null;
+  #listening = false;
+  #pending = 0;
+  #connections = new Set<Connection>();
+  #tls: { cert: string; key: string } | null = null;
+
+  constructor(api: QuicApi, ctx: TransportContext, options: QuicOptions = {}) {
+    this.#api = api;
+    this.#ctx = ctx;
+    this.#opts = {
+      host: "0.0.0.0",
+      port: 9443,
+      idleTimeout: 30_000,
+      keepAlive: 10_000,
+      maxStreams: 1100,
+      handshakeTimeout: 10_000,
+      maxPendingHandshakes: 128,
+      ...options,
+    };
+  }
+
+  get listenAddresses(): PeerAddress[] {
+    if (!this.#listening || !this.#endpoint) return [];
+    const { hostname, port } = this.#endpoint.addr;
+    return [{ kind: "quic", host: hostname, port }];
+  }
+
+  #transportOptions() {
+    return {
+      maxIdleTimeout: this.#opts.idleTimeout,
+      keepAliveInterval: this.#opts.keepAlive,
+      maxConcurrentBidirectionalStreams: this.#opts.maxStreams,
+      maxConcurrentUnidirectionalStreams: 0,
+    };
+  }
+
+  #ensureEndpoint(): QuicEndpoint {
+    return this.#endpoint ??= this.#api.createEndpoint({ hostname: this.#opts.host, port: this.#opts.port });
+  }
+
+  listen(): Promise<void> {
+    if (this.#listening) return Promise.resolve();
+    const endpoint = this.#ensureEndpoint();
+    this.#tls ??= tlsIdentity(this.#ctx.keyPair);
+    endpoint.listen(
+      { ...this.#transportOptions(), alpnProtocols: [ALPN], cert: this.#tls.cert, key: this.#tls.key },
+      (conn) => this.#inbound(conn),
+    );
+    this.#listening = true;
+    return Promise.resolve();
+  }
+
+  async #inbound(connecting: Promise<QuicConnection>): Promise<void> {
+    if (this.#pending >= this.#opts.maxPendingHandshakes) {
+      connecting.then((c) => c.close({ closeCode: QUIC_CLOSE.normal, reason: "busy" }), () => {});
+      return;
+    }
+    this.#pending++;
+    let conn: QuicConnection | undefined;
+    try {
+      conn = await withDeadline(connecting, this.#opts.handshakeTimeout, "QUIC handshake", {
+        onLate: (c) => c.close({ closeCode: QUIC_CLOSE.normal, reason: "handshake timeout" }),
+      });
+      const c = conn;
+      const remoteId = await withDeadline(
+        (async () => {
+          const auth = new QuicByteStream(await c.createBidirectionalStream());
+          try {
+            return await authenticateClient(auth, this.#ctx.localId);
+          } finally {
+            auth.closed.then(() => {}, () => {});
+          }
+        })(),
+        this.#opts.handshakeTimeout,
+        "QUIC client authentication",
+      );
+      const session = new QuicSession(
+        conn,
+        conn.incomingBidirectionalStreams.getReader(),
+        this.#ctx.localId,
+        remoteId,
+        "inbound",
+      );
+      this.#ctx.onInbound(this.#wrap(session));
+    } catch (error) {
+      try {
+        conn?.close({ closeCode: QUIC_CLOSE.authFailed, reason: "authentication failed" });
+      } catch {
+        // already closed
+      }
+      this.#ctx.onHandshakeError?.(error as Error, conn ? hostPort(conn.remoteAddr) : "unknown");
+    } finally {
+      this.#pending--;
+    }
+  }
+
+  #wrap(session: QuicSession): Connection {
+    const conn = new Connection(session, this.#ctx.gate, this.#ctx.connectionOptions);
+    this.#connections.add(conn);
+    conn.closed.then(() => this.#connections.delete(conn));
+    return conn;
+  }
+
+  async dial(address: PeerAddress, expected: NodeId, options: DialOptions = {}): Promise<Connection> {
+    const endpoint = this.#ensureEndpoint();
+    const target = `quic://${hostPort({ hostname: address.host, port: address.port })}`;
+    const timeout = options.timeout ?? this.#opts.handshakeTimeout;
+    let conn: QuicConnection;
+    try {
+      conn = await withDeadline(
+        endpoint.connect({
+          ...this.#transportOptions(),
+          hostname: address.host,
+          port: address.port,
+          serverName: serverNameFor(expected.bytes),
+          alpnProtocols: [ALPN],
+          caCerts: [trustAnchor(expected.bytes)],
+        }),
+        timeout,
+        `QUIC dial ${target}`,
+        { signal: options.signal, onLate: (c) => c.close({ closeCode: QUIC_CLOSE.normal, reason: "dial timeout" }) },
+      );
+    } catch (error) {
+      const message = (error as Error)?.message ?? String(error);
+      if (/UnknownIssuer|not valid for name|invalid peer certificate/i.test(message)) {
+        throw new PeerIdMismatchError(
+          `${target} did not prove it is ${expected.did} (TLS certificate is for another key)`,
+          { cause: error },
+        );
+      }
+      if ((error as Error)?.name === "TimeoutError" || (error as Error)?.name === "AbortedError") throw error;
+      throw new DialError(`QUIC dial ${target} failed: ${message}`, { cause: error });
+    }
+    try {
+      const incoming = conn.incomingBidirectionalStreams.getReader();
+      await withDeadline(
+        (async () => {
+          const first = await incoming.read();
+          if (first.done) throw new HandshakeError(`${target} closed before authentication`);
+          await proveIdentity(new QuicByteStream(first.value), this.#ctx.keyPair, expected);
+        })(),
+        timeout,
+        `QUIC authentication with ${target}`,
+        { signal: options.signal },
+      );
+      return this.#wrap(new QuicSession(conn, incoming, this.#ctx.localId, expected, "outbound"));
+    } catch (error) {
+      try {
+        conn.close({ closeCode: QUIC_CLOSE.authFailed, reason: "authentication failed" });
+      } catch {
+        // already closed
+      }
+      if (error instanceof HandshakeError) throw error;
+      const e = error as Error;
+      if (e?.name === "TimeoutError" || e?.name === "AbortedError") throw error;
+      throw new HandshakeError(`QUIC authentication with ${target} failed: ${e?.message ?? e}`, { cause: error });
+    }
+  }
+
+  close(): Promise<void> {
+    for (const c of this.#connections) c.close("shutting down");
+    this.#connections.clear();
+    this.#endpoint?.close();
+    this.#endpoint = null;
+    this.#listening = false;
+    return Promise.resolve();
+  }
+}
