@@ -70,7 +70,9 @@ export const DEFAULTS: StartConfig = {
 
 function port(value: string, source: string, allowZero = true): number {
   if (!/^\d{1,5}$/.test(value.trim()) || Number(value) > 65535 || (!allowZero && Number(value) === 0)) {
-    throw new ConfigError(`invalid ${source} ${JSON.stringify(value)}: expected a port number ${allowZero ? 0 : 1}-65535`);
+    throw new ConfigError(
+      `invalid ${source} ${JSON.stringify(value)}: expected a port number ${allowZero ? 0 : 1}-65535`,
+    );
   }
   return Number(value);
 }
@@ -88,7 +90,9 @@ const REALM = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 function realm(value: string, source: string): string {
   if (!REALM.test(value)) {
     throw new ConfigError(
-      `invalid ${source} ${JSON.stringify(value)}: a realm is 1-63 of A-Z a-z 0-9 . _ - starting alphanumeric (e.g. io.example.app)`,
+      `invalid ${source} ${
+        JSON.stringify(value)
+      }: a realm is 1-63 of A-Z a-z 0-9 . _ - starting alphanumeric (e.g. io.example.app)`,
     );
   }
   return value;

@@ -22,9 +22,17 @@ export class UsageError extends MaculaError {
   }
 }
 
-function parse<T>(args: string[], options: Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string }>): T {
+function parse<T>(
+  args: string[],
+  options: Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string }>,
+): T {
   try {
-    return parseArgs({ args, options: { ...options, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: false })
+    return parseArgs({
+      args,
+      options: { ...options, help: { type: "boolean", short: "h" } },
+      strict: true,
+      allowPositionals: false,
+    })
       .values as T;
   } catch (error) {
     throw new UsageError((error as Error).message.replace(/\. To specify a positional argument.*$/s, ""));
@@ -117,7 +125,9 @@ async function query(what: "status" | "peers", args: string[], platform: Platfor
     if (platform.permissionDenied(error)) throw error;
     throw new MaculaError(
       "E_NO_NODE",
-      `no node answered at ${url} (${(error as Error).message.split("\n")[0]}); is "macula start" running with this --health-port?`,
+      `no node answered at ${url} (${
+        (error as Error).message.split("\n")[0]
+      }); is "macula start" running with this --health-port?`,
     );
   }
   const out = (text: string) => platform.process.stdout(text + "\n");
@@ -125,7 +135,9 @@ async function query(what: "status" | "peers", args: string[], platform: Platfor
     out(JSON.stringify(body, null, 2));
   } else if (what === "status") {
     const s = body as Record<string, unknown>;
-    out(`id       ${s.id}\nrealm    ${s.realm}\nversion  ${s.version}\nruntime  ${s.runtime}\nuptime   ${s.uptime} s\npeers    ${s.peers}`);
+    out(
+      `id       ${s.id}\nrealm    ${s.realm}\nversion  ${s.version}\nruntime  ${s.runtime}\nuptime   ${s.uptime} s\npeers    ${s.peers}`,
+    );
     for (const a of (s.addrs as string[]) ?? []) out(`addr     ${a}`);
   } else {
     const peers = body as Array<Record<string, unknown>>;

@@ -41,7 +41,9 @@ function parse(bytes: Uint8Array, path: string): KeyPair {
   try {
     doc = JSON.parse(fromUtf8(bytes));
   } catch {
-    throw new IdentityError(`identity file ${path} is corrupt (not valid JSON); restore it from a backup, or move it away to create a new identity`);
+    throw new IdentityError(
+      `identity file ${path} is corrupt (not valid JSON); restore it from a backup, or move it away to create a new identity`,
+    );
   }
   const d = doc as Record<string, unknown>;
   if (typeof d !== "object" || d === null || d.version !== 1 || d.type !== "ed25519" || typeof d.seed !== "string") {

@@ -31,7 +31,9 @@ export class Logger {
   #sink: (line: string) => void;
   #context: LogFields;
 
-  constructor(options: { format?: LogFormat; level?: LogLevel; sink?: (line: string) => void; context?: LogFields } = {}) {
+  constructor(
+    options: { format?: LogFormat; level?: LogLevel; sink?: (line: string) => void; context?: LogFields } = {},
+  ) {
     this.format = options.format ?? "text";
     this.level = options.level ?? "info";
     this.#sink = options.sink ?? ((line) => console.error(line));

@@ -19,7 +19,7 @@ import { DialError, LimitError } from "../transport/errors.ts";
 import type { CloseInfo, TransportKind } from "../transport/session.ts";
 import type { Transport } from "../transport/transport.ts";
 import { sleep } from "../util/async.ts";
-import { MaculaError } from "../util/errors.ts";
+import type { MaculaError } from "../util/errors.ts";
 import { Emitter } from "../util/events.ts";
 import { raceAttempts } from "./dial-race.ts";
 import type { NodeMetrics } from "./node-metrics.ts";
@@ -192,9 +192,7 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
     if (candidates.length === 0) {
       const known = this.#peers.addresses(id).map((a) => formatAddress(a)).join(", ");
       throw new DialError(
-        known
-          ? `no transport here for any address of ${id.did} (${known})`
-          : `no known address for ${id.did}`,
+        known ? `no transport here for any address of ${id.did} (${known})` : `no known address for ${id.did}`,
       );
     }
     const signal = options.signal ? AbortSignal.any([options.signal, this.#abort.signal]) : this.#abort.signal;
@@ -211,7 +209,9 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
       for (const cause of causes) {
         this.#metrics.dialFailures.inc({ code: (cause as MaculaError)?.code ?? "E_UNKNOWN" });
       }
-      const detail = causes.map((e, i) => `${formatAddress(candidates[i] ?? candidates[0])}: ${(e as Error)?.message ?? e}`)
+      const detail = causes.map((e, i) =>
+        `${formatAddress(candidates[i] ?? candidates[0])}: ${(e as Error)?.message ?? e}`
+      )
         .join("; ");
       const mismatch = causes.find((e) => (e as MaculaError)?.code === "E_PEER_ID_MISMATCH");
       if (mismatch && causes.length === 1) throw mismatch;
@@ -225,7 +225,10 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
     if (this.#stopped) return conn.close("node stopping");
     if (conn.remoteId.equals(this.#localId)) return conn.close("connection to self");
     const isNewPeer = !this.get(conn.remoteId);
-    if (isNewPeer && this.#liveCount() >= this.#limits.maxConnections && !this.isProtected(conn.remoteId) && !this.#trimIdle()) {
+    if (
+      isNewPeer && this.#liveCount() >= this.#limits.maxConnections && !this.isProtected(conn.remoteId) &&
+      !this.#trimIdle()
+    ) {
       this.#log.warn("connection limit reached; closing inbound connection", { peer: conn.remoteId.short });
       this.#metrics.streamsRefused.inc({ reason: "connection_limit" });
       conn.close("connection limit reached");

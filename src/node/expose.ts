@@ -34,7 +34,9 @@ export class RemoteHandlerError extends MaculaError {
 /** Check a handler name and return its protocol id. */
 export function appProtocol(name: string): string {
   if (typeof name !== "string" || !NAME.test(name)) {
-    throw new TypeError(`invalid handler name ${JSON.stringify(name)}: use 1-64 of A-Z a-z 0-9 . _ - (starting alphanumeric)`);
+    throw new TypeError(
+      `invalid handler name ${JSON.stringify(name)}: use 1-64 of A-Z a-z 0-9 . _ - (starting alphanumeric)`,
+    );
   }
   return APP_PROTOCOL_PREFIX + name;
 }
@@ -46,7 +48,11 @@ const decodeReply = messageDecoder(
 );
 
 /** Wrap an `ExposedHandler` as a stream handler. */
-export function exposedStreamHandler(name: string, handler: ExposedHandler, maxPayload = DEFAULT_MAX_FRAME): StreamHandler {
+export function exposedStreamHandler(
+  name: string,
+  handler: ExposedHandler,
+  maxPayload = DEFAULT_MAX_FRAME,
+): StreamHandler {
   return async (stream: Stream) => {
     const request = await stream.readMessage(decodeRequest, maxPayload);
     if (request === null) throw new WireError("E_WIRE_TRUNCATED", "app request", "stream ended before the request");
@@ -81,7 +87,12 @@ export interface RequestOptions {
  * `RemoteHandlerError` if it threw, `TimeoutError`/`AbortedError`, or
  * `WireError` if the payload is too large.
  */
-export function requestOver(connection: Connection, name: string, payload: unknown, options: RequestOptions = {}): Promise<unknown> {
+export function requestOver(
+  connection: Connection,
+  name: string,
+  payload: unknown,
+  options: RequestOptions = {},
+): Promise<unknown> {
   const protocol = appProtocol(name);
   const maxPayload = options.maxPayload ?? DEFAULT_MAX_FRAME;
   const work = (async () => {

@@ -22,11 +22,20 @@ export interface NodeMetrics {
 export function createNodeMetrics(registry = new MetricsRegistry()): NodeMetrics {
   return {
     registry,
-    connectionsOpened: registry.counter("macula_connections_opened_total", "Connections established, by transport and direction."),
+    connectionsOpened: registry.counter(
+      "macula_connections_opened_total",
+      "Connections established, by transport and direction.",
+    ),
     connectionsClosed: registry.counter("macula_connections_closed_total", "Connections closed, by transport."),
     dialFailures: registry.counter("macula_dial_failures_total", "Dials that failed, by error code."),
-    handshakeFailures: registry.counter("macula_handshake_failures_total", "Inbound handshakes that failed, by transport."),
-    protocolViolations: registry.counter("macula_protocol_violations_total", "Connections closed because the peer broke the wire protocol."),
+    handshakeFailures: registry.counter(
+      "macula_handshake_failures_total",
+      "Inbound handshakes that failed, by transport.",
+    ),
+    protocolViolations: registry.counter(
+      "macula_protocol_violations_total",
+      "Connections closed because the peer broke the wire protocol.",
+    ),
     wireErrors: registry.counter("macula_wire_errors_total", "Bad input from the network, by message type."),
     streamsRefused: registry.counter("macula_streams_refused_total", "Inbound streams refused, by reason."),
     handlerErrors: registry.counter("macula_handler_errors_total", "Inbound stream handlers that failed, by protocol."),

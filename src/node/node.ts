@@ -5,14 +5,14 @@
  *
  * @module
  */
-import { KeyPair } from "../identity/ed25519.ts";
+import type { KeyPair } from "../identity/ed25519.ts";
 import { loadOrCreateIdentity } from "../identity/key-store.ts";
 import { NodeId } from "../identity/node-id.ts";
 import { createNodeRecord, type NodeRecord } from "../identity/node-record.ts";
 import { Logger } from "../log/logger.ts";
 import { currentPlatform } from "../platform/current.ts";
 import type { Platform } from "../platform/types.ts";
-import { formatAddress, type PeerAddress, parseAddress } from "../transport/address.ts";
+import { formatAddress, parseAddress, type PeerAddress } from "../transport/address.ts";
 import type { Connection, ConnectionOptions, StreamHandler } from "../transport/connection.ts";
 import { DialError } from "../transport/errors.ts";
 import type { MemoryNetwork } from "../transport/memory.ts";
@@ -26,7 +26,7 @@ import type { WireError } from "../wire/errors.ts";
 import { VERSION } from "../version.ts";
 import { announceAddresses } from "./addresses.ts";
 import { type ConnectionLimits, ConnectionManager } from "./connection-manager.ts";
-import { appProtocol, type ExposedHandler, exposedStreamHandler, requestOver, type RequestOptions } from "./expose.ts";
+import { appProtocol, type ExposedHandler, exposedStreamHandler, type RequestOptions, requestOver } from "./expose.ts";
 import { handleIdentify, identify, IDENTIFY_PROTOCOL } from "./identify.ts";
 import { createNodeMetrics, type NodeMetrics } from "./node-metrics.ts";
 import { PeerStore } from "./peer-store.ts";
@@ -187,7 +187,6 @@ export class Node {
         log.debug("refused stream", { protocol, peer: peer.short, why });
       },
     });
-    let manager!: ConnectionManager;
     const connectionOptions: ConnectionOptions = {
       maxInboundStreams: options.limits?.maxStreamsPerConnection ?? 1024,
       onProtocolViolation: (conn, error) => {
@@ -197,7 +196,11 @@ export class Node {
       },
       onHandlerError: (conn, protocol, error) => {
         metrics.handlerErrors.inc({ protocol });
-        log.warn("stream handler failed", { peer: conn.remoteId.short, protocol, error: (error as Error)?.message ?? String(error) });
+        log.warn("stream handler failed", {
+          peer: conn.remoteId.short,
+          protocol,
+          error: (error as Error)?.message ?? String(error),
+        });
       },
     };
     const ctx: TransportContext = {
@@ -213,7 +216,14 @@ export class Node {
     };
     const transports = createTransports(options, platform, ctx);
     const peerStore = new PeerStore({ isPinned: (id) => manager.isProtected(id) || !!manager.get(id) });
-    manager = new ConnectionManager({ localId, transports, peerStore, log, metrics, limits: options.limits });
+    const manager: ConnectionManager = new ConnectionManager({
+      localId,
+      transports,
+      peerStore,
+      log,
+      metrics,
+      limits: options.limits,
+    });
     const node = new Node({
       keyPair,
       platform,
@@ -232,7 +242,9 @@ export class Node {
           await t.listen();
         } catch (error) {
           throw new ListenError(
-            `cannot listen for ${kind} on ${options.host ?? "0.0.0.0"}:${options.port ?? DEFAULT_PORT}: ${(error as Error).message}`,
+            `cannot listen for ${kind} on ${options.host ?? "0.0.0.0"}:${options.port ?? DEFAULT_PORT}: ${
+              (error as Error).message
+            }`,
             { cause: error },
           );
         }
@@ -259,8 +271,11 @@ export class Node {
       return [...counts].map(([transport, n]) => [{ transport }, n]);
     });
     this.metrics.registry.gauge("macula_known_peers", "Peers in the peer store.", () => this.peerStore.size);
-    this.metrics.registry.gauge("macula_uptime_seconds", "Seconds since the node started.", () =>
-      Math.round((Date.now() - this.#startedAt) / 1000));
+    this.metrics.registry.gauge(
+      "macula_uptime_seconds",
+      "Seconds since the node started.",
+      () => Math.round((Date.now() - this.#startedAt) / 1000),
+    );
   }
 
   async #onPeerConnect(conn: Connection): Promise<void> {
@@ -271,7 +286,10 @@ export class Node {
       this.peerStore.setRtt(conn.remoteId, rtt);
     } catch (error) {
       if (!conn.isClosed) {
-        this.log.debug("identify/ping of new peer failed", { peer: conn.remoteId.short, error: (error as Error).message });
+        this.log.debug("identify/ping of new peer failed", {
+          peer: conn.remoteId.short,
+          error: (error as Error).message,
+        });
       }
     }
   }
@@ -372,7 +390,11 @@ export class Node {
    * });
    * ```
    */
-  expose(name: string, handler: ExposedHandler, options: { authorize?: Authorize; maxPayload?: number } = {}): Exposure {
+  expose(
+    name: string,
+    handler: ExposedHandler,
+    options: { authorize?: Authorize; maxPayload?: number } = {},
+  ): Exposure {
     const off = this.#registry.handle(appProtocol(name), exposedStreamHandler(name, handler, options.maxPayload), {
       authorize: options.authorize,
     });
@@ -457,7 +479,11 @@ export class Node {
   }
 }
 
-function createTransports(options: NodeOptions, platform: Platform, ctx: TransportContext): Map<TransportKind, Transport> {
+function createTransports(
+  options: NodeOptions,
+  platform: Platform,
+  ctx: TransportContext,
+): Map<TransportKind, Transport> {
   const host = options.host ?? "0.0.0.0";
   const port = options.port ?? DEFAULT_PORT;
   const kinds = options.transports ?? (options.memory ? [] : ["quic", "tcp"]);

@@ -7,7 +7,7 @@
  */
 import type { NodeId } from "../identity/node-id.ts";
 import type { NodeRecord } from "../identity/node-record.ts";
-import { type PeerAddress, parseAddress } from "../transport/address.ts";
+import { parseAddress, type PeerAddress } from "../transport/address.ts";
 
 /** One known peer. */
 export interface PeerEntry {

@@ -45,7 +45,9 @@ export class ProtocolRegistry {
   /** Register `handler` for `protocol`; returns a function that unregisters it. */
   handle(protocol: string, handler: StreamHandler, options: HandleOptions = {}): () => void {
     if (!isProtocolName(protocol)) {
-      throw new TypeError(`invalid protocol name ${JSON.stringify(protocol)}: expected "/" and up to 127 printable ASCII characters`);
+      throw new TypeError(
+        `invalid protocol name ${JSON.stringify(protocol)}: expected "/" and up to 127 printable ASCII characters`,
+      );
     }
     if (this.#entries.has(protocol)) throw new Error(`protocol ${protocol} is already handled`);
     const entry = { handler, authorize: options.authorize };

@@ -221,9 +221,7 @@ const fs: FsApi = {
     return parts.filter((p) => p !== "").join("/").replace(/\/+/g, "/");
   },
   resolve(path) {
-    return path.startsWith("/")
-      ? path
-      : `${Deno.cwd()}/${path}`.replace(/\/\.?\//g, "/");
+    return path.startsWith("/") ? path : `${Deno.cwd()}/${path}`.replace(/\/\.?\//g, "/");
   },
 };
 

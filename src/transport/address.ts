@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { DidError } from "../identity/did.ts";
+import type { DidError } from "../identity/did.ts";
 import { NodeId } from "../identity/node-id.ts";
 import { AddressError } from "./errors.ts";
 import type { TransportKind } from "./session.ts";
@@ -55,7 +55,9 @@ export function parseAddress(text: string, opts: { requireId?: boolean } = {}): 
   if (kind !== "memory") {
     if (m[3] === undefined) throw new AddressError(`address ${JSON.stringify(text)} has no port`);
     port = Number(m[3]);
-    if (port < 1 || port > 65535) throw new AddressError(`address ${JSON.stringify(text)} has port out of range 1-65535`);
+    if (port < 1 || port > 65535) {
+      throw new AddressError(`address ${JSON.stringify(text)} has port out of range 1-65535`);
+    }
   }
   let id: NodeId | undefined;
   if (m[4]) {
@@ -67,7 +69,9 @@ export function parseAddress(text: string, opts: { requireId?: boolean } = {}): 
   }
   if (opts.requireId && !id) {
     throw new AddressError(
-      `address ${JSON.stringify(text)} does not name the node id; use the full address a node reports (…/did:key:z6Mk…)`,
+      `address ${
+        JSON.stringify(text)
+      } does not name the node id; use the full address a node reports (…/did:key:z6Mk…)`,
     );
   }
   return { kind, host, port, id };

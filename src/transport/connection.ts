@@ -255,7 +255,9 @@ export class Connection {
    */
   async openStream(protocol: string, options: OpenStreamOptions = {}): Promise<Stream> {
     if (!isProtocolName(protocol)) {
-      throw new TypeError(`invalid protocol name ${JSON.stringify(protocol)}: expected "/" and up to 127 printable ASCII characters`);
+      throw new TypeError(
+        `invalid protocol name ${JSON.stringify(protocol)}: expected "/" and up to 127 printable ASCII characters`,
+      );
     }
     if (this.#closing) throw new ConnectionClosedError(`connection to ${this.remoteId.short} is closed`);
     if (options.signal?.aborted) throw new AbortedError(`opening ${protocol} was cancelled`);

@@ -41,6 +41,8 @@ export class QuicByteStream implements ByteStream {
       this.#fail(`stream reset: ${(error as Error)?.message ?? error}`);
       throw this.#reset!;
     }
+    // A reset while the read was pending cancels the reader, which resolves it as done.
+    if (this.#reset) throw this.#reset;
     if (result.done) {
       this.#readDone = true;
       this.#check();

@@ -188,10 +188,15 @@ export class TcpTransport implements Transport {
     const timeout = options.timeout ?? this.#opts.handshakeTimeout;
     let socket: TcpSocket;
     try {
-      socket = await withDeadline(this.#api.connect({ hostname: address.host, port: address.port }), timeout, `TCP dial ${target}`, {
-        signal: options.signal,
-        onLate: (s) => s.close(),
-      });
+      socket = await withDeadline(
+        this.#api.connect({ hostname: address.host, port: address.port }),
+        timeout,
+        `TCP dial ${target}`,
+        {
+          signal: options.signal,
+          onLate: (s) => s.close(),
+        },
+      );
     } catch (error) {
       if (error instanceof MaculaError) throw error;
       throw new DialError(`TCP dial ${target} failed: ${(error as Error)?.message ?? error}`, { cause: error });

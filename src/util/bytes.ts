@@ -69,9 +69,7 @@ export function fromUtf8(bytes: Uint8Array): string {
 
 /** Return a plain `Uint8Array` view of any byte array (e.g. a Node `Buffer`). */
 export function plain(bytes: Uint8Array): Uint8Array {
-  return bytes.constructor === Uint8Array
-    ? bytes
-    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 const B32 = "abcdefghijklmnopqrstuvwxyz234567";

@@ -38,6 +38,10 @@ export function encodeCbor(value: unknown): Uint8Array {
  * malformed input or trailing bytes. The result is untyped: validate it.
  */
 export function decodeCbor(bytes: Uint8Array, messageType: string): unknown {
+  if (bytes[0] === 0xff) {
+    // cbor-x returns an internal sentinel for a lone "break" code.
+    throw new WireError("E_WIRE_MALFORMED", messageType, "unexpected break code");
+  }
   try {
     return decoder.decode(bytes);
   } catch (error) {

@@ -22,6 +22,12 @@ export interface ByteSink {
   write(chunk: Uint8Array): Promise<void>;
 }
 
+/** A reliable, ordered byte duplex (a TCP socket, a Noise channel, …). */
+export interface Duplex extends ByteSource, ByteSink {
+  /** Close both directions; pending and later reads/writes end. Idempotent. */
+  close(): void;
+}
+
 /** Prefix `payload` with its length. */
 export function encodeFrame(payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(4 + payload.length);
@@ -33,7 +39,11 @@ export function encodeFrame(payload: Uint8Array): Uint8Array {
 /** Write one frame to `sink` (one write for small payloads). */
 export async function writeFrame(sink: ByteSink, payload: Uint8Array, maxSize = DEFAULT_MAX_FRAME): Promise<void> {
   if (payload.length > maxSize) {
-    throw new WireError("E_WIRE_OVERSIZED", "frame", `payload of ${payload.length} bytes exceeds the ${maxSize}-byte limit`);
+    throw new WireError(
+      "E_WIRE_OVERSIZED",
+      "frame",
+      `payload of ${payload.length} bytes exceeds the ${maxSize}-byte limit`,
+    );
   }
   if (payload.length <= 64 * 1024) return sink.write(encodeFrame(payload));
   const header = new Uint8Array(4);
@@ -137,7 +147,11 @@ export class BufferedReader implements ByteSource {
     if (header === null) return null;
     const length = ((header[0] << 24) | (header[1] << 16) | (header[2] << 8) | header[3]) >>> 0;
     if (length > maxSize) {
-      throw new WireError("E_WIRE_OVERSIZED", messageType, `frame of ${length} bytes exceeds the ${maxSize}-byte limit`);
+      throw new WireError(
+        "E_WIRE_OVERSIZED",
+        messageType,
+        `frame of ${length} bytes exceeds the ${maxSize}-byte limit`,
+      );
     }
     const body = await this.readExact(length, messageType);
     if (body === null) {

@@ -108,9 +108,10 @@ export function array<T>(item: Validator<T>, opts: { max: number }): Validator<T
 
 /** Marks a field of `object` as optional (absent or `undefined`/`null`). */
 export function optional<T>(inner: Validator<T>): Validator<T | undefined> & { optional: true } {
-  const v = ((value: unknown, path: string) => value === undefined || value === null ? undefined : inner(value, path)) as
-    & Validator<T | undefined>
-    & { optional: true };
+  const v =
+    ((value: unknown, path: string) => value === undefined || value === null ? undefined : inner(value, path)) as
+      & Validator<T | undefined>
+      & { optional: true };
   v.optional = true;
   return v;
 }

@@ -1,0 +1,62 @@
+/**
+ * Macula for Deno: a secure, self-organizing mesh for small boards.
+ *
+ * Start a node, expose handlers addressed by node id, and talk to other
+ * nodes over authenticated, encrypted QUIC or TCP + Noise connections.
+ *
+ * @example
+ * ```ts
+ * import { Node } from "./mod.ts";
+ *
+ * await using a = await Node.start({ dataDir: ".macula/a", host: "127.0.0.1", port: 0 });
+ * await using b = await Node.start({ dataDir: ".macula/b", host: "127.0.0.1", port: 0 });
+ *
+ * a.expose("greet", (from, name) => `hello ${name}, from ${from.short}`);
+ * console.log(await b.request(a.addrs[0], "greet", "board-7"));
+ * ```
+ *
+ * @module
+ */
+export {
+  DEFAULT_PORT,
+  DEFAULT_REALM,
+  type Exposure,
+  ListenError,
+  Node,
+  type NodeOptions,
+  type NodeStatus,
+  type PeerSummary,
+} from "./src/node/node.ts";
+export type { ConnectionLimits } from "./src/node/connection-manager.ts";
+export type { Authorize, HandleOptions } from "./src/node/protocol-registry.ts";
+export { type ExposedHandler, RemoteHandlerError, type RequestOptions } from "./src/node/expose.ts";
+export { NodeId } from "./src/identity/node-id.ts";
+export { KeyPair, verify } from "./src/identity/ed25519.ts";
+export { decodeDidKey, DidError, encodeDidKey } from "./src/identity/did.ts";
+export { IdentityError, loadOrCreateIdentity } from "./src/identity/key-store.ts";
+export {
+  createNodeRecord,
+  decodeNodeRecord,
+  encodeNodeRecord,
+  isExpired,
+  type NodeRecord,
+} from "./src/identity/node-record.ts";
+export { formatAddress, parseAddress, type PeerAddress } from "./src/transport/address.ts";
+export { Connection, type OpenStreamOptions, Stream, type StreamHandler } from "./src/transport/connection.ts";
+export type { CloseInfo, Direction, TransportKind } from "./src/transport/session.ts";
+export { type ByteStream, StreamClosedError, StreamResetError } from "./src/transport/stream.ts";
+export { MemoryNetwork } from "./src/transport/memory.ts";
+export {
+  AddressError,
+  ConnectionClosedError,
+  DialError,
+  HandshakeError,
+  LimitError,
+  PeerIdMismatchError,
+  ProtocolRefusedError,
+} from "./src/transport/errors.ts";
+export { WireError, type WireErrorCode } from "./src/wire/errors.ts";
+export { AbortedError, TimeoutError } from "./src/util/async.ts";
+export { MaculaError } from "./src/util/errors.ts";
+export { type LogFormat, Logger, type LogLevel } from "./src/log/logger.ts";
+export { VERSION } from "./src/version.ts";
