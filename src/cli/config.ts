@@ -141,7 +141,12 @@ export function resolveStartConfig(env: Partial<Record<string, string>>, flags: 
   if (e("MACULA_QUIC_PORT")) cfg.port = port(e("MACULA_QUIC_PORT")!, "MACULA_QUIC_PORT");
   if (e("MACULA_HEALTH_HOST")) cfg.healthHost = host(e("MACULA_HEALTH_HOST")!, "MACULA_HEALTH_HOST");
   if (e("HEALTH_PORT")) cfg.healthPort = port(e("HEALTH_PORT")!, "HEALTH_PORT");
-  if (e("MACULA_REALM")) cfg.realms = splitList(e("MACULA_REALM")!).map((r) => realm(r, "MACULA_REALM"));
+  if (e("MACULA_REALM")) {
+    cfg.realms = splitList(e("MACULA_REALM")!).map((r) => realm(r, "MACULA_REALM"));
+    if (cfg.realms.length === 0) {
+      throw new ConfigError(`invalid MACULA_REALM ${JSON.stringify(e("MACULA_REALM"))}: no realm named`);
+    }
+  }
   if (e("MACULA_SEEDS")) cfg.seeds = splitList(e("MACULA_SEEDS")!).map((s) => seed(s, "MACULA_SEEDS"));
   if (e("MACULA_LOG_FORMAT")) cfg.logFormat = oneOf(e("MACULA_LOG_FORMAT")!, ["text", "json"], "MACULA_LOG_FORMAT");
   if (e("MACULA_LOG_LEVEL")) {

@@ -76,14 +76,20 @@ export class Logger {
     const all = { ...this.#context, ...fields };
     const time = new Date().toISOString();
     if (this.format === "json") {
-      this.#sink(JSON.stringify({ time, level, msg: message, ...normalise(all) }));
+      // Core keys come first and win over fields of the same name; bigints become strings.
+      const { time: _t, level: _l, msg: _m, ...rest } = normalise(all);
+      this.#sink(JSON.stringify({ time, level, msg: message, ...rest }, jsonSafe));
       return;
     }
     const extra = Object.entries(normalise(all))
-      .map(([k, v]) => `${k}=${typeof v === "string" && !/\s/.test(v) ? v : JSON.stringify(v)}`)
+      .map(([k, v]) => `${k}=${typeof v === "string" && !/\s/.test(v) ? v : JSON.stringify(v, jsonSafe)}`)
       .join(" ");
     this.#sink(`${time} ${level.toUpperCase().padEnd(5)} ${message}${extra ? " " + extra : ""}`);
   }
+}
+
+function jsonSafe(_key: string, value: unknown): unknown {
+  return typeof value === "bigint" ? value.toString() : value;
 }
 
 function normalise(fields: LogFields): LogFields {

@@ -15,6 +15,12 @@ function labelKey(labels: Labels): string {
     .join(",");
 }
 
+function formatValue(v: number): string {
+  if (v === Infinity) return "+Inf";
+  if (v === -Infinity) return "-Inf";
+  return Number.isNaN(v) ? "NaN" : String(v);
+}
+
 abstract class Metric {
   protected values = new Map<string, number>();
   constructor(readonly name: string, readonly help: string, readonly type: "counter" | "gauge") {}
@@ -26,10 +32,11 @@ abstract class Metric {
 
   /** @internal */
   render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`];
+    const help = this.help.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
+    const lines = [`# HELP ${this.name} ${help}`, `# TYPE ${this.name} ${this.type}`];
     if (this.values.size === 0) lines.push(`${this.name} 0`);
     for (const [key, value] of this.values) {
-      lines.push(`${this.name}${key ? `{${key}}` : ""} ${value}`);
+      lines.push(`${this.name}${key ? `{${key}}` : ""} ${formatValue(value)}`);
     }
     return lines.join("\n");
   }
@@ -91,17 +98,19 @@ export class MetricsRegistry {
 
   /** Get or create a counter. */
   counter(name: string, help: string): Counter {
-    return this.#add(name, () => new Counter(name, help)) as Counter;
+    return this.#add(name, Counter, () => new Counter(name, help));
   }
 
   /** Get or create a gauge, optionally computed at scrape time. */
   gauge(name: string, help: string, collect?: () => Array<[Labels, number]> | number): Gauge {
-    return this.#add(name, () => new Gauge(name, help, collect)) as Gauge;
+    return this.#add(name, Gauge, () => new Gauge(name, help, collect));
   }
 
-  #add(name: string, make: () => Metric): Metric {
+  // deno-lint-ignore no-explicit-any
+  #add<M extends Metric>(name: string, kind: abstract new (...args: any[]) => M, make: () => M): M {
     let m = this.#metrics.get(name);
     if (!m) this.#metrics.set(name, m = make());
+    if (!(m instanceof kind)) throw new TypeError(`metric ${name} is already registered as a ${m.type}`);
     return m;
   }
 

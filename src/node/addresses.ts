@@ -8,6 +8,11 @@
 import type { InterfaceAddress } from "../platform/types.ts";
 import type { PeerAddress } from "../transport/address.ts";
 
+/** fe80::/10: link-local IPv6 needs a zone id, so it is not announced. */
+function isLinkLocalV6(i: InterfaceAddress): boolean {
+  return i.family === "IPv6" && /^fe[89ab]/i.test(i.address);
+}
+
 function isWildcard(host: string): boolean {
   return host === "0.0.0.0" || host === "::" || host === "[::]";
 }
@@ -39,13 +44,11 @@ export function announceAddresses(listen: PeerAddress[], interfaces: InterfaceAd
       continue;
     }
     const v6 = l.host !== "0.0.0.0";
-    const usable = interfaces.filter((i) =>
-      (i.family === "IPv4" || v6) && !(i.family === "IPv6" && i.address.toLowerCase().startsWith("fe80"))
-    );
+    const usable = interfaces.filter((i) => (i.family === "IPv4" || v6) && !isLinkLocalV6(i));
     const external = usable.filter((i) => !i.internal);
     for (const i of external) push({ ...l, host: i.address });
     push({ ...l, host: "127.0.0.1" });
   }
-  // Group by host so QUIC and TCP of one host sit together, LAN hosts first.
+  // LAN addresses first, loopback last (stable otherwise).
   return out.sort((a, b) => (a.host === "127.0.0.1" ? 1 : 0) - (b.host === "127.0.0.1" ? 1 : 0));
 }

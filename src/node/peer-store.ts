@@ -12,8 +12,10 @@ import { parseAddress, type PeerAddress } from "../transport/address.ts";
 /** One known peer. */
 export interface PeerEntry {
   id: NodeId;
-  /** Known dialable addresses (each carries `id`). */
+  /** Addresses learned outside records (seeds, dials), newest first; each carries `id`. */
   addrs: PeerAddress[];
+  /** Addresses from the latest record. */
+  recordAddrs: PeerAddress[];
   /** Latest verified record, if any. */
   record?: NodeRecord;
   /** Last measured round-trip time, ms. */
@@ -54,7 +56,7 @@ export class PeerStore {
   #entry(id: NodeId): PeerEntry {
     let entry = this.#peers.get(id.hex);
     if (!entry) {
-      entry = { id, addrs: [], lastSeen: Date.now() };
+      entry = { id, addrs: [], recordAddrs: [], lastSeen: Date.now() };
       this.#peers.set(id.hex, entry);
       this.#evict();
     }
@@ -87,7 +89,8 @@ export class PeerStore {
 
   /**
    * Store a verified record if it is newer than the one held; its addresses
-   * replace the record-derived ones. Returns true if stored.
+   * replace those of the previous record (addresses learned otherwise are
+   * kept). Returns true if stored.
    */
   upsertRecord(record: NodeRecord): boolean {
     const entry = this.#entry(record.id);
@@ -102,16 +105,21 @@ export class PeerStore {
         // skip unusable addresses from the record
       }
     }
-    this.addAddresses(record.id, parsed);
+    entry.recordAddrs = parsed;
     entry.lastSeen = Date.now();
     return true;
   }
 
-  /** Addresses of `id`, best first (QUIC before TCP). */
+  /** Addresses of `id` (record and learned, deduplicated), best first: QUIC before TCP. */
   addresses(id: NodeId): PeerAddress[] {
-    const addrs = this.#peers.get(id.hex)?.addrs ?? [];
+    const entry = this.#peers.get(id.hex);
+    if (!entry) return [];
+    const all: PeerAddress[] = [];
+    for (const a of [...entry.recordAddrs, ...entry.addrs]) {
+      if (!all.some((x) => sameAddress(x, a))) all.push(a);
+    }
     const rank = (a: PeerAddress) => (a.kind === "quic" ? 0 : a.kind === "tcp" ? 1 : 2);
-    return [...addrs].sort((a, b) => rank(a) - rank(b));
+    return all.sort((a, b) => rank(a) - rank(b));
   }
 
   /** Record a latency measurement. */

@@ -95,5 +95,14 @@ export function tlsIdentity(keyPair: KeyPair): TlsIdentity {
  * `publicKey`. Its signature is a placeholder: anchors are not verified.
  */
 export function trustAnchor(publicKey: Uint8Array): string {
-  return pem("CERTIFICATE", certificate(tbsCertificate(publicKey), ZERO_SIGNATURE));
+  const key = toBase32(publicKey);
+  let anchor = anchors.get(key);
+  if (anchor === undefined) {
+    anchor = pem("CERTIFICATE", certificate(tbsCertificate(publicKey), ZERO_SIGNATURE));
+    if (anchors.size >= 1024) anchors.delete(anchors.keys().next().value!);
+    anchors.set(key, anchor);
+  }
+  return anchor;
 }
+
+const anchors = new Map<string, string>();

@@ -43,8 +43,8 @@ export function integer(magnitude: Uint8Array): Uint8Array {
 /** OBJECT IDENTIFIER from dotted form. */
 export function oid(dotted: string): Uint8Array {
   const parts = dotted.split(".").map(Number);
-  const out: number[] = [parts[0] * 40 + parts[1]];
-  for (const p of parts.slice(2)) {
+  const out: number[] = [];
+  for (const p of [parts[0] * 40 + parts[1], ...parts.slice(2)]) {
     const chunk: number[] = [p & 0x7f];
     let v = Math.floor(p / 128);
     while (v > 0) {

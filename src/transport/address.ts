@@ -77,6 +77,11 @@ export function parseAddress(text: string, opts: { requireId?: boolean } = {}): 
   return { kind, host, port, id };
 }
 
+/** `host:port`, with IPv6 hosts in brackets. */
+export function hostPort(addr: { hostname: string; port: number }): string {
+  return addr.hostname.includes(":") ? `[${addr.hostname}]:${addr.port}` : `${addr.hostname}:${addr.port}`;
+}
+
 /** Format an address; appends the id when given. */
 export function formatAddress(addr: PeerAddress): string {
   const host = addr.host.includes(":") ? `[${addr.host}]` : addr.host;

@@ -344,6 +344,9 @@ export class Connection {
   async #readHeader(reader: BufferedReader): Promise<string> {
     const len = await reader.readExact(1, "stream negotiation");
     if (len === null) throw new StreamResetError("stream ended before negotiation");
+    if (len[0] === 0 || len[0] > 128) {
+      throw new WireError("E_WIRE_INVALID", "stream negotiation", `protocol name length ${len[0]} out of range 1-128`);
+    }
     const body = await reader.readExact(len[0], "stream negotiation");
     let name: string | undefined;
     try {

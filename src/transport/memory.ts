@@ -7,7 +7,7 @@
  * @module
  */
 import type { NodeId } from "../identity/node-id.ts";
-import { deferred } from "../util/async.ts";
+import { AbortedError, deferred } from "../util/async.ts";
 import type { PeerAddress } from "./address.ts";
 import { Connection } from "./connection.ts";
 import { ConnectionClosedError, DialError, PeerIdMismatchError } from "./errors.ts";
@@ -24,6 +24,7 @@ class MemoryStream implements ByteStream {
   #credit: number;
   #creditWaiter: ReturnType<typeof deferred<void>> | null = null;
   #writeClosed = false;
+  #writeTail: Promise<void> = Promise.resolve();
   #remoteEnded = false;
   #resetError: StreamResetError | null = null;
   readonly #closed = deferred<void>();
@@ -58,10 +59,18 @@ class MemoryStream implements ByteStream {
     return this.#queue.read();
   }
 
-  async write(chunk: Uint8Array): Promise<void> {
+  write(chunk: Uint8Array): Promise<void> {
+    if (this.#resetError) return Promise.reject(this.#resetError);
+    if (this.#writeClosed) return Promise.reject(new StreamClosedError());
+    // Writes complete in call order: each waits for the one before it.
+    const result = this.#writeTail.then(() => this.#send(chunk));
+    this.#writeTail = result.catch(() => {});
+    return result;
+  }
+
+  async #send(chunk: Uint8Array): Promise<void> {
     while (true) {
       if (this.#resetError) throw this.#resetError;
-      if (this.#writeClosed) throw new StreamClosedError();
       if (this.#credit > 0) break;
       this.#creditWaiter = deferred();
       await this.#creditWaiter.promise;
@@ -73,13 +82,17 @@ class MemoryStream implements ByteStream {
 
   closeWrite(): Promise<void> {
     if (this.#resetError) return Promise.reject(this.#resetError);
-    if (!this.#writeClosed) {
-      this.#writeClosed = true;
+    if (this.#writeClosed) return Promise.resolve();
+    this.#writeClosed = true;
+    // The FIN follows every write issued before closeWrite() (which may
+    // still wait for credit); like a socket, closing does not wait for it.
+    this.#writeTail.then(() => {
+      if (this.#resetError) return;
       this.peer.#remoteEnded = true;
       this.peer.#queue.end();
       this.#finishIfDone();
       this.peer.#finishIfDone();
-    }
+    });
     return Promise.resolve();
   }
 
@@ -255,7 +268,7 @@ export class MemoryTransport implements Transport {
   }
 
   dial(address: PeerAddress, expected: NodeId, options: DialOptions = {}): Promise<Connection> {
-    if (options.signal?.aborted) return Promise.reject(new DialError("dial cancelled"));
+    if (options.signal?.aborted) return Promise.reject(new AbortedError("dial was cancelled"));
     try {
       const session = this.#network.connect(address.host, this.#ctx.localId, this.#name, expected);
       return Promise.resolve(this.#wrap(session));

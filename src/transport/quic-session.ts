@@ -7,6 +7,7 @@
 import type { NodeId } from "../identity/node-id.ts";
 import type { QuicBidiStream, QuicConnection } from "../platform/types.ts";
 import { deferred } from "../util/async.ts";
+import { hostPort } from "./address.ts";
 import { ConnectionClosedError } from "./errors.ts";
 import { QuicByteStream } from "./quic-stream.ts";
 import type { CloseInfo, Direction, Session } from "./session.ts";
@@ -42,8 +43,7 @@ export class QuicSession implements Session {
   }
 
   get remoteAddress(): string {
-    const a = this.#conn.remoteAddr;
-    return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+    return hostPort(this.#conn.remoteAddr);
   }
 
   get closed(): Promise<CloseInfo> {

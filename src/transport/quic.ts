@@ -8,10 +8,10 @@
  * @module
  */
 import type { NodeId } from "../identity/node-id.ts";
-import type { QuicApi, QuicConnection, QuicEndpoint, SocketAddress } from "../platform/types.ts";
+import type { QuicApi, QuicConnection, QuicEndpoint } from "../platform/types.ts";
 import { serverNameFor, tlsIdentity, trustAnchor } from "../secure/certificate.ts";
 import { withDeadline } from "../util/async.ts";
-import type { PeerAddress } from "./address.ts";
+import { hostPort, type PeerAddress } from "./address.ts";
 import { Connection } from "./connection.ts";
 import { DialError, HandshakeError, PeerIdMismatchError } from "./errors.ts";
 import { authenticateClient, proveIdentity } from "./quic-auth.ts";
@@ -38,10 +38,6 @@ export interface QuicOptions {
   handshakeTimeout?: number;
   /** Inbound handshakes in progress at once; more are dropped. Default 128. */
   maxPendingHandshakes?: number;
-}
-
-function hostPort(a: SocketAddress): string {
-  return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
 }
 
 /**

@@ -6,12 +6,13 @@
  * @module
  */
 import type { NodeId } from "../identity/node-id.ts";
-import type { SocketAddress, TcpApi, TcpListener, TcpSocket } from "../platform/types.ts";
-import type { RawDuplex, SecureChannel } from "../secure/secure-channel.ts";
+import type { TcpApi, TcpListener, TcpSocket } from "../platform/types.ts";
+import type { SecureChannel } from "../secure/secure-channel.ts";
+import type { Duplex } from "../wire/frame.ts";
 import { secureInitiator, secureResponder } from "../secure/secure-channel.ts";
 import { withDeadline } from "../util/async.ts";
 import { MaculaError } from "../util/errors.ts";
-import type { PeerAddress } from "./address.ts";
+import { hostPort, type PeerAddress } from "./address.ts";
 import { Connection } from "./connection.ts";
 import { DialError } from "./errors.ts";
 import { Muxer } from "./mux/muxer.ts";
@@ -36,20 +37,28 @@ export interface TcpOptions {
 }
 
 const READ_SIZE = 64 * 1024;
+const READ_ARENA = 1024 * 1024;
 
-function hostPort(a: SocketAddress): string {
-  return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
-}
-
-/** Adapt a platform socket to the byte duplex the Noise channel runs on. */
-export function socketDuplex(socket: TcpSocket): RawDuplex {
+/**
+ * Adapt a platform socket to the byte duplex the Noise channel runs on.
+ * Reads land in a shared 1 MiB arena and are returned as views of it; the
+ * arena is never written twice, so returned chunks stay valid (the layers
+ * above keep zero-copy references).
+ */
+export function socketDuplex(socket: TcpSocket): Duplex {
+  let arena = new Uint8Array(READ_ARENA);
+  let offset = 0;
   return {
     async read() {
-      const buffer = new Uint8Array(READ_SIZE);
-      const n = await socket.read(buffer);
+      if (arena.length - offset < READ_SIZE) {
+        arena = new Uint8Array(READ_ARENA);
+        offset = 0;
+      }
+      const n = await socket.read(arena.subarray(offset, offset + READ_SIZE));
       if (n === null) return null;
-      // Do not pin a 64 KiB buffer for a small read.
-      return n < READ_SIZE / 4 ? buffer.slice(0, n) : buffer.subarray(0, n);
+      const chunk = arena.subarray(offset, offset + n);
+      offset += n;
+      return chunk;
     },
     write: (chunk) => socket.write(chunk),
     close: () => socket.close(),

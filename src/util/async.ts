@@ -82,8 +82,6 @@ export function withDeadline<T>(
       finish();
       reject(new TimeoutError(`${what} timed out after ${ms} ms`));
     }, ms);
-    if (signal?.aborted) return onAbort();
-    signal?.addEventListener("abort", onAbort, { once: true });
     promise.then(
       (value) => {
         if (settled) return onLate?.(value);
@@ -96,5 +94,9 @@ export function withDeadline<T>(
         reject(error);
       },
     );
+    // Handlers are attached first, so a late result still reaches onLate
+    // and a late rejection is never unhandled.
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
 }

@@ -25,8 +25,14 @@ import { WireError } from "../../wire/errors.ts";
 export const MUX_VERSION = 1;
 /** Size of a frame header in bytes. */
 export const HEADER_SIZE = 12;
-/** Hard limit of one DATA frame's payload: 64 KiB. */
+/** Hard limit of one DATA frame's payload (decoder side): 64 KiB. */
 export const MAX_DATA_PAYLOAD = 64 * 1024;
+/**
+ * Largest DATA payload we send: header plus payload then fill one Noise
+ * transport message (65,519 plaintext bytes) exactly, so the receiver
+ * never has to reassemble a frame from two messages.
+ */
+export const SEND_SEGMENT = 65_519 - HEADER_SIZE;
 /** `WireError.messageType` of every error this codec throws. */
 export const MUX_FRAME = "mux frame";
 

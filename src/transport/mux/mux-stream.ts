@@ -8,7 +8,7 @@ import { deferred } from "../../util/async.ts";
 import { WireError } from "../../wire/errors.ts";
 import { ChunkQueue, StreamClosedError, StreamResetError } from "../stream.ts";
 import type { ByteStream } from "../stream.ts";
-import { Flag, FrameType, MAX_DATA_PAYLOAD, MUX_FRAME } from "./frame.ts";
+import { Flag, FrameType, MUX_FRAME, SEND_SEGMENT } from "./frame.ts";
 import type { FrameOwner, FrameWriter } from "./writer.ts";
 
 /**
@@ -280,7 +280,7 @@ export class MuxStream implements ByteStream, FrameOwner {
       const n = Math.min(
         chunk.length - offset,
         this.#sendWindow,
-        MAX_DATA_PAYLOAD,
+        SEND_SEGMENT,
       );
       writer.data(
         this,

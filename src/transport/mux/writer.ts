@@ -11,8 +11,11 @@ import type { FrameHeader } from "./frame.ts";
 
 /** Default bound on queued DATA bytes before writers must wait: 1 MiB. */
 export const DEFAULT_MAX_QUEUED_BYTES = 1024 * 1024;
-/** Default target size of one coalesced `sink.write`: 128 KiB. */
-export const DEFAULT_BATCH_BYTES = 128 * 1024;
+/**
+ * Default target size of one coalesced `sink.write`: one Noise transport
+ * message (65,519 bytes), so frames never straddle two messages.
+ */
+export const DEFAULT_BATCH_BYTES = 65_519;
 
 /** Something that owns queued frames; its frames are dropped once `dropped`. */
 export interface FrameOwner {

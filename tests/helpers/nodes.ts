@@ -1,0 +1,33 @@
+/** Test helper: nodes on an in-memory network or on loopback sockets. */
+import { KeyPair } from "../../src/identity/ed25519.ts";
+import { Logger } from "../../src/log/logger.ts";
+import { Node, type NodeOptions } from "../../src/node/node.ts";
+import { MemoryNetwork } from "../../src/transport/memory.ts";
+
+let counter = 0;
+
+/** Start a node on `network` (named uniquely) with a fresh key. */
+export function memoryNode(network: MemoryNetwork, options: Partial<NodeOptions> = {}): Promise<Node> {
+  return Node.start({
+    keyPair: KeyPair.generate(),
+    memory: { network, name: `n${++counter}` },
+    logger: Logger.silent(),
+    ...options,
+  });
+}
+
+/** Start a node on 127.0.0.1 with ephemeral ports (QUIC and TCP unless told otherwise). */
+export function loopbackNode(options: Partial<NodeOptions> = {}): Promise<Node> {
+  return Node.start({ keyPair: KeyPair.generate(), host: "127.0.0.1", port: 0, logger: Logger.silent(), ...options });
+}
+
+/** Wait until `predicate` holds (polling), or fail after `ms`. */
+export async function until(predicate: () => boolean | Promise<boolean>, ms = 5000, what = "condition"): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export { MemoryNetwork };
