@@ -121,6 +121,6 @@ export function decodeNodeRecord(input: Uint8Array): NodeRecord {
 }
 
 /** Has the record expired at `now`? */
-export function isExpired(record: NodeRecord, now = Date.now()): boolean {
+export function isExpired(record: NodeRecord, now: number = Date.now()): boolean {
   return record.expires <= now;
 }

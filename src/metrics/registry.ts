@@ -22,7 +22,7 @@ function formatValue(v: number): string {
 }
 
 abstract class Metric {
-  protected values = new Map<string, number>();
+  protected values: Map<string, number> = new Map();
   constructor(readonly name: string, readonly help: string, readonly type: "counter" | "gauge") {}
 
   /** Value for the given labels (0 if never set). */
