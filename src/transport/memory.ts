@@ -205,8 +205,12 @@ export class MemoryNetwork {
   /** Per-stream window for new streams. */
   readonly window: number;
 
-  constructor(options: { window?: number } = {}) {
+  /** Simulated connection setup time, ms (0 = synchronous). */
+  readonly latency: number;
+
+  constructor(options: { window?: number; latency?: number } = {}) {
     this.window = options.window ?? MEMORY_WINDOW;
+    this.latency = options.latency ?? 0;
   }
 
   /** Register a listener; returns a function that unregisters it. */
@@ -229,6 +233,12 @@ export class MemoryNetwork {
     inbound.peer = outbound;
     listener.accept(inbound);
     return outbound;
+  }
+
+  /** `connect`, after the network's simulated `latency`. */
+  async connectAfterLatency(name: string, localId: NodeId, localName: string, expected: NodeId): Promise<Session> {
+    if (this.latency > 0) await new Promise((r) => setTimeout(r, this.latency));
+    return this.connect(name, localId, localName, expected);
   }
 }
 
@@ -267,14 +277,10 @@ export class MemoryTransport implements Transport {
     return Promise.resolve();
   }
 
-  dial(address: PeerAddress, expected: NodeId, options: DialOptions = {}): Promise<Connection> {
-    if (options.signal?.aborted) return Promise.reject(new AbortedError("dial was cancelled"));
-    try {
-      const session = this.#network.connect(address.host, this.#ctx.localId, this.#name, expected);
-      return Promise.resolve(this.#wrap(session));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  async dial(address: PeerAddress, expected: NodeId, options: DialOptions = {}): Promise<Connection> {
+    if (options.signal?.aborted) throw new AbortedError("dial was cancelled");
+    const session = await this.#network.connectAfterLatency(address.host, this.#ctx.localId, this.#name, expected);
+    return this.#wrap(session);
   }
 
   close(): Promise<void> {
