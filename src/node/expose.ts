@@ -41,8 +41,10 @@ export function appProtocol(name: string): string {
   return APP_PROTOCOL_PREFIX + name;
 }
 
-const decodeRequest = messageDecoder("app request", object({ a: any() }));
-const decodeReply = messageDecoder(
+/** Decodes an app request frame. */
+export const decodeRequest = messageDecoder("app request", object({ a: any() }));
+/** Decodes an app reply frame. */
+export const decodeReply = messageDecoder(
   "app reply",
   object({ ok: bool(), r: any(), e: optional(str({ max: 1000 })) }),
 );

@@ -215,6 +215,9 @@ export class Node {
       },
     };
     const transports = createTransports(options, platform, ctx);
+    if (!options.transports && !options.memory && !platform.quic) {
+      log.warn("QUIC is unavailable on this runtime (Deno needs --unstable-net); using TCP only");
+    }
     const peerStore = new PeerStore({ isPinned: (id) => manager.isProtected(id) || !!manager.get(id) });
     const manager: ConnectionManager = new ConnectionManager({
       localId,

@@ -90,7 +90,8 @@ export interface SecureResponderOptions {
   timeoutMs?: number;
 }
 
-const decodeIdentityPayload = messageDecoder(
+/** Decodes the identity payload of Noise handshake messages 2 and 3. */
+export const decodeIdentityPayload = messageDecoder(
   "noise identity payload",
   object({ id: bytes({ length: 32 }), sig: bytes({ length: 64 }) }),
 );

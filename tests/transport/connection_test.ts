@@ -91,3 +91,34 @@ Deno.test("a garbage negotiation header is a protocol violation: connection clos
   assert(violations.length >= 1);
   assert((await raw.closed).reason.includes("protocol violation"));
 });
+
+Deno.test("fuzz: 2,000 mutated negotiation headers are accepted, refused or a counted violation", async () => {
+  const { mutate } = await import("../helpers/mutate.ts");
+  const network = new MemoryNetwork();
+  const a = testContext();
+  const b = testContext();
+  b.handlers.set("/echo/1", echo);
+  let violations = 0;
+  const conns: Connection[] = [];
+  network.listen("b", b.localId, (session) => {
+    conns.push(new Connection(session, b.gate, { onProtocolViolation: () => violations++, negotiationTimeout: 50 }));
+  });
+  const valid = Uint8Array.of(7, ...utf8("/echo/1"));
+  let outcomes = 0;
+  for (let i = 0; i < 2000; i++) {
+    const raw = network.connect("b", a.localId, "a", b.localId);
+    const s = await raw.openStream();
+    await s.write(mutate(valid, i));
+    await s.closeWrite();
+    // Either a status byte comes back, or the stream/connection ends.
+    const first = await Promise.race([
+      s.read().catch(() => null),
+      raw.closed.then(() => null),
+      new Promise<null>((r) => setTimeout(() => r(null), 200)),
+    ]);
+    if (first === null || first[0] === 0 || first[0] === 1) outcomes++;
+    raw.close("case done");
+  }
+  assertEquals(outcomes, 2000);
+  assert(violations > 100, `expected many violations, got ${violations}`);
+});
