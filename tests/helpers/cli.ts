@@ -4,14 +4,14 @@
  */
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
-/** The `deno run` flags of the `start` task (the one declared permission set). */
+/** The `deno run` flags of the `macula` task (the one declared permission set; `start` runs it). */
 export function startPermissions(): string[] {
   const config = JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`));
-  const task: string = config.tasks.start;
+  const task: string = config.tasks.macula;
   const tokens = task.split(/\s+/);
   const from = tokens.indexOf("run") + 1;
   const to = tokens.indexOf("main.ts");
-  if (from <= 0 || to < from) throw new Error(`cannot read permissions from the start task: ${task}`);
+  if (from <= 0 || to < from) throw new Error(`cannot read permissions from the macula task: ${task}`);
   return tokens.slice(from, to);
 }
 
