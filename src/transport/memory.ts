@@ -9,7 +9,8 @@
 import type { NodeId } from "../identity/node-id.ts";
 import { AbortedError, deferred } from "../util/async.ts";
 import type { PeerAddress } from "./address.ts";
-import { Connection } from "./connection.ts";
+import type { Connection } from "./connection.ts";
+import { ConnectionSet } from "./connection-set.ts";
 import { ConnectionClosedError, DialError, PeerIdMismatchError } from "./errors.ts";
 import type { CloseInfo, Direction, Session } from "./session.ts";
 import { type ByteStream, ChunkQueue, StreamClosedError, StreamResetError } from "./stream.ts";
@@ -249,11 +250,12 @@ export class MemoryTransport implements Transport {
   #ctx: TransportContext;
   #name: string;
   #unlisten: (() => void) | null = null;
-  #connections = new Set<Connection>();
+  #connections: ConnectionSet;
 
   constructor(network: MemoryNetwork, ctx: TransportContext, name: string) {
     this.#network = network;
     this.#ctx = ctx;
+    this.#connections = new ConnectionSet(ctx);
     this.#name = name;
   }
 
@@ -261,18 +263,11 @@ export class MemoryTransport implements Transport {
     return this.#unlisten ? [{ kind: "memory", host: this.#name, port: 0 }] : [];
   }
 
-  #wrap(session: Session): Connection {
-    const conn = new Connection(session, this.#ctx.gate, this.#ctx.connectionOptions);
-    this.#connections.add(conn);
-    conn.closed.then(() => this.#connections.delete(conn));
-    return conn;
-  }
-
   listen(): Promise<void> {
     this.#unlisten ??= this.#network.listen(
       this.#name,
       this.#ctx.localId,
-      (session) => this.#ctx.onInbound(this.#wrap(session)),
+      (session) => this.#ctx.onInbound(this.#connections.wrap(session)),
     );
     return Promise.resolve();
   }
@@ -280,13 +275,13 @@ export class MemoryTransport implements Transport {
   async dial(address: PeerAddress, expected: NodeId, options: DialOptions = {}): Promise<Connection> {
     if (options.signal?.aborted) throw new AbortedError("dial was cancelled");
     const session = await this.#network.connectAfterLatency(address.host, this.#ctx.localId, this.#name, expected);
-    return this.#wrap(session);
+    return this.#connections.wrap(session);
   }
 
   close(): Promise<void> {
     this.#unlisten?.();
     this.#unlisten = null;
-    for (const c of this.#connections) c.close("transport closed");
+    this.#connections.closeAll("transport closed");
     return Promise.resolve();
   }
 }

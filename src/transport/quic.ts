@@ -12,7 +12,8 @@ import type { QuicApi, QuicConnection, QuicEndpoint } from "../platform/types.ts
 import { serverNameFor, tlsIdentity, trustAnchor } from "../secure/certificate.ts";
 import { withDeadline } from "../util/async.ts";
 import { hostPort, type PeerAddress } from "./address.ts";
-import { Connection } from "./connection.ts";
+import type { Connection } from "./connection.ts";
+import { ConnectionSet } from "./connection-set.ts";
 import { DialError, HandshakeError, PeerIdMismatchError } from "./errors.ts";
 import { authenticateClient, proveIdentity } from "./quic-auth.ts";
 import { QuicByteStream } from "./quic-stream.ts";
@@ -60,12 +61,13 @@ export class QuicTransport implements Transport {
   #endpoint: QuicEndpoint | null = null;
   #listening = false;
   #pending = 0;
-  #connections = new Set<Connection>();
+  #connections: ConnectionSet;
   #tls: { cert: string; key: string } | null = null;
 
   constructor(api: QuicApi, ctx: TransportContext, options: QuicOptions = {}) {
     this.#api = api;
     this.#ctx = ctx;
+    this.#connections = new ConnectionSet(ctx);
     this.#opts = {
       host: "0.0.0.0",
       port: 9443,
@@ -140,7 +142,7 @@ export class QuicTransport implements Transport {
         remoteId,
         "inbound",
       );
-      this.#ctx.onInbound(this.#wrap(session));
+      this.#ctx.onInbound(this.#connections.wrap(session));
     } catch (error) {
       try {
         conn?.close({ closeCode: QUIC_CLOSE.authFailed, reason: "authentication failed" });
@@ -151,13 +153,6 @@ export class QuicTransport implements Transport {
     } finally {
       this.#pending--;
     }
-  }
-
-  #wrap(session: QuicSession): Connection {
-    const conn = new Connection(session, this.#ctx.gate, this.#ctx.connectionOptions);
-    this.#connections.add(conn);
-    conn.closed.then(() => this.#connections.delete(conn));
-    return conn;
   }
 
   async dial(address: PeerAddress, expected: NodeId, options: DialOptions = {}): Promise<Connection> {
@@ -202,7 +197,7 @@ export class QuicTransport implements Transport {
         `QUIC authentication with ${target}`,
         { signal: options.signal },
       );
-      return this.#wrap(new QuicSession(conn, incoming, this.#ctx.localId, expected, "outbound"));
+      return this.#connections.wrap(new QuicSession(conn, incoming, this.#ctx.localId, expected, "outbound"));
     } catch (error) {
       try {
         conn.close({ closeCode: QUIC_CLOSE.authFailed, reason: "authentication failed" });
@@ -217,8 +212,7 @@ export class QuicTransport implements Transport {
   }
 
   close(): Promise<void> {
-    for (const c of this.#connections) c.close("shutting down");
-    this.#connections.clear();
+    this.#connections.closeAll("shutting down");
     this.#endpoint?.close();
     this.#endpoint = null;
     this.#listening = false;

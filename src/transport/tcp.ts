@@ -13,7 +13,8 @@ import { secureInitiator, secureResponder } from "../secure/secure-channel.ts";
 import { withDeadline } from "../util/async.ts";
 import { MaculaError } from "../util/errors.ts";
 import { hostPort, type PeerAddress } from "./address.ts";
-import { Connection } from "./connection.ts";
+import type { Connection } from "./connection.ts";
+import { ConnectionSet } from "./connection-set.ts";
 import { DialError } from "./errors.ts";
 import { Muxer } from "./mux/muxer.ts";
 import type { CloseInfo, Direction, Session } from "./session.ts";
@@ -122,12 +123,13 @@ export class TcpTransport implements Transport {
   #opts: Required<TcpOptions>;
   #listener: TcpListener | null = null;
   #pending = 0;
-  #connections = new Set<Connection>();
+  #connections: ConnectionSet;
   #closed = false;
 
   constructor(api: TcpApi, ctx: TransportContext, options: TcpOptions = {}) {
     this.#api = api;
     this.#ctx = ctx;
+    this.#connections = new ConnectionSet(ctx);
     this.#opts = {
       host: "0.0.0.0",
       port: 9443,
@@ -176,20 +178,15 @@ export class TcpTransport implements Transport {
       const channel = await secureResponder(socketDuplex(socket), this.#ctx.keyPair, {
         timeoutMs: this.#opts.handshakeTimeout,
       });
-      this.#ctx.onInbound(this.#wrap(new TcpSession(channel, this.#ctx.localId, "inbound", remote, this.#opts)));
+      this.#ctx.onInbound(
+        this.#connections.wrap(new TcpSession(channel, this.#ctx.localId, "inbound", remote, this.#opts)),
+      );
     } catch (error) {
       socket.close();
       this.#ctx.onHandshakeError?.(error as Error, remote);
     } finally {
       this.#pending--;
     }
-  }
-
-  #wrap(session: TcpSession): Connection {
-    const conn = new Connection(session, this.#ctx.gate, this.#ctx.connectionOptions);
-    this.#connections.add(conn);
-    conn.closed.then(() => this.#connections.delete(conn));
-    return conn;
   }
 
   async dial(address: PeerAddress, expected: NodeId, options: DialOptions = {}): Promise<Connection> {
@@ -215,15 +212,14 @@ export class TcpTransport implements Transport {
       timeoutMs: timeout,
     });
     const session = new TcpSession(channel, this.#ctx.localId, "outbound", hostPort(socket.remoteAddr), this.#opts);
-    return this.#wrap(session);
+    return this.#connections.wrap(session);
   }
 
   close(): Promise<void> {
     this.#closed = true;
     this.#listener?.close();
     this.#listener = null;
-    for (const c of this.#connections) c.close("shutting down");
-    this.#connections.clear();
+    this.#connections.closeAll("shutting down");
     return Promise.resolve();
   }
 }

@@ -4,6 +4,7 @@ import { NodeId } from "../../src/identity/node-id.ts";
 import type { Connection, StreamHandler } from "../../src/transport/connection.ts";
 import type { TransportContext } from "../../src/transport/transport.ts";
 import { deferred } from "../../src/util/async.ts";
+import { concat } from "../../src/util/bytes.ts";
 
 export interface TestContext extends TransportContext {
   handlers: Map<string, StreamHandler>;
@@ -60,18 +61,6 @@ export const echo: StreamHandler = async (stream) => {
 /** Read everything until EOF. */
 export async function readAll(stream: { read(): Promise<Uint8Array | null> }): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
-  let n = 0;
-  while (true) {
-    const c = await stream.read();
-    if (c === null) break;
-    chunks.push(c);
-    n += c.length;
-  }
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
+  for (let c = await stream.read(); c !== null; c = await stream.read()) chunks.push(c);
+  return concat(...chunks);
 }
