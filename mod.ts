@@ -28,6 +28,7 @@ export {
   type PeerSummary,
 } from "./src/node/node.ts";
 export type { ConnectionLimits } from "./src/node/connection-manager.ts";
+export type { NodeEvents, NodeService, ServiceContext } from "./src/node/service.ts";
 export type { Authorize, HandleOptions } from "./src/node/protocol-registry.ts";
 export { type ExposedHandler, RemoteHandlerError, type RequestOptions } from "./src/node/expose.ts";
 export { NodeId } from "./src/identity/node-id.ts";

@@ -18,7 +18,9 @@ import { DialError } from "../transport/errors.ts";
 import type { MemoryNetwork } from "../transport/memory.ts";
 import { MemoryTransport } from "../transport/memory.ts";
 import { QuicTransport } from "../transport/quic.ts";
-import type { CloseInfo, TransportKind } from "../transport/session.ts";
+import type { TransportKind } from "../transport/session.ts";
+import { Emitter } from "../util/events.ts";
+import type { NodeEvents, NodeService } from "./service.ts";
 import { TcpTransport } from "../transport/tcp.ts";
 import type { Transport, TransportContext } from "../transport/transport.ts";
 import { MaculaError } from "../util/errors.ts";
@@ -64,6 +66,8 @@ export interface NodeOptions {
   logger?: Logger;
   /** Runtime services (defaults to the running runtime's). */
   platform?: Platform;
+  /** Extra subsystems to run inside the node (clustering, …). */
+  services?: NodeService[];
 }
 
 /** A connected peer, as `/peers` shows it. */
@@ -82,6 +86,8 @@ export interface PeerSummary {
   /** The peer's announced addresses. */
   addrs: string[];
   realms: string[];
+  /** Fields contributed by services (e.g. membership state). */
+  [extra: string]: unknown;
 }
 
 /** The node's own status, as `/status` shows it. */
@@ -94,6 +100,8 @@ export interface NodeStatus {
   runtime: string;
   uptime: number;
   peers: number;
+  /** Sections contributed by services, keyed by service name. */
+  [service: string]: unknown;
 }
 
 /** A handle on something a node exposes; `close()` withdraws it. */
@@ -138,6 +146,8 @@ export class Node {
   readonly #realms: string[];
   readonly #roles: string[];
   readonly #startedAt = Date.now();
+  readonly #events = new Emitter<NodeEvents>();
+  readonly #services: NodeService[] = [];
   #record: NodeRecord | null = null;
   #recordAddrs = "";
   #stopped = false;
@@ -258,12 +268,31 @@ export class Node {
     }
     node.#installCoreProtocols();
     manager.start();
+    try {
+      for (const service of options.services ?? []) await node.#startService(service);
+    } catch (error) {
+      await node.stop();
+      throw error;
+    }
     for (const seed of options.seeds ?? []) node.addSeed(seed);
     log.info("node started", { id: localId.did, addrs: node.addrs.join(" ") });
     return node;
   }
 
+  async #startService(service: NodeService): Promise<void> {
+    if (this.#services.some((s) => s.name === service.name)) throw new Error(`service ${service.name} started twice`);
+    await service.start({ node: this, emit: (event, ...args) => this.#events.emit(event, ...args) });
+    this.#services.push(service);
+  }
+
+  /** The running service named `name`, if any. */
+  service<T extends NodeService>(name: string): T | undefined {
+    return this.#services.find((s) => s.name === name) as T | undefined;
+  }
+
   #installCoreProtocols(): void {
+    this.#manager.on("peer:connect", (conn) => this.#events.emit("peer:connect", conn));
+    this.#manager.on("peer:disconnect", (id, info) => this.#events.emit("peer:disconnect", id, info));
     this.#registry.handle(PING_PROTOCOL, handlePing);
     this.#registry.handle(IDENTIFY_PROTOCOL, (stream) => handleIdentify(stream, () => this.record()));
     this.#manager.on("peer:connect", (conn) => this.#onPeerConnect(conn));
@@ -423,11 +452,12 @@ export class Node {
     return rtt;
   }
 
-  /** Listen to connection events. Returns an unsubscribe function. */
-  on(event: "peer:connect", listener: (connection: Connection) => void): () => void;
-  on(event: "peer:disconnect", listener: (id: NodeId, info: CloseInfo) => void): () => void;
-  on(event: "peer:connect" | "peer:disconnect", listener: (...args: never[]) => void): () => void {
-    return this.#manager.on(event, listener as never);
+  /**
+   * Listen to node events: `peer:connect`, `peer:disconnect` (connections),
+   * `peer:up`, `peer:down` (membership). Returns an unsubscribe function.
+   */
+  on<K extends keyof NodeEvents>(event: K, listener: (...args: NodeEvents[K]) => void): () => void {
+    return this.#events.on(event, listener);
   }
 
   /** Connected peers. */
@@ -444,6 +474,7 @@ export class Node {
         streams: c.activeStreams,
         addrs: entry?.record?.addrs.map((a) => `${a}/${c.remoteId.did}`) ?? [],
         realms: entry?.record?.realms ?? [],
+        ...Object.assign({}, ...this.#services.map((s) => s.peerInfo?.(c.remoteId) ?? {})),
       };
     });
   }
@@ -459,6 +490,7 @@ export class Node {
       runtime: `${this.#platform.runtimeVersion} ${this.#platform.target}`,
       uptime: Math.round((Date.now() - this.#startedAt) / 1000),
       peers: this.#manager.connections().length,
+      ...Object.fromEntries(this.#services.filter((s) => s.status).map((s) => [s.name, s.status!()])),
     };
   }
 
@@ -467,10 +499,17 @@ export class Node {
     return this.#registry.protocols();
   }
 
-  /** Stop: close every connection and listener. Idempotent. */
+  /** Stop: services, then every connection and listener. Idempotent. */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    for (const service of [...this.#services].reverse()) {
+      try {
+        await service.stop();
+      } catch (error) {
+        this.log.warn("service failed to stop cleanly", { service: service.name, error: (error as Error).message });
+      }
+    }
     this.#manager.stop();
     for (const t of this.#transports.values()) await t.close().catch(() => {});
     this.log.info("node stopped", { id: this.id.short });
