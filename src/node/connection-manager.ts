@@ -29,7 +29,7 @@ import type { PeerStore } from "./peer-store.ts";
 export interface ConnectionLimits {
   /** Most connections at once. Default 256. */
   maxConnections?: number;
-  /** Close connections without streams after this long, ms (0 = never). Default 300 000. */
+  /** Close connections with no stream activity for this long, ms (0 = never). Default 300 000. */
   idleTimeout?: number;
   /** Deadline of one dial attempt, ms. Default 10 000. */
   dialTimeout?: number;
@@ -295,7 +295,10 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
     conn.closed.then(() => this.#retiring.delete(conn));
     const deadline = Date.now() + this.#limits.duplicateGrace;
     const check = async () => {
-      while (!conn.isClosed && conn.activeStreams > 0 && Date.now() < deadline && !this.#stopped) {
+      while (
+        !conn.isClosed && conn.activeStreams > 0 && Date.now() - conn.lastActivity < 1_000 && Date.now() < deadline &&
+        !this.#stopped
+      ) {
         await sleep(200);
       }
       conn.close("duplicate connection");
@@ -309,11 +312,12 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
     return n;
   }
 
-  /** Close the least recently active idle, unprotected connection. */
+  /** Close the least recently active unprotected connection that has been quiet for a while. */
   #trimIdle(): boolean {
+    const quiet = Date.now() - Math.min(5_000, this.#limits.idleTimeout || 5_000);
     let victim: Connection | undefined;
     for (const c of this.#conns.values()) {
-      if (c.isClosed || c.activeStreams > 0 || this.#protected.has(c.remoteId.hex)) continue;
+      if (c.isClosed || c.lastActivity > quiet || this.#protected.has(c.remoteId.hex)) continue;
       if (!victim || c.lastActivity < victim.lastActivity) victim = c;
     }
     if (!victim) return false;
@@ -323,10 +327,10 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
 
   #sweepIdle(): void {
     const cutoff = Date.now() - this.#limits.idleTimeout;
+    // Idle: no stream opened, closed, read or written for idleTimeout (long-lived but
+    // silent streams, like request channels, do not keep a connection alive).
     for (const c of this.#conns.values()) {
-      if (c.activeStreams === 0 && c.lastActivity < cutoff && !this.#protected.has(c.remoteId.hex)) {
-        c.close("idle");
-      }
+      if (c.lastActivity < cutoff && !this.#protected.has(c.remoteId.hex)) c.close("idle");
     }
   }
 }

@@ -26,6 +26,7 @@ import type { Transport, TransportContext } from "../transport/transport.ts";
 import { MaculaError } from "../util/errors.ts";
 import type { WireError } from "../wire/errors.ts";
 import { VERSION } from "../version.ts";
+import { type DhtOptions, DhtService } from "../dht/dht.ts";
 import { announceAddresses } from "./addresses.ts";
 import { type ConnectionLimits, ConnectionManager } from "./connection-manager.ts";
 import { appProtocol, type ExposedHandler, exposedStreamHandler, type RequestOptions, requestOver } from "./expose.ts";
@@ -68,6 +69,8 @@ export interface NodeOptions {
   platform?: Platform;
   /** Extra subsystems to run inside the node (clustering, …). */
   services?: NodeService[];
+  /** Tunables of the DHT. */
+  dht?: DhtOptions;
 }
 
 /** A connected peer, as `/peers` shows it. */
@@ -269,7 +272,8 @@ export class Node {
     node.#installCoreProtocols();
     manager.start();
     try {
-      for (const service of options.services ?? []) await node.#startService(service);
+      const builtIn: NodeService[] = [new DhtService(options.dht)];
+      for (const service of [...builtIn, ...(options.services ?? [])]) await node.#startService(service);
     } catch (error) {
       await node.stop();
       throw error;
@@ -281,8 +285,17 @@ export class Node {
 
   async #startService(service: NodeService): Promise<void> {
     if (this.#services.some((s) => s.name === service.name)) throw new Error(`service ${service.name} started twice`);
-    await service.start({ node: this, emit: (event, ...args) => this.#events.emit(event, ...args) });
+    await service.start({
+      node: this,
+      keyPair: this.#keyPair,
+      emit: (event, ...args) => this.#events.emit(event, ...args),
+    });
     this.#services.push(service);
+  }
+
+  /** The Kademlia DHT. */
+  get dht(): DhtService {
+    return this.service<DhtService>("dht")!;
   }
 
   /** The running service named `name`, if any. */
@@ -314,6 +327,7 @@ export class Node {
     try {
       const record = await identify(conn);
       this.peerStore.upsertRecord(record);
+      this.#events.emit("peer:identify", record, conn);
       const [rtt] = await ping(conn);
       this.peerStore.setRtt(conn.remoteId, rtt);
     } catch (error) {

@@ -5,7 +5,9 @@
  *
  * @module
  */
+import type { KeyPair } from "../identity/ed25519.ts";
 import type { NodeId } from "../identity/node-id.ts";
+import type { NodeRecord } from "../identity/node-record.ts";
 import type { Connection } from "../transport/connection.ts";
 import type { CloseInfo } from "../transport/session.ts";
 import type { Node } from "./node.ts";
@@ -14,6 +16,8 @@ import type { Node } from "./node.ts";
 export type NodeEvents = {
   /** A connection to a new peer was established. */
   "peer:connect": [connection: Connection];
+  /** A connected peer's signed record arrived (identify); its realms and addresses are known. */
+  "peer:identify": [record: NodeRecord, connection: Connection];
   /** The last connection to a peer closed. */
   "peer:disconnect": [id: NodeId, info: CloseInfo];
   /** Membership: a peer is alive (joined, or recovered from suspicion). */
@@ -26,6 +30,8 @@ export type NodeEvents = {
 export interface ServiceContext {
   /** The node (its public API). */
   node: Node;
+  /** The node's identity key, for services that sign records. */
+  keyPair: KeyPair;
   /** Emit a node event. */
   emit<K extends keyof NodeEvents>(event: K, ...args: NodeEvents[K]): void;
 }

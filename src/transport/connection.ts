@@ -100,10 +100,12 @@ export class Stream implements ByteStream {
   }
 
   read(): Promise<Uint8Array | null> {
+    this.connection.touch();
     return this.#reader.read();
   }
 
   write(chunk: Uint8Array): Promise<void> {
+    this.connection.touch();
     return this.#raw.write(chunk);
   }
 
@@ -206,9 +208,14 @@ export class Connection {
     return this.#active;
   }
 
-  /** When a stream was last opened or closed (ms since epoch). */
+  /** When a stream was last opened, closed, read or written (ms since epoch). */
   get lastActivity(): number {
     return this.#lastActivity;
+  }
+
+  /** Note activity now (streams call this on every read and write). */
+  touch(): void {
+    this.#lastActivity = Date.now();
   }
 
   /** True once closing or closed. */

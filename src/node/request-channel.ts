@@ -1,0 +1,225 @@
+/**
+ * Request/response over one long-lived stream per peer and protocol: many
+ * concurrent requests share the stream, matched by id, so a request costs one
+ * round trip after the first. Used by the DHT and RPC.
+ *
+ * Frames (CBOR): request `{ i, b }`; reply `{ i, b }` or `{ i, e: { c, m } }`
+ * where `c` is an error code and `m` its message.
+ *
+ * @module
+ */
+import type { NodeId } from "../identity/node-id.ts";
+import type { Connection, Stream } from "../transport/connection.ts";
+import { ConnectionClosedError } from "../transport/errors.ts";
+import { deferred, withDeadline } from "../util/async.ts";
+import { MaculaError } from "../util/errors.ts";
+import { WireError } from "../wire/errors.ts";
+import { any, messageDecoder, object, optional, SchemaError, str, uint, type Validator } from "../wire/schema.ts";
+import type { Node } from "./node.ts";
+import type { Authorize } from "./protocol-registry.ts";
+
+/** The remote side answered a request with an error. */
+export class RemoteError extends MaculaError {
+  constructor(readonly remoteCode: string, message: string) {
+    super(remoteCode.startsWith("E_") ? remoteCode : "E_REMOTE", message);
+  }
+}
+
+const decodeEnvelope = messageDecoder(
+  "request envelope",
+  object({
+    i: uint(),
+    b: any(),
+    e: optional(object({ c: str({ max: 64 }), m: str({ max: 1000 }) })),
+  }),
+);
+
+/** Options of one request. */
+export interface RequestChannelOptions {
+  /** Deadline, ms. Default 10 000. */
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+interface Pipe {
+  stream: Stream;
+  pending: Map<number, ReturnType<typeof deferred<unknown>>>;
+  nextId: number;
+}
+
+/**
+ * The requesting side of a protocol.
+ *
+ * @example
+ * ```ts
+ * import { RequestChannel } from "./request-channel.ts";
+ * import { any } from "../wire/schema.ts";
+ * declare const node: import("./node.ts").Node;
+ * declare const peer: import("../identity/node-id.ts").NodeId;
+ * const channel = new RequestChannel(node, "/example/echo/1", any());
+ * const reply = await channel.request(peer, { hello: "world" });
+ * ```
+ */
+export class RequestChannel<Res> {
+  #node: Node;
+  #protocol: string;
+  #validate: Validator<Res>;
+  #maxFrame: number;
+  #pipes = new WeakMap<Connection, Promise<Pipe>>();
+
+  constructor(node: Node, protocol: string, validateReply: Validator<Res>, options: { maxFrame?: number } = {}) {
+    this.#node = node;
+    this.#protocol = protocol;
+    this.#validate = validateReply;
+    this.#maxFrame = options.maxFrame ?? 1024 * 1024;
+  }
+
+  /**
+   * Send `body` to `peer` (connecting if needed) and return the validated
+   * reply. Rejects with `RemoteError` when the peer answered with an error,
+   * `WireError` for a malformed reply, `ConnectionClosedError` when the
+   * connection or stream died, `TimeoutError`, `AbortedError`, `DialError`,
+   * `ProtocolRefusedError`.
+   */
+  async request(peer: NodeId, body: unknown, options: RequestChannelOptions = {}): Promise<Res> {
+    const timeout = options.timeout ?? 10_000;
+    const work = (async () => {
+      const conn = await this.#node.connect(peer, { signal: options.signal });
+      return await this.requestOn(conn, body, options.signal);
+    })();
+    return await withDeadline(work, timeout, `${this.#protocol} request to ${peer.short}`, { signal: options.signal });
+  }
+
+  /** Send over a given connection (no deadline of its own). */
+  async requestOn(conn: Connection, body: unknown, signal?: AbortSignal): Promise<Res> {
+    const pipe = await this.#pipe(conn, signal);
+    const id = pipe.nextId++;
+    const reply = deferred<unknown>();
+    reply.promise.catch(() => {}); // observed below unless the write fails first
+    pipe.pending.set(id, reply);
+    try {
+      await pipe.stream.writeMessage({ i: id, b: body }, this.#maxFrame);
+      return this.#validate(await reply.promise, "b");
+    } catch (error) {
+      if (error instanceof SchemaError) {
+        const wire = new WireError("E_WIRE_INVALID", `${this.#protocol} reply`, error.message);
+        conn.protocolViolation(wire);
+        throw wire;
+      }
+      throw error;
+    } finally {
+      pipe.pending.delete(id);
+    }
+  }
+
+  #pipe(conn: Connection, signal?: AbortSignal): Promise<Pipe> {
+    let pipe = this.#pipes.get(conn);
+    if (!pipe) {
+      pipe = this.#open(conn, signal);
+      this.#pipes.set(conn, pipe);
+      pipe.catch(() => this.#pipes.delete(conn));
+    }
+    return pipe;
+  }
+
+  async #open(conn: Connection, signal?: AbortSignal): Promise<Pipe> {
+    const stream = await conn.openStream(this.#protocol, { signal });
+    const pipe: Pipe = { stream, pending: new Map(), nextId: 1 };
+    (async () => {
+      let failure: Error = new ConnectionClosedError(`${this.#protocol} stream to ${conn.remoteId.short} ended`);
+      try {
+        while (true) {
+          const frame = await stream.readFrame(this.#maxFrame, `${this.#protocol} reply`);
+          if (frame === null) break;
+          const env = decodeEnvelope(frame);
+          const waiter = pipe.pending.get(env.i);
+          if (!waiter) continue; // late reply of a timed-out request
+          if (env.e) waiter.reject(new RemoteError(env.e.c, env.e.m));
+          else waiter.resolve(env.b);
+        }
+      } catch (error) {
+        if (error instanceof WireError) {
+          conn.protocolViolation(error);
+          failure = error;
+        } else if (conn.isClosed) {
+          failure = new ConnectionClosedError(`connection to ${conn.remoteId.short} closed`);
+        } else {
+          failure = new ConnectionClosedError(
+            `${this.#protocol} stream to ${conn.remoteId.short} failed: ${(error as Error).message}`,
+          );
+        }
+      } finally {
+        if (this.#pipes.get(conn)) this.#pipes.delete(conn);
+        for (const w of pipe.pending.values()) w.reject(failure);
+        pipe.pending.clear();
+        stream.reset("request channel closed");
+      }
+    })();
+    return pipe;
+  }
+}
+
+/** Answers requests of one protocol. */
+export type RequestHandler<Req> = (from: NodeId, request: Req) => unknown | Promise<unknown>;
+
+/** Options of `serveRequests`. */
+export interface ServeOptions {
+  authorize?: Authorize;
+  /** Requests handled at once per stream; more wait. Default 64. */
+  maxConcurrent?: number;
+  maxFrame?: number;
+}
+
+/**
+ * Serve `protocol` on `node`: every request body is validated with
+ * `validate` (a `WireError` disconnects the peer), then answered by
+ * `handler`; a thrown `MaculaError` becomes an error reply with its code.
+ * Returns a function that unregisters the protocol.
+ */
+export function serveRequests<Req>(
+  node: Node,
+  protocol: string,
+  validate: Validator<Req>,
+  handler: RequestHandler<Req>,
+  options: ServeOptions = {},
+): () => void {
+  const maxFrame = options.maxFrame ?? 1024 * 1024;
+  const maxConcurrent = options.maxConcurrent ?? 64;
+  return node.handle(protocol, async (stream) => {
+    let inFlight = 0;
+    let wake: (() => void) | null = null;
+    let writeTail = Promise.resolve();
+    const send = (value: unknown) => {
+      writeTail = writeTail.then(() => stream.writeMessage(value, maxFrame)).catch(() => {});
+      return writeTail;
+    };
+    while (true) {
+      const frame = await stream.readFrame(maxFrame, `${protocol} request`);
+      if (frame === null) break;
+      const env = decodeEnvelope(frame);
+      let request: Req;
+      try {
+        request = validate(env.b, "b");
+      } catch (error) {
+        throw new WireError("E_WIRE_INVALID", `${protocol} request`, (error as Error).message);
+      }
+      while (inFlight >= maxConcurrent) await new Promise<void>((r) => wake = r);
+      inFlight++;
+      (async () => {
+        try {
+          send({ i: env.i, b: await handler(stream.remoteId, request) });
+        } catch (error) {
+          const code = error instanceof MaculaError ? error.code : "E_REMOTE";
+          send({ i: env.i, e: { c: code.slice(0, 64), m: String((error as Error)?.message ?? error).slice(0, 1000) } });
+        } finally {
+          inFlight--;
+          const resume = wake as (() => void) | null;
+          wake = null;
+          resume?.();
+        }
+      })();
+    }
+    await writeTail;
+    await stream.closeWrite();
+  }, { authorize: options.authorize });
+}
