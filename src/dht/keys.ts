@@ -21,9 +21,30 @@ export function sha256(data: Uint8Array): Uint8Array {
   return plain(createHash("sha256").update(data).digest());
 }
 
-/** The DHT id of a node: SHA-256 of its public key. */
+const dhtIds = new WeakMap<NodeId, Uint8Array>();
+
+/** The DHT id of a node: SHA-256 of its public key (memoised per `NodeId`). */
 export function dhtId(id: NodeId): Uint8Array {
-  return sha256(id.bytes);
+  let key = dhtIds.get(id);
+  if (!key) dhtIds.set(id, key = sha256(id.bytes));
+  return key;
+}
+
+/**
+ * The leading 48 bits of the XOR distance as a number: enough to order ids
+ * by distance almost always (ties fall back to `compareDistance`).
+ */
+export function distancePrefix(target: Uint8Array, key: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < 6; i++) n = n * 256 + (target[i] ^ key[i]);
+  return n;
+}
+
+/** Sort `items` by the distance of `keyOf(item)` to `target`, closest first. */
+export function sortByDistance<T>(target: Uint8Array, items: T[], keyOf: (item: T) => Uint8Array): T[] {
+  const decorated = items.map((item) => ({ item, key: keyOf(item), d: distancePrefix(target, keyOf(item)) }));
+  decorated.sort((a, b) => a.d - b.d || compareDistance(target, a.key, b.key));
+  return decorated.map((x) => x.item);
 }
 
 /** What a record key names. */

@@ -8,7 +8,7 @@
  */
 import type { NodeId } from "../identity/node-id.ts";
 import { AbortedError } from "../util/async.ts";
-import { compareDistance } from "./keys.ts";
+import { sortByDistance } from "./keys.ts";
 
 /** A peer as the lookup sees it. */
 export interface LookupPeer {
@@ -115,7 +115,7 @@ export function iterativeLookup<V>(options: LookupOptions<V>): Promise<LookupRes
     const step = () => {
       if (finished) return;
       if (options.enoughValues && values.length >= options.enoughValues) return finish();
-      list.sort((a, b) => compareDistance(target, a.peer.key, b.peer.key));
+      list = sortByDistance(target, list, (c) => c.peer.key);
       // Candidates far outside the k closest never matter; keep the list bounded.
       if (list.length > k * 8) list = list.slice(0, k * 8);
       // The k closest candidates that have not failed decide termination.

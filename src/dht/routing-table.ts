@@ -7,7 +7,7 @@
  * @module
  */
 import type { NodeId } from "../identity/node-id.ts";
-import { commonPrefixLength, compareDistance, dhtId, KEY_BITS } from "./keys.ts";
+import { commonPrefixLength, dhtId, KEY_BITS, sortByDistance } from "./keys.ts";
 
 /** A node in the routing table. */
 export interface Contact {
@@ -152,7 +152,7 @@ export class RoutingTable {
   /** The `n` contacts closest to `target`. */
   closest(target: Uint8Array, n: number = this.k, exclude?: (c: Contact) => boolean): Contact[] {
     const all = exclude ? this.contacts().filter((c) => !exclude(c)) : this.contacts();
-    return all.sort((a, b) => compareDistance(target, a.key, b.key)).slice(0, n);
+    return sortByDistance(target, all, (c) => c.key).slice(0, n);
   }
 
   /**

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { toHex } from "../util/bytes.ts";
 import { encodeCbor } from "../wire/cbor.ts";
 import { WireError } from "../wire/errors.ts";
 import { array, bytes, messageDecoder, object, str, uint } from "../wire/schema.ts";
@@ -99,11 +100,26 @@ const decodeShape = messageDecoder(
   }),
 );
 
+// Records travel again and again (identify, every DHT reply); verifying a
+// signature costs far more than recognising bytes we already verified.
+const verified = new Map<string, NodeRecord>();
+const VERIFIED_MAX = 8192;
+
 /**
  * Decode and verify a record. Throws `WireError` for bad shape or a bad
  * signature. Expiry is not checked here; see `isExpired`.
  */
 export function decodeNodeRecord(input: Uint8Array): NodeRecord {
+  const cacheKey = toHex(input);
+  const cached = verified.get(cacheKey);
+  if (cached) return cached;
+  const record = decodeAndVerify(input);
+  if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!);
+  verified.set(cacheKey, record);
+  return record;
+}
+
+function decodeAndVerify(input: Uint8Array): NodeRecord {
   const raw = decodeShape(input);
   const record: NodeRecord = {
     id: new NodeId(raw.id),

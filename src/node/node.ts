@@ -152,6 +152,7 @@ export class Node {
   readonly #events = new Emitter<NodeEvents>();
   readonly #services: NodeService[] = [];
   #record: NodeRecord | null = null;
+  #addrCache: { at: number; addrs: PeerAddress[] } | null = null;
   #recordAddrs = "";
   #stopped = false;
 
@@ -356,8 +357,13 @@ export class Node {
   }
 
   #announced(): PeerAddress[] {
-    const listen = [...this.#transports.values()].flatMap((t) => t.listenAddresses);
-    return announceAddresses(listen, this.#platform.process.interfaces());
+    // Interface addresses change rarely (DHCP, Wi-Fi); re-read them at most every 10 s.
+    const now = Date.now();
+    if (!this.#addrCache || now - this.#addrCache.at > 10_000) {
+      const listen = [...this.#transports.values()].flatMap((t) => t.listenAddresses);
+      this.#addrCache = { at: now, addrs: announceAddresses(listen, this.#platform.process.interfaces()) };
+    }
+    return this.#addrCache.addrs;
   }
 
   /** The node's current signed record (re-signed when addresses change). */
