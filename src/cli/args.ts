@@ -14,22 +14,38 @@ export class UsageError extends MaculaError {
   }
 }
 
+/** Flag definitions for `parse`. */
+export type FlagSpec = Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string }>;
+
 /** Parse flags strictly (plus `-h/--help`); bad flags are a `UsageError`. */
-export function parse<T>(
+export function parse<T>(args: string[], options: FlagSpec): T {
+  return parseWithPositionals<T>(args, options, 0).values;
+}
+
+/**
+ * Parse flags and up to `maxPositionals` positional arguments (flags may come
+ * before or after them).
+ */
+export function parseWithPositionals<T>(
   args: string[],
-  options: Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string }>,
-): T {
+  options: FlagSpec,
+  maxPositionals: number,
+): { values: T; positionals: string[] } {
+  let parsed;
   try {
-    return parseArgs({
+    parsed = parseArgs({
       args,
       options: { ...options, help: { type: "boolean", short: "h" } },
       strict: true,
-      allowPositionals: false,
-    })
-      .values as T;
+      allowPositionals: maxPositionals > 0,
+    });
   } catch (error) {
     throw new UsageError((error as Error).message.replace(/\. To specify a positional argument.*$/s, ""));
   }
+  if (parsed.positionals.length > maxPositionals) {
+    throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[maxPositionals])}`);
+  }
+  return { values: parsed.values as T, positionals: parsed.positionals };
 }
 
 /** One line describing `error` for the user. */

@@ -11,6 +11,10 @@ import { query } from "./commands/query.ts";
 import { start } from "./commands/start.ts";
 import { ConfigError } from "./config.ts";
 import { HELP } from "./help.ts";
+import { CLIENT_HELP } from "./help-client.ts";
+import { call } from "./commands/call.ts";
+import { dht } from "./commands/dht.ts";
+import { pub, sub } from "./commands/pubsub.ts";
 
 export { describeError, UsageError };
 
@@ -34,7 +38,7 @@ export async function runCli(args: string[], platform: Platform): Promise<number
       case "-h":
       case "--help": {
         const topic = command === "help" ? rest[0] : undefined;
-        out(HELP[topic ?? "main"] ?? HELP.main);
+        out(HELP[topic ?? "main"] ?? CLIENT_HELP[topic ?? ""] ?? HELP.main);
         return 0;
       }
       case "version":
@@ -50,6 +54,14 @@ export async function runCli(args: string[], platform: Platform): Promise<number
       case "status":
       case "peers":
         return await query(command, rest, platform);
+      case "pub":
+        return await pub(rest, platform);
+      case "sub":
+        return await sub(rest, platform);
+      case "call":
+        return await call(rest, platform);
+      case "dht":
+        return await dht(rest, platform);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}; run "macula --help"`);
     }

@@ -27,6 +27,9 @@ import { MaculaError } from "../util/errors.ts";
 import type { WireError } from "../wire/errors.ts";
 import { VERSION } from "../version.ts";
 import { type DhtOptions, DhtService } from "../dht/dht.ts";
+import { type PublishResult, type PubSubOptions, PubSubService } from "../pubsub/pubsub.ts";
+import type { MessageHandler, Subscription } from "../pubsub/subscription.ts";
+import { type Advertisement, type CallOptions, type RpcHandler, type RpcOptions, RpcService } from "../rpc/rpc.ts";
 import { announceAddresses } from "./addresses.ts";
 import { type ConnectionLimits, ConnectionManager } from "./connection-manager.ts";
 import { appProtocol, type ExposedHandler, exposedStreamHandler, type RequestOptions, requestOver } from "./expose.ts";
@@ -71,6 +74,10 @@ export interface NodeOptions {
   services?: NodeService[];
   /** Tunables of the DHT. */
   dht?: DhtOptions;
+  /** Tunables of pub/sub. */
+  pubsub?: PubSubOptions;
+  /** Tunables of RPC. */
+  rpc?: RpcOptions;
 }
 
 /** A connected peer, as `/peers` shows it. */
@@ -273,7 +280,11 @@ export class Node {
     node.#installCoreProtocols();
     manager.start();
     try {
-      const builtIn: NodeService[] = [new DhtService(options.dht)];
+      const builtIn: NodeService[] = [
+        new DhtService(options.dht),
+        new PubSubService(options.pubsub),
+        new RpcService(options.rpc),
+      ];
       for (const service of [...builtIn, ...(options.services ?? [])]) await node.#startService(service);
     } catch (error) {
       await node.stop();
@@ -297,6 +308,44 @@ export class Node {
   /** The Kademlia DHT. */
   get dht(): DhtService {
     return this.service<DhtService>("dht")!;
+  }
+
+  /** Pub/sub. */
+  get pubsub(): PubSubService {
+    return this.service<PubSubService>("pubsub")!;
+  }
+
+  /**
+   * Subscribe to `pattern` (dot-separated; `*` one segment, trailing `>` the
+   * rest) in the primary realm or `options.realm`. Without a handler, iterate
+   * the returned subscription with `for await`.
+   */
+  subscribe(pattern: string, handler?: MessageHandler, options: { realm?: string } = {}): Subscription {
+    return this.pubsub.subscribe(pattern, handler, options);
+  }
+
+  /** Publish `payload` (any CBOR value) on `topic` to every subscriber in the realm. */
+  publish(topic: string, payload: unknown, options: { realm?: string } = {}): Promise<PublishResult> {
+    return this.pubsub.publish(topic, payload, options);
+  }
+
+  /** RPC. */
+  get rpc(): RpcService {
+    return this.service<RpcService>("rpc")!;
+  }
+
+  /** Provide `procedure` with `handler` (announced in the DHT of the realm). */
+  advertise(procedure: string, handler: RpcHandler, options: { realm?: string } = {}): Advertisement {
+    return this.rpc.advertise(procedure, handler, options);
+  }
+
+  /**
+   * Call `procedure` on the best provider in the realm, failing over to the
+   * next one if it dies or times out. Rejects with `NoProviderError`,
+   * `TimeoutError`, `RemoteHandlerError` or `AbortedError`.
+   */
+  call(procedure: string, args: unknown, options: CallOptions = {}): Promise<unknown> {
+    return this.rpc.call(procedure, args, options);
   }
 
   /** The running service named `name`, if any. */

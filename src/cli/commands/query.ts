@@ -9,6 +9,33 @@ import { parse } from "../args.ts";
 import { readEnv, resolveStartConfig } from "../config.ts";
 import { HELP } from "../help.ts";
 
+/**
+ * GET `path` from the node's HTTP interface on this machine. Throws a clear
+ * `MaculaError` when no node answers (permission errors pass through).
+ */
+export async function fetchLocalNode(
+  path: string,
+  healthHost: string,
+  healthPort: number,
+  platform: Platform,
+): Promise<unknown> {
+  const host = healthHost.includes(":") ? `[${healthHost}]` : healthHost;
+  const url = `http://${host}:${healthPort}${path}`;
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    return await res.json();
+  } catch (error) {
+    if (platform.permissionDenied(error)) throw error;
+    throw new MaculaError(
+      "E_NO_NODE",
+      `no node answered at ${url} (${
+        (error as Error).message.split("\n")[0]
+      }); is "macula start" running with this --health-port?`,
+    );
+  }
+}
+
 /** Run `macula status` or `macula peers`. */
 export async function query(what: "status" | "peers", args: string[], platform: Platform): Promise<number> {
   const flags = parse<{ help?: boolean; json?: boolean; "health-port"?: string; "health-host"?: string }>(args, {
@@ -19,22 +46,7 @@ export async function query(what: "status" | "peers", args: string[], platform: 
   if (flags.help) return platform.process.stdout(HELP[what] + "\n"), 0;
   const env = readEnv((n) => n === "HEALTH_PORT" || n === "MACULA_HEALTH_HOST" ? platform.process.env(n) : undefined);
   const cfg = resolveStartConfig(env, { "health-port": flags["health-port"], "health-host": flags["health-host"] });
-  const host = cfg.healthHost.includes(":") ? `[${cfg.healthHost}]` : cfg.healthHost;
-  const url = `http://${host}:${cfg.healthPort}/${what}`;
-  let body: unknown;
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    body = await res.json();
-  } catch (error) {
-    if (platform.permissionDenied(error)) throw error;
-    throw new MaculaError(
-      "E_NO_NODE",
-      `no node answered at ${url} (${
-        (error as Error).message.split("\n")[0]
-      }); is "macula start" running with this --health-port?`,
-    );
-  }
+  const body = await fetchLocalNode(`/${what}`, cfg.healthHost, cfg.healthPort, platform);
   const out = (text: string) => platform.process.stdout(text + "\n");
   if (flags.json) {
     out(JSON.stringify(body, null, 2));

@@ -1,0 +1,131 @@
+/**
+ * Who subscribes to what: neighbours announce their patterns directly, and
+ * every subscriber also announces them in the DHT as a provider record
+ * under `(realm, "sub", root)` (the root is a pattern's first segment, or
+ * `*`). A publisher looks up the roots of its topic (the first segment and
+ * `*`), caches the answer briefly and refreshes it in the background.
+ *
+ * @module
+ */
+import type { DhtService } from "../dht/dht.ts";
+import { realmKey } from "../dht/keys.ts";
+import type { NodeId } from "../identity/node-id.ts";
+import { withDeadline } from "../util/async.ts";
+import { matches, rootOf, validatePattern } from "./topic.ts";
+
+/** The DHT key of a subscription root. */
+export function subscriptionKey(realm: string, root: string): Uint8Array {
+  return realmKey(realm, "sub", root);
+}
+
+interface CacheEntry {
+  /** subscriber hex → its patterns under this root. */
+  subscribers: Map<string, { id: NodeId; patterns: string[] }>;
+  fetchedAt: number;
+  refreshing: Promise<void> | null;
+}
+
+function patternsOf(data: unknown): string[] {
+  const p = (data as { p?: unknown } | undefined)?.p;
+  if (!Array.isArray(p)) return [];
+  return p.filter((x): x is string => {
+    try {
+      return typeof x === "string" && validatePattern(x) === x;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Options of the directory. */
+export interface DirectoryOptions {
+  /** How long a DHT answer is used before it is refreshed, ms. Default 5 000. */
+  cacheTtl?: number;
+  /** How long a publish waits for a first DHT answer, ms. Default 3 000. */
+  firstLookupTimeout?: number;
+}
+
+/** Subscriber discovery for one node. */
+export class SubscriberDirectory {
+  #dht: DhtService;
+  #self: NodeId;
+  #opts: Required<DirectoryOptions>;
+  #neighbours = new Map<string, { id: NodeId; realms: Map<string, string[]> }>();
+  #cache = new Map<string, CacheEntry>();
+
+  constructor(dht: DhtService, self: NodeId, options: DirectoryOptions = {}) {
+    this.#dht = dht;
+    this.#self = self;
+    this.#opts = { cacheTtl: 5_000, firstLookupTimeout: 3_000, ...options };
+  }
+
+  /** A neighbour announced its patterns in `realm` (replacing earlier ones). */
+  setNeighbour(id: NodeId, realm: string, patterns: string[]): void {
+    let entry = this.#neighbours.get(id.hex);
+    if (!entry) this.#neighbours.set(id.hex, entry = { id, realms: new Map() });
+    if (patterns.length === 0) entry.realms.delete(realm);
+    else entry.realms.set(realm, patterns);
+  }
+
+  /** A neighbour disconnected. */
+  dropNeighbour(id: NodeId): void {
+    this.#neighbours.delete(id.hex);
+  }
+
+  /** Forget a subscriber found through the DHT (it proved unreachable). */
+  forget(id: NodeId): void {
+    for (const entry of this.#cache.values()) entry.subscribers.delete(id.hex);
+  }
+
+  async #refresh(realm: string, root: string, entry: CacheEntry): Promise<void> {
+    try {
+      const records = await this.#dht.findProviders(realm, subscriptionKey(realm, root), { limit: 1000 });
+      const next = new Map<string, { id: NodeId; patterns: string[] }>();
+      for (const r of records) {
+        const patterns = patternsOf(r.data);
+        if (patterns.length > 0) next.set(r.provider.id.hex, { id: r.provider.id, patterns });
+      }
+      entry.subscribers = next;
+      entry.fetchedAt = Date.now();
+    } catch {
+      // keep the previous answer; try again on the next publish
+    } finally {
+      entry.refreshing = null;
+    }
+  }
+
+  async #root(realm: string, root: string): Promise<CacheEntry> {
+    const key = `${realm}|${root}`;
+    let entry = this.#cache.get(key);
+    const now = Date.now();
+    if (!entry) {
+      entry = { subscribers: new Map(), fetchedAt: 0, refreshing: null };
+      this.#cache.set(key, entry);
+    }
+    if (now - entry.fetchedAt > this.#opts.cacheTtl && !entry.refreshing) {
+      entry.refreshing = this.#refresh(realm, root, entry);
+    }
+    if (entry.fetchedAt === 0 && entry.refreshing) {
+      await withDeadline(entry.refreshing, this.#opts.firstLookupTimeout, "subscriber lookup").catch(() => {});
+    }
+    return entry;
+  }
+
+  /** Subscribers (other than us) whose patterns match `topic` in `realm`. */
+  async subscribers(realm: string, topic: string): Promise<NodeId[]> {
+    const out = new Map<string, NodeId>();
+    for (const n of this.#neighbours.values()) {
+      const patterns = n.realms.get(realm);
+      if (patterns?.some((p) => matches(p, topic))) out.set(n.id.hex, n.id);
+    }
+    const roots = [...new Set([rootOf(topic), "*"])];
+    const entries = await Promise.all(roots.map((r) => this.#root(realm, r)));
+    for (const entry of entries) {
+      for (const [hex, s] of entry.subscribers) {
+        if (hex !== this.#self.hex && s.patterns.some((p) => matches(p, topic))) out.set(hex, s.id);
+      }
+    }
+    out.delete(this.#self.hex);
+    return [...out.values()];
+  }
+}

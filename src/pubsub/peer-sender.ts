@@ -1,0 +1,136 @@
+/**
+ * The outbound queue to one peer: frames are queued (bounded; the oldest
+ * are dropped when a peer cannot keep up), coalesced into large writes on
+ * one long-lived stream, and written in order. A peer that cannot be
+ * reached is marked unreachable for a while and its queue dropped, so one
+ * dead subscriber never stalls the others.
+ *
+ * @module
+ */
+import type { NodeId } from "../identity/node-id.ts";
+import type { Node } from "../node/node.ts";
+import type { Stream } from "../transport/connection.ts";
+import { concat } from "../util/bytes.ts";
+import { encodeFrame } from "../wire/frame.ts";
+import { PUBSUB_PROTOCOL } from "./messages.ts";
+
+/** Options of a `PeerSender`. */
+export interface PeerSenderOptions {
+  /** Frames queued before the oldest are dropped. Default 4096. */
+  maxQueue?: number;
+  /** How long an unreachable peer is skipped, ms. Default 5 000. */
+  retryAfter?: number;
+  /** Deadline to connect and open the stream, ms. Default 3 000. */
+  connectTimeout?: number;
+  /** Told how many frames were dropped and why. */
+  onDrop?: (count: number, reason: "queue-full" | "unreachable") => void;
+}
+
+const BATCH = 64 * 1024;
+
+/** Sends frames to one peer. */
+export class PeerSender {
+  readonly peer: NodeId;
+  #node: Node;
+  #opts: Required<Omit<PeerSenderOptions, "onDrop">> & Pick<PeerSenderOptions, "onDrop">;
+  #queue: Uint8Array[] = [];
+  #pumping = false;
+  #stream: Stream | null = null;
+  #unreachableUntil = 0;
+  #closed = false;
+
+  constructor(node: Node, peer: NodeId, options: PeerSenderOptions = {}) {
+    this.#node = node;
+    this.peer = peer;
+    this.#opts = { maxQueue: 4096, retryAfter: 5_000, connectTimeout: 3_000, ...options };
+  }
+
+  /** True while the peer is considered unreachable. */
+  get unreachable(): boolean {
+    return Date.now() < this.#unreachableUntil;
+  }
+
+  /** Frames waiting. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /** True when nothing is queued or being written. */
+  get idle(): boolean {
+    return this.#queue.length === 0 && !this.#pumping;
+  }
+
+  /** Queue one encoded message (CBOR); it is framed here. */
+  send(message: Uint8Array): void {
+    if (this.#closed) return;
+    if (this.unreachable) {
+      this.#opts.onDrop?.(1, "unreachable");
+      return;
+    }
+    this.#queue.push(encodeFrame(message));
+    if (this.#queue.length > this.#opts.maxQueue) {
+      this.#queue.shift();
+      this.#opts.onDrop?.(1, "queue-full");
+    }
+    if (!this.#pumping) queueMicrotask(() => this.#pump());
+  }
+
+  async #ensureStream(): Promise<Stream> {
+    if (this.#stream && !this.#stream.connection.isClosed) return this.#stream;
+    const signal = AbortSignal.timeout(this.#opts.connectTimeout);
+    const conn = await this.#node.connect(this.peer, { signal });
+    const stream = await conn.openStream(PUBSUB_PROTOCOL, { signal });
+    this.#stream = stream;
+    stream.closed.then(() => {
+      if (this.#stream === stream) this.#stream = null;
+    });
+    return stream;
+  }
+
+  async #pump(): Promise<void> {
+    if (this.#pumping || this.#closed) return;
+    this.#pumping = true;
+    let retries = 0;
+    try {
+      while (this.#queue.length > 0 && !this.#closed) {
+        let stream: Stream;
+        try {
+          stream = await this.#ensureStream();
+        } catch {
+          this.#unreachableUntil = Date.now() + this.#opts.retryAfter;
+          this.#opts.onDrop?.(this.#queue.length, "unreachable");
+          this.#queue = [];
+          break;
+        }
+        let size = 0;
+        let n = 0;
+        while (n < this.#queue.length && (n === 0 || size + this.#queue[n].length <= BATCH)) {
+          size += this.#queue[n].length;
+          n++;
+        }
+        const batch = this.#queue.splice(0, n);
+        try {
+          await stream.write(batch.length === 1 ? batch[0] : concat(...batch));
+        } catch {
+          // The stream died: put the batch back and retry on a fresh stream once.
+          this.#stream = null;
+          this.#queue.unshift(...batch);
+          if (stream.connection.isClosed && retries++ < 2) continue;
+          this.#unreachableUntil = Date.now() + this.#opts.retryAfter;
+          this.#opts.onDrop?.(this.#queue.length, "unreachable");
+          this.#queue = [];
+        }
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /** Stop sending; drops the queue and closes the stream. */
+  close(): void {
+    this.#closed = true;
+    this.#queue = [];
+    this.#stream?.closeWrite().catch(() => {});
+    this.#stream = null;
+  }
+}

@@ -1,0 +1,359 @@
+/**
+ * Pub/sub across the mesh, per realm.
+ *
+ * Publish: deliver to local subscriptions, then to every remote subscriber
+ * node found by the `SubscriberDirectory` (neighbour announcements and DHT
+ * records), each through its own bounded queue and stream (`PeerSender`), so
+ * a dead subscriber stalls nobody. Fan-out is bounded: beyond `maxFanout`
+ * subscriber nodes, the publisher sends to `maxFanout` heads, each of which
+ * forwards to its share of the rest (recursively, same bound), and the
+ * message is signed so forwarded copies stay authentic. Receivers drop
+ * duplicates and out-of-order copies per publisher session (`SequenceGuard`).
+ *
+ * @module
+ */
+import type { DhtService } from "../dht/dht.ts";
+import { RealmError } from "../dht/dht.ts";
+import { MAX_PROVIDER_DATA } from "../dht/records.ts";
+import type { KeyPair } from "../identity/ed25519.ts";
+import { verify } from "../identity/ed25519.ts";
+import { NodeId } from "../identity/node-id.ts";
+import type { Counter } from "../metrics/registry.ts";
+import type { Node } from "../node/node.ts";
+import type { NodeService, ServiceContext } from "../node/service.ts";
+import { MaculaError } from "../util/errors.ts";
+import { encodeCbor } from "../wire/cbor.ts";
+import { WireError } from "../wire/errors.ts";
+import { messageDecoder } from "../wire/schema.ts";
+import { SequenceGuard } from "./dedup.ts";
+import { SubscriberDirectory, subscriptionKey } from "./directory.ts";
+import { messageSignedBytes, PUBSUB_PROTOCOL, type PubSubFrame, validatePubSubFrame } from "./messages.ts";
+import { PeerSender } from "./peer-sender.ts";
+import { type MessageHandler, type PubSubMessage, Subscription } from "./subscription.ts";
+import { matches, rootOf, validatePattern, validateTopic } from "./topic.ts";
+
+/** A payload larger than the configured limit. */
+export class PayloadTooLargeError extends MaculaError {
+  constructor(size: number, limit: number) {
+    super("E_PAYLOAD_TOO_LARGE", `payload of ${size} bytes exceeds the ${limit}-byte limit`);
+  }
+}
+
+/** Tunables of pub/sub. */
+export interface PubSubOptions {
+  /** Largest encoded payload, bytes. Default 64 KiB. */
+  maxPayload?: number;
+  /** Subscriber nodes one node sends a message to directly. Default 32. */
+  maxFanout?: number;
+  /** Messages queued per subscriber node before the oldest are dropped. Default 4096. */
+  queueSize?: number;
+  /** How long a DHT subscriber answer is reused, ms. Default 5 000. */
+  directoryTtl?: number;
+}
+
+/** What `publish` did. */
+export interface PublishResult {
+  /** Local subscriptions that got the message. */
+  local: number;
+  /** Remote subscriber nodes it was queued for (directly or through forwarders). */
+  remote: number;
+}
+
+const decodeFrame = messageDecoder("pubsub frame", validatePubSubFrame);
+
+/** As many patterns as fit a provider record's data (1 KiB). */
+function fitPatterns(patterns: string[]): string[] {
+  const out: string[] = [];
+  let size = 8;
+  for (const p of patterns) {
+    size += p.length + 3;
+    if (size > MAX_PROVIDER_DATA - 16) break;
+    out.push(p);
+  }
+  return out;
+}
+
+/**
+ * The pub/sub service (registered by every node as `pubsub`).
+ *
+ * @example
+ * ```ts
+ * import type { Node } from "../node/node.ts";
+ * declare const node: Node;
+ * node.subscribe("sensors.*.temp", (msg) => console.log(msg.topic, msg.payload));
+ * await node.publish("sensors.kitchen.temp", { celsius: 21.5 });
+ * ```
+ */
+export class PubSubService implements NodeService {
+  readonly name = "pubsub";
+  #opts: Required<PubSubOptions>;
+  #node!: Node;
+  #keyPair!: KeyPair;
+  #dht!: DhtService;
+  #directory!: SubscriberDirectory;
+  #subs = new Map<string, Set<Subscription>>();
+  #senders = new Map<string, PeerSender>();
+  #guard = new SequenceGuard();
+  #epoch = Math.floor(Math.random() * 2 ** 48);
+  #seq = 0;
+  #announceTimer: ReturnType<typeof setTimeout> | null = null;
+  #announcing: Promise<void> = Promise.resolve();
+  #announced = new Map<string, Set<string>>();
+  #off: Array<() => void> = [];
+  #published!: Counter;
+  #delivered!: Counter;
+  #dropped!: Counter;
+
+  constructor(options: PubSubOptions = {}) {
+    this.#opts = { maxPayload: 64 * 1024, maxFanout: 32, queueSize: 4096, directoryTtl: 5_000, ...options };
+  }
+
+  start({ node, keyPair }: ServiceContext): void {
+    this.#node = node;
+    this.#keyPair = keyPair;
+    this.#dht = node.dht;
+    this.#directory = new SubscriberDirectory(this.#dht, node.id, { cacheTtl: this.#opts.directoryTtl });
+    for (const realm of node.realms) this.#subs.set(realm, new Set());
+    const registry = node.metrics.registry;
+    this.#published = registry.counter("macula_pubsub_published_total", "Messages published by this node.");
+    this.#delivered = registry.counter("macula_pubsub_delivered_total", "Messages delivered to local subscriptions.");
+    this.#dropped = registry.counter("macula_pubsub_dropped_total", "Messages dropped, by reason.");
+    this.#off.push(
+      node.handle(PUBSUB_PROTOCOL, async (stream) => {
+        while (true) {
+          const frame = await stream.readFrame(this.#opts.maxPayload + 64 * 1024, "pubsub frame");
+          if (frame === null) break;
+          this.#onFrame(stream.remoteId, decodeFrame(frame));
+        }
+        await stream.closeWrite();
+      }),
+      node.on("peer:identify", (record) => {
+        // Tell a new neighbour what we subscribe to in the realms we share.
+        for (const realm of record.realms) this.#announceTo(record.id, realm);
+      }),
+      node.on("peer:disconnect", (id) => {
+        this.#directory.dropNeighbour(id);
+        this.#senders.get(id.hex)?.close();
+        this.#senders.delete(id.hex);
+      }),
+    );
+  }
+
+  stop(): void {
+    if (this.#announceTimer) clearTimeout(this.#announceTimer);
+    for (const off of this.#off) off();
+    for (const s of this.#senders.values()) s.close();
+    this.#senders.clear();
+  }
+
+  status(): Record<string, unknown> {
+    return {
+      subscriptions: Object.fromEntries(
+        [...this.#subs].map(([realm, subs]) => [realm, [...subs].map((s) => s.pattern)]),
+      ),
+    };
+  }
+
+  #realm(realm: string | undefined): string {
+    const r = realm ?? this.#node.realms[0];
+    if (!this.#subs.has(r)) throw new RealmError(r);
+    return r;
+  }
+
+  /** Subscribe to `pattern`; with no handler, iterate the subscription. */
+  subscribe(pattern: string, handler?: MessageHandler, options: { realm?: string } = {}): Subscription {
+    validatePattern(pattern);
+    const realm = this.#realm(options.realm);
+    const sub = new Subscription(pattern, realm, handler, {
+      onClose: (s) => {
+        this.#subs.get(realm)?.delete(s);
+        this.#scheduleAnnounce();
+      },
+      onHandlerError: (error) => {
+        this.#dropped.inc({ reason: "handler-error" });
+        this.#node.log.warn("subscription handler failed", {
+          pattern,
+          error: (error as Error)?.message ?? String(error),
+        });
+      },
+    });
+    this.#subs.get(realm)!.add(sub);
+    this.#scheduleAnnounce();
+    return sub;
+  }
+
+  /** Publish `payload` (any CBOR value) on `topic`. */
+  async publish(topic: string, payload: unknown, options: { realm?: string } = {}): Promise<PublishResult> {
+    validateTopic(topic);
+    const realm = this.#realm(options.realm);
+    const size = encodeCbor(payload ?? null).length;
+    if (size > this.#opts.maxPayload) throw new PayloadTooLargeError(size, this.#opts.maxPayload);
+    const seq = ++this.#seq;
+    this.#published.inc();
+    const message: PubSubMessage = { realm, topic, payload, publisher: this.#node.id, seq };
+    const local = this.#deliverLocal(message);
+    const targets = await this.#directory.subscribers(realm, topic);
+    if (targets.length > 0) {
+      const signed = targets.length > this.#opts.maxFanout;
+      const sig = signed
+        ? this.#keyPair.sign(messageSignedBytes(realm, this.#node.id.bytes, this.#epoch, seq, topic, payload))
+        : undefined;
+      this.#fanOut({
+        t: "msg",
+        r: realm,
+        o: this.#node.id.bytes,
+        e: this.#epoch,
+        s: seq,
+        tp: topic,
+        d: payload,
+        g: sig,
+      }, targets);
+    }
+    return { local, remote: targets.length };
+  }
+
+  /** Resolves once current subscriptions are announced (neighbours and DHT). */
+  async whenAnnounced(): Promise<void> {
+    while (this.#announceTimer) await new Promise((r) => setTimeout(r, 5));
+    await this.#announcing;
+  }
+
+  /** Wait until queued messages were handed to their streams (or `timeout` ms passed). */
+  async flush(timeout = 5_000): Promise<void> {
+    const deadline = Date.now() + timeout;
+    while ([...this.#senders.values()].some((s) => !s.idle) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  #deliverLocal(message: PubSubMessage): number {
+    let n = 0;
+    for (const sub of this.#subs.get(message.realm) ?? []) {
+      if (matches(sub.pattern, message.topic)) {
+        sub.deliver(message);
+        n++;
+      }
+    }
+    if (n > 0) this.#delivered.inc({}, n);
+    return n;
+  }
+
+  /** Send `frame` to `targets`, directly or through forwarders (bounded fan-out). */
+  #fanOut(frame: PubSubFrame, targets: NodeId[]): void {
+    const fanout = this.#opts.maxFanout;
+    if (targets.length <= fanout) {
+      const bytes = encodeCbor({ ...frame, f: undefined });
+      for (const t of targets) this.#sender(t).send(bytes);
+      return;
+    }
+    const sorted = [...targets].sort((a, b) => a.compare(b));
+    const groupSize = Math.ceil(sorted.length / fanout);
+    for (let i = 0; i < sorted.length; i += groupSize) {
+      const [head, ...rest] = sorted.slice(i, i + groupSize);
+      this.#sender(head).send(encodeCbor({ ...frame, f: rest.map((r) => r.bytes) }));
+    }
+  }
+
+  #sender(peer: NodeId): PeerSender {
+    let s = this.#senders.get(peer.hex);
+    if (!s) {
+      s = new PeerSender(this.#node, peer, {
+        maxQueue: this.#opts.queueSize,
+        onDrop: (count, reason) => {
+          this.#dropped.inc({ reason }, count);
+          if (reason === "unreachable") this.#directory.forget(peer);
+        },
+      });
+      this.#senders.set(peer.hex, s);
+    }
+    return s;
+  }
+
+  #onFrame(from: NodeId, frame: PubSubFrame): void {
+    if (!this.#subs.has(frame.r)) return; // not our realm: nothing crosses realms
+    if (frame.t === "subs") {
+      const patterns = (frame.p ?? []).filter((p) => {
+        try {
+          return validatePattern(p) === p;
+        } catch {
+          return false;
+        }
+      });
+      this.#directory.setNeighbour(from, frame.r, patterns);
+      return;
+    }
+    if (!frame.o || frame.e === undefined || frame.s === undefined || !frame.tp) {
+      throw new WireError("E_WIRE_INVALID", "pubsub frame", "message without origin, epoch, sequence or topic");
+    }
+    const origin = new NodeId(frame.o);
+    if (!origin.equals(from)) {
+      // Forwarded: only the origin's signature makes it authentic.
+      const signed = messageSignedBytes(frame.r, frame.o, frame.e, frame.s, frame.tp, frame.d);
+      if (!frame.g || !verify(frame.o, signed, frame.g)) {
+        throw new WireError("E_WIRE_INVALID", "pubsub frame", "forwarded message without a valid origin signature");
+      }
+    }
+    try {
+      validateTopic(frame.tp);
+    } catch (error) {
+      throw new WireError("E_WIRE_INVALID", "pubsub frame", (error as Error).message);
+    }
+    if (frame.f && frame.f.length > 0) {
+      this.#fanOut(
+        { ...frame, f: undefined },
+        frame.f.map((b) => new NodeId(b)).filter((id) => !id.equals(this.#node.id)),
+      );
+    }
+    if (!this.#guard.accept(origin.hex, frame.e, frame.s)) {
+      this.#dropped.inc({ reason: "duplicate-or-late" });
+      return;
+    }
+    this.#deliverLocal({ realm: frame.r, topic: frame.tp, payload: frame.d, publisher: origin, seq: frame.s });
+  }
+
+  #patterns(realm: string): Set<string> {
+    return new Set([...(this.#subs.get(realm) ?? [])].map((s) => s.pattern));
+  }
+
+  #announceTo(peer: NodeId, realm: string): void {
+    if (!this.#subs.has(realm)) return;
+    const patterns = [...this.#patterns(realm)];
+    if (patterns.length === 0) return;
+    this.#sender(peer).send(encodeCbor({ t: "subs", r: realm, p: patterns }));
+  }
+
+  #scheduleAnnounce(): void {
+    if (this.#announceTimer) return;
+    this.#announceTimer = setTimeout(() => {
+      this.#announceTimer = null;
+      this.#announcing = this.#announcing.then(() => this.#announce()).catch((error) =>
+        this.#node.log.debug("announcing subscriptions failed", { error: (error as Error).message })
+      );
+    }, 20);
+  }
+
+  async #announce(): Promise<void> {
+    for (const realm of this.#subs.keys()) {
+      const now = this.#patterns(realm);
+      const before = this.#announced.get(realm) ?? new Set();
+      if (now.size === before.size && [...now].every((p) => before.has(p))) continue;
+      this.#announced.set(realm, now);
+      // Neighbours hear it at once.
+      const frame = encodeCbor({ t: "subs", r: realm, p: [...now] });
+      for (const peer of this.#node.peers()) {
+        if (peer.realms.includes(realm)) this.#sender(NodeId.fromDid(peer.id)).send(frame);
+      }
+      // The DHT directory: one provider record per root with that root's patterns.
+      const roots = new Map<string, string[]>();
+      for (const p of now) roots.set(rootOf(p), [...(roots.get(rootOf(p)) ?? []), p]);
+      for (const p of before) if (!roots.has(rootOf(p))) roots.set(rootOf(p), []);
+      await Promise.all([...roots].map(([root, patterns]) => {
+        const key = subscriptionKey(realm, root);
+        // An empty list replaces our earlier record (publishers stop sending), then republishing stops.
+        const done = this.#dht.provide(realm, key, { p: fitPatterns(patterns) }).catch(() => 0);
+        if (patterns.length === 0) return done.then(() => this.#dht.unprovide(realm, key));
+        return done;
+      }));
+    }
+  }
+}

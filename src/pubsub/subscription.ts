@@ -1,0 +1,131 @@
+/**
+ * A subscription: delivers matching messages to a handler, or buffers them
+ * for `for await` (bounded; the oldest are dropped if the consumer lags).
+ *
+ * @module
+ */
+import type { NodeId } from "../identity/node-id.ts";
+import { deferred } from "../util/async.ts";
+
+/** A message as subscribers receive it. */
+export interface PubSubMessage {
+  realm: string;
+  topic: string;
+  payload: unknown;
+  /** The publishing node (proven by its connection or signature). */
+  publisher: NodeId;
+  /** The publisher's sequence number. */
+  seq: number;
+}
+
+/** Receives messages. Errors it throws are counted and logged, never fatal. */
+export type MessageHandler = (message: PubSubMessage) => void | Promise<void>;
+
+/**
+ * A live subscription.
+ *
+ * @example
+ * ```ts
+ * import type { Node } from "../node/node.ts";
+ * declare const node: Node;
+ * const sub = node.subscribe("sensors.*.temp");
+ * for await (const msg of sub) {
+ *   console.log(msg.topic, msg.payload);
+ *   if (msg.payload === "stop") sub.unsubscribe();
+ * }
+ * ```
+ */
+export class Subscription implements AsyncIterable<PubSubMessage> {
+  readonly pattern: string;
+  readonly realm: string;
+  #handler?: MessageHandler;
+  #onClose: (sub: Subscription) => void;
+  #onHandlerError: (error: unknown) => void;
+  #buffer: PubSubMessage[] = [];
+  #bufferSize: number;
+  #waiter: ReturnType<typeof deferred<void>> | null = null;
+  #closed = false;
+  #dropped = 0;
+
+  /** @internal Created by the pub/sub service. */
+  constructor(
+    pattern: string,
+    realm: string,
+    handler: MessageHandler | undefined,
+    hooks: { onClose: (sub: Subscription) => void; onHandlerError: (error: unknown) => void; bufferSize?: number },
+  ) {
+    this.pattern = pattern;
+    this.realm = realm;
+    this.#handler = handler;
+    this.#onClose = hooks.onClose;
+    this.#onHandlerError = hooks.onHandlerError;
+    this.#bufferSize = hooks.bufferSize ?? 1024;
+  }
+
+  /** Messages dropped because an iterator consumer fell behind. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** True after `unsubscribe()`. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** @internal Hand over one message. */
+  deliver(message: PubSubMessage): void {
+    if (this.#closed) return;
+    if (this.#handler) {
+      try {
+        const r = this.#handler(message);
+        if (r && typeof (r as Promise<void>).catch === "function") (r as Promise<void>).catch(this.#onHandlerError);
+      } catch (error) {
+        this.#onHandlerError(error);
+      }
+      return;
+    }
+    this.#buffer.push(message);
+    if (this.#buffer.length > this.#bufferSize) {
+      this.#buffer.shift();
+      this.#dropped++;
+    }
+    this.#wake();
+  }
+
+  #wake(): void {
+    const w = this.#waiter;
+    this.#waiter = null;
+    w?.resolve();
+  }
+
+  /** Stop receiving; ends any `for await` loop. */
+  unsubscribe(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#onClose(this);
+    this.#wake();
+  }
+
+  /** Same as `unsubscribe()`. */
+  [Symbol.dispose](): void {
+    this.unsubscribe();
+  }
+
+  /** Iterate messages; leaving the loop (break, return, throw) unsubscribes. */
+  async *[Symbol.asyncIterator](): AsyncIterator<PubSubMessage> {
+    try {
+      while (true) {
+        const next = this.#buffer.shift();
+        if (next) {
+          yield next;
+          continue;
+        }
+        if (this.#closed) return;
+        this.#waiter = deferred();
+        await this.#waiter.promise;
+      }
+    } finally {
+      this.unsubscribe();
+    }
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * RPC across the mesh, per realm. `advertise` registers a handler and
+ * announces this node as a provider in the DHT; `call` finds providers
+ * (cached; refreshed when they fail), prefers connected and low-latency
+ * ones, and fails over to the next provider when one dies mid-call, times
+ * out, or no longer provides the procedure. Concurrent calls share one
+ * stream per provider.
+ *
+ * Errors a caller can tell apart: `NoProviderError`, `TimeoutError`,
+ * `RemoteHandlerError` (the handler threw; its message is kept),
+ * `AbortedError` (cancelled through the signal).
+ *
+ * @module
+ */
+import { RealmError } from "../dht/dht.ts";
+import { realmKey } from "../dht/keys.ts";
+import type { NodeId } from "../identity/node-id.ts";
+import type { Counter } from "../metrics/registry.ts";
+import { RemoteHandlerError } from "../node/expose.ts";
+import type { Node } from "../node/node.ts";
+import { RemoteError, RequestChannel, serveRequests } from "../node/request-channel.ts";
+import type { NodeService, ServiceContext } from "../node/service.ts";
+import { validateTopic } from "../pubsub/topic.ts";
+import { AbortedError, TimeoutError } from "../util/async.ts";
+import { MaculaError } from "../util/errors.ts";
+import { any, object, str } from "../wire/schema.ts";
+
+/** Protocol id. */
+export const RPC_PROTOCOL = "/macula/rpc/1";
+
+/** No node provides the procedure (or none could be reached). */
+export class NoProviderError extends MaculaError {
+  constructor(readonly procedure: string, detail = "") {
+    super("E_NO_PROVIDER", `no provider for ${procedure}${detail ? `: ${detail}` : ""}`);
+  }
+}
+
+/** Who is calling a handler. */
+export interface CallContext {
+  /** The caller's proven node id. */
+  from: NodeId;
+  realm: string;
+  procedure: string;
+}
+
+/** An RPC handler: gets the arguments, returns the result (any CBOR value). */
+export type RpcHandler = (args: unknown, context: CallContext) => unknown | Promise<unknown>;
+
+/** A handle on an advertised procedure. */
+export interface Advertisement {
+  readonly procedure: string;
+  readonly realm: string;
+  /** Stop providing it. */
+  close(): void;
+  [Symbol.dispose](): void;
+}
+
+/** Options of `call`. */
+export interface CallOptions {
+  realm?: string;
+  /** Overall deadline, ms. Default 10 000. */
+  timeout?: number;
+  /** Deadline of one attempt at one provider, ms. Default: half the overall deadline. */
+  attemptTimeout?: number;
+  signal?: AbortSignal;
+}
+
+/** Tunables of RPC. */
+export interface RpcOptions {
+  /** How long a provider list is reused, ms. Default 30 000. */
+  providerCacheTtl?: number;
+  /** Largest request or reply, bytes. Default 1 MiB. */
+  maxMessage?: number;
+}
+
+const validateRequest = object({ r: str({ max: 64, min: 1 }), p: str({ max: 255, min: 1 }), a: any() });
+
+/**
+ * The RPC service (registered by every node as `rpc`).
+ *
+ * @example
+ * ```ts
+ * import type { Node } from "../node/node.ts";
+ * declare const node: Node;
+ * node.advertise("math.add", (args) => {
+ *   const { a, b } = args as { a: number; b: number };
+ *   return { result: a + b };
+ * });
+ * const { result } = await node.call("math.add", { a: 2, b: 3 }) as { result: number };
+ * ```
+ */
+export class RpcService implements NodeService {
+  readonly name = "rpc";
+  #opts: Required<RpcOptions>;
+  #node!: Node;
+  #channel!: RequestChannel<unknown>;
+  #handlers = new Map<string, RpcHandler>();
+  #providers = new Map<string, { ids: NodeId[]; fetchedAt: number }>();
+  #off: Array<() => void> = [];
+  #calls!: Counter;
+  #failovers!: Counter;
+
+  constructor(options: RpcOptions = {}) {
+    this.#opts = { providerCacheTtl: 30_000, maxMessage: 1024 * 1024, ...options };
+  }
+
+  start({ node }: ServiceContext): void {
+    this.#node = node;
+    this.#channel = new RequestChannel(node, RPC_PROTOCOL, any(), { maxFrame: this.#opts.maxMessage + 1024 });
+    this.#calls = node.metrics.registry.counter("macula_rpc_calls_total", "RPC calls made, by outcome.");
+    this.#failovers = node.metrics.registry.counter("macula_rpc_failovers_total", "RPC attempts that failed over.");
+    this.#off.push(serveRequests(node, RPC_PROTOCOL, validateRequest, (from, req) => this.#serve(from, req), {
+      maxFrame: this.#opts.maxMessage + 1024,
+    }));
+  }
+
+  stop(): void {
+    for (const off of this.#off) off();
+    for (const key of [...this.#handlers.keys()]) {
+      const [realm, procedure] = key.split("|");
+      this.#node.dht.unprovide(realm, realmKey(realm, "rpc", procedure));
+    }
+    this.#handlers.clear();
+  }
+
+  status(): Record<string, unknown> {
+    return { procedures: [...this.#handlers.keys()].map((k) => k.replace("|", " ")) };
+  }
+
+  #realm(realm: string | undefined): string {
+    const r = realm ?? this.#node.realms[0];
+    if (!this.#node.realms.includes(r)) throw new RealmError(r);
+    return r;
+  }
+
+  async #serve(from: NodeId, req: { r: string; p: string; a: unknown }): Promise<unknown> {
+    const handler = this.#handlers.get(`${req.r}|${req.p}`);
+    if (!handler) throw new MaculaError("E_NO_SUCH_PROCEDURE", `${req.p} is not provided here`);
+    try {
+      return await handler(req.a, { from, realm: req.r, procedure: req.p });
+    } catch (error) {
+      throw new MaculaError("E_HANDLER", String((error as Error)?.message ?? error));
+    }
+  }
+
+  /** Provide `procedure` (dot-separated name) with `handler`. */
+  advertise(procedure: string, handler: RpcHandler, options: { realm?: string } = {}): Advertisement {
+    validateTopic(procedure);
+    const realm = this.#realm(options.realm);
+    const key = `${realm}|${procedure}`;
+    if (this.#handlers.has(key)) throw new MaculaError("E_DUPLICATE", `${procedure} is already advertised in ${realm}`);
+    this.#handlers.set(key, handler);
+    const dhtKey = realmKey(realm, "rpc", procedure);
+    this.#node.dht.provide(realm, dhtKey).catch((error) =>
+      this.#node.log.warn("announcing procedure failed", { procedure, error: (error as Error).message })
+    );
+    const close = () => {
+      if (this.#handlers.get(key) !== handler) return;
+      this.#handlers.delete(key);
+      this.#node.dht.unprovide(realm, dhtKey);
+    };
+    return { procedure, realm, close, [Symbol.dispose]: close };
+  }
+
+  async #lookup(realm: string, procedure: string, force: boolean, signal?: AbortSignal): Promise<NodeId[]> {
+    const key = `${realm}|${procedure}`;
+    const cached = this.#providers.get(key);
+    if (cached && !force && Date.now() - cached.fetchedAt < this.#opts.providerCacheTtl) return cached.ids;
+    const records = await this.#node.dht.findProviders(realm, realmKey(realm, "rpc", procedure), { limit: 8, signal });
+    const ids = records.map((r) => r.provider.id).filter((id) => !id.equals(this.#node.id));
+    this.#providers.set(key, { ids, fetchedAt: Date.now() });
+    return ids;
+  }
+
+  /** Connected providers first, then by measured latency. */
+  #rank(ids: NodeId[]): NodeId[] {
+    const score = (id: NodeId) => {
+      const connected = this.#node.connection(id) ? 0 : 1;
+      const rtt = this.#node.peerStore.get(id)?.rtt ?? 1e6;
+      return connected * 1e9 + rtt;
+    };
+    return [...ids].sort((a, b) => score(a) - score(b));
+  }
+
+  /** Call `procedure` with `args` on the best provider, failing over as needed. */
+  async call(procedure: string, args: unknown, options: CallOptions = {}): Promise<unknown> {
+    validateTopic(procedure);
+    const realm = this.#realm(options.realm);
+    const timeout = options.timeout ?? 10_000;
+    const deadline = Date.now() + timeout;
+    const attemptTimeout = options.attemptTimeout ?? Math.max(500, timeout / 2);
+    const signal = options.signal;
+    if (signal?.aborted) throw new AbortedError(`call ${procedure} was cancelled`);
+
+    const local = this.#handlers.get(`${realm}|${procedure}`);
+    if (local) {
+      try {
+        const result = await local(args, { from: this.#node.id, realm, procedure });
+        this.#calls.inc({ outcome: "ok" });
+        return result;
+      } catch (error) {
+        this.#calls.inc({ outcome: "remote_error" });
+        throw new RemoteHandlerError(procedure, String((error as Error)?.message ?? error));
+      }
+    }
+
+    const tried = new Set<string>();
+    const failures: string[] = [];
+    let refreshed = false;
+    while (true) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) break;
+      let candidates: NodeId[];
+      try {
+        candidates = (await this.#lookup(realm, procedure, refreshed, signal)).filter((id) => !tried.has(id.hex));
+      } catch (error) {
+        if (error instanceof AbortedError) throw error;
+        candidates = [];
+      }
+      for (const provider of this.#rank(candidates)) {
+        const left = deadline - Date.now();
+        if (left <= 0) break;
+        tried.add(provider.hex);
+        try {
+          const result = await this.#channel.request(provider, { r: realm, p: procedure, a: args }, {
+            timeout: Math.min(left, attemptTimeout),
+            signal,
+          });
+          this.#calls.inc({ outcome: "ok" });
+          return result;
+        } catch (error) {
+          if (error instanceof AbortedError) {
+            this.#calls.inc({ outcome: "cancelled" });
+            throw error;
+          }
+          if (error instanceof RemoteError && error.remoteCode === "E_HANDLER") {
+            this.#calls.inc({ outcome: "remote_error" });
+            throw new RemoteHandlerError(procedure, error.message);
+          }
+          // Dead, slow, unreachable, or no longer a provider: try the next one.
+          this.#failovers.inc();
+          failures.push(`${provider.short}: ${(error as Error).message}`);
+        }
+      }
+      if (refreshed) break;
+      refreshed = true; // providers failed or none cached: ask the DHT again
+    }
+    if (Date.now() >= deadline) {
+      this.#calls.inc({ outcome: "timeout" });
+      throw new TimeoutError(
+        `call ${procedure} timed out after ${timeout} ms${failures.length ? ` (${failures.join("; ")})` : ""}`,
+      );
+    }
+    this.#calls.inc({ outcome: "no_provider" });
+    throw new NoProviderError(procedure, failures.length ? failures.join("; ") : `none found in realm ${realm}`);
+  }
+}
