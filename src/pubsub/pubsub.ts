@@ -103,6 +103,7 @@ export class PubSubService implements NodeService {
   #published!: Counter;
   #delivered!: Counter;
   #dropped!: Counter;
+  #sent!: Counter;
 
   constructor(options: PubSubOptions = {}) {
     this.#opts = { maxPayload: 64 * 1024, maxFanout: 32, queueSize: 4096, directoryTtl: 5_000, ...options };
@@ -118,6 +119,7 @@ export class PubSubService implements NodeService {
     this.#published = registry.counter("macula_pubsub_published_total", "Messages published by this node.");
     this.#delivered = registry.counter("macula_pubsub_delivered_total", "Messages delivered to local subscriptions.");
     this.#dropped = registry.counter("macula_pubsub_dropped_total", "Messages dropped, by reason.");
+    this.#sent = registry.counter("macula_pubsub_messages_sent_total", "Message frames sent to peers, by route.");
     this.#off.push(
       node.handle(PUBSUB_PROTOCOL, async (stream) => {
         while (true) {
@@ -244,6 +246,7 @@ export class PubSubService implements NodeService {
     if (targets.length <= fanout) {
       const bytes = encodeCbor({ ...frame, f: undefined });
       for (const t of targets) this.#sender(t).send(bytes);
+      this.#sent.inc({ route: "direct" }, targets.length);
       return;
     }
     const sorted = [...targets].sort((a, b) => a.compare(b));
@@ -251,6 +254,7 @@ export class PubSubService implements NodeService {
     for (let i = 0; i < sorted.length; i += groupSize) {
       const [head, ...rest] = sorted.slice(i, i + groupSize);
       this.#sender(head).send(encodeCbor({ ...frame, f: rest.map((r) => r.bytes) }));
+      this.#sent.inc({ route: "via-forwarder" });
     }
   }
 

@@ -19,7 +19,7 @@ export interface PubSubMessage {
 }
 
 /** Receives messages. Errors it throws are counted and logged, never fatal. */
-export type MessageHandler = (message: PubSubMessage) => void | Promise<void>;
+export type MessageHandler = (message: PubSubMessage) => unknown;
 
 /**
  * A live subscription.

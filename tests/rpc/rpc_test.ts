@@ -1,0 +1,155 @@
+/**
+ * RPC across real nodes on an in-memory network.
+ */
+import { assert, assertEquals, assertRejects, assertThrows } from "../helpers/assert.ts";
+import { MemoryNetwork, memoryNode, until } from "../helpers/nodes.ts";
+import type { Node } from "../../src/node/node.ts";
+import { NoProviderError } from "../../src/rpc/rpc.ts";
+import { RemoteHandlerError } from "../../src/node/expose.ts";
+import { AbortedError, TimeoutError } from "../../src/util/async.ts";
+import { TopicError } from "../../src/pubsub/topic.ts";
+import { MaculaError } from "../../src/util/errors.ts";
+import { encodeCbor } from "../../src/wire/cbor.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+
+async function chain(network: MemoryNetwork, length: number): Promise<Node[]> {
+  const nodes: Node[] = [];
+  for (let i = 0; i < length; i++) {
+    const n = await memoryNode(network);
+    if (i > 0) {
+      await n.connect(nodes[i - 1].addrs[0]);
+      await until(() => n.dht.table("default").size > 0, 2000, "join");
+      await n.dht.lookup("default", n.dht.table("default").selfKey);
+    }
+    nodes.push(n);
+  }
+  return nodes;
+}
+
+async function announced(node: Node, procedure: string, expected: number): Promise<void> {
+  const { realmKey } = await import("../../src/dht/keys.ts");
+  await until(
+    async () =>
+      (await node.dht.findProviders("default", realmKey("default", "rpc", procedure), { limit: 20 })).length >=
+        expected,
+    3000,
+    `${expected} providers of ${procedure}`,
+  );
+}
+
+Deno.test({
+  name: "rpc: call across a chain; typed errors for handler failure, no provider, timeout and cancellation",
+  ...opts,
+  async fn() {
+    const nodes = await chain(new MemoryNetwork(), 5);
+    const [caller, , middle, , provider] = nodes;
+    try {
+      provider.advertise("math.add", (args, ctx) => {
+        const { a, b } = args as { a: number; b: number };
+        return { sum: a + b, caller: ctx.from.did };
+      });
+      middle.advertise("math.fail", () => {
+        throw new Error("division by zero");
+      });
+      middle.advertise("math.slow", () => new Promise((r) => setTimeout(() => r("late"), 2_000)));
+      await announced(caller, "math.add", 1);
+      await announced(caller, "math.slow", 1);
+      assertEquals(await caller.call("math.add", { a: 2, b: 3 }), { sum: 5, caller: caller.did });
+      const e = await assertRejects(() => caller.call("math.fail", null), RemoteHandlerError, "division by zero");
+      assertEquals((e as RemoteHandlerError).remoteMessage, "division by zero");
+      await assertRejects(() => caller.call("math.missing", null, { timeout: 2000 }), NoProviderError, "math.missing");
+      await assertRejects(() => caller.call("math.slow", null, { timeout: 300 }), TimeoutError);
+      const controller = new AbortController();
+      const pending = caller.call("math.slow", null, { signal: controller.signal });
+      setTimeout(() => controller.abort(), 50);
+      await assertRejects(() => pending, AbortedError);
+      assertThrows(() => caller.advertise("bad name!", () => 1), TopicError);
+      // the same procedure twice on one node is refused
+      assertThrows(() => provider.advertise("math.add", () => 1), MaculaError, "already advertised");
+    } finally {
+      await Promise.all(nodes.map((n) => n.stop()));
+    }
+  },
+});
+
+Deno.test({
+  name: "rpc: a provider dying mid-call fails over to another provider",
+  ...opts,
+  async fn() {
+    const nodes = await chain(new MemoryNetwork(), 4);
+    const [caller, , p1, p2] = nodes;
+    try {
+      const served: string[] = [];
+      let started!: () => void;
+      const callStarted = new Promise<void>((r) => started = r);
+      for (const p of [p1, p2]) {
+        p.advertise("job.run", async () => {
+          served.push(p.did);
+          started();
+          await new Promise((r) => setTimeout(r, 300));
+          return p.did;
+        });
+      }
+      await announced(caller, "job.run", 2);
+      const pending = caller.call("job.run", null, { timeout: 5000 });
+      await callStarted;
+      const first = served[0];
+      await (first === p1.did ? p1 : p2).stop(); // kill the provider serving the call
+      const result = await pending;
+      assertEquals(served.length, 2);
+      assertEquals(result, served[1]);
+      assert(result !== first, "answered by the other provider");
+      assert(caller.metrics.registry.render().includes("macula_rpc_failovers_total 1"));
+    } finally {
+      await Promise.all(nodes.map((n) => n.stop()));
+    }
+  },
+});
+
+Deno.test({
+  name: "rpc: a connected, lower-latency provider is preferred; concurrent calls share one stream",
+  ...opts,
+  async fn() {
+    const nodes = await chain(new MemoryNetwork(), 4);
+    const [caller, near, , far] = nodes;
+    try {
+      near.advertise("whoami", () => "near");
+      far.advertise("whoami", () => "far");
+      await announced(caller, "whoami", 2);
+      caller.connection(far.id)?.close();
+      await until(() => !caller.connection(far.id), 2000, "far disconnected");
+      await caller.ping(near.id);
+      assertEquals(await caller.call("whoami", null), "near");
+      const results = await Promise.all(Array.from({ length: 200 }, () => caller.call("whoami", null)));
+      assert(results.every((r) => r === "near"));
+      assert(caller.connection(near.id)!.activeStreams <= 4, `streams: ${caller.connection(near.id)!.activeStreams}`);
+    } finally {
+      await Promise.all(nodes.map((n) => n.stop()));
+    }
+  },
+});
+
+Deno.test({
+  name: "rpc: malformed requests are a protocol violation; the provider keeps serving",
+  ...opts,
+  async fn() {
+    const network = new MemoryNetwork();
+    const provider = await memoryNode(network);
+    const attacker = await memoryNode(network);
+    const honest = await memoryNode(network);
+    try {
+      provider.advertise("echo", (x) => x);
+      const conn = await attacker.connect(provider.addrs[0]);
+      const stream = await conn.openStream("/macula/rpc/1");
+      await stream.writeFrame(encodeCbor({ i: 1, b: { r: "default", p: 42 } }));
+      await conn.closed;
+      assertEquals(provider.metrics.protocolViolations.get(), 1);
+      await honest.connect(provider.addrs[0]);
+      await until(() => honest.dht.table("default").size > 0, 2000, "join");
+      assertEquals(await honest.call("echo", { still: "fine" }), { still: "fine" });
+    } finally {
+      await Promise.all([provider, attacker, honest].map((n) => n.stop()));
+    }
+  },
+});
