@@ -32,10 +32,11 @@ export class SequenceGuard {
     const key = `${origin}:${epoch}`;
     const last = this.#last.get(key);
     if (last !== undefined && seq <= last) return false;
-    // Re-insert to keep the map in least-recently-used order.
-    this.#last.delete(key);
+    if (last === undefined && this.#last.size >= this.#max) {
+      // Forget the publisher session seen first (the map keeps insertion order).
+      this.#last.delete(this.#last.keys().next().value!);
+    }
     this.#last.set(key, seq);
-    if (this.#last.size > this.#max) this.#last.delete(this.#last.keys().next().value!);
     return true;
   }
 }

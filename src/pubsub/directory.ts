@@ -52,6 +52,9 @@ export class SubscriberDirectory {
   #opts: Required<DirectoryOptions>;
   #neighbours = new Map<string, { id: NodeId; realms: Map<string, string[]> }>();
   #cache = new Map<string, CacheEntry>();
+  /** Answers per (realm, topic); any change bumps `#version` and invalidates them. */
+  #answers = new Map<string, { ids: NodeId[]; at: number; version: number }>();
+  #version = 0;
 
   constructor(dht: DhtService, self: NodeId, options: DirectoryOptions = {}) {
     this.#dht = dht;
@@ -61,6 +64,7 @@ export class SubscriberDirectory {
 
   /** A neighbour announced its patterns in `realm` (replacing earlier ones). */
   setNeighbour(id: NodeId, realm: string, patterns: string[]): void {
+    this.#version++;
     let entry = this.#neighbours.get(id.hex);
     if (!entry) this.#neighbours.set(id.hex, entry = { id, realms: new Map() });
     if (patterns.length === 0) entry.realms.delete(realm);
@@ -69,11 +73,13 @@ export class SubscriberDirectory {
 
   /** A neighbour disconnected. */
   dropNeighbour(id: NodeId): void {
+    this.#version++;
     this.#neighbours.delete(id.hex);
   }
 
   /** Forget a subscriber found through the DHT (it proved unreachable). */
   forget(id: NodeId): void {
+    this.#version++;
     for (const entry of this.#cache.values()) entry.subscribers.delete(id.hex);
   }
 
@@ -87,6 +93,7 @@ export class SubscriberDirectory {
       }
       entry.subscribers = next;
       entry.fetchedAt = Date.now();
+      this.#version++;
     } catch {
       // keep the previous answer; try again on the next publish
     } finally {
@@ -111,8 +118,22 @@ export class SubscriberDirectory {
     return entry;
   }
 
+  /**
+   * Subscribers of `topic` from fresh cached answers only, or `undefined`
+   * when a DHT answer is missing or stale (then use `subscribers`).
+   */
+  cachedSubscribers(realm: string, topic: string): NodeId[] | undefined {
+    const hit = this.#answers.get(`${realm}|${topic}`);
+    if (hit && hit.version === this.#version && Date.now() - hit.at < this.#opts.cacheTtl) return hit.ids;
+    return undefined;
+  }
+
   /** Subscribers (other than us) whose patterns match `topic` in `realm`. */
   async subscribers(realm: string, topic: string): Promise<NodeId[]> {
+    const cached = this.cachedSubscribers(realm, topic);
+    if (cached) return cached;
+    const version = this.#version;
+    const at = Date.now();
     const out = new Map<string, NodeId>();
     for (const n of this.#neighbours.values()) {
       const patterns = n.realms.get(realm);
@@ -126,6 +147,11 @@ export class SubscriberDirectory {
       }
     }
     out.delete(this.#self.hex);
-    return [...out.values()];
+    const ids = [...out.values()];
+    if (version === this.#version && entries.every((e) => e.fetchedAt > 0)) {
+      if (this.#answers.size >= 1024) this.#answers.clear();
+      this.#answers.set(`${realm}|${topic}`, { ids, at, version });
+    }
+    return ids;
   }
 }

@@ -10,8 +10,6 @@
 import type { NodeId } from "../identity/node-id.ts";
 import type { Node } from "../node/node.ts";
 import type { Stream } from "../transport/connection.ts";
-import { concat } from "../util/bytes.ts";
-import { encodeFrame } from "../wire/frame.ts";
 import { PUBSUB_PROTOCOL } from "./messages.ts";
 
 /** Options of a `PeerSender`. */
@@ -28,6 +26,19 @@ export interface PeerSenderOptions {
 
 const BATCH = 64 * 1024;
 
+/** Length-prefix each message into one buffer of `size` bytes. */
+function frames(messages: Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  let off = 0;
+  for (const m of messages) {
+    view.setUint32(off, m.length);
+    out.set(m, off + 4);
+    off += 4 + m.length;
+  }
+  return out;
+}
+
 /** Sends frames to one peer. */
 export class PeerSender {
   readonly peer: NodeId;
@@ -38,6 +49,7 @@ export class PeerSender {
   #stream: Stream | null = null;
   #unreachableUntil = 0;
   #closed = false;
+  #roomWaiters: Array<() => void> = [];
 
   constructor(node: Node, peer: NodeId, options: PeerSenderOptions = {}) {
     this.#node = node;
@@ -55,6 +67,34 @@ export class PeerSender {
     return this.#queue.length;
   }
 
+  /** True when the queue is over three quarters full: publishers should slow down. */
+  get congested(): boolean {
+    return this.#queue.length > (this.#opts.maxQueue * 3) >> 2;
+  }
+
+  /**
+   * Resolves when the queue has drained to half (or the peer was given up
+   * on), or after `maxWait` ms — then the oldest frames get dropped instead.
+   */
+  room(maxWait: number): Promise<void> {
+    if (!this.congested) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, maxWait);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#roomWaiters.push(done);
+    });
+  }
+
+  #wake(): void {
+    if (this.#roomWaiters.length === 0 || this.#queue.length > this.#opts.maxQueue >> 1) return;
+    const waiters = this.#roomWaiters;
+    this.#roomWaiters = [];
+    for (const w of waiters) w();
+  }
+
   /** True when nothing is queued or being written. */
   get idle(): boolean {
     return this.#queue.length === 0 && !this.#pumping;
@@ -67,7 +107,7 @@ export class PeerSender {
       this.#opts.onDrop?.(1, "unreachable");
       return;
     }
-    this.#queue.push(encodeFrame(message));
+    this.#queue.push(message);
     if (this.#queue.length > this.#opts.maxQueue) {
       this.#queue.shift();
       this.#opts.onDrop?.(1, "queue-full");
@@ -100,17 +140,19 @@ export class PeerSender {
           this.#unreachableUntil = Date.now() + this.#opts.retryAfter;
           this.#opts.onDrop?.(this.#queue.length, "unreachable");
           this.#queue = [];
+          this.#wake();
           break;
         }
         let size = 0;
         let n = 0;
-        while (n < this.#queue.length && (n === 0 || size + this.#queue[n].length <= BATCH)) {
-          size += this.#queue[n].length;
+        while (n < this.#queue.length && (n === 0 || size + 4 + this.#queue[n].length <= BATCH)) {
+          size += 4 + this.#queue[n].length;
           n++;
         }
         const batch = this.#queue.splice(0, n);
+        this.#wake();
         try {
-          await stream.write(batch.length === 1 ? batch[0] : concat(...batch));
+          await stream.write(frames(batch, size));
         } catch {
           // The stream died: put the batch back and retry on a fresh stream once.
           this.#stream = null;
@@ -119,6 +161,7 @@ export class PeerSender {
           this.#unreachableUntil = Date.now() + this.#opts.retryAfter;
           this.#opts.onDrop?.(this.#queue.length, "unreachable");
           this.#queue = [];
+          this.#wake();
         }
       }
     } finally {
@@ -130,6 +173,7 @@ export class PeerSender {
   close(): void {
     this.#closed = true;
     this.#queue = [];
+    this.#wake();
     this.#stream?.closeWrite().catch(() => {});
     this.#stream = null;
   }

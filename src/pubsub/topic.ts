@@ -33,8 +33,11 @@ function segments(text: string, what: string): string[] {
   return parts;
 }
 
+const validTopics = new Set<string>();
+
 /** Check a concrete topic (no wildcards); returns it or throws `TopicError`. */
 export function validateTopic(topic: string): string {
+  if (validTopics.has(topic)) return topic;
   for (const s of segments(topic, "topic")) {
     if (!SEGMENT.test(s)) {
       throw new TopicError(
@@ -42,6 +45,8 @@ export function validateTopic(topic: string): string {
       );
     }
   }
+  if (validTopics.size >= 4096) validTopics.clear();
+  validTopics.add(topic);
   return topic;
 }
 
