@@ -17,7 +17,7 @@
  * @module
  */
 import { KeyPair } from "../src/identity/ed25519.ts";
-import { NodeId } from "../src/identity/node-id.ts";
+import type { NodeId } from "../src/identity/node-id.ts";
 import { Logger } from "../src/log/logger.ts";
 import { Node } from "../src/node/node.ts";
 import { serverNameFor, trustAnchor } from "../src/secure/certificate.ts";
