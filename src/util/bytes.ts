@@ -3,11 +3,13 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 /** Encode bytes as lowercase hex. */
 export function toHex(bytes: Uint8Array): string {
+  if (bytes.length > 16) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
   let out = "";
   for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]];
   return out;
