@@ -372,9 +372,8 @@ export class DhtService implements NodeService {
   /** Stop announcing `key` (records already stored expire on their own). */
   unprovide(realm: string, key: Uint8Array): void {
     this.#announcements.delete(`${realm}|${toHex(key)}`);
-    const o = this.#overlays.get(realm);
-    // Drop our own local record right away.
-    o?.store.sweep();
+    // Our own record goes at once; copies held by others expire on their own.
+    this.#overlays.get(realm)?.store.removeProvider(key, this.#node.id.hex);
   }
 
   /**

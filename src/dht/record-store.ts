@@ -71,6 +71,15 @@ export class RecordStore {
     return null;
   }
 
+  /** Drop `peerHex`'s provider record for `key`, if held. */
+  removeProvider(key: Uint8Array, peerHex: string): void {
+    const keyHex = toHex(key);
+    const byPeer = this.#providers.get(keyHex);
+    if (!byPeer?.delete(peerHex)) return;
+    this.#count(peerHex, -1);
+    if (byPeer.size === 0) this.#providers.delete(keyHex);
+  }
+
   /** Live providers of `key`. */
   providers(key: Uint8Array, now: number = Date.now()): ProviderRecord[] {
     const byPeer = this.#providers.get(toHex(key));

@@ -18,7 +18,7 @@ import { decodeNodeRecord, encodeNodeRecord, type NodeRecord } from "../identity
 import { equals } from "../util/bytes.ts";
 import { encodeCbor } from "../wire/cbor.ts";
 import { WireError } from "../wire/errors.ts";
-import { any, bytes, messageDecoder, object, optional, str, uint } from "../wire/schema.ts";
+import { any, bytes, messageDecoder, object, str, uint } from "../wire/schema.ts";
 import { KEY_BYTES, realmKey } from "./keys.ts";
 
 /** Largest encoded `data` of a provider record. */
@@ -49,7 +49,14 @@ export interface ValueRecord {
 }
 
 function providerSigned(key: Uint8Array, realm: string, id: NodeId, data: unknown, expires: number): Uint8Array {
-  return encodeCbor(["macula-provider/1", key, realm, id.bytes, data === undefined ? null : encodeCbor(data), expires]);
+  return encodeCbor([
+    "macula-provider/1",
+    key,
+    realm,
+    id.bytes,
+    data === undefined || data === null ? null : encodeCbor(data),
+    expires,
+  ]);
 }
 
 /**
@@ -91,7 +98,7 @@ const decodeProviderShape = messageDecoder(
     k: bytes({ length: KEY_BYTES }),
     r: str({ max: 64, min: 1 }),
     n: bytes({ max: 8192 }),
-    d: optional(any()),
+    d: any(),
     x: uint(),
     s: bytes({ length: 64 }),
   }),

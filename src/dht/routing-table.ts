@@ -124,10 +124,12 @@ export class RoutingTable {
     const oldest = bucket.contacts[0];
     this.#ping(oldest).catch(() => false).then((alive) => {
       bucket.pinging = false;
-      if (!this.#index.has(oldest.id.hex)) return;
+      // The contact may have been removed (and even re-added as a new entry) meanwhile.
+      if (this.#index.get(oldest.id.hex) !== oldest) return;
       if (alive) {
         oldest.lastSeen = Date.now();
-        bucket.contacts.splice(bucket.contacts.indexOf(oldest), 1);
+        const at = bucket.contacts.indexOf(oldest);
+        if (at >= 0) bucket.contacts.splice(at, 1);
         bucket.contacts.push(oldest);
       } else {
         this.remove(oldest.id);
@@ -141,7 +143,8 @@ export class RoutingTable {
     if (!contact) return;
     this.#index.delete(id.hex);
     const bucket = this.#bucketOf(contact.key);
-    bucket.contacts.splice(bucket.contacts.indexOf(contact), 1);
+    const at = bucket.contacts.indexOf(contact);
+    if (at >= 0) bucket.contacts.splice(at, 1);
     const replacement = bucket.replacements.pop();
     if (replacement) {
       bucket.contacts.push(replacement);

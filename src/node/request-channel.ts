@@ -25,7 +25,8 @@ export class RemoteError extends MaculaError {
   }
 }
 
-const decodeEnvelope = messageDecoder(
+/** Decodes the request/reply envelope. */
+export const decodeEnvelope = messageDecoder(
   "request envelope",
   object({
     i: uint(),
@@ -187,6 +188,7 @@ export function serveRequests<Req>(
   const maxConcurrent = options.maxConcurrent ?? 64;
   return node.handle(protocol, async (stream) => {
     let inFlight = 0;
+    const running = new Set<Promise<void>>();
     let wake: (() => void) | null = null;
     let writeTail = Promise.resolve();
     const send = (value: unknown) => {
@@ -205,7 +207,7 @@ export function serveRequests<Req>(
       }
       while (inFlight >= maxConcurrent) await new Promise<void>((r) => wake = r);
       inFlight++;
-      (async () => {
+      const job: Promise<void> = (async () => {
         try {
           send({ i: env.i, b: await handler(stream.remoteId, request) });
         } catch (error) {
@@ -218,7 +220,11 @@ export function serveRequests<Req>(
           resume?.();
         }
       })();
+      running.add(job);
+      job.finally(() => running.delete(job));
     }
+    // The peer half-closed: answer everything still running before closing our side.
+    await Promise.all(running);
     await writeTail;
     await stream.closeWrite();
   }, { authorize: options.authorize });

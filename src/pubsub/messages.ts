@@ -31,7 +31,7 @@ export const validatePubSubFrame = object({
   e: optional(uint()),
   s: optional(uint()),
   tp: optional(str({ max: MAX_TOPIC_LENGTH, min: 1 })),
-  d: optional(any()),
+  d: any(),
   f: optional(array(bytes({ length: 32 }), { max: MAX_FORWARD })),
   g: optional(bytes({ length: 64 })),
   p: optional(array(str({ max: MAX_TOPIC_LENGTH, min: 1 }), { max: MAX_PATTERNS })),

@@ -43,7 +43,7 @@ export class Subscription implements AsyncIterable<PubSubMessage> {
   #onHandlerError: (error: unknown) => void;
   #buffer: PubSubMessage[] = [];
   #bufferSize: number;
-  #waiter: ReturnType<typeof deferred<void>> | null = null;
+  #waiters: Array<ReturnType<typeof deferred<void>>> = [];
   #closed = false;
   #dropped = 0;
 
@@ -93,9 +93,9 @@ export class Subscription implements AsyncIterable<PubSubMessage> {
   }
 
   #wake(): void {
-    const w = this.#waiter;
-    this.#waiter = null;
-    w?.resolve();
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w.resolve();
   }
 
   /** Stop receiving; ends any `for await` loop. */
@@ -121,8 +121,9 @@ export class Subscription implements AsyncIterable<PubSubMessage> {
           continue;
         }
         if (this.#closed) return;
-        this.#waiter = deferred();
-        await this.#waiter.promise;
+        const waiter = deferred<void>();
+        this.#waiters.push(waiter);
+        await waiter.promise;
       }
     } finally {
       this.unsubscribe();

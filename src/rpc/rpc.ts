@@ -73,7 +73,8 @@ export interface RpcOptions {
   maxMessage?: number;
 }
 
-const validateRequest = object({ r: str({ max: 64, min: 1 }), p: str({ max: 255, min: 1 }), a: any() });
+/** Validates an RPC request body. */
+export const validateRpcRequest = object({ r: str({ max: 64, min: 1 }), p: str({ max: 255, min: 1 }), a: any() });
 
 /**
  * The RPC service (registered by every node as `rpc`).
@@ -109,7 +110,7 @@ export class RpcService implements NodeService {
     this.#channel = new RequestChannel(node, RPC_PROTOCOL, any(), { maxFrame: this.#opts.maxMessage + 1024 });
     this.#calls = node.metrics.registry.counter("macula_rpc_calls_total", "RPC calls made, by outcome.");
     this.#failovers = node.metrics.registry.counter("macula_rpc_failovers_total", "RPC attempts that failed over.");
-    this.#off.push(serveRequests(node, RPC_PROTOCOL, validateRequest, (from, req) => this.#serve(from, req), {
+    this.#off.push(serveRequests(node, RPC_PROTOCOL, validateRpcRequest, (from, req) => this.#serve(from, req), {
       maxFrame: this.#opts.maxMessage + 1024,
     }));
   }
