@@ -199,10 +199,13 @@ export class DhtService implements NodeService {
       o.table.add(record.id);
       if (wasEmpty && !o.bootstrapped) {
         o.bootstrapped = true;
-        // Join: a lookup of our own id fills the table with our neighbourhood.
-        this.lookup(realm, o.table.selfKey).catch((error) =>
-          this.#node.log.debug("DHT bootstrap lookup failed", { realm, error: (error as Error).message })
-        );
+        // Join: a lookup of our own id fills the table with our neighbourhood;
+        // then announce again what we provided while we knew nobody.
+        this.lookup(realm, o.table.selfKey)
+          .then(() => this.#republish(realm))
+          .catch((error) =>
+            this.#node.log.debug("DHT bootstrap lookup failed", { realm, error: (error as Error).message })
+          );
       }
     }
   }
@@ -458,8 +461,9 @@ export class DhtService implements NodeService {
     }
   }
 
-  async #republish(): Promise<void> {
+  async #republish(realm?: string): Promise<void> {
     for (const a of [...this.#announcements.values()]) {
+      if (realm !== undefined && a.realm !== realm) continue;
       await this.provide(a.realm, a.key, a.data).catch((error) =>
         this.#node.log.debug("DHT republish failed", { realm: a.realm, error: (error as Error).message })
       );

@@ -97,6 +97,8 @@ export class RpcService implements NodeService {
   #channel!: RequestChannel<unknown>;
   #handlers = new Map<string, RpcHandler>();
   #providers = new Map<string, { ids: NodeId[]; fetchedAt: number }>();
+  /** Providers that failed recently (hex → until), tried last. */
+  #failed = new Map<string, number>();
   #off: Array<() => void> = [];
   #calls!: Counter;
   #failovers!: Counter;
@@ -173,12 +175,14 @@ export class RpcService implements NodeService {
     return ids;
   }
 
-  /** Connected providers first, then by measured latency. */
+  /** Healthy before recently failed, connected before unconnected, then by measured latency. */
   #rank(ids: NodeId[]): NodeId[] {
+    const now = Date.now();
     const score = (id: NodeId) => {
+      const failed = (this.#failed.get(id.hex) ?? 0) > now ? 1 : 0;
       const connected = this.#node.connection(id) ? 0 : 1;
       const rtt = this.#node.peerStore.get(id)?.rtt ?? 1e6;
-      return connected * 1e9 + rtt;
+      return failed * 1e12 + connected * 1e9 + rtt;
     };
     return [...ids].sort((a, b) => score(a) - score(b));
   }
@@ -238,8 +242,11 @@ export class RpcService implements NodeService {
             this.#calls.inc({ outcome: "remote_error" });
             throw new RemoteHandlerError(procedure, error.message);
           }
-          // Dead, slow, unreachable, or no longer a provider: try the next one.
+          // Dead, slow, unreachable, or no longer a provider: try the next one, and
+          // try this one last for a while.
           this.#failovers.inc();
+          this.#failed.set(provider.hex, Date.now() + 30_000);
+          if (this.#failed.size > 1024) this.#failed.delete(this.#failed.keys().next().value!);
           failures.push(`${provider.short}: ${(error as Error).message}`);
         }
       }
