@@ -228,7 +228,7 @@ export class DhtService implements NodeService {
     return out;
   }
 
-  async #serve(from: NodeId, req: DhtRequest): Promise<unknown> {
+  #serve(from: NodeId, req: DhtRequest): unknown {
     const o = this.#overlay(req.realm);
     if (this.#node.peerStore.get(from)?.record?.realms.includes(req.realm)) o.table.add(from);
     const key = () => {

@@ -237,7 +237,11 @@ export class Node {
     };
     const transports = createTransports(options, platform, ctx);
     if (!options.transports && !options.memory && !platform.quic) {
-      log.warn("QUIC is unavailable on this runtime (Deno needs --unstable-net); using TCP only");
+      log.warn(
+        platform.runtime === "deno"
+          ? "QUIC is unavailable (Deno needs --unstable-net); using TCP only"
+          : `QUIC is not available on ${platform.runtimeVersion}; using TCP only`,
+      );
     }
     const peerStore = new PeerStore({ isPinned: (id) => manager.isProtected(id) || !!manager.get(id) });
     const manager: ConnectionManager = new ConnectionManager({
@@ -437,7 +441,13 @@ export class Node {
       this.log.warn("ignoring seed that is this node itself", { seed: address });
       return id;
     }
-    this.peerStore.addAddresses(id, [addr]);
+    const addrs = [addr];
+    if (addr.kind === "quic" && !this.#transports.has("quic") && this.#transports.has("tcp")) {
+      // Nodes listen for TCP on their QUIC port too; try that instead of giving up.
+      this.log.warn("this node has no QUIC; trying the seed over TCP on the same port", { seed: address });
+      addrs.push({ ...addr, kind: "tcp" });
+    }
+    this.peerStore.addAddresses(id, addrs);
     this.#manager.protect(id);
     return id;
   }
