@@ -15,118 +15,37 @@ import type { Platform } from "../platform/types.ts";
 import { formatAddress, parseAddress, type PeerAddress } from "../transport/address.ts";
 import type { Connection, ConnectionOptions, StreamHandler } from "../transport/connection.ts";
 import { DialError } from "../transport/errors.ts";
-import type { MemoryNetwork } from "../transport/memory.ts";
-import { MemoryTransport } from "../transport/memory.ts";
-import { QuicTransport } from "../transport/quic.ts";
 import type { TransportKind } from "../transport/session.ts";
 import { Emitter } from "../util/events.ts";
 import type { NodeEvents, NodeService } from "./service.ts";
-import { TcpTransport } from "../transport/tcp.ts";
 import type { Transport, TransportContext } from "../transport/transport.ts";
-import { MaculaError } from "../util/errors.ts";
+import type { MaculaError } from "../util/errors.ts";
 import type { WireError } from "../wire/errors.ts";
 import { VERSION } from "../version.ts";
-import { type DhtOptions, DhtService } from "../dht/dht.ts";
-import { type PublishResult, type PubSubOptions, PubSubService } from "../pubsub/pubsub.ts";
+import { DhtService } from "../dht/dht.ts";
+import { type PublishResult, PubSubService } from "../pubsub/pubsub.ts";
 import type { MessageHandler, Subscription } from "../pubsub/subscription.ts";
-import { type Advertisement, type CallOptions, type RpcHandler, type RpcOptions, RpcService } from "../rpc/rpc.ts";
+import { type Advertisement, type CallOptions, type RpcHandler, RpcService } from "../rpc/rpc.ts";
 import { announceAddresses } from "./addresses.ts";
-import { type ConnectionLimits, ConnectionManager } from "./connection-manager.ts";
+import {
+  DEFAULT_PORT,
+  DEFAULT_REALM,
+  type Exposure,
+  ListenError,
+  type NodeOptions,
+  type NodeStatus,
+  type PeerSummary,
+} from "./options.ts";
+import { createTransports } from "./transports.ts";
+
+export { DEFAULT_PORT, DEFAULT_REALM, type Exposure, ListenError, type NodeOptions, type NodeStatus, type PeerSummary };
+import { ConnectionManager } from "./connection-manager.ts";
 import { appProtocol, type ExposedHandler, exposedStreamHandler, type RequestOptions, requestOver } from "./expose.ts";
 import { handleIdentify, identify, IDENTIFY_PROTOCOL } from "./identify.ts";
 import { createNodeMetrics, type NodeMetrics } from "./node-metrics.ts";
 import { PeerStore } from "./peer-store.ts";
 import { handlePing, ping, PING_PROTOCOL } from "./ping.ts";
 import { type Authorize, type HandleOptions, ProtocolRegistry } from "./protocol-registry.ts";
-
-/** The default realm. */
-export const DEFAULT_REALM = "default";
-/** The default port (UDP for QUIC, TCP for TCP + Noise). */
-export const DEFAULT_PORT = 9443;
-
-/** Options of `Node.start`. */
-export interface NodeOptions {
-  /** Use this identity instead of loading one from `dataDir`. */
-  keyPair?: KeyPair;
-  /** Where the identity lives. Default `.macula`. Ignored with `keyPair`. */
-  dataDir?: string;
-  /** Listen address. Default `0.0.0.0` (all IPv4 interfaces). */
-  host?: string;
-  /** Port for QUIC (UDP) and TCP. Default 9443; 0 picks free ports. */
-  port?: number;
-  /** Links to listen on. Default `["quic", "tcp"]` (QUIC only where the runtime has it). */
-  transports?: Array<"quic" | "tcp">;
-  /** Also (or only) join an in-process network, for tests and simulations. */
-  memory?: { network: MemoryNetwork; name: string };
-  /** Addresses of nodes to keep connected (`quic://…/did:key:…`). */
-  seeds?: string[];
-  /** Realms this node runs in. Default `["default"]`. */
-  realms?: string[];
-  /** Free-form roles announced in the node record. */
-  roles?: string[];
-  /** Connection limits and timeouts. */
-  limits?: ConnectionLimits & { maxStreamsPerConnection?: number };
-  /** Where logs go. Default: text on stderr. */
-  logger?: Logger;
-  /** Runtime services (defaults to the running runtime's). */
-  platform?: Platform;
-  /** Extra subsystems to run inside the node (clustering, …). */
-  services?: NodeService[];
-  /** Tunables of the DHT. */
-  dht?: DhtOptions;
-  /** Tunables of pub/sub. */
-  pubsub?: PubSubOptions;
-  /** Tunables of RPC. */
-  rpc?: RpcOptions;
-}
-
-/** A connected peer, as `/peers` shows it. */
-export interface PeerSummary {
-  id: string;
-  transport: TransportKind;
-  direction: "inbound" | "outbound";
-  /** The peer's socket address. */
-  address: string;
-  /** Round-trip time in ms, if measured. */
-  rtt?: number;
-  /** When the connection was established (ISO 8601). */
-  since: string;
-  /** Open streams. */
-  streams: number;
-  /** The peer's announced addresses. */
-  addrs: string[];
-  realms: string[];
-  /** Fields contributed by services (e.g. membership state). */
-  [extra: string]: unknown;
-}
-
-/** The node's own status, as `/status` shows it. */
-export interface NodeStatus {
-  id: string;
-  addrs: string[];
-  realm: string;
-  realms: string[];
-  version: string;
-  runtime: string;
-  uptime: number;
-  peers: number;
-  /** Sections contributed by services, keyed by service name. */
-  [service: string]: unknown;
-}
-
-/** A handle on something a node exposes; `close()` withdraws it. */
-export interface Exposure {
-  readonly name: string;
-  close(): void;
-  [Symbol.dispose](): void;
-}
-
-/** Thrown when a link cannot listen (port in use, bad address, …). */
-export class ListenError extends MaculaError {
-  constructor(message: string, options?: ErrorOptions) {
-    super("E_LISTEN", message, options);
-  }
-}
 
 /**
  * A mesh node.
@@ -598,33 +517,4 @@ export class Node {
   [Symbol.asyncDispose](): Promise<void> {
     return this.stop();
   }
-}
-
-function createTransports(
-  options: NodeOptions,
-  platform: Platform,
-  ctx: TransportContext,
-): Map<TransportKind, Transport> {
-  const host = options.host ?? "0.0.0.0";
-  const port = options.port ?? DEFAULT_PORT;
-  const kinds = options.transports ?? (options.memory ? [] : ["quic", "tcp"]);
-  const transports = new Map<TransportKind, Transport>();
-  for (const kind of kinds) {
-    if (kind === "quic") {
-      if (!platform.quic) {
-        if (options.transports) throw new ListenError(`QUIC is not available on ${platform.runtimeVersion}`);
-        continue;
-      }
-      transports.set("quic", new QuicTransport(platform.quic, ctx, { host, port }));
-    } else if (kind === "tcp") {
-      transports.set("tcp", new TcpTransport(platform.tcp, ctx, { host, port }));
-    } else {
-      throw new TypeError(`unknown transport ${JSON.stringify(kind)}; use "quic" or "tcp"`);
-    }
-  }
-  if (options.memory) {
-    transports.set("memory", new MemoryTransport(options.memory.network, ctx, options.memory.name));
-  }
-  if (transports.size === 0) throw new ListenError("no transport to listen on");
-  return transports;
 }
