@@ -14,20 +14,32 @@
  * flight when an RST overtakes them. Frames for an id never opened are a
  * violation.
  *
+ * The parts live in their own modules: options and defaults (`options.ts`),
+ * the stream table and id rules (`stream-table.ts`), PINGs and keep-alive
+ * (`pinger.ts`) and GO_AWAY handling (`go-away.ts`); this one reads and
+ * dispatches frames and ties the parts together.
+ *
  * @module
  */
-import { deferred, TimeoutError } from "../../util/async.ts";
+import { deferred } from "../../util/async.ts";
 import { WireError } from "../../wire/errors.ts";
 import type { Duplex } from "../../wire/frame.ts";
 import { ConnectionClosedError, LimitError } from "../errors.ts";
 import type { CloseInfo } from "../session.ts";
 import { StreamResetError } from "../stream.ts";
 import type { ByteStream } from "../stream.ts";
-import { encodeHeader, Flag, FrameParser, FrameType, frameTypeName, GoAwayCode, MUX_FRAME } from "./frame.ts";
+import { Flag, FrameParser, FrameType, frameTypeName, GoAwayCode, MUX_FRAME } from "./frame.ts";
 import type { Frame } from "./frame.ts";
-import { BASE_WINDOW, MuxStream } from "./mux-stream.ts";
+import { goAwayCodeFor, remoteGoAwayError, stopAndClose } from "./go-away.ts";
+import { MuxStream } from "./mux-stream.ts";
 import type { StreamHost } from "./mux-stream.ts";
+import { type MuxerOptions, resolveMuxerOptions } from "./options.ts";
+import { Pinger } from "./pinger.ts";
+import { StreamTable } from "./stream-table.ts";
 import { FrameWriter } from "./writer.ts";
+
+export { DEFAULT_INITIAL_WINDOW, DEFAULT_MAX_STREAMS, DEFAULT_MAX_WINDOW } from "./options.ts";
+export type { MuxerOptions } from "./options.ts";
 
 /**
  * A reliable, ordered byte duplex (e.g. a Noise channel over TCP). The
@@ -37,44 +49,12 @@ import { FrameWriter } from "./writer.ts";
  */
 export type { Duplex };
 
-/** Tunables of a `Muxer`. */
-export interface MuxerOptions {
-  /** True on the side that dialed: it opens odd stream ids. */
-  initiator: boolean;
-  /** Concurrent inbound streams; more are answered with RST. Default 1024. */
-  maxStreams?: number;
-  /** Initial receive window per stream, ≥ 256 KiB. Default 256 KiB. */
-  initialWindow?: number;
-  /** Ceiling of the auto-tuned receive window per stream. Default 16 MiB. */
-  maxWindow?: number;
-  /** Keep-alive ping interval in ms; 0 (default) disables it. */
-  keepAliveMs?: number;
-  /** Receiver of streams the peer opens (may also be set with `onStream`). */
-  onStream?: (stream: ByteStream) => void;
-}
-
-/** Default `maxStreams`. */
-export const DEFAULT_MAX_STREAMS = 1024;
-/** Default `initialWindow`: 256 KiB. */
-export const DEFAULT_INITIAL_WINDOW: number = BASE_WINDOW;
-/** Default `maxWindow`: 16 MiB. */
-export const DEFAULT_MAX_WINDOW = 16 * 1024 * 1024;
-/** How long `close()` waits for its GO_AWAY to be written before closing the duplex anyway. */
-const GO_AWAY_GRACE_MS = 1_000;
 /**
  * Queued control frames beyond which we stop answering the peer's pings and
  * SYNs: a peer that keeps sending them without reading our answers is
  * closed rather than allowed to grow our queue without bound.
  */
 const MAX_CONTROL_BACKLOG = 64 * 1024;
-const U32_MAX = 0xffff_ffff;
-
-const GO_AWAY_NAMES = ["normal", "protocol error", "internal error"];
-
-interface PendingPing {
-  sentAt: number;
-  done: ReturnType<typeof deferred<number>> | null;
-}
 
 /**
  * Multiplexes `ByteStream`s over one `Duplex`.
@@ -100,26 +80,14 @@ export class Muxer {
   #duplex: Duplex;
   #writer: FrameWriter;
   #parser = new FrameParser();
-  #initiator: boolean;
-  #maxStreams: number;
   #initialWindow: number;
-  #keepAliveMs: number;
-  #streams = new Map<number, MuxStream>();
-  #inbound = 0;
-  #nextId: number;
-  #lastInboundId = 0;
+  #streams: StreamTable;
   #handler: ((stream: ByteStream) => void) | null = null;
   #held: MuxStream[] = [];
-  #rtt = 0;
-  #pings = new Map<number, PendingPing>();
-  #nextPing = 0;
-  #keepAlive: ReturnType<typeof setInterval> | undefined;
-  #keepAlivePing: number | null = null;
-  #keepAliveMissed = 0;
+  #pinger: Pinger;
   #remoteGoAway: number | null = null;
   #closeInfo: CloseInfo | null = null;
   #closed = deferred<CloseInfo>();
-  #duplexClosed = false;
   #host: StreamHost;
 
   /**
@@ -127,39 +95,10 @@ export class Muxer {
    * closes it when done). Throws `RangeError` for invalid options.
    */
   constructor(duplex: Duplex, options: MuxerOptions) {
-    const maxStreams = options.maxStreams ?? DEFAULT_MAX_STREAMS;
-    const initialWindow = options.initialWindow ?? DEFAULT_INITIAL_WINDOW;
-    const maxWindow = options.maxWindow ??
-      Math.max(DEFAULT_MAX_WINDOW, initialWindow);
-    const keepAliveMs = options.keepAliveMs ?? 0;
-    if (!Number.isInteger(maxStreams) || maxStreams < 0) {
-      throw new RangeError("maxStreams must be an integer ≥ 0");
-    }
-    if (
-      !Number.isInteger(initialWindow) || initialWindow < BASE_WINDOW ||
-      initialWindow > U32_MAX
-    ) {
-      throw new RangeError(
-        `initialWindow must be an integer between ${BASE_WINDOW} and 2^32 - 1`,
-      );
-    }
-    if (
-      !Number.isInteger(maxWindow) || maxWindow < initialWindow ||
-      maxWindow > U32_MAX
-    ) {
-      throw new RangeError(
-        "maxWindow must be an integer between initialWindow and 2^32 - 1",
-      );
-    }
-    if (!(keepAliveMs >= 0) || !Number.isFinite(keepAliveMs)) {
-      throw new RangeError("keepAliveMs must be ≥ 0");
-    }
+    const { initiator, maxStreams, initialWindow, maxWindow, keepAliveMs } = resolveMuxerOptions(options);
     this.#duplex = duplex;
-    this.#initiator = options.initiator;
-    this.#nextId = options.initiator ? 1 : 2;
-    this.#maxStreams = maxStreams;
+    this.#streams = new StreamTable(initiator, maxStreams);
     this.#initialWindow = initialWindow;
-    this.#keepAliveMs = keepAliveMs;
     this.#writer = new FrameWriter(duplex, {
       onError: (error) =>
         this.#shutdown({
@@ -170,15 +109,16 @@ export class Muxer {
     });
     this.#host = {
       writer: this.#writer,
-      rtt: () => this.#rtt,
+      rtt: () => this.#pinger.rtt,
       maxWindow,
-      release: (stream) => this.#release(stream),
+      release: (stream) => this.#streams.release(stream),
     };
     if (options.onStream) this.#handler = options.onStream;
-    if (keepAliveMs > 0) {
-      this.#keepAlive = setInterval(() => this.#keepAliveTick(), keepAliveMs);
-    }
-    this.#sendPing(null); // seeds the RTT estimate used by window auto-tuning
+    this.#pinger = new Pinger(this.#writer, keepAliveMs, (error) =>
+      this.#shutdown(
+        { reason: "keep-alive timeout", local: true, error },
+        GoAwayCode.InternalError,
+      ));
     void this.#readLoop();
   }
 
@@ -189,7 +129,7 @@ export class Muxer {
 
   /** Smoothed round-trip time in ms from pings and stream opens; 0 until measured. */
   get rtt(): number {
-    return this.#rtt;
+    return this.#pinger.rtt;
   }
 
   /** True once closing or closed. */
@@ -222,13 +162,12 @@ export class Muxer {
         ),
       );
     }
-    if (this.#nextId > U32_MAX) {
+    const id = this.#streams.nextOutboundId();
+    if (id === null) {
       return Promise.reject(new LimitError("stream ids exhausted"));
     }
-    const id = this.#nextId;
-    this.#nextId += 2;
     const stream = new MuxStream(this.#host, id, false, this.#initialWindow);
-    this.#streams.set(id, stream);
+    this.#streams.add(stream);
     stream.announce();
     return Promise.resolve(stream);
   }
@@ -254,9 +193,7 @@ export class Muxer {
         new ConnectionClosedError(`muxer is closed: ${this.#closeInfo.reason}`),
       );
     }
-    const done = deferred<number>();
-    this.#sendPing(done);
-    return done.promise;
+    return this.#pinger.ping();
   }
 
   /**
@@ -265,11 +202,7 @@ export class Muxer {
    * then close the duplex. Idempotent; the first call's reason wins.
    */
   close(reason = "closed", error?: Error): void {
-    const code = error === undefined
-      ? GoAwayCode.Normal
-      : error instanceof WireError
-      ? GoAwayCode.ProtocolError
-      : GoAwayCode.InternalError;
+    const code = goAwayCodeFor(error);
     this.#shutdown({ reason, local: true, ...(error ? { error } : {}) }, code);
   }
 
@@ -320,20 +253,13 @@ export class Muxer {
   }
 
   #remoteClosed(): void {
-    let error: Error | undefined;
-    if (this.#parser.buffered > 0) {
-      error = new WireError(
+    const error = this.#parser.buffered > 0
+      ? new WireError(
         "E_WIRE_TRUNCATED",
         MUX_FRAME,
         "connection ended inside a frame",
-      );
-    } else if (
-      this.#remoteGoAway !== null && this.#remoteGoAway !== GoAwayCode.Normal
-    ) {
-      error = new ConnectionClosedError(
-        `peer went away: ${GO_AWAY_NAMES[this.#remoteGoAway]}`,
-      );
-    }
+      )
+      : remoteGoAwayError(this.#remoteGoAway);
     this.#shutdown({
       reason: "remote closed",
       local: false,
@@ -346,7 +272,7 @@ export class Muxer {
       case FrameType.Ping:
         if (frame.flags & Flag.SYN) {
           this.#answer(FrameType.Ping, Flag.ACK, 0, frame.length);
-        } else this.#pong(frame.length);
+        } else this.#pinger.pong(frame.length);
         return;
       case FrameType.GoAway:
         this.#remoteGoAway = frame.length;
@@ -361,7 +287,7 @@ export class Muxer {
       stream = accepted;
       fresh = true;
     } else if (stream === undefined) {
-      if (this.#isRetired(id)) return; // a late frame for a stream that already ended
+      if (this.#streams.isRetired(id)) return; // a late frame for a stream that already ended
       throw new WireError(
         "E_WIRE_INVALID",
         MUX_FRAME,
@@ -369,7 +295,7 @@ export class Muxer {
       );
     }
     if (frame.flags & Flag.ACK && stream.acknowledge()) {
-      this.#sampleRtt(performance.now() - stream.createdAt);
+      this.#pinger.sampleRtt(performance.now() - stream.createdAt);
     }
     if (frame.type === FrameType.Data) {
       stream.receiveData(frame.payload, frame.flags);
@@ -379,28 +305,12 @@ export class Muxer {
 
   /** A SYN arrived: validate it and create the stream, or refuse it (`null`). */
   #acceptSyn(id: number): MuxStream | null {
-    if ((id & 1) === (this.#initiator ? 1 : 0)) {
-      throw new WireError(
-        "E_WIRE_INVALID",
-        MUX_FRAME,
-        `peer opened stream ${id} with our id parity`,
-      );
-    }
-    if (id <= this.#lastInboundId) {
-      throw new WireError(
-        "E_WIRE_INVALID",
-        MUX_FRAME,
-        `duplicate SYN for stream ${id}`,
-      );
-    }
-    this.#lastInboundId = id;
-    if (this.#inbound >= this.#maxStreams) {
+    if (!this.#streams.admitInbound(id)) {
       this.#answer(FrameType.WindowUpdate, Flag.RST, id, 0);
       return null;
     }
     const stream = new MuxStream(this.#host, id, true, this.#initialWindow);
-    this.#streams.set(id, stream);
-    this.#inbound++;
+    this.#streams.add(stream);
     stream.announce();
     return stream;
   }
@@ -420,12 +330,6 @@ export class Muxer {
     this.#writer.control(type, flags, id, length);
   }
 
-  /** Was `id` used by a stream that has since ended (or was refused)? */
-  #isRetired(id: number): boolean {
-    const ours = (id & 1) === (this.#initiator ? 1 : 0);
-    return ours ? id < this.#nextId : id <= this.#lastInboundId;
-  }
-
   #deliver(stream: MuxStream): void {
     if (this.#closeInfo) return;
     if (!this.#handler) {
@@ -439,103 +343,19 @@ export class Muxer {
     }
   }
 
-  #release(stream: MuxStream): void {
-    if (this.#streams.get(stream.id) !== stream) return;
-    this.#streams.delete(stream.id);
-    if (stream.inbound) this.#inbound--;
-  }
-
-  // ---- pings -------------------------------------------------------------------
-
-  #sendPing(done: PendingPing["done"]): number {
-    const value = this.#nextPing;
-    this.#nextPing = (this.#nextPing + 1) >>> 0;
-    this.#pings.set(value, { sentAt: performance.now(), done });
-    this.#writer.control(FrameType.Ping, Flag.SYN, 0, value);
-    return value;
-  }
-
-  #pong(value: number): void {
-    const ping = this.#pings.get(value);
-    if (!ping) return; // unknown or late answer: harmless
-    this.#pings.delete(value);
-    const rtt = performance.now() - ping.sentAt;
-    this.#sampleRtt(rtt);
-    if (value === this.#keepAlivePing) {
-      this.#keepAlivePing = null;
-      this.#keepAliveMissed = 0;
-    }
-    ping.done?.resolve(rtt);
-  }
-
-  #sampleRtt(sample: number): void {
-    this.#rtt = this.#rtt === 0 ? sample : this.#rtt * 0.875 + sample * 0.125;
-  }
-
-  #keepAliveTick(): void {
-    if (this.#closeInfo) return;
-    if (this.#keepAlivePing !== null) {
-      this.#keepAliveMissed++;
-      if (this.#keepAliveMissed >= 3) {
-        const error = new TimeoutError(
-          `keep-alive ping unanswered for ${3 * this.#keepAliveMs} ms`,
-        );
-        this.#shutdown(
-          { reason: "keep-alive timeout", local: true, error },
-          GoAwayCode.InternalError,
-        );
-      }
-      return;
-    }
-    this.#keepAlivePing = this.#sendPing(null);
-  }
-
   // ---- closing -----------------------------------------------------------------
 
   /** End everything once; `goAway` is the GO_AWAY code to send, or `null` for none. */
   #shutdown(info: CloseInfo, goAway: GoAwayCode | null): void {
     if (this.#closeInfo) return;
     this.#closeInfo = info;
-    if (this.#keepAlive !== undefined) clearInterval(this.#keepAlive);
-    const streams = [...this.#streams.values()];
-    this.#streams.clear();
-    this.#inbound = 0;
+    const streams = this.#streams.clear();
     this.#held = [];
     for (const stream of streams) {
       stream.abort(new StreamResetError(`connection closed: ${info.reason}`));
     }
-    for (const ping of this.#pings.values()) {
-      ping.done?.reject(
-        new ConnectionClosedError(`muxer closed: ${info.reason}`),
-      );
-    }
-    this.#pings.clear();
-    const final = goAway === null ? undefined : encodeHeader({
-      type: FrameType.GoAway,
-      flags: 0,
-      streamId: 0,
-      length: goAway,
-    });
-    const flushed = this.#writer.stop(final);
-    if (final === undefined) {
-      this.#closeDuplex();
-    } else {
-      const timer = setTimeout(() => this.#closeDuplex(), GO_AWAY_GRACE_MS);
-      void flushed.then(() => {
-        clearTimeout(timer);
-        this.#closeDuplex();
-      });
-    }
+    this.#pinger.stop(info.reason);
+    stopAndClose(this.#writer, this.#duplex, goAway);
     this.#closed.resolve(info);
-  }
-
-  #closeDuplex(): void {
-    if (this.#duplexClosed) return;
-    this.#duplexClosed = true;
-    try {
-      this.#duplex.close();
-    } catch {
-      // already closed
-    }
   }
 }
