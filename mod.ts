@@ -61,3 +61,34 @@ export { AbortedError, TimeoutError } from "./src/util/async.ts";
 export { MaculaError } from "./src/util/errors.ts";
 export { type LogFormat, Logger, type LogLevel } from "./src/log/logger.ts";
 export { VERSION } from "./src/version.ts";
+// Mesh services: DHT, pub/sub, RPC.
+export { type DhtOptions, DhtService, RealmError } from "./src/dht/dht.ts";
+export { realmKey } from "./src/dht/keys.ts";
+export type { ProviderRecord, ValueRecord } from "./src/dht/records.ts";
+export { PayloadTooLargeError, type PublishResult, type PubSubOptions, PubSubService } from "./src/pubsub/pubsub.ts";
+export { type MessageHandler, type PubSubMessage, Subscription } from "./src/pubsub/subscription.ts";
+export { matches, TopicError } from "./src/pubsub/topic.ts";
+export {
+  type Advertisement,
+  type CallContext,
+  type CallOptions,
+  NoProviderError,
+  type RpcHandler,
+  type RpcOptions,
+  RpcService,
+} from "./src/rpc/rpc.ts";
+export { RemoteError } from "./src/node/request-channel.ts";
+// LAN clustering (multicast / mDNS / static discovery, SWIM membership).
+export {
+  CLUSTER_STRATEGIES,
+  type ClusterOptions,
+  ClusterService,
+  type ClusterStrategy,
+  DEFAULT_CLUSTER_GROUP,
+  DEFAULT_CLUSTER_PORT,
+  type MemberSummary,
+} from "./src/cluster/service.ts";
+export type { MembershipEvent } from "./src/cluster/swim/swim.ts";
+export type { MemberState } from "./src/cluster/swim/membership.ts";
+export type { SwimTimings } from "./src/cluster/options.ts";
+export { ClusterError, DatagramDropError, type DropReason } from "./src/cluster/errors.ts";

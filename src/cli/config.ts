@@ -8,6 +8,13 @@ import { parseAddress } from "../transport/address.ts";
 import { MaculaError } from "../util/errors.ts";
 import type { LogFormat, LogLevel } from "../log/logger.ts";
 import { DEFAULT_PORT, DEFAULT_REALM } from "../node/node.ts";
+import {
+  CLUSTER_STRATEGIES,
+  type ClusterStrategy,
+  DEFAULT_CLUSTER_GROUP,
+  DEFAULT_CLUSTER_PORT,
+} from "../cluster/service.ts";
+import { isIPv4, isMulticastIPv4 } from "../cluster/endpoint.ts";
 
 /** A bad configuration value. */
 export class ConfigError extends MaculaError {
@@ -27,6 +34,22 @@ export interface StartConfig {
   realms: string[];
   logFormat: LogFormat;
   logLevel: LogLevel;
+  cluster: ClusterConfig;
+}
+
+/** Clustering settings (`CLUSTER_*`, `--cluster-*`). */
+export interface ClusterConfig {
+  /** `off` runs no clustering at all. */
+  strategy: ClusterStrategy | "off";
+  /** Shared secret (HMAC); absent = an open cluster. */
+  secret?: string;
+  /** Multicast group and port of announcements. */
+  group: string;
+  port: number;
+  /** Interface names or addresses; empty = every non-loopback IPv4 interface. */
+  interfaces: string[];
+  /** UDP port of SWIM traffic; 0 = any free port. */
+  swimPort: number;
 }
 
 /** Environment variables the node reads (and may read, permission-wise). */
@@ -40,6 +63,12 @@ export const ENV_VARS = [
   "MACULA_LOG_LEVEL",
   "MACULA_HEALTH_HOST",
   "HEALTH_PORT",
+  "CLUSTER_STRATEGY",
+  "CLUSTER_SECRET",
+  "CLUSTER_GROUP",
+  "CLUSTER_PORT",
+  "CLUSTER_INTERFACES",
+  "CLUSTER_SWIM_PORT",
 ] as const;
 
 /** Flags as parsed from the command line (absent = not given). */
@@ -53,6 +82,12 @@ export interface StartFlags {
   realm?: string[];
   "log-format"?: string;
   "log-level"?: string;
+  "cluster-strategy"?: string;
+  "cluster-secret"?: string;
+  "cluster-group"?: string;
+  "cluster-port"?: string;
+  "cluster-interface"?: string[];
+  "cluster-swim-port"?: string;
 }
 
 /** Defaults: a useful node with no configuration at all. */
@@ -66,6 +101,13 @@ export const DEFAULTS: StartConfig = {
   realms: [DEFAULT_REALM],
   logFormat: "text",
   logLevel: "info",
+  cluster: {
+    strategy: "gossip",
+    group: DEFAULT_CLUSTER_GROUP,
+    port: DEFAULT_CLUSTER_PORT,
+    interfaces: [],
+    swimPort: 0,
+  },
 };
 
 function port(value: string, source: string, allowZero = true): number {
@@ -114,6 +156,58 @@ function oneOf<T extends string>(value: string, allowed: readonly T[], source: s
   return value as T;
 }
 
+const STRATEGIES = [...CLUSTER_STRATEGIES, "off"] as const;
+/** Shortest accepted cluster secret, characters. */
+export const MIN_SECRET_LENGTH = 8;
+
+function secret(value: string, source: string): string {
+  // Never echo the value: it is a secret.
+  if (value.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError(`invalid ${source}: a cluster secret needs at least ${MIN_SECRET_LENGTH} characters`);
+  }
+  return value;
+}
+
+function multicastGroup(value: string, source: string): string {
+  const v = value.trim();
+  if (!isMulticastIPv4(v)) {
+    throw new ConfigError(
+      `invalid ${source} ${JSON.stringify(value)}: expected an IPv4 multicast address (224.0.0.0-239.255.255.255)`,
+    );
+  }
+  return v;
+}
+
+function clusterInterface(value: string, source: string): string {
+  const v = value.trim();
+  if (!isIPv4(v) && !/^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,14}$/.test(v)) {
+    throw new ConfigError(`invalid ${source} ${JSON.stringify(value)}: expected an interface name or IPv4 address`);
+  }
+  return v;
+}
+
+function resolveCluster(cfg: ClusterConfig, e: (name: string) => string | undefined, flags: StartFlags): void {
+  if (e("CLUSTER_STRATEGY")) cfg.strategy = oneOf(e("CLUSTER_STRATEGY")!, STRATEGIES, "CLUSTER_STRATEGY");
+  if (e("CLUSTER_SECRET")) cfg.secret = secret(e("CLUSTER_SECRET")!, "CLUSTER_SECRET");
+  if (e("CLUSTER_GROUP")) cfg.group = multicastGroup(e("CLUSTER_GROUP")!, "CLUSTER_GROUP");
+  if (e("CLUSTER_PORT")) cfg.port = port(e("CLUSTER_PORT")!, "CLUSTER_PORT", false);
+  if (e("CLUSTER_INTERFACES")) {
+    cfg.interfaces = splitList(e("CLUSTER_INTERFACES")!).map((i) => clusterInterface(i, "CLUSTER_INTERFACES"));
+  }
+  if (e("CLUSTER_SWIM_PORT")) cfg.swimPort = port(e("CLUSTER_SWIM_PORT")!, "CLUSTER_SWIM_PORT");
+  const f = flags;
+  if (f["cluster-strategy"] !== undefined) {
+    cfg.strategy = oneOf(f["cluster-strategy"], STRATEGIES, "--cluster-strategy");
+  }
+  if (f["cluster-secret"] !== undefined) cfg.secret = secret(f["cluster-secret"], "--cluster-secret");
+  if (f["cluster-group"] !== undefined) cfg.group = multicastGroup(f["cluster-group"], "--cluster-group");
+  if (f["cluster-port"] !== undefined) cfg.port = port(f["cluster-port"], "--cluster-port", false);
+  if (f["cluster-interface"]?.length) {
+    cfg.interfaces = f["cluster-interface"].map((i) => clusterInterface(i, "--cluster-interface"));
+  }
+  if (f["cluster-swim-port"] !== undefined) cfg.swimPort = port(f["cluster-swim-port"], "--cluster-swim-port");
+}
+
 function splitList(value: string): string[] {
   return value.split(/[\s,]+/).filter((s) => s.length > 0);
 }
@@ -130,7 +224,12 @@ function splitList(value: string): string[] {
  * ```
  */
 export function resolveStartConfig(env: Partial<Record<string, string>>, flags: StartFlags): StartConfig {
-  const cfg: StartConfig = { ...DEFAULTS, seeds: [], realms: [...DEFAULTS.realms] };
+  const cfg: StartConfig = {
+    ...DEFAULTS,
+    seeds: [],
+    realms: [...DEFAULTS.realms],
+    cluster: { ...DEFAULTS.cluster, interfaces: [] },
+  };
   const e = (name: string) => {
     const v = env[name];
     return v === undefined || v === "" ? undefined : v;
@@ -167,6 +266,7 @@ export function resolveStartConfig(env: Partial<Record<string, string>>, flags: 
   if (flags["log-level"] !== undefined) {
     cfg.logLevel = oneOf(flags["log-level"], ["debug", "info", "warn", "error"], "--log-level");
   }
+  resolveCluster(cfg.cluster, e, flags);
   return cfg;
 }
 

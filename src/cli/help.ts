@@ -32,6 +32,19 @@ Options:
   --realm NAME           realm to run in (repeatable; env MACULA_REALM, default "default")
   --log-format FORMAT    text or json (env MACULA_LOG_FORMAT, default text)
   --log-level LEVEL      debug, info, warn or error (env MACULA_LOG_LEVEL, default info)
+  --echo NAME            also provide the RPC procedure NAME, answering {node, from, args}: a
+                         diagnostic for checking RPC across the mesh (repeatable)
+
+Clustering (nodes on the same LAN find each other with no configuration):
+  --cluster-strategy S   gossip (multicast announcements), mdns (DNS-SD _macula._udp.local),
+                         static (seeds only) or off (env CLUSTER_STRATEGY, default gossip)
+  --cluster-secret S     shared secret; only nodes holding it are admitted (env CLUSTER_SECRET,
+                         preferred: flags show up in ps; at least 8 characters; default none = open)
+  --cluster-group ADDR   multicast group of announcements (env CLUSTER_GROUP, default 230.1.1.251)
+  --cluster-port N       UDP port of announcements (env CLUSTER_PORT, default 45892)
+  --cluster-interface I  interface name or IPv4 address to cluster on (repeatable; env CLUSTER_INTERFACES,
+                         comma-separated; default every non-loopback IPv4 interface)
+  --cluster-swim-port N  UDP port of membership probes (env CLUSTER_SWIM_PORT, default 0 = any free port)
   -h, --help             show this help
 
 Precedence: defaults < environment < flags.`,

@@ -18,14 +18,15 @@ function isWildcard(host: string): boolean {
 }
 
 /**
- * Expand wildcard listen addresses into concrete ones.
+ * Expand wildcard listen addresses into the machine's external interface
+ * addresses (loopback only when the machine has no other).
  *
  * @example
  * ```ts
  * import { announceAddresses } from "./addresses.ts";
  * announceAddresses([{ kind: "tcp", host: "0.0.0.0", port: 9443 }], [
  *   { name: "eth0", address: "192.168.1.5", family: "IPv4", internal: false },
- * ]); // tcp 192.168.1.5:9443, then tcp 127.0.0.1:9443
+ * ]); // tcp 192.168.1.5:9443
  * ```
  */
 export function announceAddresses(listen: PeerAddress[], interfaces: InterfaceAddress[]): PeerAddress[] {
@@ -47,7 +48,9 @@ export function announceAddresses(listen: PeerAddress[], interfaces: InterfaceAd
     const usable = interfaces.filter((i) => (i.family === "IPv4" || v6) && !isLinkLocalV6(i));
     const external = usable.filter((i) => !i.internal);
     for (const i of external) push({ ...l, host: i.address });
-    push({ ...l, host: "127.0.0.1" });
+    // Loopback only when there is nothing else: other hosts dialing our
+    // 127.0.0.1 would reach themselves.
+    if (external.length === 0) push({ ...l, host: "127.0.0.1" });
   }
   // LAN addresses first, loopback last (stable otherwise).
   return out.sort((a, b) => (a.host === "127.0.0.1" ? 1 : 0) - (b.host === "127.0.0.1" ? 1 : 0));

@@ -6,8 +6,9 @@
  *
  * Tie-break: when two connections to one peer exist in opposite
  * directions, both sides keep the one dialed by the node with the smaller
- * id; of two in the same direction, the newer wins. The loser is closed
- * once its streams are done (or after a grace period).
+ * id and close the other once its streams are done (or after a grace
+ * period). Of two in the same direction the newer is used and the older
+ * left to close on its own, so neither side closes what the other kept.
  *
  * @module
  */
@@ -62,8 +63,8 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
   #log: Logger;
   #metrics: NodeMetrics;
   #limits: Required<ConnectionLimits>;
-  #conns = new Map<string, Connection>();
-  #retiring = new Set<Connection>();
+  /** Per peer: the connection in use, and every live one (duplicates close on their own). */
+  #conns = new Map<string, { current: Connection; all: Set<Connection> }>();
   #pending = new Map<string, Promise<Connection>>();
   #protected = new Map<string, { id: NodeId; attempt: number; timer?: ReturnType<typeof setTimeout> }>();
   #sweeper?: ReturnType<typeof setInterval>;
@@ -110,20 +111,19 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
     this.#abort.abort();
     clearInterval(this.#sweeper);
     for (const p of this.#protected.values()) clearTimeout(p.timer);
-    for (const c of [...this.#conns.values(), ...this.#retiring]) c.close("node stopping");
+    for (const entry of [...this.#conns.values()]) for (const c of [...entry.all]) c.close("node stopping");
     this.#conns.clear();
-    this.#retiring.clear();
   }
 
   /** The connection to `id`, if any. */
   get(id: NodeId): Connection | undefined {
-    const c = this.#conns.get(id.hex);
+    const c = this.#conns.get(id.hex)?.current;
     return c && !c.isClosed ? c : undefined;
   }
 
   /** Every current connection (one per peer). */
   connections(): Connection[] {
-    return [...this.#conns.values()].filter((c) => !c.isClosed);
+    return [...this.#conns.values()].map((e) => e.current).filter((c) => !c.isClosed);
   }
 
   /** Is `id` kept connected (a seed)? */
@@ -237,48 +237,25 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
     this.#adopt(conn);
   }
 
+  /**
+   * Take a new authenticated connection to a peer. The first one becomes the
+   * peer's connection. A later one in the opposite direction (both sides
+   * dialed at once) is settled by the tie-break and the loser retired. A
+   * later one in the same direction (a reconnect, or the slower attempt of a
+   * dial race, which its dialer closes) takes over, while the older one
+   * stays usable until it closes — so no side ever closes the connection the
+   * other side kept.
+   */
   #adopt(conn: Connection): Connection {
     const key = conn.remoteId.hex;
-    const existing = this.#conns.get(key);
-    if (existing === conn) return conn;
-    if (!existing || existing.isClosed) {
-      this.#install(conn, true);
-      return conn;
-    }
-    const keepNew = this.#prefer(conn, existing);
-    const [winner, loser] = keepNew ? [conn, existing] : [existing, conn];
-    this.#log.debug("duplicate connection", {
-      peer: conn.remoteId.short,
-      keep: `${winner.transport}/${winner.direction}`,
-      drop: `${loser.transport}/${loser.direction}`,
-    });
-    if (keepNew) this.#install(conn, false);
-    this.#retire(loser);
-    return winner;
-  }
-
-  /** Should `a` (new) replace `b` (existing)? */
-  #prefer(a: Connection, b: Connection): boolean {
-    if (a.direction === b.direction) return true;
-    const localIsSmaller = this.#localId.compare(a.remoteId) < 0;
-    const preferred = localIsSmaller ? "outbound" : "inbound";
-    return a.direction === preferred;
-  }
-
-  #install(conn: Connection, isNewPeer: boolean): void {
-    const key = conn.remoteId.hex;
-    this.#conns.set(key, conn);
+    let entry = this.#conns.get(key);
+    if (entry?.all.has(conn)) return entry.current;
     this.#metrics.connectionsOpened.inc({ transport: conn.transport, direction: conn.direction });
     this.#peers.touch(conn.remoteId);
-    conn.closed.then((info) => {
-      this.#metrics.connectionsClosed.inc({ transport: conn.transport });
-      if (this.#conns.get(key) !== conn) return;
-      this.#conns.delete(key);
-      this.#log.info("peer disconnected", { peer: conn.remoteId.short, reason: info.reason });
-      this.emit("peer:disconnect", conn.remoteId, info);
-      if (this.#protected.has(key)) this.#scheduleReconnect(conn.remoteId, this.#limits.backoffInitial);
-    });
-    if (isNewPeer) {
+    if (!entry) {
+      entry = { current: conn, all: new Set([conn]) };
+      this.#conns.set(key, entry);
+      this.#watch(conn);
       this.#log.info("peer connected", {
         peer: conn.remoteId.short,
         transport: conn.transport,
@@ -286,13 +263,54 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
         addr: conn.remoteAddress,
       });
       this.emit("peer:connect", conn);
+      return conn;
     }
+    entry.all.add(conn);
+    this.#watch(conn);
+    const current = entry.current;
+    if (current.isClosed || current.direction === conn.direction) {
+      entry.current = conn;
+      return conn;
+    }
+    const keepNew = this.#prefer(conn, current);
+    const [winner, loser] = keepNew ? [conn, current] : [current, conn];
+    this.#log.debug("simultaneous connections", {
+      peer: conn.remoteId.short,
+      keep: `${winner.transport}/${winner.direction}`,
+      drop: `${loser.transport}/${loser.direction}`,
+    });
+    entry.current = winner;
+    this.#retire(loser);
+    return winner;
+  }
+
+  /** Of two connections in opposite directions, keep the one the smaller id dialed. */
+  #prefer(a: Connection, b: Connection): boolean {
+    const localIsSmaller = this.#localId.compare(a.remoteId) < 0;
+    const preferred = localIsSmaller ? "outbound" : "inbound";
+    return a.direction === preferred && b.direction !== preferred;
+  }
+
+  #watch(conn: Connection): void {
+    const key = conn.remoteId.hex;
+    conn.closed.then((info) => {
+      this.#metrics.connectionsClosed.inc({ transport: conn.transport });
+      const entry = this.#conns.get(key);
+      if (!entry?.all.delete(conn) || entry.current !== conn) return;
+      const next = [...entry.all].reverse().find((c) => !c.isClosed);
+      if (next) {
+        entry.current = next;
+        return;
+      }
+      this.#conns.delete(key);
+      this.#log.info("peer disconnected", { peer: conn.remoteId.short, reason: info.reason });
+      this.emit("peer:disconnect", conn.remoteId, info);
+      if (this.#protected.has(key)) this.#scheduleReconnect(conn.remoteId, this.#limits.backoffInitial);
+    });
   }
 
   #retire(conn: Connection): void {
     if (conn.isClosed) return;
-    this.#retiring.add(conn);
-    conn.closed.then(() => this.#retiring.delete(conn));
     const deadline = Date.now() + this.#limits.duplicateGrace;
     const check = async () => {
       while (
@@ -308,20 +326,21 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
 
   #liveCount(): number {
     let n = 0;
-    for (const c of this.#conns.values()) if (!c.isClosed) n++;
+    for (const e of this.#conns.values()) if (!e.current.isClosed) n++;
     return n;
   }
 
   /** Close the least recently active unprotected connection that has been quiet for a while. */
   #trimIdle(): boolean {
     const quiet = Date.now() - Math.min(5_000, this.#limits.idleTimeout || 5_000);
-    let victim: Connection | undefined;
-    for (const c of this.#conns.values()) {
+    let victim: { current: Connection; all: Set<Connection> } | undefined;
+    for (const e of this.#conns.values()) {
+      const c = e.current;
       if (c.isClosed || c.lastActivity > quiet || this.#protected.has(c.remoteId.hex)) continue;
-      if (!victim || c.lastActivity < victim.lastActivity) victim = c;
+      if (!victim || c.lastActivity < victim.current.lastActivity) victim = e;
     }
     if (!victim) return false;
-    victim.close("trimmed to admit a new connection");
+    for (const c of [...victim.all]) c.close("trimmed to admit a new connection");
     return true;
   }
 
@@ -329,8 +348,8 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
     const cutoff = Date.now() - this.#limits.idleTimeout;
     // Idle: no stream opened, closed, read or written for idleTimeout (long-lived but
     // silent streams, like request channels, do not keep a connection alive).
-    for (const c of this.#conns.values()) {
-      if (c.lastActivity < cutoff && !this.#protected.has(c.remoteId.hex)) c.close("idle");
+    for (const e of this.#conns.values()) {
+      for (const c of e.all) if (c.lastActivity < cutoff && !this.#protected.has(c.remoteId.hex)) c.close("idle");
     }
   }
 }

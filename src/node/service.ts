@@ -20,7 +20,7 @@ export type NodeEvents = {
   "peer:identify": [record: NodeRecord, connection: Connection];
   /** The last connection to a peer closed. */
   "peer:disconnect": [id: NodeId, info: CloseInfo];
-  /** Membership: a peer is alive (joined, or recovered from suspicion). */
+  /** Membership: a peer joined the cluster, or came back after being down (suspicion alone is no down). */
   "peer:up": [id: NodeId];
   /** Membership: a peer failed (confirmed dead) or left. */
   "peer:down": [id: NodeId];

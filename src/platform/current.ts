@@ -1,9 +1,11 @@
 /**
- * Picks the platform implementation for the running runtime.
+ * Picks the platform implementation for the running runtime: Deno when
+ * `globalThis.Deno` exists, else Node.
  *
  * @module
  */
 import { createDenoPlatform } from "./deno.ts";
+import { createNodePlatform } from "./node.ts";
 import type { Platform } from "./types.ts";
 
 let current: Platform | undefined;
@@ -20,5 +22,7 @@ let current: Platform | undefined;
 export function currentPlatform(): Platform {
   if (current) return current;
   if ("Deno" in globalThis) return current = createDenoPlatform();
-  throw new Error("unsupported runtime: only Deno is supported by this build");
+  const versions = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions;
+  if (versions?.node) return current = createNodePlatform();
+  throw new Error("unsupported runtime: Macula runs on Deno or Node");
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import type {
+  Datagram,
   FsApi,
   HttpApi,
   InterfaceAddress,
@@ -16,6 +17,8 @@ import type {
   TcpApi,
   TcpListener,
   TcpSocket,
+  UdpApi,
+  UdpSocket,
 } from "./types.ts";
 
 function socketAddress(addr: Deno.Addr): SocketAddress {
@@ -61,25 +64,29 @@ class DenoTcpSocket implements TcpSocket {
 }
 
 const tcp: TcpApi = {
-  listen(addr: SocketAddress): TcpListener {
-    const listener = Deno.listen({
-      hostname: addr.hostname,
-      port: addr.port,
-      transport: "tcp",
+  listen(addr: SocketAddress): Promise<TcpListener> {
+    // Deno binds synchronously; the Promise (whose executor turns a bind error
+    // into a rejection) is for runtimes that bind asynchronously.
+    return new Promise((resolve) => {
+      const listener = Deno.listen({
+        hostname: addr.hostname,
+        port: addr.port,
+        transport: "tcp",
+      });
+      resolve({
+        addr: socketAddress(listener.addr),
+        async accept() {
+          return new DenoTcpSocket(await listener.accept());
+        },
+        close() {
+          try {
+            listener.close();
+          } catch {
+            // already closed
+          }
+        },
+      });
     });
-    return {
-      addr: socketAddress(listener.addr),
-      async accept() {
-        return new DenoTcpSocket(await listener.accept());
-      },
-      close() {
-        try {
-          listener.close();
-        } catch {
-          // already closed
-        }
-      },
-    };
   },
   async connect(addr: SocketAddress): Promise<TcpSocket> {
     return new DenoTcpSocket(
@@ -140,6 +147,75 @@ const quic: QuicApi = {
         }
       },
     };
+  },
+};
+
+class DenoUdpSocket implements UdpSocket {
+  readonly addr: SocketAddress;
+  #conn: Deno.DatagramConn;
+  #memberships = new Map<string, Deno.MulticastV4Membership>();
+  #loopback: boolean;
+  #closed = false;
+
+  constructor(conn: Deno.DatagramConn, loopback: boolean) {
+    this.#conn = conn;
+    this.#loopback = loopback;
+    this.addr = socketAddress(conn.addr);
+  }
+
+  async receive(): Promise<Datagram> {
+    const [data, from] = await this.#conn.receive();
+    return { data, from: socketAddress(from) };
+  }
+
+  async send(data: Uint8Array, to: SocketAddress): Promise<void> {
+    await this.#conn.send(data, { transport: "udp", hostname: to.hostname, port: to.port });
+  }
+
+  async joinMulticastV4(group: string, iface: string): Promise<void> {
+    const key = `${group}@${iface}`;
+    if (this.#memberships.has(key)) return;
+    const membership = await this.#conn.joinMulticastV4(group, iface);
+    if (this.#loopback) await membership.setLoopback(true);
+    this.#memberships.set(key, membership);
+  }
+
+  async leaveMulticastV4(group: string, iface: string): Promise<void> {
+    const key = `${group}@${iface}`;
+    const membership = this.#memberships.get(key);
+    this.#memberships.delete(key);
+    await membership?.leave();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+function hasUdp(): boolean {
+  return typeof (Deno as { listenDatagram?: unknown }).listenDatagram === "function";
+}
+
+const udp: UdpApi = {
+  bind(options) {
+    try {
+      const conn = Deno.listenDatagram({
+        transport: "udp",
+        hostname: options.hostname,
+        port: options.port,
+        reuseAddress: options.reuseAddress ?? false,
+        loopback: options.loopback ?? false,
+      });
+      return Promise.resolve(new DenoUdpSocket(conn, options.loopback ?? false));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   },
 };
 
@@ -235,6 +311,7 @@ const process: ProcessApi = {
         family: i.family,
         internal: i.address === "127.0.0.1" || i.address === "::1" ||
           i.name === "lo",
+        netmask: i.netmask,
       }));
     } catch {
       return [];
@@ -278,6 +355,7 @@ export function createDenoPlatform(): Platform {
     target: `${Deno.build.os}-${Deno.build.arch}`,
     tcp,
     quic: hasQuic() ? quic : undefined,
+    udp: hasUdp() ? udp : undefined,
     http,
     fs,
     process,

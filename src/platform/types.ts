@@ -1,7 +1,8 @@
 /**
- * What the core needs from the runtime. `src/platform/deno.ts` (and, for
- * armv7 builds, a Node implementation) provide it; nothing else in `src/`
- * touches `Deno.*` or `node:` sockets, files or environment directly.
+ * What the core needs from the runtime. `src/platform/deno.ts` and
+ * `src/platform/node.ts` (the Node single executables) provide it; nothing
+ * else in `src/` touches `Deno.*` or `node:` sockets, files or environment
+ * directly.
  *
  * @module
  */
@@ -36,7 +37,8 @@ export interface TcpListener {
 
 /** TCP sockets. */
 export interface TcpApi {
-  listen(addr: SocketAddress): TcpListener;
+  /** Bind and listen; rejects if the address is unavailable (Node binds asynchronously). */
+  listen(addr: SocketAddress): Promise<TcpListener>;
   connect(addr: SocketAddress): Promise<TcpSocket>;
 }
 
@@ -137,6 +139,48 @@ export interface InterfaceAddress {
   address: string;
   family: "IPv4" | "IPv6";
   internal: boolean;
+  /** The netmask (e.g. `255.255.255.0`), where the runtime reports it. */
+  netmask?: string;
+}
+
+/** One received UDP datagram. */
+export interface Datagram {
+  data: Uint8Array;
+  from: SocketAddress;
+}
+
+/** Options of `UdpApi.bind`. */
+export interface UdpBindOptions {
+  hostname: string;
+  port: number;
+  /** Let several sockets (and processes) share the address: needed for multicast receivers. */
+  reuseAddress?: boolean;
+  /** Deliver multicast this socket sends to receivers on the same host too. */
+  loopback?: boolean;
+}
+
+/**
+ * A bound UDP socket. Outgoing multicast leaves through the interface that
+ * owns the bound address (on Linux), so bind one socket per interface
+ * address to choose where announcements go.
+ */
+export interface UdpSocket {
+  readonly addr: SocketAddress;
+  /** The next datagram; rejects once the socket is closed. */
+  receive(): Promise<Datagram>;
+  /** Send one datagram. */
+  send(data: Uint8Array, to: SocketAddress): Promise<void>;
+  /** Join the IPv4 multicast `group` on the interface whose address is `iface`. */
+  joinMulticastV4(group: string, iface: string): Promise<void>;
+  /** Leave a group joined with `joinMulticastV4`. */
+  leaveMulticastV4(group: string, iface: string): Promise<void>;
+  /** Close; idempotent. */
+  close(): void;
+}
+
+/** UDP sockets (unicast and IPv4 multicast), where the runtime has them. */
+export interface UdpApi {
+  bind(options: UdpBindOptions): Promise<UdpSocket>;
 }
 
 /** Process-level facilities. */
@@ -165,6 +209,8 @@ export interface Platform {
   readonly tcp: TcpApi;
   /** Absent where the runtime has no QUIC. */
   readonly quic?: QuicApi;
+  /** UDP datagrams and multicast (clustering). Absent where unavailable (Deno without `--unstable-net`). */
+  readonly udp?: UdpApi;
   readonly http: HttpApi;
   readonly fs: FsApi;
   readonly process: ProcessApi;

@@ -122,6 +122,7 @@ export class TcpTransport implements Transport {
   #ctx: TransportContext;
   #opts: Required<TcpOptions>;
   #listener: TcpListener | null = null;
+  #listening: Promise<void> | null = null;
   #pending = 0;
   #connections: ConnectionSet;
   #closed = false;
@@ -148,10 +149,15 @@ export class TcpTransport implements Transport {
   }
 
   listen(): Promise<void> {
-    if (this.#listener) return Promise.resolve();
-    this.#listener = this.#api.listen({ hostname: this.#opts.host, port: this.#opts.port });
-    this.#acceptLoop(this.#listener);
-    return Promise.resolve();
+    this.#listening ??= this.#api.listen({ hostname: this.#opts.host, port: this.#opts.port }).then((listener) => {
+      if (this.#closed) return listener.close();
+      this.#listener = listener;
+      this.#acceptLoop(listener);
+    }, (error) => {
+      this.#listening = null;
+      throw error;
+    });
+    return this.#listening;
   }
 
   async #acceptLoop(listener: TcpListener): Promise<void> {

@@ -31,6 +31,7 @@ Deno.test("config: no env and no flags gives the defaults", () => {
     realms: [DEFAULT_REALM],
     logFormat: "text",
     logLevel: "info",
+    cluster: { strategy: "gossip", group: "230.1.1.251", port: 45892, interfaces: [], swimPort: 0 },
   });
   assertEquals(cfg, DEFAULTS);
   assertEquals(DEFAULT_PORT, 9443);
@@ -67,6 +68,7 @@ Deno.test("config: every environment variable overrides its default", () => {
     realms: ["io.example.app"],
     logFormat: "json",
     logLevel: "debug",
+    cluster: DEFAULTS.cluster,
   });
 });
 
@@ -103,6 +105,7 @@ Deno.test("config: flags override the environment", () => {
     realms: ["flag-realm", "second.realm"],
     logFormat: "text",
     logLevel: "warn",
+    cluster: DEFAULTS.cluster,
   });
 });
 
@@ -222,6 +225,12 @@ Deno.test("config: readEnv asks for exactly the documented names and drops undef
     "MACULA_LOG_LEVEL",
     "MACULA_HEALTH_HOST",
     "HEALTH_PORT",
+    "CLUSTER_STRATEGY",
+    "CLUSTER_SECRET",
+    "CLUSTER_GROUP",
+    "CLUSTER_PORT",
+    "CLUSTER_INTERFACES",
+    "CLUSTER_SWIM_PORT",
   ]);
   const asked: string[] = [];
   const source: Record<string, string> = {

@@ -17,9 +17,9 @@ const IFACES: InterfaceAddress[] = [
 
 const show = (addrs: PeerAddress[]) => addrs.map(formatAddress);
 
-Deno.test("addresses: 0.0.0.0 expands to external IPv4 addresses, then 127.0.0.1", () => {
+Deno.test("addresses: 0.0.0.0 expands to the external IPv4 addresses (no loopback: others would reach themselves)", () => {
   const out = announceAddresses([{ kind: "tcp", host: "0.0.0.0", port: 9443 }], IFACES);
-  assertEquals(show(out), ["tcp://192.168.1.5:9443", "tcp://10.0.0.7:9443", "tcp://127.0.0.1:9443"]);
+  assertEquals(show(out), ["tcp://192.168.1.5:9443", "tcp://10.0.0.7:9443"]);
 });
 
 Deno.test("addresses: :: expands to external IPv4 and IPv6 but never fe80 link-local", () => {
@@ -29,7 +29,6 @@ Deno.test("addresses: :: expands to external IPv4 and IPv6 but never fe80 link-l
       "quic://192.168.1.5:7000",
       "quic://[fd00::5]:7000",
       "quic://10.0.0.7:7000",
-      "quic://127.0.0.1:7000",
     ], wildcard);
   }
 });
@@ -38,10 +37,7 @@ Deno.test("addresses: the expanded addresses keep the listener's kind, port and 
   const id = new NodeId(KeyPair.generate().publicKey);
   const listen: PeerAddress = { kind: "quic", host: "0.0.0.0", port: 1234, id };
   const out = announceAddresses([listen], [{ name: "e", address: "10.1.1.1", family: "IPv4", internal: false }]);
-  assertEquals(out, [
-    { kind: "quic", host: "10.1.1.1", port: 1234, id },
-    { kind: "quic", host: "127.0.0.1", port: 1234, id },
-  ]);
+  assertEquals(out, [{ kind: "quic", host: "10.1.1.1", port: 1234, id }]);
   assert(out.every((a) => a.id === id));
   assertEquals(listen.host, "0.0.0.0", "the input must not be mutated");
 });
@@ -61,7 +57,7 @@ Deno.test("addresses: concrete hosts pass through unchanged", () => {
   assertEquals(announceAddresses(listen, IFACES), listen);
 });
 
-Deno.test("addresses: duplicates are removed, loopback sorts last", () => {
+Deno.test("addresses: duplicates are removed; an explicit loopback listener is kept, last", () => {
   const out = announceAddresses([
     { kind: "tcp", host: "127.0.0.1", port: 9443 },
     { kind: "tcp", host: "0.0.0.0", port: 9443 },
@@ -77,7 +73,6 @@ Deno.test("addresses: duplicates are removed, loopback sorts last", () => {
     "quic://192.168.1.5:9443",
     "quic://10.0.0.7:9443",
     "tcp://127.0.0.1:9443",
-    "quic://127.0.0.1:9443",
   ]);
 });
 

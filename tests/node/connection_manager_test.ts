@@ -191,9 +191,49 @@ Deno.test({
     const second = await memoryNode(network, { keyPair: key, memory: { network, name: "restarting-2" } });
     await second.connect(hub.addrs[0]);
     await until(() => hub.connection(first.id) !== old, 2000, "new connection adopted");
-    await until(() => old.isClosed, 12_000, "stale connection retired");
     assertEquals(hub.peers().length, 1);
+    // The stale connection is left to its transport's dead-peer detection; when it
+    // closes, the peer stays connected through the new one (no disconnect).
+    const disconnects: string[] = [];
+    hub.on("peer:disconnect", (id) => disconnects.push(id.did));
     await first.stop();
+    await until(() => old.isClosed, 2000, "stale connection closed");
+    assert(hub.connection(second.id), "still connected through the new connection");
+    assertEquals(disconnects, []);
     await second.stop();
+  },
+});
+
+Deno.test({
+  name: "a slower duplicate from the same dialer (dial race) never costs the kept connection",
+  ...opts,
+  async fn() {
+    // Two connections from a to b in the same direction, the second closed by its
+    // dialer right away (as the loser of a QUIC/TCP race is): b must keep the first.
+    const network = new MemoryNetwork();
+    await using a = await memoryNode(network);
+    await using b = await memoryNode(network);
+    const disconnects: string[] = [];
+    b.on("peer:disconnect", (id) => disconnects.push(id.did));
+    const first = await a.connect(b.addrs[0]);
+    await until(() => b.peers().length === 1, 2000, "first connection");
+    const { MemoryTransport } = await import("../../src/transport/memory.ts");
+    // A second, independent link from a's side (a's own manager never sees it);
+    // the memory link takes the identity from `localId`, no key is used.
+    const extra = new MemoryTransport(network, {
+      keyPair: KeyPair.generate(),
+      localId: a.id,
+      gate: () => null,
+      onInbound: () => {},
+    }, "extra-dialer");
+    const second = await extra.dial({ kind: "memory", host: b.addrs[0].split("/")[2], port: 0 }, b.id);
+    await until(() => b.connection(a.id) !== undefined && b.peers().length === 1, 2000, "b adopted the duplicate");
+    second.close("lost dial race");
+    await new Promise((r) => setTimeout(r, 50));
+    assert(b.connection(a.id), "b still has a connection to a");
+    assert(!first.isClosed, "the first connection is untouched");
+    assertEquals(disconnects, []);
+    assertEquals(await b.ping(a.id) >= 0, true);
+    await extra.close();
   },
 });

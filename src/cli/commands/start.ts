@@ -3,18 +3,19 @@
  *
  * @module
  */
+import { ClusterService } from "../../cluster/service.ts";
 import { startStatusServer } from "../../http/status-server.ts";
 import { Logger } from "../../log/logger.ts";
 import { Node } from "../../node/node.ts";
 import type { Platform } from "../../platform/types.ts";
 import { MaculaError } from "../../util/errors.ts";
 import { describeError, parse } from "../args.ts";
-import { readEnv, resolveStartConfig, type StartFlags } from "../config.ts";
+import { ConfigError, readEnv, resolveStartConfig, type StartFlags } from "../config.ts";
 import { HELP } from "../help.ts";
 
 /** Run `macula start`. */
 export async function start(args: string[], platform: Platform): Promise<number> {
-  const flags = parse<StartFlags & { help?: boolean }>(args, {
+  const flags = parse<StartFlags & { help?: boolean; echo?: string[] }>(args, {
     "data-dir": { type: "string" },
     host: { type: "string" },
     port: { type: "string" },
@@ -24,6 +25,13 @@ export async function start(args: string[], platform: Platform): Promise<number>
     realm: { type: "string", multiple: true },
     "log-format": { type: "string" },
     "log-level": { type: "string" },
+    "cluster-strategy": { type: "string" },
+    "cluster-secret": { type: "string" },
+    "cluster-group": { type: "string" },
+    "cluster-port": { type: "string" },
+    "cluster-interface": { type: "string", multiple: true },
+    "cluster-swim-port": { type: "string" },
+    echo: { type: "string", multiple: true },
   });
   if (flags.help) return platform.process.stdout(HELP.start + "\n"), 0;
   const cfg = resolveStartConfig(readEnv((n) => platform.process.env(n)), flags);
@@ -32,6 +40,23 @@ export async function start(args: string[], platform: Platform): Promise<number>
     level: cfg.logLevel,
     sink: (line) => platform.process.stderr(line + "\n"),
   });
+  // Listen for SIGINT/SIGTERM before anything starts, so a signal during
+  // start-up still ends in a clean shutdown; a second signal exits at once.
+  const shutdown = new Promise<string>((resolve) => {
+    let received = false;
+    platform.process.onShutdownSignal((sig) => {
+      if (received) {
+        log.warn("second signal; exiting immediately");
+        platform.process.exit(1);
+      }
+      received = true;
+      resolve(sig);
+    });
+  });
+  const { strategy, ...cluster } = cfg.cluster;
+  const services = strategy === "off" ? [] : [
+    new ClusterService({ ...cluster, strategy, host: cfg.host, seeds: cfg.seeds, platform }),
+  ];
   const node = await Node.start({
     dataDir: cfg.dataDir,
     host: cfg.host,
@@ -40,7 +65,17 @@ export async function start(args: string[], platform: Platform): Promise<number>
     realms: cfg.realms,
     logger: log,
     platform,
+    services,
   });
+  try {
+    for (const name of flags.echo ?? []) {
+      // A diagnostic procedure: answers with who served the call, who called and the arguments.
+      node.advertise(name, (args, call) => ({ node: node.did, from: call.from.did, args }));
+    }
+  } catch (error) {
+    await node.stop();
+    throw new ConfigError(`invalid --echo: ${(error as Error).message}`);
+  }
   let server;
   try {
     server = await startStatusServer(node, platform.http, cfg.healthHost, cfg.healthPort);
@@ -52,19 +87,7 @@ export async function start(args: string[], platform: Platform): Promise<number>
     );
   }
   log.info("status endpoint listening", { url: `http://${server.addr.hostname}:${server.addr.port}/status` });
-  const signal = await new Promise<string>((resolve) => {
-    let received = false;
-    const off = platform.process.onShutdownSignal((sig) => {
-      if (received) {
-        log.warn("second signal; exiting immediately");
-        platform.process.exit(1);
-      }
-      received = true;
-      resolve(sig);
-      // keep the handler installed so a second signal forces exit
-      void off;
-    });
-  });
+  const signal = await shutdown;
   log.info("shutting down", { signal });
   await server.close().catch(() => {});
   await node.stop();

@@ -1,0 +1,104 @@
+/**
+ * Bundles `main.ts` to one CommonJS file for Node with esbuild, without
+ * changing the project's Deno-native dependency setup: the npm packages are
+ * taken from Deno's own npm cache (located with `deno info --json`, which
+ * honours the frozen lockfile), exposed to esbuild through a throwaway
+ * `node_modules` folder of symlinks on `NODE_PATH`.
+ *
+ * @module
+ */
+import { BuildError } from "./errors.ts";
+import { runOk } from "./run.ts";
+import { NODE_BUNDLE_TARGET } from "./targets.ts";
+
+interface DenoInfo {
+  npmPackages?: Record<string, { name: string; version: string; localPath?: string }>;
+}
+
+/**
+ * Check that every import-map entry resolves the same way for esbuild: an
+ * `npm:` entry whose key is the bare package path of its value (e.g.
+ * `"cbor-x/index-no-eval": "npm:cbor-x@1.6.8/index-no-eval"`).
+ */
+export function checkImportMap(imports: Record<string, string>): void {
+  for (const [key, value] of Object.entries(imports)) {
+    const m = /^npm:\/?((?:@[^/]+\/)?[^@/]+)(?:@[^/]+)?(\/.*)?$/.exec(value);
+    if (!m) {
+      throw new BuildError("E_BUILD", `import map entry ${key} → ${value}: only npm: packages can be bundled for Node`);
+    }
+    const bare = `${m[1]}${m[2] ?? ""}`;
+    if (bare !== key) {
+      throw new BuildError(
+        "E_BUILD",
+        `import map entry ${key} → ${value}: the key must equal "${bare}" to bundle for Node`,
+      );
+    }
+  }
+}
+
+/**
+ * Make `<dir>/node_modules/<name>` symlinks to every npm package of the
+ * module graph of `entry`, as cached by Deno.
+ */
+async function linkNpmPackages(root: string, entry: string, dir: string): Promise<string> {
+  const { stdout } = await runOk(`resolving npm packages (deno info --json ${entry})`, Deno.execPath(), [
+    "info",
+    "--json",
+    entry,
+  ], { cwd: root, env: { NO_COLOR: "1" } });
+  const info = JSON.parse(stdout) as DenoInfo;
+  const modules = `${dir}/node_modules`;
+  await Deno.mkdir(modules, { recursive: true });
+  const seen = new Map<string, string>();
+  for (const pkg of Object.values(info.npmPackages ?? {})) {
+    if (!pkg.localPath) {
+      throw new BuildError("E_BUILD", `npm package ${pkg.name}@${pkg.version} is not in Deno's cache`);
+    }
+    const other = seen.get(pkg.name);
+    if (other && other !== pkg.version) {
+      throw new BuildError("E_BUILD", `two versions of ${pkg.name} (${other}, ${pkg.version}) cannot share NODE_PATH`);
+    }
+    seen.set(pkg.name, pkg.version);
+    if (pkg.name.includes("/")) await Deno.mkdir(`${modules}/${pkg.name.split("/")[0]}`, { recursive: true });
+    await Deno.symlink(pkg.localPath, `${modules}/${pkg.name}`);
+  }
+  return modules;
+}
+
+/**
+ * Bundle `root/main.ts` (or `entry`, relative to `root`) into `outFile`
+ * (CommonJS for Node 20.11+).
+ * `import.meta.main` is defined true (the bundle is always the program).
+ *
+ * @example
+ * ```ts
+ * import { bundleForNode } from "./bundle.ts";
+ * await bundleForNode({ root: ".", esbuild: "/path/to/esbuild", outFile: "/tmp/macula.cjs" });
+ * ```
+ */
+export async function bundleForNode(
+  options: { root: string; esbuild: string; outFile: string; entry?: string },
+): Promise<void> {
+  const config = JSON.parse(await Deno.readTextFile(`${options.root}/deno.json`)) as {
+    imports?: Record<string, string>;
+  };
+  checkImportMap(config.imports ?? {});
+  const scratch = await Deno.makeTempDir({ prefix: "macula-bundle-" });
+  try {
+    const entry = options.entry ?? "main.ts";
+    const nodePath = await linkNpmPackages(options.root, entry, scratch);
+    await runOk(`bundling ${entry} for Node (esbuild)`, options.esbuild, [
+      entry,
+      "--bundle",
+      "--platform=node",
+      "--format=cjs",
+      `--target=${NODE_BUNDLE_TARGET}`,
+      "--define:import.meta.main=true",
+      "--keep-names",
+      "--log-level=warning",
+      `--outfile=${options.outFile}`,
+    ], { cwd: options.root, env: { NODE_PATH: nodePath } });
+  } finally {
+    await Deno.remove(scratch, { recursive: true }).catch(() => {});
+  }
+}

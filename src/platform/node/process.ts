@@ -1,0 +1,64 @@
+/**
+ * Process-level facilities for the Node platform: environment, interfaces,
+ * signals, output, exit and arguments.
+ *
+ * @module
+ */
+import { networkInterfaces } from "node:os";
+import process from "node:process";
+import type { InterfaceAddress, ProcessApi } from "../types.ts";
+
+/**
+ * The command-line arguments after the program name. In a single executable
+ * application Node puts the executable's path in both `argv[0]` and
+ * `argv[1]`, as it does for `node script.js`, so both drop two.
+ */
+function args(): string[] {
+  return process.argv.slice(2);
+}
+
+/**
+ * `ProcessApi` on `node:process` and `node:os`.
+ *
+ * @example
+ * ```ts
+ * import { nodeProcess } from "./process.ts";
+ * nodeProcess.stdout(`args: ${nodeProcess.args.join(" ")}\n`);
+ * ```
+ */
+export const nodeProcess: ProcessApi = {
+  env: (name) => process.env[name],
+  interfaces(): InterfaceAddress[] {
+    const out: InterfaceAddress[] = [];
+    for (const [name, addrs] of Object.entries(networkInterfaces())) {
+      for (const a of addrs ?? []) {
+        const family = (a.family as unknown) === 6 || a.family === "IPv6" ? "IPv6" : "IPv4";
+        out.push({ name, address: a.address, family, internal: a.internal, netmask: a.netmask });
+      }
+    }
+    return out;
+  },
+  onShutdownSignal(handler) {
+    const signals = ["SIGINT", "SIGTERM"] as const;
+    const listeners = signals.map((s) => {
+      const fn = () => handler(s);
+      process.on(s, fn);
+      return [s, fn] as const;
+    });
+    return () => {
+      for (const [s, fn] of listeners) process.off(s, fn);
+    };
+  },
+  stdout(text) {
+    process.stdout.write(text);
+  },
+  stderr(text) {
+    process.stderr.write(text);
+  },
+  exit(code) {
+    process.exit(code);
+  },
+  get args() {
+    return args();
+  },
+};

@@ -1,0 +1,183 @@
+/**
+ * Conformance checks of the Node platform (src/platform/node.ts), run
+ * UNDER NODE by node_platform_test.ts after bundling this file with esbuild.
+ * Real sockets, real files. Exits 0 and prints "all checks passed", or
+ * throws (non-zero exit) at the first failed check.
+ */
+import assert from "node:assert/strict";
+import { rm } from "node:fs/promises";
+import { createNodePlatform } from "../../src/platform/node.ts";
+import type { TcpSocket } from "../../src/platform/types.ts";
+
+const platform = createNodePlatform();
+const step = (name: string) => platform.process.stdout(`check: ${name}\n`);
+
+async function readAll(socket: TcpSocket, bufferSize: number): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  const buffer = new Uint8Array(bufferSize);
+  while (true) {
+    const n = await socket.read(buffer);
+    if (n === null) break;
+    assert.ok(n > 0 && n <= bufferSize, `read returned ${n}`);
+    parts.push(buffer.slice(0, n));
+  }
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let off = 0;
+  for (const p of parts) out.set(p, off), off += p.length;
+  return out;
+}
+
+async function tcp(): Promise<void> {
+  step("tcp listen/connect/accept and addresses");
+  const listener = await platform.tcp.listen({ hostname: "127.0.0.1", port: 0 });
+  assert.equal(listener.addr.hostname, "127.0.0.1");
+  assert.ok(listener.addr.port > 0);
+  await assert.rejects(platform.tcp.listen({ hostname: "127.0.0.1", port: listener.addr.port }), /EADDRINUSE/);
+  const [client, server] = await Promise.all([platform.tcp.connect(listener.addr), listener.accept()]);
+  assert.equal(client.remoteAddr.port, listener.addr.port);
+  assert.equal(server.remoteAddr.port, client.localAddr.port);
+
+  step("tcp backpressure: writes stall while the peer does not read");
+  const chunk = new Uint8Array(64 * 1024);
+  const total = 64 * 1024 * 1024;
+  let written = 0;
+  const writer = (async () => {
+    for (let i = 0; written < total; i++) {
+      chunk.fill(i & 0xff); // reusing the buffer after write resolves must be safe
+      await client.write(chunk);
+      written += chunk.length;
+    }
+    await client.closeWrite();
+  })();
+  await new Promise((r) => setTimeout(r, 500));
+  assert.ok(written < 32 * 1024 * 1024, `writer ran ahead by ${written} bytes`);
+
+  step("tcp partial reads into small buffers, in order, then EOF after closeWrite");
+  const received = await readAll(server, 1000);
+  await writer;
+  assert.equal(received.length, total);
+  for (let off = 0, i = 0; off < total; off += chunk.length, i++) {
+    assert.equal(received[off], i & 0xff, `chunk ${i}`);
+    assert.equal(received[off + chunk.length - 1], i & 0xff, `chunk ${i} end`);
+  }
+
+  step("tcp half-close: the other direction still works");
+  await server.write(new TextEncoder().encode("bye"));
+  await server.closeWrite();
+  assert.equal(new TextDecoder().decode(await readAll(client, 64)), "bye");
+  client.close();
+  client.close(); // idempotent
+  server.close();
+
+  step("tcp connect to a closed port rejects; close() ends a pending accept");
+  const pending = listener.accept();
+  listener.close();
+  await assert.rejects(pending, /closed/);
+  await assert.rejects(platform.tcp.connect(listener.addr), /ECONNREFUSED/);
+}
+
+async function http(): Promise<void> {
+  step("http: web Request/Response handlers, status codes, HEAD, bodies, errors");
+  const server = await platform.http.serve({ hostname: "127.0.0.1", port: 0 }, async (request) => {
+    const url = new URL(request.url);
+    if (url.pathname === "/boom") throw new Error("handler failed");
+    if (request.method === "POST") return new Response(`echo:${await request.text()}`, { status: 201 });
+    return Response.json({ path: url.pathname, method: request.method }, { headers: { "x-test": "1" } });
+  });
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  const get = await fetch(`${base}/status`);
+  assert.equal(get.status, 200);
+  assert.equal(get.headers.get("x-test"), "1");
+  assert.deepEqual(await get.json(), { path: "/status", method: "GET" });
+  const head = await fetch(`${base}/status`, { method: "HEAD" });
+  assert.equal(head.status, 200);
+  assert.equal(await head.text(), "");
+  const post = await fetch(`${base}/x`, { method: "POST", body: "hello" });
+  assert.equal(post.status, 201);
+  assert.equal(await post.text(), "echo:hello");
+  const boom = await fetch(`${base}/boom`);
+  assert.equal(boom.status, 500);
+  await boom.body?.cancel();
+  await assert.rejects(platform.http.serve({ hostname: "127.0.0.1", port: server.addr.port }, () => new Response()));
+  const t0 = Date.now();
+  await server.close(); // with a keep-alive connection from fetch still open
+  assert.ok(Date.now() - t0 < 3_000, "close does not hang on keep-alive connections");
+  await assert.rejects(fetch(`${base}/status`));
+}
+
+async function fs(): Promise<void> {
+  step("fs: mkdir mode, atomic write with mode, read, missing files");
+  const base = platform.fs.join("/tmp", `macula-node-fs-${crypto.randomUUID()}`);
+  const dir = platform.fs.join(base, "a", "b");
+  await platform.fs.mkdir(dir, 0o700);
+  await platform.fs.mkdir(dir, 0o700); // exists: no error
+  assert.equal(await platform.fs.fileMode(dir), 0o700);
+  const file = platform.fs.join(dir, "identity.key");
+  await platform.fs.writeFileAtomic(file, new Uint8Array([1, 2, 3]), 0o600);
+  await platform.fs.writeFileAtomic(file, new Uint8Array([4, 5]), 0o600);
+  assert.deepEqual(await platform.fs.readFile(file), new Uint8Array([4, 5]));
+  assert.equal(await platform.fs.fileMode(file), 0o600);
+  assert.equal(await platform.fs.readFile(platform.fs.join(dir, "missing")), null);
+  assert.equal(await platform.fs.fileMode(platform.fs.join(dir, "missing")), null);
+  await assert.rejects(platform.fs.writeFileAtomic("/nonexistent-dir/x", new Uint8Array([1]), 0o600));
+  assert.ok(platform.fs.resolve("x/y").endsWith("/x/y") && platform.fs.resolve("x/y").startsWith("/"));
+  assert.equal(platform.fs.resolve("/abs"), "/abs");
+  await rm(base, { recursive: true });
+}
+
+async function udp(): Promise<void> {
+  step("udp: unicast both ways, then IPv4 multicast on loopback to two receivers sharing a port");
+  const api = platform.udp!;
+  const a = await api.bind({ hostname: "127.0.0.1", port: 0 });
+  const b = await api.bind({ hostname: "127.0.0.1", port: 0 });
+  await a.send(new Uint8Array([1, 2, 3]), b.addr);
+  const got = await b.receive();
+  assert.deepEqual(got.data, new Uint8Array([1, 2, 3]));
+  assert.deepEqual(got.from, a.addr);
+  await b.send(new Uint8Array([4]), got.from);
+  assert.deepEqual((await a.receive()).data, new Uint8Array([4]));
+
+  const group = "239.255.77.77";
+  const r1 = await api.bind({ hostname: "0.0.0.0", port: 0, reuseAddress: true });
+  const r2 = await api.bind({ hostname: "0.0.0.0", port: r1.addr.port, reuseAddress: true });
+  for (const r of [r1, r2]) {
+    await r.joinMulticastV4(group, "127.0.0.1");
+    await r.joinMulticastV4(group, "127.0.0.1"); // twice is fine
+  }
+  const sender = await api.bind({ hostname: "127.0.0.1", port: 0, loopback: true });
+  await sender.send(new TextEncoder().encode("announce"), { hostname: group, port: r1.addr.port });
+  for (const r of [r1, r2]) assert.equal(new TextDecoder().decode((await r.receive()).data), "announce");
+
+  const pending = a.receive();
+  a.close();
+  a.close(); // idempotent
+  await assert.rejects(pending, /closed/);
+  await assert.rejects(a.send(new Uint8Array([1]), b.addr), /closed/);
+  for (const s of [b, r1, r2, sender]) s.close();
+}
+
+function processApi(): void {
+  step("process: args, env, interfaces, runtime and target");
+  assert.deepEqual(platform.process.args, ["one", "--two"]);
+  assert.equal(platform.process.env("MACULA_CHECK_ENV"), "yes");
+  assert.equal(platform.process.env("MACULA_CHECK_UNSET"), undefined);
+  assert.ok(platform.process.interfaces().some((i) => i.address === "127.0.0.1" && i.internal && i.family === "IPv4"));
+  assert.match(platform.runtimeVersion, /^node \d+\.\d+\.\d+$/);
+  assert.match(platform.target, /^linux-(x86_64|aarch64|armv7)$/);
+  assert.equal(platform.quic, undefined);
+  assert.equal(platform.permissionDenied(new Error("EACCES")), null);
+}
+
+// CommonJS has no top-level await.
+(async () => {
+  processApi();
+  await fs();
+  await tcp();
+  await udp();
+  await http();
+  platform.process.stdout("all checks passed\n");
+  platform.process.exit(0);
+})().catch((error) => {
+  platform.process.stderr(`${(error as Error).stack ?? error}\n`);
+  platform.process.exit(1);
+});
