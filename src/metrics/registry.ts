@@ -53,6 +53,20 @@ export class Counter extends Metric {
     const key = labelKey(labels);
     this.values.set(key, (this.values.get(key) ?? 0) + n);
   }
+
+  /**
+   * A counter bound to fixed labels, for hot paths (the label key is
+   * computed once).
+   */
+  with(labels: Labels = {}): { inc(n?: number): void } {
+    const key = labelKey(labels);
+    const values = this.values;
+    return {
+      inc(n = 1) {
+        values.set(key, (values.get(key) ?? 0) + n);
+      },
+    };
+  }
 }
 
 /** A value that goes up and down, or is computed when scraped. */
