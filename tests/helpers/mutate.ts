@@ -63,3 +63,33 @@ export function mutate(input: Uint8Array, caseNo: number): Uint8Array {
   }
   return out;
 }
+
+/**
+ * Run `decode` on `cases` mutations of `valid` (and on `valid` itself, which
+ * must decode): every case must decode or throw `ErrorType`, never anything
+ * else. Returns how many were rejected.
+ */
+export function fuzzDecoder(
+  name: string,
+  valid: Uint8Array,
+  decode: (bytes: Uint8Array) => unknown,
+  // deno-lint-ignore no-explicit-any
+  ErrorType: abstract new (...args: any[]) => Error,
+  cases = 10_000,
+): number {
+  decode(valid);
+  let rejected = 0;
+  for (let i = 0; i < cases; i++) {
+    try {
+      decode(mutate(valid, i));
+    } catch (error) {
+      if (!(error instanceof ErrorType)) {
+        throw new Error(
+          `case ${i}: ${name} threw ${(error as Error)?.constructor?.name}: ${(error as Error)?.message}`,
+        );
+      }
+      rejected++;
+    }
+  }
+  return rejected;
+}
