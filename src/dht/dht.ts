@@ -4,22 +4,26 @@
  * realms, so nothing crosses realms). Contacts are learned from identified
  * connections, from requests and from lookups; tables are refreshed
  * periodically; provider records are republished before they expire.
+ * Requests from other nodes are answered by `DhtServer` (`dht-server.ts`),
+ * lookups are run by `DhtLookups` (`dht-lookups.ts`).
  *
  * @module
  */
 import type { KeyPair } from "../identity/ed25519.ts";
 import type { NodeId } from "../identity/node-id.ts";
-import { decodeNodeRecord, encodeNodeRecord, type NodeRecord } from "../identity/node-record.ts";
-import type { Counter } from "../metrics/registry.ts";
+import type { NodeRecord } from "../identity/node-record.ts";
 import type { Node } from "../node/node.ts";
 import { RequestChannel, serveRequests } from "../node/request-channel.ts";
 import type { NodeService, ServiceContext } from "../node/service.ts";
 import { toHex } from "../util/bytes.ts";
 import { MaculaError } from "../util/errors.ts";
 import { WireError } from "../wire/errors.ts";
+import { DhtLookups, type LookupKind } from "./dht-lookups.ts";
+import { DhtServer } from "./dht-server.ts";
 import { dhtId, randomIdInBucket } from "./keys.ts";
-import { iterativeLookup, type LookupPeer, type LookupResult } from "./lookup.ts";
-import { DHT_PROTOCOL, type DhtReply, type DhtRequest, validateDhtReply, validateDhtRequest } from "./messages.ts";
+import type { LookupResult } from "./lookup.ts";
+import { DHT_PROTOCOL, type DhtReply, validateDhtReply, validateDhtRequest } from "./messages.ts";
+import type { Overlay } from "./overlay.ts";
 import { RecordStore, type StoreLimits } from "./record-store.ts";
 import {
   createProviderRecord,
@@ -60,13 +64,6 @@ export class RealmError extends MaculaError {
   }
 }
 
-interface Overlay {
-  name: string;
-  table: RoutingTable;
-  store: RecordStore;
-  bootstrapped: boolean;
-}
-
 interface Announcement {
   realm: string;
   key: Uint8Array;
@@ -94,12 +91,9 @@ export class DhtService implements NodeService {
   #channel!: RequestChannel<DhtReply>;
   #overlays = new Map<string, Overlay>();
   #announcements = new Map<string, Announcement>();
-  #encoded = new WeakMap<NodeRecord, Uint8Array>();
+  #lookups!: DhtLookups;
   #timers: ReturnType<typeof setInterval>[] = [];
   #off: Array<() => void> = [];
-  #lookups!: Counter;
-  #lookupFailures!: Counter;
-  #rejected!: Counter;
   #lastHops = 0;
 
   constructor(options: DhtOptions = {}) {
@@ -129,9 +123,12 @@ export class DhtService implements NodeService {
       });
     }
     const registry = node.metrics.registry;
-    this.#lookups = registry.counter("macula_dht_lookups_total", "DHT lookups started, by kind.");
-    this.#lookupFailures = registry.counter("macula_dht_query_failures_total", "DHT queries that failed or timed out.");
-    this.#rejected = registry.counter("macula_dht_records_rejected_total", "DHT records not stored, by reason.");
+    const lookups = registry.counter("macula_dht_lookups_total", "DHT lookups started, by kind.");
+    const failures = registry.counter("macula_dht_query_failures_total", "DHT queries that failed or timed out.");
+    const rejected = registry.counter("macula_dht_records_rejected_total", "DHT records not stored, by reason.");
+    const { k, alpha, requestTimeout } = this.#opts;
+    this.#lookups = new DhtLookups({ node, channel: this.#channel, k, alpha, requestTimeout, lookups, failures });
+    const server = new DhtServer({ node, overlay: (realm) => this.#overlay(realm), rejected });
     registry.gauge(
       "macula_dht_contacts",
       "Routing table contacts, by realm.",
@@ -143,7 +140,7 @@ export class DhtService implements NodeService {
         return [{ realm: o.name }, s.providers + s.values];
       }));
     this.#off.push(
-      serveRequests(node, DHT_PROTOCOL, validateDhtRequest, (from, req) => this.#serve(from, req), {
+      serveRequests(node, DHT_PROTOCOL, validateDhtRequest, (from, req) => server.serve(from, req), {
         maxFrame: 512 * 1024,
       }),
       node.on("peer:identify", (record) => this.#learn(record)),
@@ -210,124 +207,14 @@ export class DhtService implements NodeService {
     }
   }
 
-  #encode(record: NodeRecord): Uint8Array {
-    let bytes = this.#encoded.get(record);
-    if (!bytes) this.#encoded.set(record, bytes = encodeNodeRecord(record));
-    return bytes;
-  }
-
-  /** Records of the k contacts of `o` closest to `key`, excluding `requester`. */
-  #closestRecords(o: Overlay, key: Uint8Array, requester?: NodeId): Uint8Array[] {
-    const out: Uint8Array[] = [];
-    for (const c of o.table.closest(key, o.table.k + 1)) {
-      if (requester && c.id.equals(requester)) continue;
-      const record = this.#node.peerStore.get(c.id)?.record;
-      if (record) out.push(this.#encode(record));
-      if (out.length >= o.table.k) break;
-    }
-    return out;
-  }
-
-  #serve(from: NodeId, req: DhtRequest): unknown {
-    const o = this.#overlay(req.realm);
-    if (this.#node.peerStore.get(from)?.record?.realms.includes(req.realm)) o.table.add(from);
-    const key = () => {
-      if (!req.key) throw new WireError("E_WIRE_INVALID", "dht request", `${req.t} needs a key`);
-      return req.key;
-    };
-    const rec = () => {
-      if (!req.rec) throw new WireError("E_WIRE_INVALID", "dht request", `${req.t} needs a record`);
-      return req.rec;
-    };
-    switch (req.t) {
-      case "ping":
-        return { ok: true };
-      case "find_node":
-        return { peers: this.#closestRecords(o, key(), from) };
-      case "get_providers":
-        return {
-          providers: o.store.providers(key()).slice(0, 64).map(encodeProviderRecord),
-          peers: this.#closestRecords(o, key(), from),
-        };
-      case "get_value": {
-        const v = o.store.value(key());
-        return { value: v ? encodeValueRecord(v) : undefined, peers: this.#closestRecords(o, key(), from) };
-      }
-      case "add_provider": {
-        const record = decodeProviderRecord(rec());
-        if (!record.provider.id.equals(from)) throw new MaculaError("E_FORBIDDEN", "only a node can announce itself");
-        if (record.realm !== req.realm) throw new MaculaError("E_FORBIDDEN", "record is for another realm");
-        return this.#storeProvider(o, record);
-      }
-      case "put_value": {
-        const record = decodeValueRecord(rec());
-        if (!record.publisher.equals(from)) {
-          throw new MaculaError("E_FORBIDDEN", "only the publisher can store its values");
-        }
-        if (record.realm !== req.realm) throw new MaculaError("E_FORBIDDEN", "record is for another realm");
-        const why = o.store.putValue(record);
-        if (why) {
-          this.#rejected.inc({ reason: why });
-          throw new MaculaError("E_REJECTED", `value not stored: ${why}`);
-        }
-        return { ok: true };
-      }
-    }
-  }
-
-  #storeProvider(o: Overlay, record: ProviderRecord): { ok: true } {
-    const why = o.store.addProvider(record);
-    if (why && why !== "stale") {
-      this.#rejected.inc({ reason: why });
-      throw new MaculaError("E_REJECTED", `provider record not stored: ${why}`);
-    }
-    this.#node.peerStore.upsertRecord(record.provider);
-    return { ok: true };
-  }
-
-  /** Decode, verify and remember the peer records of a reply. */
-  #peersOf(realm: string, reply: DhtReply): LookupPeer[] {
-    const out: LookupPeer[] = [];
-    for (const bytes of reply.peers ?? []) {
-      const record = decodeNodeRecord(bytes);
-      if (!record.realms.includes(realm) || record.expires <= Date.now()) continue;
-      if (record.id.equals(this.#node.id)) continue;
-      this.#node.peerStore.upsertRecord(record);
-      out.push({ id: record.id, key: dhtId(record.id) });
-    }
-    return out;
-  }
-
   async #run<V>(
     realm: string,
     target: Uint8Array,
-    kind: "find_node" | "get_providers" | "get_value",
+    kind: LookupKind,
     extract: (reply: DhtReply) => V[],
     options: { enoughValues?: number; signal?: AbortSignal } = {},
   ): Promise<LookupResult<V>> {
-    const o = this.#overlay(realm);
-    this.#lookups.inc({ kind });
-    const result = await iterativeLookup<V>({
-      target,
-      self: this.#node.id,
-      seeds: o.table.closest(target, this.#opts.k).map((c) => ({ id: c.id, key: c.key })),
-      k: this.#opts.k,
-      alpha: this.#opts.alpha,
-      enoughValues: options.enoughValues,
-      signal: options.signal,
-      query: async (peer) => {
-        const reply = await this.#channel.request(peer.id, { t: kind, realm, key: target }, {
-          timeout: this.#opts.requestTimeout,
-          signal: options.signal,
-        });
-        return { peers: this.#peersOf(realm, reply), values: extract(reply) };
-      },
-      onAnswer: (peer) => o.table.add(peer.id),
-      onFailure: (peer) => {
-        this.#lookupFailures.inc();
-        o.table.remove(peer.id);
-      },
-    });
+    const result = await this.#lookups.run<V>(this.#overlay(realm), target, kind, extract, options);
     this.#lastHops = result.hops;
     return result;
   }

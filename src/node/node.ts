@@ -1,32 +1,29 @@
 /**
  * `Node`: a running mesh node. It owns the identity, the links, the
  * connection manager, the peer store and the default-deny protocol
- * registry, and offers the application API.
+ * registry, and offers the application API. Its construction lives in
+ * `node-wiring.ts`, the protocols every node runs in `core-protocols.ts`,
+ * its own record in `self-record.ts`, its summaries in `summaries.ts`.
  *
  * @module
  */
 import type { KeyPair } from "../identity/ed25519.ts";
-import { loadOrCreateIdentity } from "../identity/key-store.ts";
 import { NodeId } from "../identity/node-id.ts";
-import { createNodeRecord, type NodeRecord } from "../identity/node-record.ts";
+import type { NodeRecord } from "../identity/node-record.ts";
 import { Logger } from "../log/logger.ts";
 import { currentPlatform } from "../platform/current.ts";
 import type { Platform } from "../platform/types.ts";
 import { formatAddress, parseAddress, type PeerAddress } from "../transport/address.ts";
-import type { Connection, ConnectionOptions, StreamHandler } from "../transport/connection.ts";
+import type { Connection, StreamHandler } from "../transport/connection.ts";
 import { DialError } from "../transport/errors.ts";
 import type { TransportKind } from "../transport/session.ts";
 import { Emitter } from "../util/events.ts";
 import type { NodeEvents, NodeService } from "./service.ts";
-import type { Transport, TransportContext } from "../transport/transport.ts";
-import type { MaculaError } from "../util/errors.ts";
-import type { WireError } from "../wire/errors.ts";
-import { VERSION } from "../version.ts";
+import type { Transport } from "../transport/transport.ts";
 import { DhtService } from "../dht/dht.ts";
 import { type PublishResult, PubSubService } from "../pubsub/pubsub.ts";
 import type { MessageHandler, Subscription } from "../pubsub/subscription.ts";
 import { type Advertisement, type CallOptions, type RpcHandler, RpcService } from "../rpc/rpc.ts";
-import { announceAddresses } from "./addresses.ts";
 import {
   DEFAULT_PORT,
   DEFAULT_REALM,
@@ -36,16 +33,18 @@ import {
   type NodeStatus,
   type PeerSummary,
 } from "./options.ts";
-import { createTransports } from "./transports.ts";
 
 export { DEFAULT_PORT, DEFAULT_REALM, type Exposure, ListenError, type NodeOptions, type NodeStatus, type PeerSummary };
-import { ConnectionManager } from "./connection-manager.ts";
+import type { ConnectionManager } from "./connection-manager.ts";
+import { installCoreProtocols } from "./core-protocols.ts";
 import { appProtocol, type ExposedHandler, exposedStreamHandler, type RequestOptions, requestOver } from "./expose.ts";
-import { handleIdentify, identify, IDENTIFY_PROTOCOL } from "./identify.ts";
-import { createNodeMetrics, type NodeMetrics } from "./node-metrics.ts";
-import { PeerStore } from "./peer-store.ts";
-import { handlePing, ping, PING_PROTOCOL } from "./ping.ts";
-import { type Authorize, type HandleOptions, ProtocolRegistry } from "./protocol-registry.ts";
+import type { NodeMetrics } from "./node-metrics.ts";
+import { listenError, loadKeyPair, type NodeParts, wireNode } from "./node-wiring.ts";
+import type { PeerStore } from "./peer-store.ts";
+import { ping } from "./ping.ts";
+import type { Authorize, HandleOptions, ProtocolRegistry } from "./protocol-registry.ts";
+import { SelfRecord } from "./self-record.ts";
+import { nodeStatus, peerSummaries } from "./summaries.ts";
 
 /**
  * A mesh node.
@@ -73,27 +72,15 @@ export class Node {
   readonly #manager: ConnectionManager;
   readonly #transports: Map<TransportKind, Transport>;
   readonly #realms: string[];
-  readonly #roles: string[];
+  readonly #self: SelfRecord;
   readonly #startedAt = Date.now();
   readonly #events = new Emitter<NodeEvents>();
   readonly #services: NodeService[] = [];
-  #record: NodeRecord | null = null;
-  #addrCache: { at: number; addrs: PeerAddress[] } | null = null;
-  #recordAddrs = "";
   #stopped = false;
 
-  private constructor(init: {
-    keyPair: KeyPair;
-    platform: Platform;
-    log: Logger;
-    metrics: NodeMetrics;
-    registry: ProtocolRegistry;
-    peerStore: PeerStore;
-    manager: ConnectionManager;
-    transports: Map<TransportKind, Transport>;
-    realms: string[];
-    roles: string[];
-  }) {
+  private constructor(
+    init: NodeParts & { keyPair: KeyPair; platform: Platform; log: Logger; realms: string[]; roles: string[] },
+  ) {
     this.#keyPair = init.keyPair;
     this.id = new NodeId(init.keyPair.publicKey);
     this.#platform = init.platform;
@@ -104,73 +91,16 @@ export class Node {
     this.#manager = init.manager;
     this.#transports = init.transports;
     this.#realms = init.realms;
-    this.#roles = init.roles;
+    this.#self = new SelfRecord(init);
   }
 
   /** Start a node: load the identity, listen, join seeds. */
   static async start(options: NodeOptions = {}): Promise<Node> {
     const platform = options.platform ?? currentPlatform();
     const log = options.logger ?? new Logger();
-    let keyPair = options.keyPair;
-    if (!keyPair) {
-      const loaded = await loadOrCreateIdentity(platform.fs, options.dataDir ?? ".macula");
-      keyPair = loaded.keyPair;
-      if (loaded.created) log.info("created a new identity", { path: loaded.path });
-      if (loaded.warning) log.warn(loaded.warning);
-    }
-    const localId = new NodeId(keyPair.publicKey);
+    const keyPair = options.keyPair ?? await loadKeyPair(options, platform, log);
     const realms = options.realms?.length ? [...new Set(options.realms)] : [DEFAULT_REALM];
-    const metrics = createNodeMetrics();
-    const registry = new ProtocolRegistry({
-      onRefused: (protocol, peer, why) => {
-        metrics.streamsRefused.inc({ reason: why });
-        log.debug("refused stream", { protocol, peer: peer.short, why });
-      },
-    });
-    const connectionOptions: ConnectionOptions = {
-      maxInboundStreams: options.limits?.maxStreamsPerConnection ?? 1024,
-      onProtocolViolation: (conn, error) => {
-        metrics.protocolViolations.inc();
-        metrics.wireErrors.inc({ type: (error as WireError).messageType ?? "unknown" });
-        log.warn("peer violated the wire protocol; disconnecting", { peer: conn.remoteId.short, error: error.message });
-      },
-      onHandlerError: (conn, protocol, error) => {
-        metrics.handlerErrors.inc({ protocol });
-        log.warn("stream handler failed", {
-          peer: conn.remoteId.short,
-          protocol,
-          error: (error as Error)?.message ?? String(error),
-        });
-      },
-    };
-    const ctx: TransportContext = {
-      keyPair,
-      localId,
-      gate: registry.gate,
-      connectionOptions,
-      onInbound: (conn) => manager.accept(conn),
-      onHandshakeError: (error, remote) => {
-        metrics.handshakeFailures.inc({ code: (error as MaculaError).code ?? "E_UNKNOWN" });
-        log.debug("inbound handshake failed", { remote, error: error.message });
-      },
-    };
-    const transports = createTransports(options, platform, ctx);
-    if (!options.transports && !options.memory && !platform.quic) {
-      log.warn(
-        platform.runtime === "deno"
-          ? "QUIC is unavailable (Deno needs --unstable-net); using TCP only"
-          : `QUIC is not available on ${platform.runtimeVersion}; using TCP only`,
-      );
-    }
-    const peerStore = new PeerStore({ isPinned: (id) => manager.isProtected(id) || !!manager.get(id) });
-    const manager: ConnectionManager = new ConnectionManager({
-      localId,
-      transports,
-      peerStore,
-      log,
-      metrics,
-      limits: options.limits,
-    });
+    const { metrics, registry, transports, peerStore, manager } = wireNode(options, platform, log, keyPair);
     const node = new Node({
       keyPair,
       platform,
@@ -188,12 +118,7 @@ export class Node {
         try {
           await t.listen();
         } catch (error) {
-          throw new ListenError(
-            `cannot listen for ${kind} on ${options.host ?? "0.0.0.0"}:${options.port ?? DEFAULT_PORT}: ${
-              (error as Error).message
-            }`,
-            { cause: error },
-          );
+          throw listenError(kind, options, error);
         }
       }
     } catch (error) {
@@ -214,7 +139,7 @@ export class Node {
       throw error;
     }
     for (const seed of options.seeds ?? []) node.addSeed(seed);
-    log.info("node started", { id: localId.did, addrs: node.addrs.join(" ") });
+    log.info("node started", { id: node.id.did, addrs: node.addrs.join(" ") });
     return node;
   }
 
@@ -277,40 +202,16 @@ export class Node {
   }
 
   #installCoreProtocols(): void {
-    this.#manager.on("peer:connect", (conn) => this.#events.emit("peer:connect", conn));
-    this.#manager.on("peer:disconnect", (id, info) => this.#events.emit("peer:disconnect", id, info));
-    this.#registry.handle(PING_PROTOCOL, handlePing);
-    this.#registry.handle(IDENTIFY_PROTOCOL, (stream) => handleIdentify(stream, () => this.record()));
-    this.#manager.on("peer:connect", (conn) => this.#onPeerConnect(conn));
-    this.metrics.registry.gauge("macula_peers", "Connected peers.", () => this.#manager.connections().length);
-    this.metrics.registry.gauge("macula_connections", "Open connections by transport.", () => {
-      const counts = new Map<string, number>();
-      for (const c of this.#manager.connections()) counts.set(c.transport, (counts.get(c.transport) ?? 0) + 1);
-      return [...counts].map(([transport, n]) => [{ transport }, n]);
+    installCoreProtocols({
+      manager: this.#manager,
+      registry: this.#registry,
+      peerStore: this.peerStore,
+      metrics: this.metrics.registry,
+      log: this.log,
+      startedAt: this.#startedAt,
+      record: () => this.record(),
+      emit: (event, ...args) => this.#events.emit(event, ...args),
     });
-    this.metrics.registry.gauge("macula_known_peers", "Peers in the peer store.", () => this.peerStore.size);
-    this.metrics.registry.gauge(
-      "macula_uptime_seconds",
-      "Seconds since the node started.",
-      () => Math.round((Date.now() - this.#startedAt) / 1000),
-    );
-  }
-
-  async #onPeerConnect(conn: Connection): Promise<void> {
-    try {
-      const record = await identify(conn);
-      this.peerStore.upsertRecord(record);
-      this.#events.emit("peer:identify", record, conn);
-      const [rtt] = await ping(conn);
-      this.peerStore.setRtt(conn.remoteId, rtt);
-    } catch (error) {
-      if (!conn.isClosed) {
-        this.log.debug("identify/ping of new peer failed", {
-          peer: conn.remoteId.short,
-          error: (error as Error).message,
-        });
-      }
-    }
   }
 
   /** The did:key of this node. */
@@ -325,28 +226,12 @@ export class Node {
 
   /** Dialable addresses of this node (`quic://host:port/did:key:…`). */
   get addrs(): string[] {
-    return this.#announced().map((a) => formatAddress({ ...a, id: this.id }));
-  }
-
-  #announced(): PeerAddress[] {
-    // Interface addresses change rarely (DHCP, Wi-Fi); re-read them at most every 10 s.
-    const now = Date.now();
-    if (!this.#addrCache || now - this.#addrCache.at > 10_000) {
-      const listen = [...this.#transports.values()].flatMap((t) => t.listenAddresses);
-      this.#addrCache = { at: now, addrs: announceAddresses(listen, this.#platform.process.interfaces()) };
-    }
-    return this.#addrCache.addrs;
+    return this.#self.addresses().map((a) => formatAddress({ ...a, id: this.id }));
   }
 
   /** The node's current signed record (re-signed when addresses change). */
   record(): NodeRecord {
-    const addrs = this.#announced().map((a) => formatAddress(a));
-    const key = addrs.join(" ");
-    if (!this.#record || key !== this.#recordAddrs || this.#record.expires - Date.now() < 600_000) {
-      this.#record = createNodeRecord(this.#keyPair, { addrs, realms: this.#realms, roles: this.#roles });
-      this.#recordAddrs = key;
-    }
-    return this.#record;
+    return this.#self.current();
   }
 
   /**
@@ -460,36 +345,20 @@ export class Node {
 
   /** Connected peers. */
   peers(): PeerSummary[] {
-    return this.#manager.connections().map((c) => {
-      const entry = this.peerStore.get(c.remoteId);
-      return {
-        id: c.remoteId.did,
-        transport: c.transport,
-        direction: c.direction,
-        address: c.remoteAddress,
-        rtt: entry?.rtt === undefined ? undefined : Math.round(entry.rtt * 1000) / 1000,
-        since: new Date(c.openedAt).toISOString(),
-        streams: c.activeStreams,
-        addrs: entry?.record?.addrs.map((a) => `${a}/${c.remoteId.did}`) ?? [],
-        realms: entry?.record?.realms ?? [],
-        ...Object.assign({}, ...this.#services.map((s) => s.peerInfo?.(c.remoteId) ?? {})),
-      };
-    });
+    return peerSummaries(this.#manager.connections(), this.peerStore, this.#services);
   }
 
   /** The node's status. */
   status(): NodeStatus {
-    return {
-      id: this.id.did,
+    return nodeStatus({
+      id: this.id,
       addrs: this.addrs,
-      realm: this.#realms[0],
       realms: this.realms,
-      version: VERSION,
-      runtime: `${this.#platform.runtimeVersion} ${this.#platform.target}`,
-      uptime: Math.round((Date.now() - this.#startedAt) / 1000),
+      platform: this.#platform,
+      startedAt: this.#startedAt,
       peers: this.#manager.connections().length,
-      ...Object.fromEntries(this.#services.filter((s) => s.status).map((s) => [s.name, s.status!()])),
-    };
+      services: this.#services,
+    });
   }
 
   /** Protocols this node accepts. */

@@ -9,6 +9,7 @@
  * forwards to its share of the rest (recursively, same bound), and the
  * message is signed so forwarded copies stay authentic. Receivers drop
  * duplicates and out-of-order copies per publisher session (`SequenceGuard`).
+ * The sending side lives in `outbound.ts`, the receiving side in `inbound.ts`.
  *
  * @module
  */
@@ -16,20 +17,16 @@ import type { DhtService } from "../dht/dht.ts";
 import { RealmError } from "../dht/dht.ts";
 import { MAX_PROVIDER_DATA } from "../dht/records.ts";
 import type { KeyPair } from "../identity/ed25519.ts";
-import { verify } from "../identity/ed25519.ts";
 import { NodeId } from "../identity/node-id.ts";
 import type { Counter } from "../metrics/registry.ts";
 import type { Node } from "../node/node.ts";
 import type { NodeService, ServiceContext } from "../node/service.ts";
-import { toHex } from "../util/bytes.ts";
 import { MaculaError } from "../util/errors.ts";
 import { encodeCbor } from "../wire/cbor.ts";
-import { WireError } from "../wire/errors.ts";
-import { messageDecoder } from "../wire/schema.ts";
-import { SequenceGuard } from "./dedup.ts";
 import { SubscriberDirectory, subscriptionKey } from "./directory.ts";
-import { messageSignedBytes, PUBSUB_PROTOCOL, type PubSubFrame, validatePubSubFrame } from "./messages.ts";
-import { PeerSender } from "./peer-sender.ts";
+import { Inbound } from "./inbound.ts";
+import { messageSignedBytes, PUBSUB_PROTOCOL, type PubSubFrame } from "./messages.ts";
+import { Outbound } from "./outbound.ts";
 import { type MessageHandler, type PubSubMessage, Subscription } from "./subscription.ts";
 import { matches, rootOf, validatePattern, validateTopic } from "./topic.ts";
 
@@ -59,8 +56,6 @@ export interface PublishResult {
   /** Remote subscriber nodes it was queued for (directly or through forwarders). */
   remote: number;
 }
-
-const decodeFrame = messageDecoder("pubsub frame", validatePubSubFrame);
 
 /** Bytes a message frame adds around its payload, at most (keys, ids, topic). */
 const FRAME_OVERHEAD = 512;
@@ -97,10 +92,7 @@ export class PubSubService implements NodeService {
   #directory!: SubscriberDirectory;
   #subs = new Map<string, Set<Subscription>>();
   #matchCache = new Map<string, Subscription[]>();
-  #origins = new Map<string, NodeId>();
-  #prefixes = new Map<string, Uint8Array>();
-  #senders = new Map<string, PeerSender>();
-  #guard = new SequenceGuard();
+  #out!: Outbound;
   #epoch = Math.floor(Math.random() * 2 ** 48);
   #seq = 0;
   #announceTimer: ReturnType<typeof setTimeout> | null = null;
@@ -109,9 +101,7 @@ export class PubSubService implements NodeService {
   #off: Array<() => void> = [];
   #published!: { inc(n?: number): void };
   #delivered!: { inc(n?: number): void };
-  #sentDirect!: { inc(n?: number): void };
   #dropped!: Counter;
-  #sent!: Counter;
 
   constructor(options: PubSubOptions = {}) {
     this.#opts = { maxPayload: 64 * 1024, maxFanout: 32, queueSize: 4096, directoryTtl: 5_000, ...options };
@@ -127,26 +117,36 @@ export class PubSubService implements NodeService {
     this.#published = registry.counter("macula_pubsub_published_total", "Messages published by this node.").with();
     this.#delivered = registry.counter("macula_pubsub_delivered_total", "Messages delivered to local subscriptions.")
       .with();
-    this.#dropped = registry.counter("macula_pubsub_dropped_total", "Messages dropped, by reason.");
-    this.#sent = registry.counter("macula_pubsub_messages_sent_total", "Message frames sent to peers, by route.");
-    this.#sentDirect = this.#sent.with({ route: "direct" });
+    const dropped = this.#dropped = registry.counter("macula_pubsub_dropped_total", "Messages dropped, by reason.");
+    const sent = registry.counter("macula_pubsub_messages_sent_total", "Message frames sent to peers, by route.");
+    const { maxFanout, queueSize, maxPayload } = this.#opts;
+    const directory = this.#directory;
+    const outbound = this.#out = new Outbound({
+      node,
+      maxFanout,
+      queueSize,
+      sent,
+      dropped,
+      onUnreachable: (peer) => directory.forget(peer),
+    });
+    const inbound = new Inbound({
+      node,
+      maxPayload,
+      directory,
+      outbound,
+      dropped,
+      inRealm: (realm) => this.#subs.has(realm),
+      deliver: (message) => this.#deliverLocal(message),
+    });
     this.#off.push(
-      node.handle(PUBSUB_PROTOCOL, async (stream) => {
-        while (true) {
-          const frame = await stream.readFrame(this.#opts.maxPayload + 64 * 1024, "pubsub frame");
-          if (frame === null) break;
-          this.#onFrame(stream.remoteId, decodeFrame(frame));
-        }
-        await stream.closeWrite();
-      }),
+      node.handle(PUBSUB_PROTOCOL, (stream) => inbound.serve(stream)),
       node.on("peer:identify", (record) => {
         // Tell a new neighbour what we subscribe to in the realms we share.
         for (const realm of record.realms) this.#announceTo(record.id, realm);
       }),
       node.on("peer:disconnect", (id) => {
         this.#directory.dropNeighbour(id);
-        this.#senders.get(id.hex)?.close();
-        this.#senders.delete(id.hex);
+        outbound.close(id);
       }),
     );
   }
@@ -154,8 +154,7 @@ export class PubSubService implements NodeService {
   stop(): void {
     if (this.#announceTimer) clearTimeout(this.#announceTimer);
     for (const off of this.#off) off();
-    for (const s of this.#senders.values()) s.close();
-    this.#senders.clear();
+    this.#out?.closeAll(); // undefined if never started
   }
 
   status(): Record<string, unknown> {
@@ -210,7 +209,7 @@ export class PubSubService implements NodeService {
       tp: topic,
       d: payload,
     };
-    const encoded = this.#encodeMessage(frame);
+    const encoded = this.#out.encodeMessage(frame);
     if (encoded.length > this.#opts.maxPayload + FRAME_OVERHEAD) {
       throw new PayloadTooLargeError(encoded.length - FRAME_OVERHEAD, this.#opts.maxPayload);
     }
@@ -220,16 +219,15 @@ export class PubSubService implements NodeService {
     if (targets.length === 0) return { local, remote: 0 };
     if (targets.length <= this.#opts.maxFanout) {
       // The common case: the same bytes go to every subscriber node.
-      for (const t of targets) this.#sender(t).send(encoded);
-      this.#sentDirect.inc(targets.length);
+      this.#out.sendDirect(targets, encoded);
     } else {
       frame.g = this.#keyPair.sign(messageSignedBytes(realm, frame.o!, this.#epoch, seq, topic, payload));
-      this.#fanOut(frame, targets);
+      this.#out.fanOut(frame, targets);
     }
     // Backpressure: a publisher faster than a live subscriber waits for it (up to
     // a second per message); only then are the oldest queued messages dropped.
     for (const t of targets) {
-      const sender = this.#senders.get(t.hex);
+      const sender = this.#out.queue(t);
       if (sender?.congested) await sender.room(1_000);
     }
     return { local, remote: targets.length };
@@ -244,30 +242,9 @@ export class PubSubService implements NodeService {
   /** Wait until queued messages were handed to their streams (or `timeout` ms passed). */
   async flush(timeout = 5_000): Promise<void> {
     const deadline = Date.now() + timeout;
-    while ([...this.#senders.values()].some((s) => !s.idle) && Date.now() < deadline) {
+    while (this.#out?.busy && Date.now() < deadline) { // #out is undefined if never started
       await new Promise((r) => setTimeout(r, 5));
     }
-  }
-
-  /**
-   * Encode a message frame. The fields that never change for a realm (type,
-   * realm, origin, epoch) are encoded once and spliced in front of the
-   * per-message ones: the same CBOR map, less work on the hot path.
-   */
-  #encodeMessage(frame: PubSubFrame): Uint8Array {
-    let prefix = this.#prefixes.get(frame.r);
-    if (!prefix) {
-      const head = encodeCbor({ t: "msg", r: frame.r, o: frame.o, e: frame.e });
-      prefix = head[0] === 0xa4 ? head.slice(1) : new Uint8Array(0);
-      this.#prefixes.set(frame.r, prefix);
-    }
-    const tail = encodeCbor({ s: frame.s, tp: frame.tp, d: frame.d });
-    if (prefix.length === 0 || tail[0] !== 0xa3) return encodeCbor(frame);
-    const out = new Uint8Array(prefix.length + tail.length);
-    out[0] = 0xa7; // a map of 4 + 3 pairs
-    out.set(prefix, 1);
-    out.set(tail.subarray(1), 1 + prefix.length);
-    return out;
   }
 
   /** Local subscriptions matching `topic` (cached until subscriptions change). */
@@ -289,91 +266,6 @@ export class PubSubService implements NodeService {
     return subs.length;
   }
 
-  /** Send `frame` to `targets`, directly or through forwarders (bounded fan-out). */
-  #fanOut(frame: PubSubFrame, targets: NodeId[]): void {
-    const fanout = this.#opts.maxFanout;
-    if (targets.length <= fanout) {
-      const bytes = encodeCbor({ ...frame, f: undefined });
-      for (const t of targets) this.#sender(t).send(bytes);
-      this.#sentDirect.inc(targets.length);
-      return;
-    }
-    const sorted = [...targets].sort((a, b) => a.compare(b));
-    const groupSize = Math.ceil(sorted.length / fanout);
-    for (let i = 0; i < sorted.length; i += groupSize) {
-      const [head, ...rest] = sorted.slice(i, i + groupSize);
-      this.#sender(head).send(encodeCbor({ ...frame, f: rest.map((r) => r.bytes) }));
-      this.#sent.inc({ route: "via-forwarder" });
-    }
-  }
-
-  #sender(peer: NodeId): PeerSender {
-    let s = this.#senders.get(peer.hex);
-    if (!s) {
-      s = new PeerSender(this.#node, peer, {
-        maxQueue: this.#opts.queueSize,
-        onDrop: (count, reason) => {
-          this.#dropped.inc({ reason }, count);
-          if (reason === "unreachable") this.#directory.forget(peer);
-        },
-      });
-      this.#senders.set(peer.hex, s);
-    }
-    return s;
-  }
-
-  #onFrame(from: NodeId, frame: PubSubFrame): void {
-    if (!this.#subs.has(frame.r)) return; // not our realm: nothing crosses realms
-    if (frame.t === "subs") {
-      const patterns = (frame.p ?? []).filter((p) => {
-        try {
-          return validatePattern(p) === p;
-        } catch {
-          return false;
-        }
-      });
-      this.#directory.setNeighbour(from, frame.r, patterns);
-      return;
-    }
-    if (!frame.o || frame.e === undefined || frame.s === undefined || !frame.tp) {
-      throw new WireError("E_WIRE_INVALID", "pubsub frame", "message without origin, epoch, sequence or topic");
-    }
-    const origin = this.#origin(frame.o);
-    if (!origin.equals(from)) {
-      // Forwarded: only the origin's signature makes it authentic.
-      const signed = messageSignedBytes(frame.r, frame.o, frame.e, frame.s, frame.tp, frame.d);
-      if (!frame.g || !verify(frame.o, signed, frame.g)) {
-        throw new WireError("E_WIRE_INVALID", "pubsub frame", "forwarded message without a valid origin signature");
-      }
-    }
-    try {
-      validateTopic(frame.tp);
-    } catch (error) {
-      throw new WireError("E_WIRE_INVALID", "pubsub frame", (error as Error).message);
-    }
-    if (frame.f && frame.f.length > 0) {
-      this.#fanOut(
-        { ...frame, f: undefined },
-        frame.f.map((b) => new NodeId(b)).filter((id) => !id.equals(this.#node.id)),
-      );
-    }
-    if (!this.#guard.accept(origin.hex, frame.e, frame.s)) {
-      this.#dropped.inc({ reason: "duplicate-or-late" });
-      return;
-    }
-    this.#deliverLocal({ realm: frame.r, topic: frame.tp, payload: frame.d, publisher: origin, seq: frame.s });
-  }
-
-  #origin(bytes: Uint8Array): NodeId {
-    const hex = toHex(bytes);
-    let id = this.#origins.get(hex);
-    if (!id) {
-      if (this.#origins.size >= 4096) this.#origins.clear();
-      this.#origins.set(hex, id = new NodeId(bytes));
-    }
-    return id;
-  }
-
   #patterns(realm: string): Set<string> {
     return new Set([...(this.#subs.get(realm) ?? [])].map((s) => s.pattern));
   }
@@ -382,7 +274,7 @@ export class PubSubService implements NodeService {
     if (!this.#subs.has(realm)) return;
     const patterns = [...this.#patterns(realm)];
     if (patterns.length === 0) return;
-    this.#sender(peer).send(encodeCbor({ t: "subs", r: realm, p: patterns }));
+    this.#out.send(peer, encodeCbor({ t: "subs", r: realm, p: patterns }));
   }
 
   #scheduleAnnounce(): void {
@@ -404,7 +296,7 @@ export class PubSubService implements NodeService {
       // Neighbours hear it at once.
       const frame = encodeCbor({ t: "subs", r: realm, p: [...now] });
       for (const peer of this.#node.peers()) {
-        if (peer.realms.includes(realm)) this.#sender(NodeId.fromDid(peer.id)).send(frame);
+        if (peer.realms.includes(realm)) this.#out.send(NodeId.fromDid(peer.id), frame);
       }
       // The DHT directory: one provider record per root with that root's patterns.
       const roots = new Map<string, string[]>();

@@ -4,31 +4,26 @@
  * others to probe indirectly when the direct probe fails, suspects, declares
  * dead, and piggybacks membership updates on every message. Transport
  * agnostic: it authenticates and builds datagrams, the caller moves them.
+ * This module runs the engine (lifecycle, timers, our incarnation,
+ * suspicion and membership transitions); datagrams are handled by
+ * `Receiver` (`receiver.ts`), sent by `Outbox` (`outbox.ts`), and probes
+ * scheduled by `Prober` (`prober.ts`).
  *
  * @module
  */
 import type { KeyPair } from "../../identity/ed25519.ts";
 import { NodeId } from "../../identity/node-id.ts";
-import { isExpired, type NodeRecord } from "../../identity/node-record.ts";
+import type { NodeRecord } from "../../identity/node-record.ts";
 import { Logger } from "../../log/logger.ts";
 import { MetricsRegistry } from "../../metrics/registry.ts";
 import type { SocketAddress } from "../../platform/types.ts";
 import { sleep } from "../../util/async.ts";
-import { equals, toHex } from "../../util/bytes.ts";
 import { Emitter } from "../../util/events.ts";
-import { formatEndpoint, parseEndpoint } from "../endpoint.ts";
-import { ENVELOPE_OVERHEAD, MAX_DATAGRAM, openEnvelope, sealEnvelope } from "../envelope.ts";
+import { formatEndpoint } from "../endpoint.ts";
+import { MAX_DATAGRAM, openEnvelope } from "../envelope.ts";
 import { DatagramDropError, type DropReason } from "../errors.ts";
 import type { ClusterKey } from "../hmac.ts";
-import {
-  type AliveToken,
-  createAliveToken,
-  decodeMessage,
-  encodeMessage,
-  type Message,
-  type Update,
-  verifyAliveToken,
-} from "../messages.ts";
+import { type AliveToken, createAliveToken, decodeMessage, type Message, type Update } from "../messages.ts";
 import { ClusterMetrics } from "../metrics.ts";
 import { DEFAULT_TIMINGS, suspicionFloor, type SwimTimings } from "../options.ts";
 import { ReplayGuard } from "../replay-guard.ts";
@@ -36,6 +31,10 @@ import { Broadcasts } from "./broadcasts.ts";
 import { LocalHealth, StallDetector } from "./health.ts";
 import { Prober, shuffle } from "./prober.ts";
 import { type Member, Membership, type MemberState } from "./membership.ts";
+import { Outbox } from "./outbox.ts";
+import { Receiver } from "./receiver.ts";
+
+export { MAX_MEMBERS } from "./receiver.ts";
 
 /** A membership change. `up`/`down` are what applications usually want. */
 export interface MembershipEvent {
@@ -73,13 +72,6 @@ export interface SwimOptions {
   metrics?: ClusterMetrics;
 }
 
-/** Largest ack to a relayed ping, so the relay can wrap it in a forward-ack. */
-const RELAYED_ACK_MAX = MAX_DATAGRAM - ENVELOPE_OVERHEAD - 40;
-/** Broadcast urgent updates to every member up to this cluster size, else to a random fan-out. */
-const URGENT_ALL_MAX = 32;
-/** Most members (any state) remembered; announcements of further new nodes are dropped (`limit`). */
-export const MAX_MEMBERS = 1024;
-
 /**
  * The membership engine of one node.
  *
@@ -113,10 +105,11 @@ export class Swim {
   readonly #broadcasts: Broadcasts;
   readonly #stall = new StallDetector();
   readonly #prober: Prober;
+  readonly #out: Outbox;
+  readonly #receiver: Receiver;
   readonly #log: Logger;
   #incarnation = 0;
   #token: AliveToken;
-  #verified = new Set<string>();
   #lastContact = new Map<string, number>();
   #timers: ReturnType<typeof setInterval>[] = [];
   #abort = new AbortController();
@@ -148,6 +141,15 @@ export class Swim {
         onTimeout: (m) => this.#suspicionTimeout(m),
       },
     });
+    const running = () => this.#running;
+    this.#out = new Outbox(options, {
+      timings: this.timings,
+      members: this.members,
+      broadcasts: this.#broadcasts,
+      metrics: this.metrics,
+      log: this.#log,
+      running,
+    });
     this.#prober = new Prober({
       self: this.id,
       timings: this.timings,
@@ -155,10 +157,32 @@ export class Swim {
       health: this.health,
       stall: this.#stall,
       metrics: this.metrics,
-      send: (to, msg) => this.#sendTo(to, msg),
+      send: (to, msg) => this.#out.sendTo(to, msg),
       open: (raw) => this.#open(raw),
       mismatch: () => this.#drop("mismatch", 0),
       failed: (m) => this.#suspectLocally(m),
+    });
+    this.#receiver = new Receiver({
+      self: this.id,
+      members: this.members,
+      broadcasts: this.#broadcasts,
+      health: this.health,
+      prober: this.#prober,
+      metrics: this.metrics,
+      events: this.events,
+      log: this.#log,
+      outbox: this.#out,
+      running,
+      leaving: () => this.#leaving,
+      incarnation: () => this.#incarnation,
+      token: () => this.#token,
+      bump: (above, also) => this.#bump(above, also),
+      contact: (to) => this.contact(to),
+      announcement: (reply) => this.announcement(reply),
+      open: (bytes) => this.#open(bytes),
+      drop: (reason, bytes, error) => this.#drop(reason, bytes, error),
+      rateOk: (key, gap) => this.#rateOk(key, gap),
+      pick: (addrs) => this.#pick(addrs),
     });
   }
 
@@ -178,7 +202,7 @@ export class Swim {
     this.#running = true;
     this.#stall.start();
     this.#prober.run(this.#abort.signal);
-    this.#timers.push(setInterval(() => this.#gossipRound(), this.timings.gossipInterval));
+    this.#timers.push(setInterval(() => this.#out.gossipRound(), this.timings.gossipInterval));
     this.#timers.push(setInterval(() => this.members.sweep(this.timings.deadRetention), 1_000));
   }
 
@@ -188,7 +212,7 @@ export class Swim {
     this.#leaving = true;
     const left: Update = { kind: "dead", id: this.id, incarnation: this.#incarnation, by: this.id };
     for (let round = 0; round < 2; round++) {
-      for (const m of this.members.live()) this.#sendTo(m.addr, { type: "gossip", updates: [left] });
+      for (const m of this.members.live()) this.#out.sendTo(m.addr, { type: "gossip", updates: [left] });
       await sleep(20);
     }
     this.#running = false;
@@ -206,7 +230,7 @@ export class Swim {
 
   /** A sealed announcement (record + alive token), or null if it does not fit a datagram. */
   announcement(reply: boolean): Uint8Array | null {
-    const bytes = this.#seal({ type: "announce", record: this.#o.record(), token: this.#token, reply });
+    const bytes = this.#out.seal({ type: "announce", record: this.#o.record(), token: this.#token, reply });
     if (bytes.length <= MAX_DATAGRAM) return bytes;
     this.#log.warn("node record too large for a cluster announcement", { bytes: bytes.length });
     return null;
@@ -217,7 +241,7 @@ export class Swim {
     const key = `addr:${formatEndpoint(to)}`;
     if (!this.#rateOk(key, 1_000)) return;
     const bytes = this.announcement(true);
-    if (bytes) this.#emit(to, "announce", bytes);
+    if (bytes) this.#out.emit(to, "announce", bytes);
   }
 
   /**
@@ -226,36 +250,7 @@ export class Swim {
    * if it was dropped (or is our own).
    */
   receive(bytes: Uint8Array, from?: SocketAddress, options: { multicast?: boolean } = {}): boolean {
-    if (!this.#running) return false;
-    if (bytes.length >= 37 && equals(bytes.subarray(5, 37), this.id.bytes)) return false; // our own, looped back
-    const opened = this.#open(bytes);
-    if (!opened) return false;
-    const { sender, msg } = opened;
-    this.metrics.received(msg.type, bytes.length);
-    if (msg.type === "announce") return this.#onAnnounce(sender, msg, from, options.multicast ?? false);
-    this.#applyUpdates(msg.updates, from);
-    if (from) this.#noteSender(sender, from);
-    switch (msg.type) {
-      case "ping":
-        if (msg.target.equals(this.id) && from) {
-          const max = msg.relayed ? RELAYED_ACK_MAX : MAX_DATAGRAM;
-          this.#sendTo(from, { type: "ack", nonce: msg.nonce, updates: [] }, max);
-        }
-        break;
-      case "ack":
-        this.#prober.onAck(sender, msg.nonce, bytes);
-        break;
-      case "ping-req":
-        if (from) this.#prober.onPingReq(msg.nonce, msg.target, msg.addr, from);
-        break;
-      case "forward-ack":
-        this.#prober.onForwardAck(msg.nonce, msg.inner);
-        break;
-      case "nack":
-        this.#prober.onNack(msg.nonce);
-        break;
-    }
-    return true;
+    return this.#receiver.receive(bytes, from, options);
   }
 
   /** Authenticate and decode a datagram; drops are counted and give null. */
@@ -277,7 +272,7 @@ export class Swim {
     this.#broadcasts.add(update);
     if (outcome === "new") {
       const others = shuffle(this.members.live().filter((x) => x !== m)).slice(0, this.timings.gossipFanout);
-      this.#urgent(update, [m, ...others]);
+      this.#out.urgent(update, [m, ...others]);
     }
   }
 
@@ -294,119 +289,8 @@ export class Swim {
     return true;
   }
 
-  #verifyToken(token: AliveToken): boolean {
-    const key = toHex(token.sig);
-    if (this.#verified.has(key)) return true;
-    if (!verifyAliveToken(token)) return false;
-    this.#verified.add(key);
-    if (this.#verified.size > 2048) this.#verified.delete(this.#verified.values().next().value!);
-    return true;
-  }
-
   #pick(addrs: string[]): string {
     return this.#o.pickEndpoint?.(addrs) ?? addrs[0];
-  }
-
-  /**
-   * Every authenticated datagram is evidence about its sender. Unknown: ask
-   * who it is. Dead, left, suspected by us, or announcing an incarnation
-   * below ours (it restarted): tell it, so it refutes with a higher
-   * incarnation — a suspicion whose gossip it missed would otherwise run out.
-   */
-  #noteSender(sender: NodeId, from: SocketAddress, incarnation?: number): void {
-    const m = this.members.get(sender);
-    if (!m) return this.contact(from);
-    const dead = m.state === "dead" || m.state === "left";
-    const behind = incarnation !== undefined && incarnation < m.incarnation;
-    if (!dead && !behind && m.state !== "suspect") return;
-    if (!this.#rateOk(`correct:${sender.hex}`, 500)) return;
-    const claim: Update = { kind: dead ? "dead" : "suspect", id: m.id, incarnation: m.incarnation, by: this.id };
-    this.#sendTo(from, { type: "gossip", updates: [claim] });
-  }
-
-  #onAnnounce(
-    sender: NodeId,
-    msg: Extract<Message, { type: "announce" }>,
-    from: SocketAddress | undefined,
-    multicast: boolean,
-  ): boolean {
-    const { record, token } = msg;
-    if (!record.id.equals(sender) || !token.id.equals(sender) || isExpired(record) || token.addrs.length === 0) {
-      this.#drop("mismatch", 0);
-      return false;
-    }
-    if (!this.#verifyToken(token)) {
-      this.#drop("bad_signature", 0);
-      return false;
-    }
-    const src = from ? formatEndpoint(from) : "";
-    const addr = token.addrs.includes(src) ? src : this.#pick(token.addrs);
-    const before = this.members.get(sender);
-    if (!before && this.members.size >= MAX_MEMBERS) {
-      this.#drop("limit", 0);
-      return false;
-    }
-    const wasLive = before?.state === "alive" || before?.state === "suspect";
-    this.#acceptAlive(token, addr);
-    const m = this.members.get(sender)!;
-    this.#noteSender(sender, parseEndpoint(addr)!, token.incarnation);
-    if (m.state === "dead" || m.state === "left") return true;
-    if (!m.record || record.seq > m.record.seq) {
-      m.record = record;
-      this.events.emit("record", record, m);
-    }
-    // Answer when asked, or when a newcomer multicast its announcement without asking (it may not know us).
-    // A unicast announcement that did not ask is itself an answer: the sender knows us already.
-    if ((msg.reply || (!wasLive && multicast)) && this.#rateOk(`reply:${sender.hex}`, 1_000)) {
-      const bytes = this.announcement(false);
-      if (bytes) this.#emit(parseEndpoint(addr)!, "announce", bytes);
-    }
-    return true;
-  }
-
-  #acceptAlive(token: AliveToken, addr: string): boolean {
-    const accepted = this.members.alive(token, addr);
-    if (accepted) this.#broadcasts.add({ kind: "alive", token });
-    return accepted;
-  }
-
-  /** Apply piggybacked updates; `from` is told directly if we refute something it said about us. */
-  #applyUpdates(updates: Update[], from?: SocketAddress): void {
-    for (const u of updates) {
-      if (u.kind === "alive") {
-        const t = u.token;
-        if (t.id.equals(this.id)) {
-          if (t.incarnation > this.#incarnation && this.#verifyToken(t)) this.#bump(t.incarnation);
-          continue;
-        }
-        if (t.addrs.length === 0 || !this.#verifyToken(t)) {
-          this.#drop("bad_signature", 0);
-          continue;
-        }
-        const known = this.members.get(t.id);
-        if (!known) {
-          // Admit only members we hear from directly: ask it for its announcement. A member that is
-          // unreachable from here (another LAN behind a dual-homed node) never answers and never joins.
-          this.contact(parseEndpoint(this.#pick(t.addrs))!);
-          continue;
-        }
-        this.#acceptAlive(t, t.addrs.includes(known.addr) ? known.addr : this.#pick(t.addrs));
-      } else if (u.id.equals(this.id)) {
-        if (this.#leaving) continue;
-        if (u.incarnation >= this.#incarnation) {
-          this.#log.info("refuting a suspicion of this node", { state: u.kind, by: u.by.short });
-          this.health.apply(1);
-          this.#bump(u.incarnation, from);
-        } else if (from && this.#rateOk(`stale:${formatEndpoint(from)}`, 500)) {
-          // The sender holds an outdated view of us (it missed our refutation): give it our token.
-          this.#sendTo(from, { type: "gossip", updates: [{ kind: "alive", token: this.#token }] });
-        }
-      } else if (u.kind === "suspect") {
-        if (this.members.suspect(u.id, u.incarnation, u.by) !== "ignored") this.#broadcasts.add(u);
-      } else if (this.members.dead(u.id, u.incarnation, u.by)) {
-        this.#broadcasts.add(u);
-      }
-    }
   }
 
   /** Raise our incarnation above `above` and tell everyone (and `also`, who doubted us) we are alive. */
@@ -415,16 +299,8 @@ export class Swim {
     this.#token = createAliveToken(this.#o.keyPair, this.#incarnation, this.#o.endpoints());
     const update: Update = { kind: "alive", token: this.#token };
     this.#broadcasts.add(update);
-    this.#urgent(update, this.members.live());
-    if (also) this.#sendTo(also, { type: "gossip", updates: [update] });
-  }
-
-  /** Send `update` now to `targets` (all of them in small clusters, else a random fan-out). */
-  #urgent(update: Update, targets: Member[]): void {
-    const chosen = targets.length <= URGENT_ALL_MAX
-      ? targets
-      : shuffle([...targets]).slice(0, this.timings.gossipFanout);
-    for (const m of chosen) this.#sendTo(m.addr, { type: "gossip", updates: [update] });
+    this.#out.urgent(update, this.members.live());
+    if (also) this.#out.sendTo(also, { type: "gossip", updates: [update] });
   }
 
   #transition(m: Member, from: MemberState | null, to: MemberState): void {
@@ -461,40 +337,7 @@ export class Swim {
     if (this.members.dead(m.id, m.incarnation, this.id)) {
       const update: Update = { kind: "dead", id: m.id, incarnation: m.incarnation, by: this.id };
       this.#broadcasts.add(update);
-      this.#urgent(update, this.members.live());
-    }
-  }
-
-  // --- sending ---
-
-  #gossipRound(): void {
-    if (this.#broadcasts.size === 0) return;
-    const targets = shuffle(this.members.live()).slice(0, this.timings.gossipFanout);
-    for (const m of targets) this.#sendTo(m.addr, { type: "gossip", updates: [] });
-  }
-
-  #seal(msg: Message): Uint8Array {
-    return sealEnvelope(this.#o.keyPair, encodeMessage(msg), { key: this.#o.key });
-  }
-
-  /** Build (with piggybacked updates up to `maxSize`), seal and send a message. */
-  #sendTo(to: SocketAddress | string, msg: Message, maxSize = MAX_DATAGRAM): void {
-    const addr = typeof to === "string" ? parseEndpoint(to) : to;
-    if (!addr || !this.#running) return;
-    if ("updates" in msg) {
-      const base = encodeMessage(msg).length + ENVELOPE_OVERHEAD + 3;
-      const extra = this.#broadcasts.take(maxSize - base, this.members.live().length + 1);
-      msg = { ...msg, updates: [...msg.updates, ...extra] };
-    }
-    this.#emit(addr, msg.type, this.#seal(msg));
-  }
-
-  #emit(to: SocketAddress, type: string, bytes: Uint8Array): void {
-    this.metrics.sent(type, bytes.length);
-    try {
-      this.#o.send(to, bytes);
-    } catch (error) {
-      this.#log.debug("cluster send failed", { to: formatEndpoint(to), error: (error as Error).message });
+      this.#out.urgent(update, this.members.live());
     }
   }
 }

@@ -1,0 +1,92 @@
+/**
+ * What every node runs besides its services: the ping and identify
+ * protocols, connection events forwarded as node events, the identify and
+ * ping of each new peer, and the gauges of the node core.
+ *
+ * @module
+ */
+import type { NodeRecord } from "../identity/node-record.ts";
+import type { Logger } from "../log/logger.ts";
+import type { MetricsRegistry } from "../metrics/registry.ts";
+import type { Connection } from "../transport/connection.ts";
+import type { ConnectionManager } from "./connection-manager.ts";
+import { handleIdentify, identify, IDENTIFY_PROTOCOL } from "./identify.ts";
+import type { PeerStore } from "./peer-store.ts";
+import { handlePing, ping, PING_PROTOCOL } from "./ping.ts";
+import type { ProtocolRegistry } from "./protocol-registry.ts";
+import type { NodeEvents } from "./service.ts";
+
+/** The parts of a node the core protocols use. */
+export interface CoreHost {
+  /** Connections (their events, and the count for the gauges). */
+  manager: ConnectionManager;
+  /** Where the ping and identify handlers are registered. */
+  registry: ProtocolRegistry;
+  /** Where identified records and measured round-trip times go. */
+  peerStore: PeerStore;
+  /** Where the core gauges are registered. */
+  metrics: MetricsRegistry;
+  /** Logger of the node. */
+  log: Logger;
+  /** When the node started, ms since epoch. */
+  startedAt: number;
+  /** The node's current signed record (the identify answer). */
+  record(): NodeRecord;
+  /** Emit a node event. */
+  emit<K extends keyof NodeEvents>(event: K, ...args: NodeEvents[K]): void;
+}
+
+/**
+ * Install the core protocols, events and gauges of a node.
+ *
+ * @example
+ * ```ts
+ * import { installCoreProtocols } from "./core-protocols.ts";
+ * declare const host: import("./core-protocols.ts").CoreHost;
+ * installCoreProtocols(host);
+ * host.manager.start();
+ * ```
+ */
+export function installCoreProtocols(host: CoreHost): void {
+  const { manager, registry } = host;
+  manager.on("peer:connect", (conn) => host.emit("peer:connect", conn));
+  manager.on("peer:disconnect", (id, info) => host.emit("peer:disconnect", id, info));
+  registry.handle(PING_PROTOCOL, handlePing);
+  registry.handle(IDENTIFY_PROTOCOL, (stream) => handleIdentify(stream, () => host.record()));
+  manager.on("peer:connect", (conn) => greetPeer(host, conn));
+  registerCoreGauges(host);
+}
+
+/** Identify a new peer (its record becomes a `peer:identify` event), then measure its round-trip time. */
+async function greetPeer(host: CoreHost, conn: Connection): Promise<void> {
+  try {
+    const record = await identify(conn);
+    host.peerStore.upsertRecord(record);
+    host.emit("peer:identify", record, conn);
+    const [rtt] = await ping(conn);
+    host.peerStore.setRtt(conn.remoteId, rtt);
+  } catch (error) {
+    if (!conn.isClosed) {
+      host.log.debug("identify/ping of new peer failed", {
+        peer: conn.remoteId.short,
+        error: (error as Error).message,
+      });
+    }
+  }
+}
+
+/** Register the gauges of the node core: peers, connections by transport, known peers, uptime. */
+function registerCoreGauges({ metrics, manager, peerStore, startedAt }: CoreHost): void {
+  metrics.gauge("macula_peers", "Connected peers.", () => manager.connections().length);
+  metrics.gauge("macula_connections", "Open connections by transport.", () => {
+    const counts = new Map<string, number>();
+    for (const c of manager.connections()) counts.set(c.transport, (counts.get(c.transport) ?? 0) + 1);
+    return [...counts].map(([transport, n]) => [{ transport }, n]);
+  });
+  metrics.gauge("macula_known_peers", "Peers in the peer store.", () => peerStore.size);
+  metrics.gauge(
+    "macula_uptime_seconds",
+    "Seconds since the node started.",
+    () => Math.round((Date.now() - startedAt) / 1000),
+  );
+}

@@ -1,0 +1,129 @@
+/**
+ * The receiving side of pub/sub: reads frames from peers' streams, records
+ * neighbours' subscription announcements, authenticates forwarded messages
+ * (origin signature), forwards to the nodes a message lists, and drops
+ * duplicates and out-of-order copies per publisher session (`SequenceGuard`)
+ * before local delivery.
+ *
+ * @module
+ */
+import { verify } from "../identity/ed25519.ts";
+import { NodeId } from "../identity/node-id.ts";
+import type { Counter } from "../metrics/registry.ts";
+import type { Node } from "../node/node.ts";
+import type { Stream } from "../transport/connection.ts";
+import { toHex } from "../util/bytes.ts";
+import { WireError } from "../wire/errors.ts";
+import { messageDecoder } from "../wire/schema.ts";
+import { SequenceGuard } from "./dedup.ts";
+import type { SubscriberDirectory } from "./directory.ts";
+import { messageSignedBytes, type PubSubFrame, validatePubSubFrame } from "./messages.ts";
+import type { Outbound } from "./outbound.ts";
+import type { PubSubMessage } from "./subscription.ts";
+import { validatePattern, validateTopic } from "./topic.ts";
+
+const decodeFrame = messageDecoder("pubsub frame", validatePubSubFrame);
+
+/** Options of `Inbound`. */
+export interface InboundOptions {
+  /** This node (its id: forwarding lists may include it). */
+  node: Node;
+  /** Largest encoded payload, bytes. */
+  maxPayload: number;
+  /** Where neighbours' subscriptions are recorded. */
+  directory: SubscriberDirectory;
+  /** Where forwarded copies go. */
+  outbound: Outbound;
+  /** Counts messages dropped, by reason. */
+  dropped: Counter;
+  /** Whether this node runs in `realm` (nothing crosses realms). */
+  inRealm(realm: string): boolean;
+  /** Deliver `message` to the local subscriptions. */
+  deliver(message: PubSubMessage): void;
+}
+
+/**
+ * Handles the frames peers send to one pub/sub service.
+ *
+ * @example
+ * ```ts
+ * import { Inbound } from "./inbound.ts";
+ * import { PUBSUB_PROTOCOL } from "./messages.ts";
+ * declare const options: import("./inbound.ts").InboundOptions;
+ * const inbound = new Inbound(options);
+ * options.node.handle(PUBSUB_PROTOCOL, (stream) => inbound.serve(stream));
+ * ```
+ */
+export class Inbound {
+  readonly #o: InboundOptions;
+  readonly #origins = new Map<string, NodeId>();
+  readonly #guard = new SequenceGuard();
+
+  /** A handler that forwards through `options.outbound` and delivers with `options.deliver`. */
+  constructor(options: InboundOptions) {
+    this.#o = options;
+  }
+
+  /** Read and handle every frame of an inbound pub/sub stream, then close our side. */
+  async serve(stream: Stream): Promise<void> {
+    while (true) {
+      const frame = await stream.readFrame(this.#o.maxPayload + 64 * 1024, "pubsub frame");
+      if (frame === null) break;
+      this.receive(stream.remoteId, decodeFrame(frame));
+    }
+    await stream.closeWrite();
+  }
+
+  /** Handle one decoded frame from `from`; throws `WireError` for an invalid message. */
+  receive(from: NodeId, frame: PubSubFrame): void {
+    if (!this.#o.inRealm(frame.r)) return; // not our realm: nothing crosses realms
+    if (frame.t === "subs") {
+      const patterns = (frame.p ?? []).filter((p) => {
+        try {
+          return validatePattern(p) === p;
+        } catch {
+          return false;
+        }
+      });
+      this.#o.directory.setNeighbour(from, frame.r, patterns);
+      return;
+    }
+    if (!frame.o || frame.e === undefined || frame.s === undefined || !frame.tp) {
+      throw new WireError("E_WIRE_INVALID", "pubsub frame", "message without origin, epoch, sequence or topic");
+    }
+    const origin = this.#origin(frame.o);
+    if (!origin.equals(from)) {
+      // Forwarded: only the origin's signature makes it authentic.
+      const signed = messageSignedBytes(frame.r, frame.o, frame.e, frame.s, frame.tp, frame.d);
+      if (!frame.g || !verify(frame.o, signed, frame.g)) {
+        throw new WireError("E_WIRE_INVALID", "pubsub frame", "forwarded message without a valid origin signature");
+      }
+    }
+    try {
+      validateTopic(frame.tp);
+    } catch (error) {
+      throw new WireError("E_WIRE_INVALID", "pubsub frame", (error as Error).message);
+    }
+    if (frame.f && frame.f.length > 0) {
+      this.#o.outbound.fanOut(
+        { ...frame, f: undefined },
+        frame.f.map((b) => new NodeId(b)).filter((id) => !id.equals(this.#o.node.id)),
+      );
+    }
+    if (!this.#guard.accept(origin.hex, frame.e, frame.s)) {
+      this.#o.dropped.inc({ reason: "duplicate-or-late" });
+      return;
+    }
+    this.#o.deliver({ realm: frame.r, topic: frame.tp, payload: frame.d, publisher: origin, seq: frame.s });
+  }
+
+  #origin(bytes: Uint8Array): NodeId {
+    const hex = toHex(bytes);
+    let id = this.#origins.get(hex);
+    if (!id) {
+      if (this.#origins.size >= 4096) this.#origins.clear();
+      this.#origins.set(hex, id = new NodeId(bytes));
+    }
+    return id;
+  }
+}
