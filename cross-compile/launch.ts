@@ -83,8 +83,7 @@ export async function launch(
   );
   try {
     await ready.promise;
-    // The log line comes just before the node installs its signal handlers;
-    // one answered request proves it got past that point.
+    // One answered request proves the node is serving, not just logging.
     while (true) {
       try {
         const res = await fetch(`http://127.0.0.1:${healthPort}/ready`, { signal: AbortSignal.timeout(5_000) });

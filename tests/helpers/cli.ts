@@ -2,6 +2,8 @@
  * Test helper: run the real `macula` CLI (main.ts) as child processes under
  * exactly the permission set `deno task start` declares in deno.json.
  */
+import { launch, type MaculaProcess } from "../../cross-compile/launch.ts";
+
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
 /** The `deno run` flags of the `macula` task (the one declared permission set; `start` runs it). */
@@ -42,23 +44,14 @@ export async function runCli(
   };
 }
 
-/** A `macula start` child process. */
-export interface NodeProcess {
-  child: Deno.ChildProcess;
-  /** The HTTP status port it reported. */
-  healthPort: number;
-  /** stderr lines so far. */
-  lines: string[];
-  /** GET a status path as JSON. */
-  get(path: string): Promise<unknown>;
-  /** Send a signal and wait for the exit code. */
-  stop(signal?: Deno.Signal): Promise<number>;
-}
+/** A `macula start` child process (see `cross-compile/launch.ts`). */
+export type NodeProcess = MaculaProcess;
 
-/** Start `macula start <args>` and wait until its status endpoint answers. */
-export async function startNode(args: string[], options: { env?: Record<string, string> } = {}): Promise<NodeProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
+/** Start `macula start <args>` (loopback, free ports) and wait until its status endpoint answers. */
+export function startNode(args: string[], options: { env?: Record<string, string> } = {}): Promise<NodeProcess> {
+  return launch(
+    [
+      Deno.execPath(),
       "run",
       ...startPermissions(),
       "main.ts",
@@ -71,65 +64,11 @@ export async function startNode(args: string[], options: { env?: Record<string, 
       "0",
       ...args,
     ],
-    cwd: ROOT,
-    // Clustering is off unless a test turns it on, so test nodes do not find each other over loopback multicast.
-    env: { NO_COLOR: "1", CLUSTER_STRATEGY: "off", ...options.env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  child.stdout.cancel();
-  const lines: string[] = [];
-  let healthPort = 0;
-  const ready = Promise.withResolvers<void>();
-  (async () => {
-    const decoder = new TextDecoderStream();
-    let buffer = "";
-    for await (const text of child.stderr.pipeThrough(decoder)) {
-      buffer += text;
-      const parts = buffer.split("\n");
-      buffer = parts.pop()!;
-      for (const line of parts) {
-        lines.push(line);
-        const m = /status endpoint listening url=http:\/\/127\.0\.0\.1:(\d+)\/status/.exec(line) ??
-          /"url":"http:\/\/127\.0\.0\.1:(\d+)\/status"/.exec(line);
-        if (m) {
-          healthPort = Number(m[1]);
-          ready.resolve();
-        }
-      }
-    }
-    ready.reject(new Error(`node exited before it was ready:\n${lines.join("\n")}`));
-  })();
-  const timer = setTimeout(() => ready.reject(new Error(`node not ready after 30 s:\n${lines.join("\n")}`)), 30_000);
-  try {
-    await ready.promise;
-  } catch (error) {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already exited
-    }
-    await child.status;
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
-  return {
-    child,
-    healthPort,
-    lines,
-    async get(path) {
-      const res = await fetch(`http://127.0.0.1:${healthPort}${path}`);
-      return await res.json();
+    {
+      cwd: ROOT,
+      // Clustering is off unless a test turns it on, so test nodes do not find each other over loopback multicast.
+      env: { CLUSTER_STRATEGY: "off", ...options.env },
+      timeoutMs: 30_000,
     },
-    async stop(signal: Deno.Signal = "SIGINT") {
-      try {
-        child.kill(signal);
-      } catch {
-        // already exited
-      }
-      return (await child.status).code;
-    },
-  };
+  );
 }
