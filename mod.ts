@@ -17,20 +17,31 @@
  *
  * @module
  */
+export { defaultServices, Node, type NodeOptions } from "./src/api/node.ts";
 export {
   DEFAULT_PORT,
   DEFAULT_REALM,
   type Exposure,
   ListenError,
-  Node,
-  type NodeOptions,
+  NodeCore,
+  type NodeInit,
   type NodeStatus,
   type PeerSummary,
 } from "./src/node/node.ts";
 export type { ConnectionLimits } from "./src/node/connection-manager.ts";
-export type { NodeEvents, NodeService, ServiceContext } from "./src/node/service.ts";
-export type { Authorize, HandleOptions } from "./src/node/protocol-registry.ts";
-export { type ExposedHandler, RemoteHandlerError, type RequestOptions } from "./src/node/expose.ts";
+export {
+  type NodeEvents,
+  type NodeService,
+  type PeerInfo,
+  type ServiceHost,
+  type ServiceKey,
+  serviceKey,
+} from "./src/node/service.ts";
+export { type Authorize, NotAuthorizedError, type Operation, type OperationKind } from "./src/node/authorize.ts";
+export type { HandleOptions } from "./src/node/protocol-registry.ts";
+export { DEFAULT_REQUEST_TIMEOUT, RemoteError, RemoteHandlerError } from "./src/node/envelope.ts";
+export type { ExposedHandler, RequestOptions } from "./src/node/expose.ts";
+export { type DomainSigner, verifyDomain } from "./src/identity/domain-signature.ts";
 export { NodeId } from "./src/identity/node-id.ts";
 export { KeyPair, verify } from "./src/identity/ed25519.ts";
 export { decodeDidKey, DidError, encodeDidKey } from "./src/identity/did.ts";
@@ -62,22 +73,30 @@ export { MaculaError } from "./src/util/errors.ts";
 export { type LogFormat, Logger, type LogLevel } from "./src/log/logger.ts";
 export { VERSION } from "./src/version.ts";
 // Mesh services: DHT, pub/sub, RPC.
-export { type DhtOptions, DhtService, RealmError } from "./src/dht/dht.ts";
+export { DHT, type DhtOptions, DhtService, RealmError } from "./src/dht/dht.ts";
 export { realmKey } from "./src/dht/keys.ts";
 export type { ProviderRecord, ValueRecord } from "./src/dht/records.ts";
-export { PayloadTooLargeError, type PublishResult, type PubSubOptions, PubSubService } from "./src/pubsub/pubsub.ts";
+export {
+  PayloadTooLargeError,
+  type PublishResult,
+  PUBSUB,
+  type PubSubOptions,
+  PubSubService,
+  type SubscribeOptions,
+} from "./src/pubsub/pubsub.ts";
 export { type MessageHandler, type PubSubMessage, Subscription } from "./src/pubsub/subscription.ts";
 export { matches, TopicError } from "./src/pubsub/topic.ts";
 export {
   type Advertisement,
+  type AdvertiseOptions,
   type CallContext,
   type CallOptions,
   NoProviderError,
+  RPC,
   type RpcHandler,
   type RpcOptions,
   RpcService,
 } from "./src/rpc/rpc.ts";
-export { RemoteError } from "./src/node/request-channel.ts";
 // LAN clustering (multicast / mDNS / static discovery, SWIM membership).
 export {
   CLUSTER_STRATEGIES,

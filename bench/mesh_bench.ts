@@ -19,7 +19,7 @@
 import { KeyPair } from "../src/identity/ed25519.ts";
 import type { NodeId } from "../src/identity/node-id.ts";
 import { Logger } from "../src/log/logger.ts";
-import { Node } from "../src/node/node.ts";
+import { Node } from "../src/api/node.ts";
 import { serverNameFor, trustAnchor } from "../src/secure/certificate.ts";
 import { MemoryNetwork } from "../src/transport/memory.ts";
 import { parseAddress } from "../src/transport/address.ts";

@@ -9,7 +9,7 @@
  */
 import { KeyPair } from "../src/identity/ed25519.ts";
 import { Logger } from "../src/log/logger.ts";
-import { Node } from "../src/node/node.ts";
+import { Node } from "../src/api/node.ts";
 import { tlsIdentity } from "../src/secure/certificate.ts";
 
 const keyPair = KeyPair.generate();

@@ -21,10 +21,9 @@
  *
  * @module
  */
-import type { KeyPair } from "../identity/ed25519.ts";
-import { verify } from "../identity/ed25519.ts";
+import { type DomainSigner, verifyDomain } from "../identity/domain-signature.ts";
 import { NodeId } from "../identity/node-id.ts";
-import { concat, toHex, utf8 } from "../util/bytes.ts";
+import { concat, toHex } from "../util/bytes.ts";
 import { DatagramDropError } from "./errors.ts";
 import { type ClusterKey, MAC_LENGTH } from "./hmac.ts";
 import type { ReplayGuard } from "./replay-guard.ts";
@@ -40,7 +39,8 @@ export const ENVELOPE_OVERHEAD = HEADER_LENGTH + SIGNATURE_LENGTH + MAC_LENGTH;
 
 const MAGIC = [0x4d, 0x43, 0x4c, 0x01];
 const FLAG_MAC = 1;
-const SIGN_DOMAIN = utf8("macula-cluster/1\0");
+/** Signature domain of cluster datagrams (`ServiceHost.sign`). */
+export const DATAGRAM_DOMAIN = "cluster/datagram";
 
 /** An authenticated datagram. */
 export interface Opened {
@@ -70,25 +70,26 @@ export interface OpenOptions {
  * import { openEnvelope, sealEnvelope } from "./envelope.ts";
  * import { ClusterKey } from "./hmac.ts";
  * import { ReplayGuard } from "./replay-guard.ts";
+ * import { signerOf } from "../identity/domain-signature.ts";
  * const kp = KeyPair.generate();
  * const key = ClusterKey.fromSecret("s3cret-s3cret");
- * const bytes = sealEnvelope(kp, new Uint8Array([0xa0]), { key });
+ * const bytes = sealEnvelope(signerOf(kp), new Uint8Array([0xa0]), { key });
  * openEnvelope(bytes, { key, guard: new ReplayGuard() }).sender; // kp's id
  * ```
  */
 export function sealEnvelope(
-  keyPair: KeyPair,
+  signer: DomainSigner,
   body: Uint8Array,
   options: { key?: ClusterKey; now?: number } = {},
 ): Uint8Array {
   const header = new Uint8Array(HEADER_LENGTH);
   header.set(MAGIC, 0);
   header[4] = options.key ? FLAG_MAC : 0;
-  header.set(keyPair.publicKey, 5);
+  header.set(signer.id.bytes, 5);
   new DataView(header.buffer).setBigUint64(37, BigInt(Math.max(0, Math.floor(options.now ?? Date.now()))));
   crypto.getRandomValues(header.subarray(45, 53));
   const signed = concat(header, body);
-  const withSig = concat(signed, keyPair.sign(concat(SIGN_DOMAIN, signed)));
+  const withSig = concat(signed, signer.sign(DATAGRAM_DOMAIN, signed));
   return options.key ? concat(withSig, options.key.mac(withSig)) : withSig;
 }
 
@@ -129,7 +130,7 @@ export function openEnvelope(bytes: Uint8Array, options: OpenOptions): Opened {
   if (fresh === "stale") throw new DatagramDropError("stale", `timestamp ${timestamp} is outside the allowed skew`);
   if (fresh === "replay") throw new DatagramDropError("replay", "nonce seen before");
   const sigAt = end - SIGNATURE_LENGTH;
-  if (!verify(senderBytes, concat(SIGN_DOMAIN, bytes.subarray(0, sigAt)), bytes.subarray(sigAt, end))) {
+  if (!verifyDomain(senderBytes, DATAGRAM_DOMAIN, bytes.subarray(0, sigAt), bytes.subarray(sigAt, end))) {
     throw new DatagramDropError("bad_signature", "signature does not verify");
   }
   options.guard.accept(senderHex, nonce, timestamp, now);

@@ -20,7 +20,7 @@ export const JOIN_PROTOCOL = "/macula/cluster/1";
  *
  * @example
  * ```ts
- * import type { Node } from "../node/node.ts";
+ * import type { Node } from "../../mod.ts";
  * import type { Swim } from "./swim/swim.ts";
  * import { handleJoin, JOIN_PROTOCOL } from "./join.ts";
  * declare const node: Node, swim: Swim;

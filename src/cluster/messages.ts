@@ -22,8 +22,7 @@
  *
  * @module
  */
-import type { KeyPair } from "../identity/ed25519.ts";
-import { verify } from "../identity/ed25519.ts";
+import { type DomainSigner, verifyDomain } from "../identity/domain-signature.ts";
 import { NodeId } from "../identity/node-id.ts";
 import { decodeNodeRecord, encodeNodeRecord, type NodeRecord } from "../identity/node-record.ts";
 import { encodeCbor } from "../wire/cbor.ts";
@@ -62,6 +61,8 @@ export type Message =
   | { type: "gossip"; updates: Update[] };
 
 const TOKEN_DOMAIN = "macula-swim-alive/1";
+/** Signature domain of alive tokens (`ServiceHost.sign`). */
+export const ALIVE_DOMAIN = "cluster/alive";
 
 function tokenBytes(id: Uint8Array, incarnation: number, addrs: string[]): Uint8Array {
   return encodeCbor([TOKEN_DOMAIN, id, incarnation, addrs]);
@@ -73,19 +74,30 @@ function tokenBytes(id: Uint8Array, incarnation: number, addrs: string[]): Uint8
  * @example
  * ```ts
  * import { KeyPair } from "../identity/ed25519.ts";
+ * import { signerOf } from "../identity/domain-signature.ts";
  * import { createAliveToken, verifyAliveToken } from "./messages.ts";
- * const token = createAliveToken(KeyPair.generate(), 3, ["10.0.0.5:40123"]);
+ * const token = createAliveToken(signerOf(KeyPair.generate()), 3, ["10.0.0.5:40123"]);
  * verifyAliveToken(token); // true
  * ```
  */
-export function createAliveToken(keyPair: KeyPair, incarnation: number, addrs: string[]): AliveToken {
-  const id = new NodeId(keyPair.publicKey);
-  return { id, incarnation, addrs: [...addrs], sig: keyPair.sign(tokenBytes(id.bytes, incarnation, addrs)) };
+export function createAliveToken(signer: DomainSigner, incarnation: number, addrs: string[]): AliveToken {
+  const id = signer.id;
+  return {
+    id,
+    incarnation,
+    addrs: [...addrs],
+    sig: signer.sign(ALIVE_DOMAIN, tokenBytes(id.bytes, incarnation, addrs)),
+  };
 }
 
 /** Does the token's signature verify? */
 export function verifyAliveToken(token: AliveToken): boolean {
-  return verify(token.id.bytes, tokenBytes(token.id.bytes, token.incarnation, token.addrs), token.sig);
+  return verifyDomain(
+    token.id.bytes,
+    ALIVE_DOMAIN,
+    tokenBytes(token.id.bytes, token.incarnation, token.addrs),
+    token.sig,
+  );
 }
 
 function tokenWire(t: AliveToken): Record<string, unknown> {

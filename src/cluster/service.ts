@@ -7,12 +7,10 @@
  *
  * @module
  */
-import type { KeyPair } from "../identity/ed25519.ts";
 import type { NodeId } from "../identity/node-id.ts";
 import { parseAddress } from "../transport/address.ts";
 import type { Logger } from "../log/logger.ts";
-import type { Node } from "../node/node.ts";
-import type { NodeService, ServiceContext } from "../node/service.ts";
+import type { NodeService, ServiceHost } from "../node/service.ts";
 import { currentPlatform } from "../platform/current.ts";
 import type { Platform, SocketAddress } from "../platform/types.ts";
 import { ClusterError, DROP_REASONS } from "./errors.ts";
@@ -81,7 +79,7 @@ export interface MemberSummary {
  *
  * @example
  * ```ts
- * import { Node } from "../node/node.ts";
+ * import { Node } from "../../mod.ts";
  * import { ClusterService } from "./service.ts";
  * const cluster = new ClusterService({ secret: "a long shared secret", interfaces: ["127.0.0.1"] });
  * await using node = await Node.start({ port: 0, host: "127.0.0.1", services: [cluster] });
@@ -97,7 +95,7 @@ export class ClusterService implements NodeService {
   readonly port: number;
   readonly #options: ClusterOptions;
   readonly #key?: ClusterKey;
-  #node?: Node;
+  #node?: ServiceHost;
   #log?: Logger;
   #swim?: Swim;
   #sockets?: InterfaceSockets;
@@ -128,36 +126,34 @@ export class ClusterService implements NodeService {
     return this.#swim;
   }
 
-  async start(context: ServiceContext & { keyPair?: KeyPair }): Promise<void> {
+  async start(host: ServiceHost): Promise<void> {
     try {
-      await this.#start(context);
+      await this.#start(host);
     } catch (error) {
       await this.stop(); // the node only stops services that started
       throw error;
     }
   }
 
-  async #start(context: ServiceContext & { keyPair?: KeyPair }): Promise<void> {
-    const node = context.node;
+  async #start(node: ServiceHost): Promise<void> {
     this.#node = node;
-    const log = this.#log = node.log.child({ service: "cluster" });
+    const log = this.#log = node.log;
     const platform = this.#options.platform ?? currentPlatform();
     if (!platform.udp) {
       this.#disabled = "UDP is unavailable on this runtime (Deno needs --unstable-net)";
       log.warn(`clustering disabled: ${this.#disabled}`);
       return;
     }
-    if (!context.keyPair) throw new ClusterError("the node did not give the cluster service its key pair");
     if (!this.#key) {
       log.warn("the cluster is open: any node on the LAN can join (set CLUSTER_SECRET to require a secret)");
     }
-    const metrics = new ClusterMetrics(node.metrics.registry);
+    const metrics = new ClusterMetrics(node.metrics);
     const sockets = this.#sockets = new InterfaceSockets(platform.udp, {
       port: this.#options.swimPort ?? 0,
       onDatagram: (d) => swim.receive(d.data, d.from),
     });
     const swim: Swim = this.#swim = new Swim({
-      keyPair: context.keyPair,
+      signer: node,
       key: this.#key,
       timings: this.#options.timings,
       send: (to, bytes) => sockets.send(to, bytes),
@@ -171,12 +167,12 @@ export class ClusterService implements NodeService {
     await this.#selectInterfaces(platform, true);
     swim.refreshEndpoints(); // the token must list the sockets just opened
     swim.events.on("change", (e) => {
-      if (e.type === "up") context.emit("peer:up", e.id);
-      if (e.type === "down") context.emit("peer:down", e.id);
+      if (e.type === "up") node.emit("peer:up", e.id);
+      if (e.type === "down") node.emit("peer:down", e.id);
       for (const q of this.#queues) q.push(e);
     });
     swim.events.on("record", (record) => {
-      node.peerStore.upsertRecord(record);
+      node.learn(record);
       this.#dial(record.id);
     });
     swim.start();
@@ -274,7 +270,7 @@ export class ClusterService implements NodeService {
   }
 
   /** Seeds join through a connection (all strategies; the only way with `static`). */
-  #startJoin(node: Node, swim: Swim): void {
+  #startJoin(node: ServiceHost, swim: Swim): void {
     this.#unsubscribe.push(node.handle(JOIN_PROTOCOL, handleJoin(swim)));
     for (const seed of this.#options.seeds ?? []) {
       try {
@@ -322,13 +318,13 @@ export class ClusterService implements NodeService {
     });
   }
 
-  #registerGauges(node: Node, swim: Swim): void {
-    node.metrics.registry.gauge("macula_cluster_members", "Cluster members by state (this node excluded).", () => {
+  #registerGauges(node: ServiceHost, swim: Swim): void {
+    node.metrics.gauge("macula_cluster_members", "Cluster members by state (this node excluded).", () => {
       const counts: Record<MemberState, number> = { alive: 0, suspect: 0, dead: 0, left: 0 };
       for (const m of swim.members.all()) counts[m.state]++;
       return Object.entries(counts).map(([state, n]) => [{ state }, n]);
     });
-    node.metrics.registry.gauge(
+    node.metrics.gauge(
       "macula_cluster_local_health",
       "Lifeguard local health multiplier score (0 = healthy).",
       () => swim.health.score,

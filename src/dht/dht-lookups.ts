@@ -7,7 +7,7 @@
  */
 import { decodeNodeRecord } from "../identity/node-record.ts";
 import type { Counter } from "../metrics/registry.ts";
-import type { Node } from "../node/node.ts";
+import type { ServiceHost } from "../node/service.ts";
 import type { RequestChannel } from "../node/request-channel.ts";
 import { dhtId } from "./keys.ts";
 import { iterativeLookup, type LookupPeer, type LookupResult } from "./lookup.ts";
@@ -20,7 +20,7 @@ export type LookupKind = "find_node" | "get_providers" | "get_value";
 /** What the lookup driver needs from the DHT service. */
 export interface DhtLookupsOptions {
   /** The node (its id and peer store). */
-  node: Node;
+  node: ServiceHost;
   /** Where queries go. */
   channel: RequestChannel<DhtReply>;
   /** Bucket size and replication. */
@@ -102,7 +102,7 @@ export class DhtLookups {
       const record = decodeNodeRecord(bytes);
       if (!record.realms.includes(realm) || record.expires <= Date.now()) continue;
       if (record.id.equals(this.#o.node.id)) continue;
-      this.#o.node.peerStore.upsertRecord(record);
+      this.#o.node.learn(record);
       out.push({ id: record.id, key: dhtId(record.id) });
     }
     return out;

@@ -9,7 +9,7 @@
 import type { NodeId } from "../identity/node-id.ts";
 import { encodeNodeRecord, type NodeRecord } from "../identity/node-record.ts";
 import type { Counter } from "../metrics/registry.ts";
-import type { Node } from "../node/node.ts";
+import type { ServiceHost } from "../node/service.ts";
 import { MaculaError } from "../util/errors.ts";
 import { WireError } from "../wire/errors.ts";
 import type { DhtRequest } from "./messages.ts";
@@ -25,7 +25,7 @@ import {
 /** What the request server needs from the DHT service. */
 export interface DhtServerOptions {
   /** The node (its peer store). */
-  node: Node;
+  node: ServiceHost;
   /** The overlay of `realm`; throws `RealmError` if this node does not run in it. */
   overlay(realm: string): Overlay;
   /** Counts records not stored, by reason. */
@@ -61,7 +61,7 @@ export class DhtServer {
    */
   serve(from: NodeId, req: DhtRequest): unknown {
     const o = this.#o.overlay(req.realm);
-    if (this.#o.node.peerStore.get(from)?.record?.realms.includes(req.realm)) o.table.add(from);
+    if (this.#o.node.peer(from)?.record?.realms.includes(req.realm)) o.table.add(from);
     const key = () => {
       if (!req.key) throw new WireError("E_WIRE_INVALID", "dht request", `${req.t} needs a key`);
       return req.key;
@@ -117,7 +117,7 @@ export class DhtServer {
     const out: Uint8Array[] = [];
     for (const c of o.table.closest(key, o.table.k + 1)) {
       if (requester && c.id.equals(requester)) continue;
-      const record = this.#o.node.peerStore.get(c.id)?.record;
+      const record = this.#o.node.peer(c.id)?.record;
       if (record) out.push(this.#encode(record));
       if (out.length >= o.table.k) break;
     }
@@ -130,7 +130,7 @@ export class DhtServer {
       this.#o.rejected.inc({ reason: why });
       throw new MaculaError("E_REJECTED", `provider record not stored: ${why}`);
     }
-    this.#o.node.peerStore.upsertRecord(record.provider);
+    this.#o.node.learn(record.provider);
     return { ok: true };
   }
 }

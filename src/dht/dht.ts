@@ -9,12 +9,10 @@
  *
  * @module
  */
-import type { KeyPair } from "../identity/ed25519.ts";
 import type { NodeId } from "../identity/node-id.ts";
 import type { NodeRecord } from "../identity/node-record.ts";
-import type { Node } from "../node/node.ts";
 import { RequestChannel, serveRequests } from "../node/request-channel.ts";
-import type { NodeService, ServiceContext } from "../node/service.ts";
+import { type NodeService, type ServiceHost, type ServiceKey, serviceKey } from "../node/service.ts";
 import { toHex } from "../util/bytes.ts";
 import { MaculaError } from "../util/errors.ts";
 import { WireError } from "../wire/errors.ts";
@@ -70,12 +68,15 @@ interface Announcement {
   data?: unknown;
 }
 
+/** The key of the DHT service, for `node.service(DHT)` and `needs`. */
+export const DHT: ServiceKey<DhtService> = serviceKey("dht");
+
 /**
- * The DHT service (registered by every node as `dht`).
+ * The DHT service (a default service of `Node`, named `dht`).
  *
  * @example
  * ```ts
- * import type { Node } from "../node/node.ts";
+ * import type { Node } from "../../mod.ts";
  * import { realmKey } from "./keys.ts";
  * declare const node: Node;
  * const key = realmKey("default", "rpc", "math.add");
@@ -86,8 +87,7 @@ interface Announcement {
 export class DhtService implements NodeService {
   readonly name = "dht";
   #opts: Required<Omit<DhtOptions, "limits">> & { limits: StoreLimits };
-  #node!: Node;
-  #keyPair!: KeyPair;
+  #node!: ServiceHost;
   #channel!: RequestChannel<DhtReply>;
   #overlays = new Map<string, Overlay>();
   #announcements = new Map<string, Announcement>();
@@ -110,9 +110,8 @@ export class DhtService implements NodeService {
     };
   }
 
-  start({ node, keyPair }: ServiceContext): void {
+  start(node: ServiceHost): void {
     this.#node = node;
-    this.#keyPair = keyPair;
     this.#channel = new RequestChannel(node, DHT_PROTOCOL, validateDhtReply, { maxFrame: 512 * 1024 });
     for (const realm of node.realms) {
       this.#overlays.set(realm, {
@@ -122,7 +121,7 @@ export class DhtService implements NodeService {
         bootstrapped: false,
       });
     }
-    const registry = node.metrics.registry;
+    const registry = node.metrics;
     const lookups = registry.counter("macula_dht_lookups_total", "DHT lookups started, by kind.");
     const failures = registry.counter("macula_dht_query_failures_total", "DHT queries that failed or timed out.");
     const rejected = registry.counter("macula_dht_records_rejected_total", "DHT records not stored, by reason.");
@@ -226,10 +225,10 @@ export class DhtService implements NodeService {
 
   /** Find the signed record (addresses) of node `id` in `realm`. */
   async findNode(realm: string, id: NodeId, signal?: AbortSignal): Promise<NodeRecord | undefined> {
-    const known = this.#node.peerStore.get(id)?.record;
+    const known = this.#node.peer(id)?.record;
     if (this.#node.connection(id) && known) return known;
     const result = await this.lookup(realm, dhtId(id), signal);
-    return result.closest.some((p) => p.id.equals(id)) ? this.#node.peerStore.get(id)?.record : known;
+    return result.closest.some((p) => p.id.equals(id)) ? this.#node.peer(id)?.record : known;
   }
 
   /**
@@ -241,7 +240,7 @@ export class DhtService implements NodeService {
     const o = this.#overlay(realm);
     this.#announcements.set(`${realm}|${toHex(key)}`, { realm, key, data });
     const record = createProviderRecord(
-      this.#keyPair,
+      this.#node,
       this.#node.record(),
       realm,
       key,
@@ -297,14 +296,14 @@ export class DhtService implements NodeService {
       );
       for (const r of result.values) keep(r);
     }
-    for (const r of found.values()) this.#node.peerStore.upsertRecord(r.provider);
+    for (const r of found.values()) this.#node.learn(r.provider);
     return [...found.values()];
   }
 
   /** Store a small signed value under (`realm`, this node, `name`). */
   async putValue(realm: string, name: string, value: Uint8Array, ttl = 3_600_000): Promise<number> {
     const o = this.#overlay(realm);
-    const record = createValueRecord(this.#keyPair, realm, name, value, Date.now(), ttl);
+    const record = createValueRecord(this.#node, realm, name, value, Date.now(), ttl);
     o.store.putValue(record);
     const { closest } = await this.lookup(realm, valueKey(realm, this.#node.id, name));
     const encoded = encodeValueRecord(record);

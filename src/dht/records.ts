@@ -11,8 +11,7 @@
  *
  * @module
  */
-import type { KeyPair } from "../identity/ed25519.ts";
-import { verify } from "../identity/ed25519.ts";
+import { type DomainSigner, verifyDomain } from "../identity/domain-signature.ts";
 import { NodeId } from "../identity/node-id.ts";
 import { decodeNodeRecord, encodeNodeRecord, type NodeRecord } from "../identity/node-record.ts";
 import { equals } from "../util/bytes.ts";
@@ -20,6 +19,11 @@ import { encodeCbor } from "../wire/cbor.ts";
 import { WireError } from "../wire/errors.ts";
 import { any, bytes, messageDecoder, object, str, uint } from "../wire/schema.ts";
 import { KEY_BYTES, realmKey } from "./keys.ts";
+
+/** Signature domain of provider records. */
+export const PROVIDER_DOMAIN = "dht/provider";
+/** Signature domain of value records. */
+export const VALUE_DOMAIN = "dht/value";
 
 /** Largest encoded `data` of a provider record. */
 export const MAX_PROVIDER_DATA = 1024;
@@ -66,13 +70,13 @@ function providerSigned(key: Uint8Array, realm: string, id: NodeId, data: unknow
  * ```ts
  * import { createProviderRecord } from "./records.ts";
  * import { realmKey } from "./keys.ts";
- * declare const keyPair: import("../identity/ed25519.ts").KeyPair;
+ * declare const signer: import("../identity/domain-signature.ts").DomainSigner;
  * declare const record: import("../identity/node-record.ts").NodeRecord;
- * createProviderRecord(keyPair, record, "default", realmKey("default", "rpc", "math.add"), 3_600_000);
+ * createProviderRecord(signer, record, "default", realmKey("default", "rpc", "math.add"), 3_600_000);
  * ```
  */
 export function createProviderRecord(
-  keyPair: KeyPair,
+  signer: DomainSigner,
   provider: NodeRecord,
   realm: string,
   key: Uint8Array,
@@ -83,7 +87,7 @@ export function createProviderRecord(
     throw new RangeError(`provider data exceeds ${MAX_PROVIDER_DATA} bytes`);
   }
   const expires = Date.now() + ttl;
-  const sig = keyPair.sign(providerSigned(key, realm, provider.id, data, expires));
+  const sig = signer.sign(PROVIDER_DOMAIN, providerSigned(key, realm, provider.id, data, expires));
   return { key, realm, provider, data, expires, sig };
 }
 
@@ -111,7 +115,9 @@ export function decodeProviderRecord(input: Uint8Array): ProviderRecord {
   if (raw.d !== undefined && encodeCbor(raw.d).length > MAX_PROVIDER_DATA) {
     throw new WireError("E_WIRE_OVERSIZED", "provider record", `data exceeds ${MAX_PROVIDER_DATA} bytes`);
   }
-  if (!verify(provider.id.bytes, providerSigned(raw.k, raw.r, provider.id, raw.d, raw.x), raw.s)) {
+  if (
+    !verifyDomain(provider.id.bytes, PROVIDER_DOMAIN, providerSigned(raw.k, raw.r, provider.id, raw.d, raw.x), raw.s)
+  ) {
     throw new WireError("E_WIRE_INVALID", "provider record", "signature does not verify");
   }
   return { key: raw.k, realm: raw.r, provider, data: raw.d, expires: raw.x, sig: raw.s };
@@ -128,7 +134,7 @@ function valueSigned(r: Omit<ValueRecord, "sig">): Uint8Array {
 
 /** Create a signed value record. */
 export function createValueRecord(
-  keyPair: KeyPair,
+  signer: DomainSigner,
   realm: string,
   name: string,
   value: Uint8Array,
@@ -136,8 +142,8 @@ export function createValueRecord(
   ttl: number,
 ): ValueRecord {
   if (value.length > MAX_VALUE) throw new RangeError(`value exceeds ${MAX_VALUE} bytes`);
-  const unsigned = { realm, publisher: new NodeId(keyPair.publicKey), name, value, seq, expires: Date.now() + ttl };
-  return { ...unsigned, sig: keyPair.sign(valueSigned(unsigned)) };
+  const unsigned = { realm, publisher: signer.id, name, value, seq, expires: Date.now() + ttl };
+  return { ...unsigned, sig: signer.sign(VALUE_DOMAIN, valueSigned(unsigned)) };
 }
 
 /** Wire form of a value record. */
@@ -170,7 +176,7 @@ export function decodeValueRecord(input: Uint8Array): ValueRecord {
     expires: raw.x,
     sig: raw.s,
   };
-  if (!verify(raw.p, valueSigned(record), raw.s)) {
+  if (!verifyDomain(raw.p, VALUE_DOMAIN, valueSigned(record), raw.s)) {
     throw new WireError("E_WIRE_INVALID", "value record", "signature does not verify");
   }
   return record;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Node } from "../node/node.ts";
+import type { NodeCore } from "../node/node.ts";
 import type { HttpApi, HttpServer } from "../platform/types.ts";
 
 function json(body: unknown, status = 200): Response {
@@ -20,12 +20,12 @@ function json(body: unknown, status = 200): Response {
  * @example
  * ```ts
  * import { handleStatusRequest } from "./status-server.ts";
- * declare const node: import("../node/node.ts").Node;
+ * declare const node: import("../node/node.ts").NodeCore;
  * const res = handleStatusRequest(node, new Request("http://localhost/health"));
  * res.status; // 200
  * ```
  */
-export function handleStatusRequest(node: Node, request: Request): Response {
+export function handleStatusRequest(node: NodeCore, request: Request): Response {
   const url = new URL(request.url);
   if (request.method !== "GET" && request.method !== "HEAD") {
     return json({ error: "method not allowed" }, 405);
@@ -49,6 +49,6 @@ export function handleStatusRequest(node: Node, request: Request): Response {
 }
 
 /** Serve the status endpoints of `node` on `host:port`. */
-export function startStatusServer(node: Node, http: HttpApi, host: string, port: number): Promise<HttpServer> {
+export function startStatusServer(node: NodeCore, http: HttpApi, host: string, port: number): Promise<HttpServer> {
   return http.serve({ hostname: host, port }, (request) => handleStatusRequest(node, request));
 }

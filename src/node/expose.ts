@@ -4,18 +4,21 @@
  * Closed by default: nothing is reachable until exposed, and `authorize`
  * narrows who may call.
  *
- * Wire: protocol `/macula/app/1/<name>`; request frame `{ a: payload }`;
- * reply frame `{ ok: true, r: result }` or `{ ok: false, e: message }`.
+ * Wire: protocol `/macula/app/1/<name>`, one stream per request carrying the
+ * mesh's request envelope (`envelope.ts`): request `{ i: 0, b: payload, u? }`,
+ * reply `{ i: 0, b: result }` or `{ i: 0, e: { c, m } }`.
  *
  * @module
  */
 import type { NodeId } from "../identity/node-id.ts";
 import type { Connection, Stream, StreamHandler } from "../transport/connection.ts";
 import { withDeadline } from "../util/async.ts";
-import { MaculaError } from "../util/errors.ts";
 import { WireError } from "../wire/errors.ts";
 import { DEFAULT_MAX_FRAME } from "../wire/frame.ts";
-import { any, bool, messageDecoder, object, optional, str } from "../wire/schema.ts";
+import { NotAuthorizedError } from "./authorize.ts";
+import { decodeEnvelope, DEFAULT_REQUEST_TIMEOUT, errorReply, remoteFailure } from "./envelope.ts";
+
+export { RemoteHandlerError } from "./envelope.ts";
 
 /** Protocol prefix of exposed handlers. */
 export const APP_PROTOCOL_PREFIX = "/macula/app/1/";
@@ -23,13 +26,6 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** An exposed handler: gets the caller's proven id and the payload. */
 export type ExposedHandler = (from: NodeId, payload: unknown) => unknown | Promise<unknown>;
-
-/** The remote handler threw; `message` carries its error message. */
-export class RemoteHandlerError extends MaculaError {
-  constructor(readonly handler: string, readonly remoteMessage: string) {
-    super("E_REMOTE_HANDLER", `remote handler ${handler} failed: ${remoteMessage}`);
-  }
-}
 
 /** Check a handler name and return its protocol id. */
 export function appProtocol(name: string): string {
@@ -41,34 +37,43 @@ export function appProtocol(name: string): string {
   return APP_PROTOCOL_PREFIX + name;
 }
 
-/** Decodes an app request frame. */
-export const decodeRequest = messageDecoder("app request", object({ a: any() }));
-/** Decodes an app reply frame. */
-export const decodeReply = messageDecoder(
-  "app reply",
-  object({ ok: bool(), r: any(), e: optional(str({ max: 1000 })) }),
-);
+/** Decides, per request, whether `from` may call; `auth` is the envelope's authorization material. */
+export type RequestGate = (from: NodeId, auth: unknown) => boolean | Promise<boolean>;
 
-/** Wrap an `ExposedHandler` as a stream handler. */
+/**
+ * Wrap an `ExposedHandler` as a stream handler: read one request envelope,
+ * ask `gate` (a refusal is answered with `E_NOT_AUTHORIZED`), run the
+ * handler and write its result or error.
+ *
+ * @example
+ * ```ts
+ * import { exposedStreamHandler } from "./expose.ts";
+ * const handler = exposedStreamHandler("echo", (_from, payload) => payload, { gate: () => true });
+ * ```
+ */
 export function exposedStreamHandler(
   name: string,
   handler: ExposedHandler,
-  maxPayload = DEFAULT_MAX_FRAME,
+  options: { maxPayload?: number; gate?: RequestGate } = {},
 ): StreamHandler {
+  const maxPayload = options.maxPayload ?? DEFAULT_MAX_FRAME;
   return async (stream: Stream) => {
-    const request = await stream.readMessage(decodeRequest, maxPayload);
+    const request = await stream.readMessage(decodeEnvelope, maxPayload);
     if (request === null) throw new WireError("E_WIRE_TRUNCATED", "app request", "stream ended before the request");
     let reply: unknown;
     try {
-      reply = { ok: true, r: await handler(stream.remoteId, request.a) };
+      if (options.gate && !(await options.gate(stream.remoteId, request.u))) {
+        throw new NotAuthorizedError(`not authorized to request ${name}`);
+      }
+      reply = { i: request.i, b: await handler(stream.remoteId, request.b) };
     } catch (error) {
-      reply = { ok: false, e: String((error as Error)?.message ?? error).slice(0, 1000) };
+      reply = errorReply(request.i, error);
     }
     try {
       await stream.writeMessage(reply, maxPayload);
     } catch (error) {
       if (!(error instanceof WireError)) throw error;
-      await stream.writeMessage({ ok: false, e: `reply of handler ${name} is too large` });
+      await stream.writeMessage(errorReply(request.i, new Error(`reply of handler ${name} is too large`)));
     }
     await stream.closeWrite();
   };
@@ -76,18 +81,22 @@ export function exposedStreamHandler(
 
 /** Options of a request. */
 export interface RequestOptions {
-  /** Deadline in ms. Default 30 000. */
+  /** Deadline in ms. Default `DEFAULT_REQUEST_TIMEOUT` (10 000). */
   timeout?: number;
+  /** Cancels the request. */
   signal?: AbortSignal;
   /** Largest request/reply accepted, bytes. Default 1 MiB. */
   maxPayload?: number;
+  /** Authorization material for the envelope's `u` slot (e.g. a capability token). */
+  auth?: unknown;
 }
 
 /**
  * Call handler `name` on the peer of `connection`. Rejects with
- * `ProtocolRefusedError` if the peer does not expose it to us,
- * `RemoteHandlerError` if it threw, `TimeoutError`/`AbortedError`, or
- * `WireError` if the payload is too large.
+ * `ProtocolRefusedError` if the peer does not expose it (or refuses us at
+ * the stream gate), `NotAuthorizedError` if it refused this request,
+ * `RemoteHandlerError` if the handler threw, `TimeoutError`/`AbortedError`,
+ * or `WireError` if the payload is too large.
  */
 export function requestOver(
   connection: Connection,
@@ -101,20 +110,26 @@ export function requestOver(
     const stream = await connection.openStream(protocol, { signal: options.signal });
     let sent = false;
     try {
-      await stream.writeMessage({ a: payload }, maxPayload);
+      const request = options.auth === undefined ? { i: 0, b: payload } : { i: 0, b: payload, u: options.auth };
+      await stream.writeMessage(request, maxPayload);
       await stream.closeWrite();
       sent = true;
-      const reply = await stream.readMessage(decodeReply, maxPayload);
+      const reply = await stream.readMessage(decodeEnvelope, maxPayload);
       if (reply === null) throw new WireError("E_WIRE_TRUNCATED", "app reply", "stream ended before the reply");
-      if (!reply.ok) throw new RemoteHandlerError(name, reply.e ?? "unknown error");
-      return reply.r;
+      if (reply.e) throw remoteFailure(reply.e, name);
+      return reply.b;
     } catch (error) {
       stream.reset("request failed");
       if (sent && error instanceof WireError) connection.protocolViolation(error);
       throw error;
     }
   })();
-  return withDeadline(work, options.timeout ?? 30_000, `request ${name} to ${connection.remoteId.short}`, {
-    signal: options.signal,
-  });
+  return withDeadline(
+    work,
+    options.timeout ?? DEFAULT_REQUEST_TIMEOUT,
+    `request ${name} to ${connection.remoteId.short}`,
+    {
+      signal: options.signal,
+    },
+  );
 }

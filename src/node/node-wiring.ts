@@ -71,6 +71,7 @@ export function wireNode(options: NodeOptions, platform: Platform, log: Logger, 
   const localId = new NodeId(keyPair.publicKey);
   const metrics = createNodeMetrics();
   const registry = new ProtocolRegistry({
+    policy: options.authorize,
     onRefused: (protocol, peer, why) => {
       metrics.streamsRefused.inc({ reason: why });
       log.debug("refused stream", { protocol, peer: peer.short, why });

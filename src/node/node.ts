@@ -1,9 +1,12 @@
 /**
- * `Node`: a running mesh node. It owns the identity, the links, the
- * connection manager, the peer store and the default-deny protocol
- * registry, and offers the application API. Its construction lives in
- * `node-wiring.ts`, the protocols every node runs in `core-protocols.ts`,
- * its own record in `self-record.ts`, its summaries in `summaries.ts`.
+ * `NodeCore`: a running mesh node without any service of its own. It owns
+ * the identity, the links, the connection manager, the peer store and the
+ * default-deny protocol registry, hosts the services it is given (each sees
+ * it only through a `ServiceHost`), and offers `connect`, `expose`/`request`,
+ * `ping` and events. The node users start, with the DHT, pub/sub and RPC,
+ * is `Node` in `src/api/node.ts`. Construction lives in `node-wiring.ts`,
+ * the protocols every node runs in `core-protocols.ts`, its own record in
+ * `self-record.ts`, its summaries in `summaries.ts`.
  *
  * @module
  */
@@ -18,12 +21,9 @@ import type { Connection, StreamHandler } from "../transport/connection.ts";
 import { DialError } from "../transport/errors.ts";
 import type { TransportKind } from "../transport/session.ts";
 import { Emitter } from "../util/events.ts";
-import type { NodeEvents, NodeService } from "./service.ts";
+import type { NodeEvents, NodeService, ServiceKey } from "./service.ts";
 import type { Transport } from "../transport/transport.ts";
-import { DhtService } from "../dht/dht.ts";
-import { type PublishResult, PubSubService } from "../pubsub/pubsub.ts";
-import type { MessageHandler, Subscription } from "../pubsub/subscription.ts";
-import { type Advertisement, type CallOptions, type RpcHandler, RpcService } from "../rpc/rpc.ts";
+import { domainSeparated } from "../identity/domain-signature.ts";
 import {
   DEFAULT_PORT,
   DEFAULT_REALM,
@@ -38,26 +38,39 @@ export { DEFAULT_PORT, DEFAULT_REALM, type Exposure, ListenError, type NodeOptio
 import type { ConnectionManager } from "./connection-manager.ts";
 import { installCoreProtocols } from "./core-protocols.ts";
 import { appProtocol, type ExposedHandler, exposedStreamHandler, type RequestOptions, requestOver } from "./expose.ts";
+import { type Authorize, decide } from "./authorize.ts";
+import { ServiceSet, type SharedHost } from "./service-set.ts";
 import type { NodeMetrics } from "./node-metrics.ts";
 import { listenError, loadKeyPair, type NodeParts, wireNode } from "./node-wiring.ts";
 import type { PeerStore } from "./peer-store.ts";
 import { ping } from "./ping.ts";
-import type { Authorize, HandleOptions, ProtocolRegistry } from "./protocol-registry.ts";
+import type { HandleOptions, ProtocolRegistry } from "./protocol-registry.ts";
 import { SelfRecord } from "./self-record.ts";
 import { nodeStatus, peerSummaries } from "./summaries.ts";
 
+/** What a node is made of when constructed (see `NodeCore.launch`). */
+export type NodeInit = NodeParts & {
+  keyPair: KeyPair;
+  platform: Platform;
+  log: Logger;
+  realms: string[];
+  roles: string[];
+  policy?: Authorize;
+};
+
 /**
- * A mesh node.
+ * A mesh node with only the services it is given. Applications use `Node`
+ * (from `mod.ts`), which adds the DHT, pub/sub and RPC.
  *
  * @example
  * ```ts
- * import { Node } from "../../mod.ts";
- * await using node = await Node.start({ dataDir: ".macula", port: 0 });
+ * import { NodeCore } from "./node.ts";
+ * await using node = await NodeCore.start({ dataDir: ".macula", port: 0 });
  * node.expose("greet", (from, name) => `hello ${name} from ${from.short}`);
  * console.log(node.id.did, node.addrs);
  * ```
  */
-export class Node {
+export class NodeCore {
   /** This node's id. */
   readonly id: NodeId;
   /** The node's metrics (Prometheus). */
@@ -75,12 +88,12 @@ export class Node {
   readonly #self: SelfRecord;
   readonly #startedAt = Date.now();
   readonly #events = new Emitter<NodeEvents>();
-  readonly #services: NodeService[] = [];
+  readonly #services: ServiceSet;
+  readonly #policy?: Authorize;
   #stopped = false;
 
-  private constructor(
-    init: NodeParts & { keyPair: KeyPair; platform: Platform; log: Logger; realms: string[]; roles: string[] },
-  ) {
+  /** Use `start` (or a subclass's `start`, through `launch`). */
+  protected constructor(init: NodeInit) {
     this.#keyPair = init.keyPair;
     this.id = new NodeId(init.keyPair.publicKey);
     this.#platform = init.platform;
@@ -92,16 +105,31 @@ export class Node {
     this.#transports = init.transports;
     this.#realms = init.realms;
     this.#self = new SelfRecord(init);
+    this.#policy = init.policy;
+    this.#services = new ServiceSet(this.#serviceHost(), this.log);
   }
 
-  /** Start a node: load the identity, listen, join seeds. */
-  static async start(options: NodeOptions = {}): Promise<Node> {
+  /** Start a node with `options.services` only: load the identity, listen, join seeds. */
+  static start(options: NodeOptions = {}): Promise<NodeCore> {
+    return NodeCore.launch((init) => new NodeCore(init), options, options.services ?? []);
+  }
+
+  /**
+   * Start a node built by `make` (a subclass's constructor) that hosts
+   * `services`: load the identity, listen, start the services in dependency
+   * order, join seeds. If anything fails, what started is stopped again.
+   */
+  protected static async launch<T extends NodeCore>(
+    make: (init: NodeInit) => T,
+    options: NodeOptions,
+    services: readonly NodeService[],
+  ): Promise<T> {
     const platform = options.platform ?? currentPlatform();
     const log = options.logger ?? new Logger();
     const keyPair = options.keyPair ?? await loadKeyPair(options, platform, log);
     const realms = options.realms?.length ? [...new Set(options.realms)] : [DEFAULT_REALM];
     const { metrics, registry, transports, peerStore, manager } = wireNode(options, platform, log, keyPair);
-    const node = new Node({
+    const node = make({
       keyPair,
       platform,
       log,
@@ -112,6 +140,7 @@ export class Node {
       transports,
       realms,
       roles: options.roles ?? [],
+      policy: options.authorize,
     });
     try {
       for (const [kind, t] of transports) {
@@ -128,12 +157,7 @@ export class Node {
     node.#installCoreProtocols();
     manager.start();
     try {
-      const builtIn: NodeService[] = [
-        new DhtService(options.dht),
-        new PubSubService(options.pubsub),
-        new RpcService(options.rpc),
-      ];
-      for (const service of [...builtIn, ...(options.services ?? [])]) await node.#startService(service);
+      await node.#services.start(services);
     } catch (error) {
       await node.stop();
       throw error;
@@ -143,62 +167,40 @@ export class Node {
     return node;
   }
 
-  async #startService(service: NodeService): Promise<void> {
-    if (this.#services.some((s) => s.name === service.name)) throw new Error(`service ${service.name} started twice`);
-    await service.start({
-      node: this,
-      keyPair: this.#keyPair,
+  /** The running service of `key` (a `ServiceKey`, or a name), if any. */
+  service<T extends NodeService>(key: ServiceKey<T> | string): T | undefined {
+    return this.#services.get(key);
+  }
+
+  /** Decide `operation` by `subject` with the node-wide policy, then `local`. */
+  authorize(subject: NodeId, operation: Parameters<Authorize>[1], local?: Authorize): boolean | Promise<boolean> {
+    return decide(subject, operation, this.#policy, local);
+  }
+
+  /** The host every service gets (the set adds its logger and `use`). */
+  #serviceHost(): SharedHost {
+    return {
+      id: this.id,
+      realms: this.#realms,
+      metrics: this.metrics.registry,
+      record: () => this.record(),
+      sign: (domain, message) => this.#keyPair.sign(domainSeparated(domain, message)),
+      connect: (peer, options) => this.connect(peer, options),
+      connection: (peer) => this.connection(peer),
+      peers: () => this.#manager.connections().map((c) => c.remoteId),
+      peer: (id) => {
+        const entry = this.peerStore.get(id);
+        const connected = !!this.#manager.get(id);
+        if (!entry && !connected) return undefined;
+        return { id, record: entry?.record, rtt: entry?.rtt, connected };
+      },
+      learn: (record) => void this.peerStore.upsertRecord(record),
+      ping: (peer, options) => this.ping(peer, options),
+      handle: (protocol, handler, options) => this.handle(protocol, handler, options),
+      on: (event, listener) => this.#events.on(event, listener),
       emit: (event, ...args) => this.#events.emit(event, ...args),
-    });
-    this.#services.push(service);
-  }
-
-  /** The Kademlia DHT. */
-  get dht(): DhtService {
-    return this.service<DhtService>("dht")!;
-  }
-
-  /** Pub/sub. */
-  get pubsub(): PubSubService {
-    return this.service<PubSubService>("pubsub")!;
-  }
-
-  /**
-   * Subscribe to `pattern` (dot-separated; `*` one segment, trailing `>` the
-   * rest) in the primary realm or `options.realm`. Without a handler, iterate
-   * the returned subscription with `for await`.
-   */
-  subscribe(pattern: string, handler?: MessageHandler, options: { realm?: string } = {}): Subscription {
-    return this.pubsub.subscribe(pattern, handler, options);
-  }
-
-  /** Publish `payload` (any CBOR value) on `topic` to every subscriber in the realm. */
-  publish(topic: string, payload: unknown, options: { realm?: string } = {}): Promise<PublishResult> {
-    return this.pubsub.publish(topic, payload, options);
-  }
-
-  /** RPC. */
-  get rpc(): RpcService {
-    return this.service<RpcService>("rpc")!;
-  }
-
-  /** Provide `procedure` with `handler` (announced in the DHT of the realm). */
-  advertise(procedure: string, handler: RpcHandler, options: { realm?: string } = {}): Advertisement {
-    return this.rpc.advertise(procedure, handler, options);
-  }
-
-  /**
-   * Call `procedure` on the best provider in the realm, failing over to the
-   * next one if it dies or times out. Rejects with `NoProviderError`,
-   * `TimeoutError`, `RemoteHandlerError` or `AbortedError`.
-   */
-  call(procedure: string, args: unknown, options: CallOptions = {}): Promise<unknown> {
-    return this.rpc.call(procedure, args, options);
-  }
-
-  /** The running service named `name`, if any. */
-  service<T extends NodeService>(name: string): T | undefined {
-    return this.#services.find((s) => s.name === name) as T | undefined;
+      authorize: (subject, operation, local) => this.authorize(subject, operation, local),
+    };
   }
 
   #installCoreProtocols(): void {
@@ -293,12 +295,14 @@ export class Node {
 
   /**
    * Expose an application handler under `name`, callable by other nodes
-   * with `request`. Closed by default; `authorize` restricts callers.
+   * with `request`. Closed by default; `authorize` decides each request (a
+   * `"request"` operation, after the node-wide policy), and a refused caller
+   * gets `NotAuthorizedError`.
    *
    * @example
    * ```ts
-   * import type { Node } from "./node.ts";
-   * declare const node: Node;
+   * import type { NodeCore } from "./node.ts";
+   * declare const node: NodeCore;
    * const trusted = new Set<string>();
    * node.expose("chat", (from, msg) => console.log(from.did, msg), {
    *   authorize: (peer) => trusted.has(peer.did),
@@ -310,17 +314,21 @@ export class Node {
     handler: ExposedHandler,
     options: { authorize?: Authorize; maxPayload?: number } = {},
   ): Exposure {
-    const off = this.#registry.handle(appProtocol(name), exposedStreamHandler(name, handler, options.maxPayload), {
-      authorize: options.authorize,
-    });
+    const local = options.authorize;
+    const gate = (from: NodeId, auth: unknown) => this.authorize(from, { kind: "request", name, auth }, local);
+    const off = this.#registry.handle(
+      appProtocol(name),
+      exposedStreamHandler(name, handler, { maxPayload: options.maxPayload, gate }),
+    );
     return { name, close: off, [Symbol.dispose]: off };
   }
 
   /**
    * Call the handler `name` exposed by `peer` and return its result.
-   * Rejects with `ProtocolRefusedError` when not exposed to us,
-   * `RemoteHandlerError` when it threw, `TimeoutError`, `AbortedError`,
-   * `DialError`.
+   * Rejects with `ProtocolRefusedError` when not exposed (or the peer's
+   * stream gate refuses us), `NotAuthorizedError` when the peer refused the
+   * request, `RemoteHandlerError` when it threw, `TimeoutError`,
+   * `AbortedError`, `DialError`.
    */
   async request(peer: string | NodeId, name: string, payload: unknown, options: RequestOptions = {}): Promise<unknown> {
     const conn = await this.connect(peer, { signal: options.signal });
@@ -370,13 +378,7 @@ export class Node {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    for (const service of [...this.#services].reverse()) {
-      try {
-        await service.stop();
-      } catch (error) {
-        this.log.warn("service failed to stop cleanly", { service: service.name, error: (error as Error).message });
-      }
-    }
+    await this.#services.stop();
     this.#manager.stop();
     for (const t of this.#transports.values()) await t.close().catch(() => {});
     this.log.info("node stopped", { id: this.id.short });

@@ -10,11 +10,9 @@ import type { Platform } from "../platform/types.ts";
 import type { MemoryNetwork } from "../transport/memory.ts";
 import type { TransportKind } from "../transport/session.ts";
 import { MaculaError } from "../util/errors.ts";
-import type { DhtOptions } from "../dht/dht.ts";
-import type { PubSubOptions } from "../pubsub/pubsub.ts";
-import type { RpcOptions } from "../rpc/rpc.ts";
 import type { ConnectionLimits } from "./connection-manager.ts";
 import type { NodeService } from "./service.ts";
+import type { Authorize } from "./authorize.ts";
 
 /** The default realm. */
 export const DEFAULT_REALM = "default";
@@ -49,12 +47,12 @@ export interface NodeOptions {
   platform?: Platform;
   /** Extra subsystems to run inside the node (clustering, …). */
   services?: NodeService[];
-  /** Tunables of the DHT. */
-  dht?: DhtOptions;
-  /** Tunables of pub/sub. */
-  pubsub?: PubSubOptions;
-  /** Tunables of RPC. */
-  rpc?: RpcOptions;
+  /**
+   * The node-wide authorization policy: asked for every operation a remote
+   * node asks of this one (streams, requests, calls, messages,
+   * subscriptions), before the handler's own `authorize`. Default: admit.
+   */
+  authorize?: Authorize;
 }
 
 /** A connected peer, as `/peers` shows it. */

@@ -1,19 +1,19 @@
 /**
  * The default-deny protocol table: a stream is accepted only for a protocol
- * registered here, and only if its `authorize` hook (when given) admits the
- * peer.
+ * registered here, and only if the node-wide policy and the protocol's own
+ * `authorize` hook (when given) admit the peer for a `"stream"` operation.
+ * This is the coarse gate; services decide each operation on the stream
+ * again (see `authorize.ts`).
  *
  * @module
  */
 import type { NodeId } from "../identity/node-id.ts";
 import { type Connection, isProtocolName, type Stream, type StreamHandler } from "../transport/connection.ts";
-
-/** Decides whether `peer` may use a protocol. */
-export type Authorize = (peer: NodeId, protocol: string) => boolean | Promise<boolean>;
+import { type Authorize, decide } from "./authorize.ts";
 
 /** Options of `ProtocolRegistry.handle`. */
 export interface HandleOptions {
-  /** Admit only peers for which this returns true. Default: every authenticated peer. */
+  /** Admit only peers for which this returns true (asked with a `"stream"` operation). Default: every peer. */
   authorize?: Authorize;
 }
 
@@ -31,15 +31,23 @@ interface Entry {
  * const registry = new ProtocolRegistry();
  * registry.handle("/example/1", async (stream) => {
  *   await stream.closeWrite();
- * }, { authorize: (peer) => peer.did.startsWith("did:key:") });
+ * }, { authorize: (peer, op) => op.kind === "stream" && peer.did.startsWith("did:key:") });
  * ```
  */
 export class ProtocolRegistry {
   #entries = new Map<string, Entry>();
   #onRefused?: (protocol: string, peer: NodeId, why: "unknown" | "unauthorized") => void;
+  #policy?: Authorize;
 
-  constructor(options: { onRefused?: (protocol: string, peer: NodeId, why: "unknown" | "unauthorized") => void } = {}) {
+  /** `policy` is the node-wide hook; `onRefused` hears of every refused stream. */
+  constructor(
+    options: {
+      policy?: Authorize;
+      onRefused?: (protocol: string, peer: NodeId, why: "unknown" | "unauthorized") => void;
+    } = {},
+  ) {
     this.#onRefused = options.onRefused;
+    this.#policy = options.policy;
   }
 
   /** Register `handler` for `protocol`; returns a function that unregisters it. */
@@ -69,7 +77,8 @@ export class ProtocolRegistry {
       this.#onRefused?.(protocol, connection.remoteId, "unknown");
       return null;
     }
-    if (entry.authorize && !(await entry.authorize(connection.remoteId, protocol))) {
+    const op = { kind: "stream", name: protocol } as const;
+    if ((this.#policy || entry.authorize) && !(await decide(connection.remoteId, op, this.#policy, entry.authorize))) {
       this.#onRefused?.(protocol, connection.remoteId, "unauthorized");
       return null;
     }

@@ -1,10 +1,8 @@
 /**
  * Request/response over one long-lived stream per peer and protocol: many
  * concurrent requests share the stream, matched by id, so a request costs one
- * round trip after the first. Used by the DHT and RPC.
- *
- * Frames (CBOR): request `{ i, b }`; reply `{ i, b }` or `{ i, e: { c, m } }`
- * where `c` is an error code and `m` its message.
+ * round trip after the first. Used by the DHT and RPC. The frames are the
+ * mesh's one request envelope (`envelope.ts`).
  *
  * @module
  */
@@ -12,34 +10,33 @@ import type { NodeId } from "../identity/node-id.ts";
 import type { Connection, Stream } from "../transport/connection.ts";
 import { ConnectionClosedError } from "../transport/errors.ts";
 import { deferred, withDeadline } from "../util/async.ts";
-import { MaculaError } from "../util/errors.ts";
 import { WireError } from "../wire/errors.ts";
-import { any, messageDecoder, object, optional, SchemaError, str, uint, type Validator } from "../wire/schema.ts";
-import type { Node } from "./node.ts";
-import type { Authorize } from "./protocol-registry.ts";
+import { SchemaError, type Validator } from "../wire/schema.ts";
+import type { HandleOptions } from "./protocol-registry.ts";
+import { decodeEnvelope, DEFAULT_REQUEST_TIMEOUT, errorReply, remoteFailure } from "./envelope.ts";
 
-/** The remote side answered a request with an error. */
-export class RemoteError extends MaculaError {
-  constructor(readonly remoteCode: string, message: string) {
-    super(remoteCode.startsWith("E_") ? remoteCode : "E_REMOTE", message);
-  }
-}
-
-/** Decodes the request/reply envelope. */
-export const decodeEnvelope = messageDecoder(
-  "request envelope",
-  object({
-    i: uint(),
-    b: any(),
-    e: optional(object({ c: str({ max: 64 }), m: str({ max: 1000 }) })),
-  }),
-);
+export { decodeEnvelope, RemoteError } from "./envelope.ts";
 
 /** Options of one request. */
 export interface RequestChannelOptions {
-  /** Deadline, ms. Default 10 000. */
+  /** Deadline, ms. Default `DEFAULT_REQUEST_TIMEOUT` (10 000). */
   timeout?: number;
+  /** Cancels the request. */
   signal?: AbortSignal;
+  /** Authorization material for the envelope's `u` slot (e.g. a capability token). */
+  auth?: unknown;
+}
+
+/** What a request channel needs of its node: connections by peer id. */
+export interface Dialer {
+  /** Connect to `peer` or reuse the open connection. */
+  connect(peer: NodeId, options?: { signal?: AbortSignal }): Promise<Connection>;
+}
+
+/** What `serveRequests` needs of its node: protocol registration. */
+export interface Handler {
+  /** Register a stream handler; returns its unregister function. */
+  handle(protocol: string, handler: (stream: Stream) => Promise<void>, options?: HandleOptions): () => void;
 }
 
 interface Pipe {
@@ -55,20 +52,20 @@ interface Pipe {
  * ```ts
  * import { RequestChannel } from "./request-channel.ts";
  * import { any } from "../wire/schema.ts";
- * declare const node: import("./node.ts").Node;
+ * declare const node: import("./request-channel.ts").Dialer;
  * declare const peer: import("../identity/node-id.ts").NodeId;
  * const channel = new RequestChannel(node, "/example/echo/1", any());
  * const reply = await channel.request(peer, { hello: "world" });
  * ```
  */
 export class RequestChannel<Res> {
-  #node: Node;
+  #node: Dialer;
   #protocol: string;
   #validate: Validator<Res>;
   #maxFrame: number;
   #pipes = new WeakMap<Connection, Promise<Pipe>>();
 
-  constructor(node: Node, protocol: string, validateReply: Validator<Res>, options: { maxFrame?: number } = {}) {
+  constructor(node: Dialer, protocol: string, validateReply: Validator<Res>, options: { maxFrame?: number } = {}) {
     this.#node = node;
     this.#protocol = protocol;
     this.#validate = validateReply;
@@ -83,23 +80,26 @@ export class RequestChannel<Res> {
    * `ProtocolRefusedError`.
    */
   async request(peer: NodeId, body: unknown, options: RequestChannelOptions = {}): Promise<Res> {
-    const timeout = options.timeout ?? 10_000;
+    const timeout = options.timeout ?? DEFAULT_REQUEST_TIMEOUT;
     const work = (async () => {
       const conn = await this.#node.connect(peer, { signal: options.signal });
-      return await this.requestOn(conn, body, options.signal);
+      return await this.requestOn(conn, body, options.signal, options.auth);
     })();
     return await withDeadline(work, timeout, `${this.#protocol} request to ${peer.short}`, { signal: options.signal });
   }
 
   /** Send over a given connection (no deadline of its own). */
-  async requestOn(conn: Connection, body: unknown, signal?: AbortSignal): Promise<Res> {
+  async requestOn(conn: Connection, body: unknown, signal?: AbortSignal, auth?: unknown): Promise<Res> {
     const pipe = await this.#pipe(conn, signal);
     const id = pipe.nextId++;
     const reply = deferred<unknown>();
     reply.promise.catch(() => {}); // observed below unless the write fails first
     pipe.pending.set(id, reply);
     try {
-      await pipe.stream.writeMessage({ i: id, b: body }, this.#maxFrame);
+      await pipe.stream.writeMessage(
+        auth === undefined ? { i: id, b: body } : { i: id, b: body, u: auth },
+        this.#maxFrame,
+      );
       return this.#validate(await reply.promise, "b");
     } catch (error) {
       if (error instanceof SchemaError) {
@@ -135,7 +135,7 @@ export class RequestChannel<Res> {
           const env = decodeEnvelope(frame);
           const waiter = pipe.pending.get(env.i);
           if (!waiter) continue; // late reply of a timed-out request
-          if (env.e) waiter.reject(new RemoteError(env.e.c, env.e.m));
+          if (env.e) waiter.reject(remoteFailure(env.e, this.#protocol));
           else waiter.resolve(env.b);
         }
       } catch (error) {
@@ -160,12 +160,13 @@ export class RequestChannel<Res> {
   }
 }
 
-/** Answers requests of one protocol. */
-export type RequestHandler<Req> = (from: NodeId, request: Req) => unknown | Promise<unknown>;
+/** Answers requests of one protocol; `auth` is the envelope's authorization material. */
+export type RequestHandler<Req> = (from: NodeId, request: Req, auth: unknown) => unknown | Promise<unknown>;
 
 /** Options of `serveRequests`. */
 export interface ServeOptions {
-  authorize?: Authorize;
+  /** The stream-open gate of the protocol (coarse; per-request checks belong in the handler). */
+  authorize?: HandleOptions["authorize"];
   /** Requests handled at once per stream; more wait. Default 64. */
   maxConcurrent?: number;
   maxFrame?: number;
@@ -174,11 +175,21 @@ export interface ServeOptions {
 /**
  * Serve `protocol` on `node`: every request body is validated with
  * `validate` (a `WireError` disconnects the peer), then answered by
- * `handler`; a thrown `MaculaError` becomes an error reply with its code.
- * Returns a function that unregisters the protocol.
+ * `handler`; a thrown `MaculaError` becomes an error reply with its code,
+ * any other error an `E_HANDLER` reply. Returns a function that unregisters
+ * the protocol.
+ *
+ * @example
+ * ```ts
+ * import { serveRequests } from "./request-channel.ts";
+ * import { uint } from "../wire/schema.ts";
+ * declare const node: import("./request-channel.ts").Handler;
+ * const off = serveRequests(node, "/example/double/1", uint(), (_from, n) => n * 2);
+ * off();
+ * ```
  */
 export function serveRequests<Req>(
-  node: Node,
+  node: Handler,
   protocol: string,
   validate: Validator<Req>,
   handler: RequestHandler<Req>,
@@ -209,10 +220,9 @@ export function serveRequests<Req>(
       inFlight++;
       const job: Promise<void> = (async () => {
         try {
-          send({ i: env.i, b: await handler(stream.remoteId, request) });
+          send({ i: env.i, b: await handler(stream.remoteId, request, env.u) });
         } catch (error) {
-          const code = error instanceof MaculaError ? error.code : "E_REMOTE";
-          send({ i: env.i, e: { c: code.slice(0, 64), m: String((error as Error)?.message ?? error).slice(0, 1000) } });
+          send(errorReply(env.i, error));
         } finally {
           inFlight--;
           const resume = wake as (() => void) | null;

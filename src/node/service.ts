@@ -1,16 +1,22 @@
 /**
- * Node services: subsystems (DHT, pub/sub, RPC, clustering, …) that run
- * inside a node, register their protocols on it, and contribute to its
- * events, status and metrics.
+ * The plug-in contract of a node. A service (DHT, pub/sub, RPC, clustering,
+ * relay, content, …) runs inside a node and sees it only through a
+ * `ServiceHost`: the node's id and realms, connections, protocol handlers,
+ * events, peers by id, metrics, a logger, the per-operation authorization
+ * hook and `sign(domain, bytes)` — never the key pair. Services that need
+ * each other say so with typed `ServiceKey`s; the node starts them in
+ * dependency order and hands each one its dependencies through `host.use`.
  *
  * @module
  */
-import type { KeyPair } from "../identity/ed25519.ts";
 import type { NodeId } from "../identity/node-id.ts";
 import type { NodeRecord } from "../identity/node-record.ts";
-import type { Connection } from "../transport/connection.ts";
+import type { Logger } from "../log/logger.ts";
+import type { MetricsRegistry } from "../metrics/registry.ts";
+import type { Connection, StreamHandler } from "../transport/connection.ts";
 import type { CloseInfo } from "../transport/session.ts";
-import type { Node } from "./node.ts";
+import type { Authorize, Operation } from "./authorize.ts";
+import type { HandleOptions } from "./protocol-registry.ts";
 
 /** Events a node emits. */
 export type NodeEvents = {
@@ -26,14 +32,107 @@ export type NodeEvents = {
   "peer:down": [id: NodeId];
 };
 
-/** What a service gets from its node. */
-export interface ServiceContext {
-  /** The node (its public API). */
-  node: Node;
-  /** The node's identity key, for services that sign records. */
-  keyPair: KeyPair;
-  /** Emit a node event. */
+/**
+ * A typed name of a service, so that services find each other without
+ * string look-ups or casts.
+ *
+ * @example
+ * ```ts
+ * import { serviceKey } from "./service.ts";
+ * interface Clock { now(): number }
+ * const CLOCK = serviceKey<Clock & import("./service.ts").NodeService>("clock");
+ * CLOCK.name; // "clock"
+ * ```
+ */
+export interface ServiceKey<T extends NodeService> {
+  /** The service's unique name (its `NodeService.name`). */
+  readonly name: string;
+  /** Type carrier only; never set. */
+  readonly __service?: T;
+}
+
+/** Make the key of the service named `name`. */
+export function serviceKey<T extends NodeService>(name: string): ServiceKey<T> {
+  return { name };
+}
+
+/** What the host knows about a peer. */
+export interface PeerInfo {
+  /** The peer's id. */
+  id: NodeId;
+  /** Its latest signed record, once identified or learned. */
+  record?: NodeRecord;
+  /** Last measured round-trip time, ms. */
+  rtt?: number;
+  /** Whether a connection to it is open now. */
+  connected: boolean;
+}
+
+/**
+ * Everything a service may use of its node.
+ *
+ * @example
+ * ```ts
+ * import type { NodeService, ServiceHost } from "./service.ts";
+ * class Uptime implements NodeService {
+ *   readonly name = "uptime";
+ *   #off?: () => void;
+ *   start(host: ServiceHost) {
+ *     const started = Date.now();
+ *     this.#off = host.handle("/example/uptime/1", async (stream) => {
+ *       await stream.writeMessage({ ms: Date.now() - started });
+ *       await stream.closeWrite();
+ *     });
+ *   }
+ *   stop() {
+ *     this.#off?.();
+ *   }
+ * }
+ * ```
+ */
+export interface ServiceHost {
+  /** The node's id. */
+  readonly id: NodeId;
+  /** The node's realms; the first is the primary. */
+  readonly realms: readonly string[];
+  /** The service's logger (tagged with the service name). */
+  readonly log: Logger;
+  /** The node's metrics registry (Prometheus). */
+  readonly metrics: MetricsRegistry;
+  /** The node's current signed record. */
+  record(): NodeRecord;
+  /**
+   * Sign `message` for `domain` (e.g. `"dht/provider"`). The signature covers
+   * the domain too (see `domainSeparated`), so a service can never produce a
+   * signature that the core's handshakes or node records would accept.
+   */
+  sign(domain: string, message: Uint8Array): Uint8Array;
+  /** Connect to a peer by id (its addresses must be known) or reuse the open connection. */
+  connect(peer: NodeId, options?: { signal?: AbortSignal }): Promise<Connection>;
+  /** The open connection to `peer`, if any. */
+  connection(peer: NodeId): Connection | undefined;
+  /** Ids of the connected peers. */
+  peers(): NodeId[];
+  /** What the node knows about `peer`. */
+  peer(peer: NodeId): PeerInfo | undefined;
+  /** Remember a verified record of another node (its addresses become dialable). */
+  learn(record: NodeRecord): void;
+  /** Measure the round-trip time to `peer` in ms (connecting if needed). */
+  ping(peer: NodeId, options?: { signal?: AbortSignal }): Promise<number>;
+  /** Register a stream handler (default-deny); returns its unregister function. */
+  handle(protocol: string, handler: StreamHandler, options?: HandleOptions): () => void;
+  /** Listen to node events; returns an unsubscribe function. */
+  on<K extends keyof NodeEvents>(event: K, listener: (...args: NodeEvents[K]) => void): () => void;
+  /** Emit a node event (membership services report `peer:up` / `peer:down`). */
   emit<K extends keyof NodeEvents>(event: K, ...args: NodeEvents[K]): void;
+  /**
+   * Decide one operation: the node-wide policy (`NodeOptions.authorize`),
+   * then `local` (the handler's own `authorize`), if given. Never throws:
+   * a failing hook is a refusal. Synchronous (a boolean) when the hooks are.
+   */
+  authorize(subject: NodeId, operation: Operation, local?: Authorize): boolean | Promise<boolean>;
+  /** A service this one declared in `needs` (started before it). */
+  use<T extends NodeService>(key: ServiceKey<T>): T;
 }
 
 /**
@@ -41,12 +140,12 @@ export interface ServiceContext {
  *
  * @example
  * ```ts
- * import type { NodeService, ServiceContext } from "./service.ts";
+ * import type { NodeService, ServiceHost } from "./service.ts";
  * class Hello implements NodeService {
  *   readonly name = "hello";
  *   #off?: () => void;
- *   start({ node }: ServiceContext) {
- *     this.#off = node.handle("/example/hello/1", async (s) => await s.closeWrite());
+ *   start(host: ServiceHost) {
+ *     this.#off = host.handle("/example/hello/1", async (s) => await s.closeWrite());
  *   }
  *   stop() {
  *     this.#off?.();
@@ -57,8 +156,10 @@ export interface ServiceContext {
 export interface NodeService {
   /** Unique name; also the key of its section in `/status`. */
   readonly name: string;
+  /** Services that must run before this one (available through `host.use`). */
+  readonly needs?: readonly ServiceKey<NodeService>[];
   /** Called once the node listens; register protocols and start timers here. */
-  start(context: ServiceContext): void | Promise<void>;
+  start(host: ServiceHost): void | Promise<void>;
   /** Called when the node stops (in reverse start order). */
   stop(): void | Promise<void>;
   /** A section for `/status`. */

@@ -11,7 +11,14 @@ import type { Connection } from "../transport/connection.ts";
 import { VERSION } from "../version.ts";
 import type { NodeStatus, PeerSummary } from "./options.ts";
 import type { PeerStore } from "./peer-store.ts";
-import type { NodeService } from "./service.ts";
+
+/** What services add to the summaries (see `ServiceSet`). */
+export interface ServiceSections {
+  /** Fields for the `/peers` entry of `id`. */
+  peerInfo(id: NodeId): Record<string, unknown>;
+  /** Sections of `/status`, by service name. */
+  status(): Record<string, unknown>;
+}
 
 /**
  * One summary per connection, with what the peer store knows about the
@@ -22,13 +29,14 @@ import type { NodeService } from "./service.ts";
  * import { peerSummaries } from "./summaries.ts";
  * declare const connections: import("../transport/connection.ts").Connection[];
  * declare const peerStore: import("./peer-store.ts").PeerStore;
- * for (const p of peerSummaries(connections, peerStore, [])) console.log(p.id, p.transport, p.rtt);
+ * declare const services: import("./summaries.ts").ServiceSections;
+ * for (const p of peerSummaries(connections, peerStore, services)) console.log(p.id, p.transport, p.rtt);
  * ```
  */
 export function peerSummaries(
   connections: Connection[],
   peerStore: PeerStore,
-  services: readonly NodeService[],
+  services: ServiceSections,
 ): PeerSummary[] {
   return connections.map((c) => {
     const entry = peerStore.get(c.remoteId);
@@ -42,7 +50,7 @@ export function peerSummaries(
       streams: c.activeStreams,
       addrs: entry?.record?.addrs.map((a) => `${a}/${c.remoteId.did}`) ?? [],
       realms: entry?.record?.realms ?? [],
-      ...Object.assign({}, ...services.map((s) => s.peerInfo?.(c.remoteId) ?? {})),
+      ...services.peerInfo(c.remoteId),
     };
   });
 }
@@ -62,7 +70,7 @@ export interface StatusSource {
   /** Connected peers. */
   peers: number;
   /** Running services; each with `status()` adds a section under its name. */
-  services: readonly NodeService[];
+  services: ServiceSections;
 }
 
 /**
@@ -85,6 +93,6 @@ export function nodeStatus(source: StatusSource): NodeStatus {
     runtime: `${source.platform.runtimeVersion} ${source.platform.target}`,
     uptime: Math.round((Date.now() - source.startedAt) / 1000),
     peers: source.peers,
-    ...Object.fromEntries(source.services.filter((s) => s.status).map((s) => [s.name, s.status!()])),
+    ...source.services.status(),
   };
 }

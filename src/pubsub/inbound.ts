@@ -7,17 +7,17 @@
  *
  * @module
  */
-import { verify } from "../identity/ed25519.ts";
+import { verifyDomain } from "../identity/domain-signature.ts";
 import { NodeId } from "../identity/node-id.ts";
 import type { Counter } from "../metrics/registry.ts";
-import type { Node } from "../node/node.ts";
+import type { ServiceHost } from "../node/service.ts";
 import type { Stream } from "../transport/connection.ts";
 import { toHex } from "../util/bytes.ts";
 import { WireError } from "../wire/errors.ts";
 import { messageDecoder } from "../wire/schema.ts";
 import { SequenceGuard } from "./dedup.ts";
 import type { SubscriberDirectory } from "./directory.ts";
-import { messageSignedBytes, type PubSubFrame, validatePubSubFrame } from "./messages.ts";
+import { MESSAGE_DOMAIN, messageSignedBytes, type PubSubFrame, validatePubSubFrame } from "./messages.ts";
 import type { Outbound } from "./outbound.ts";
 import type { PubSubMessage } from "./subscription.ts";
 import { validatePattern, validateTopic } from "./topic.ts";
@@ -27,7 +27,7 @@ const decodeFrame = messageDecoder("pubsub frame", validatePubSubFrame);
 /** Options of `Inbound`. */
 export interface InboundOptions {
   /** This node (its id: forwarding lists may include it). */
-  node: Node;
+  node: ServiceHost;
   /** Largest encoded payload, bytes. */
   maxPayload: number;
   /** Where neighbours' subscriptions are recorded. */
@@ -38,8 +38,8 @@ export interface InboundOptions {
   dropped: Counter;
   /** Whether this node runs in `realm` (nothing crosses realms). */
   inRealm(realm: string): boolean;
-  /** Deliver `message` to the local subscriptions. */
-  deliver(message: PubSubMessage): void;
+  /** Deliver `message`, handed over by `via`, to the local subscriptions. */
+  deliver(message: PubSubMessage, via: NodeId): void;
 }
 
 /**
@@ -95,7 +95,7 @@ export class Inbound {
     if (!origin.equals(from)) {
       // Forwarded: only the origin's signature makes it authentic.
       const signed = messageSignedBytes(frame.r, frame.o, frame.e, frame.s, frame.tp, frame.d);
-      if (!frame.g || !verify(frame.o, signed, frame.g)) {
+      if (!frame.g || !verifyDomain(frame.o, MESSAGE_DOMAIN, signed, frame.g)) {
         throw new WireError("E_WIRE_INVALID", "pubsub frame", "forwarded message without a valid origin signature");
       }
     }
@@ -114,7 +114,7 @@ export class Inbound {
       this.#o.dropped.inc({ reason: "duplicate-or-late" });
       return;
     }
-    this.#o.deliver({ realm: frame.r, topic: frame.tp, payload: frame.d, publisher: origin, seq: frame.s });
+    this.#o.deliver({ realm: frame.r, topic: frame.tp, payload: frame.d, publisher: origin, seq: frame.s }, from);
   }
 
   #origin(bytes: Uint8Array): NodeId {

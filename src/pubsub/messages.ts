@@ -40,7 +40,10 @@ export const validatePubSubFrame = object({
 /** A decoded frame. */
 export type PubSubFrame = ReturnType<typeof validatePubSubFrame>;
 
-/** The bytes an origin signs for a forwarded message. */
+/** Signature domain of forwarded messages (`ServiceHost.sign`). */
+export const MESSAGE_DOMAIN = "pubsub/message";
+
+/** The bytes an origin signs (in `MESSAGE_DOMAIN`) for a forwarded message. */
 export function messageSignedBytes(
   realm: string,
   origin: Uint8Array,

@@ -8,7 +8,7 @@
  */
 import type { NodeId } from "../identity/node-id.ts";
 import type { Counter } from "../metrics/registry.ts";
-import type { Node } from "../node/node.ts";
+import type { Dialer } from "../node/request-channel.ts";
 import { encodeCbor } from "../wire/cbor.ts";
 import type { PubSubFrame } from "./messages.ts";
 import { PeerSender } from "./peer-sender.ts";
@@ -16,7 +16,7 @@ import { PeerSender } from "./peer-sender.ts";
 /** Options of `Outbound`. */
 export interface OutboundOptions {
   /** The node whose connections carry the frames. */
-  node: Node;
+  node: Dialer;
   /** Subscriber nodes one node sends a message to directly. */
   maxFanout: number;
   /** Messages queued per subscriber node before the oldest are dropped. */

@@ -8,7 +8,7 @@
  * @module
  */
 import type { NodeId } from "../identity/node-id.ts";
-import type { Node } from "../node/node.ts";
+import type { Dialer } from "../node/request-channel.ts";
 import type { Stream } from "../transport/connection.ts";
 import { PUBSUB_PROTOCOL } from "./messages.ts";
 
@@ -42,7 +42,7 @@ function frames(messages: Uint8Array[], size: number): Uint8Array {
 /** Sends frames to one peer. */
 export class PeerSender {
   readonly peer: NodeId;
-  #node: Node;
+  #node: Dialer;
   #opts: Required<Omit<PeerSenderOptions, "onDrop">> & Pick<PeerSenderOptions, "onDrop">;
   #queue: Uint8Array[] = [];
   #pumping = false;
@@ -51,7 +51,7 @@ export class PeerSender {
   #closed = false;
   #roomWaiters: Array<() => void> = [];
 
-  constructor(node: Node, peer: NodeId, options: PeerSenderOptions = {}) {
+  constructor(node: Dialer, peer: NodeId, options: PeerSenderOptions = {}) {
     this.#node = node;
     this.peer = peer;
     this.#opts = { maxQueue: 4096, retryAfter: 5_000, connectTimeout: 3_000, ...options };

@@ -13,19 +13,17 @@
  *
  * @module
  */
-import type { DhtService } from "../dht/dht.ts";
-import { RealmError } from "../dht/dht.ts";
+import { DHT, type DhtService, RealmError } from "../dht/dht.ts";
 import { MAX_PROVIDER_DATA } from "../dht/records.ts";
-import type { KeyPair } from "../identity/ed25519.ts";
-import { NodeId } from "../identity/node-id.ts";
+import type { NodeId } from "../identity/node-id.ts";
 import type { Counter } from "../metrics/registry.ts";
-import type { Node } from "../node/node.ts";
-import type { NodeService, ServiceContext } from "../node/service.ts";
+import { type Authorize, decide } from "../node/authorize.ts";
+import { type NodeService, type ServiceHost, type ServiceKey, serviceKey } from "../node/service.ts";
 import { MaculaError } from "../util/errors.ts";
 import { encodeCbor } from "../wire/cbor.ts";
 import { SubscriberDirectory, subscriptionKey } from "./directory.ts";
 import { Inbound } from "./inbound.ts";
-import { messageSignedBytes, PUBSUB_PROTOCOL, type PubSubFrame } from "./messages.ts";
+import { MESSAGE_DOMAIN, messageSignedBytes, PUBSUB_PROTOCOL, type PubSubFrame } from "./messages.ts";
 import { Outbound } from "./outbound.ts";
 import { type MessageHandler, type PubSubMessage, Subscription } from "./subscription.ts";
 import { matches, rootOf, validatePattern, validateTopic } from "./topic.ts";
@@ -47,6 +45,18 @@ export interface PubSubOptions {
   queueSize?: number;
   /** How long a DHT subscriber answer is reused, ms. Default 5 000. */
   directoryTtl?: number;
+}
+
+/** Options of `subscribe`. */
+export interface SubscribeOptions {
+  /** The realm; default the node's primary realm. */
+  realm?: string;
+  /**
+   * Decides, per message, whether the subscription receives it: the subject
+   * is the origin publisher (not a forwarder), the operation a `"publish"`
+   * on the topic. Refused messages are counted as dropped (`unauthorized`).
+   */
+  authorize?: Authorize;
 }
 
 /** What `publish` did. */
@@ -72,12 +82,20 @@ function fitPatterns(patterns: string[]): string[] {
   return out;
 }
 
+/** The key of the pub/sub service, for `node.service(PUBSUB)` and `needs`. */
+export const PUBSUB: ServiceKey<PubSubService> = serviceKey("pubsub");
+
 /**
- * The pub/sub service (registered by every node as `pubsub`).
+ * The pub/sub service (a default service of `Node`, named `pubsub`; needs
+ * the DHT). Authorization: a remote message is delivered only if the node's
+ * policy admits its origin for a `"publish"` on the topic, and then to each
+ * matching subscription whose own `authorize` admits it; a subscriber node
+ * is sent a message only if the policy admits it for a `"subscribe"` on the
+ * topic.
  *
  * @example
  * ```ts
- * import type { Node } from "../node/node.ts";
+ * import type { Node } from "../../mod.ts";
  * declare const node: Node;
  * node.subscribe("sensors.*.temp", (msg) => console.log(msg.topic, msg.payload));
  * await node.publish("sensors.kitchen.temp", { celsius: 21.5 });
@@ -85,10 +103,11 @@ function fitPatterns(patterns: string[]): string[] {
  */
 export class PubSubService implements NodeService {
   readonly name = "pubsub";
+  readonly needs: readonly ServiceKey<DhtService>[] = [DHT];
   #opts: Required<PubSubOptions>;
-  #node!: Node;
-  #keyPair!: KeyPair;
+  #node!: ServiceHost;
   #dht!: DhtService;
+  #guards = new WeakMap<Subscription, Authorize>();
   #directory!: SubscriberDirectory;
   #subs = new Map<string, Set<Subscription>>();
   #matchCache = new Map<string, Subscription[]>();
@@ -107,13 +126,12 @@ export class PubSubService implements NodeService {
     this.#opts = { maxPayload: 64 * 1024, maxFanout: 32, queueSize: 4096, directoryTtl: 5_000, ...options };
   }
 
-  start({ node, keyPair }: ServiceContext): void {
+  start(node: ServiceHost): void {
     this.#node = node;
-    this.#keyPair = keyPair;
-    this.#dht = node.dht;
+    this.#dht = node.use(DHT);
     this.#directory = new SubscriberDirectory(this.#dht, node.id, { cacheTtl: this.#opts.directoryTtl });
     for (const realm of node.realms) this.#subs.set(realm, new Set());
-    const registry = node.metrics.registry;
+    const registry = node.metrics;
     this.#published = registry.counter("macula_pubsub_published_total", "Messages published by this node.").with();
     this.#delivered = registry.counter("macula_pubsub_delivered_total", "Messages delivered to local subscriptions.")
       .with();
@@ -136,7 +154,7 @@ export class PubSubService implements NodeService {
       outbound,
       dropped,
       inRealm: (realm) => this.#subs.has(realm),
-      deliver: (message) => this.#deliverLocal(message),
+      deliver: (message, via) => this.#deliverRemote(message, via),
     });
     this.#off.push(
       node.handle(PUBSUB_PROTOCOL, (stream) => inbound.serve(stream)),
@@ -172,7 +190,7 @@ export class PubSubService implements NodeService {
   }
 
   /** Subscribe to `pattern`; with no handler, iterate the subscription. */
-  subscribe(pattern: string, handler?: MessageHandler, options: { realm?: string } = {}): Subscription {
+  subscribe(pattern: string, handler?: MessageHandler, options: SubscribeOptions = {}): Subscription {
     validatePattern(pattern);
     const realm = this.#realm(options.realm);
     const sub = new Subscription(pattern, realm, handler, {
@@ -189,6 +207,7 @@ export class PubSubService implements NodeService {
         });
       },
     });
+    if (options.authorize) this.#guards.set(sub, options.authorize);
     this.#subs.get(realm)!.add(sub);
     this.#matchCache.clear();
     this.#scheduleAnnounce();
@@ -215,13 +234,14 @@ export class PubSubService implements NodeService {
     }
     this.#published.inc();
     const local = this.#deliverLocal({ realm, topic, payload, publisher: this.#node.id, seq });
-    const targets = this.#directory.cachedSubscribers(realm, topic) ?? await this.#directory.subscribers(realm, topic);
+    const found = this.#directory.cachedSubscribers(realm, topic) ?? await this.#directory.subscribers(realm, topic);
+    const targets = await this.#admitted(found, realm, topic);
     if (targets.length === 0) return { local, remote: 0 };
     if (targets.length <= this.#opts.maxFanout) {
       // The common case: the same bytes go to every subscriber node.
       this.#out.sendDirect(targets, encoded);
     } else {
-      frame.g = this.#keyPair.sign(messageSignedBytes(realm, frame.o!, this.#epoch, seq, topic, payload));
+      frame.g = this.#node.sign(MESSAGE_DOMAIN, messageSignedBytes(realm, frame.o!, this.#epoch, seq, topic, payload));
       this.#out.fanOut(frame, targets);
     }
     // Backpressure: a publisher faster than a live subscriber waits for it (up to
@@ -259,11 +279,65 @@ export class PubSubService implements NodeService {
     return subs;
   }
 
-  #deliverLocal(message: PubSubMessage): number {
+  /** The subscriber nodes in `found` that the policy admits for a `"subscribe"` on `topic`. */
+  async #admitted(found: NodeId[], realm: string, topic: string): Promise<NodeId[]> {
+    let out: NodeId[] | undefined;
+    for (let i = 0; i < found.length; i++) {
+      let ok = this.#node.authorize(found[i], { kind: "subscribe", name: topic, realm });
+      if (ok instanceof Promise) ok = await ok;
+      if (ok && out) out.push(found[i]);
+      if (!ok) {
+        out ??= found.slice(0, i);
+        this.#dropped.inc({ reason: "unauthorized" });
+      }
+    }
+    return out ?? found;
+  }
+
+  /** A message from another node (`via` handed it over): authorized, then delivered. */
+  #deliverRemote(message: PubSubMessage, via: NodeId): void {
+    const op = {
+      kind: "publish",
+      name: message.topic,
+      realm: message.realm,
+      via: via.equals(message.publisher) ? undefined : via,
+    } as const;
+    const verdict = this.#node.authorize(message.publisher, op);
+    if (verdict === true) {
+      this.#deliverLocal(message, op);
+    } else if (verdict === false) {
+      this.#dropped.inc({ reason: "unauthorized" });
+    } else {
+      verdict.then((ok) => ok ? this.#deliverLocal(message, op) : this.#dropped.inc({ reason: "unauthorized" }));
+    }
+  }
+
+  #deliverLocal(message: PubSubMessage, op?: Parameters<Authorize>[1]): number {
     const subs = this.#matching(message.realm, message.topic);
-    for (const sub of subs) sub.deliver(message);
-    if (subs.length > 0) this.#delivered.inc(subs.length);
-    return subs.length;
+    let delivered = 0;
+    for (const sub of subs) {
+      const guard = op && this.#guards.get(sub);
+      if (!guard) {
+        sub.deliver(message);
+        delivered++;
+        continue;
+      }
+      const verdict = decide(message.publisher, op, guard);
+      if (verdict === true) {
+        sub.deliver(message);
+        delivered++;
+      } else if (verdict === false) {
+        this.#dropped.inc({ reason: "unauthorized" });
+      } else {
+        verdict.then((ok) => {
+          if (!ok) return this.#dropped.inc({ reason: "unauthorized" });
+          sub.deliver(message);
+          this.#delivered.inc();
+        });
+      }
+    }
+    if (delivered > 0) this.#delivered.inc(delivered);
+    return delivered;
   }
 
   #patterns(realm: string): Set<string> {
@@ -296,7 +370,7 @@ export class PubSubService implements NodeService {
       // Neighbours hear it at once.
       const frame = encodeCbor({ t: "subs", r: realm, p: [...now] });
       for (const peer of this.#node.peers()) {
-        if (peer.realms.includes(realm)) this.#out.send(NodeId.fromDid(peer.id), frame);
+        if (this.#node.peer(peer)?.record?.realms.includes(realm)) this.#out.send(peer, frame);
       }
       // The DHT directory: one provider record per root with that root's patterns.
       const roots = new Map<string, string[]>();

@@ -26,7 +26,7 @@ export type MessageHandler = (message: PubSubMessage) => unknown;
  *
  * @example
  * ```ts
- * import type { Node } from "../node/node.ts";
+ * import type { Node } from "../../mod.ts";
  * declare const node: Node;
  * const sub = node.subscribe("sensors.*.temp");
  * for await (const msg of sub) {

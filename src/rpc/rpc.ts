@@ -8,18 +8,23 @@
  *
  * Errors a caller can tell apart: `NoProviderError`, `TimeoutError`,
  * `RemoteHandlerError` (the handler threw; its message is kept),
- * `AbortedError` (cancelled through the signal).
+ * `NotAuthorizedError` (the provider refused this caller), `AbortedError`
+ * (cancelled through the signal).
+ *
+ * Authorization: each call is decided at the provider by the node's policy
+ * and the procedure's own `authorize` (a `"call"` operation on the
+ * procedure, with the envelope's `auth` material).
  *
  * @module
  */
-import { RealmError } from "../dht/dht.ts";
+import { DHT, type DhtService, RealmError } from "../dht/dht.ts";
 import { realmKey } from "../dht/keys.ts";
 import type { NodeId } from "../identity/node-id.ts";
 import type { Counter } from "../metrics/registry.ts";
-import { RemoteHandlerError } from "../node/expose.ts";
-import type { Node } from "../node/node.ts";
-import { RemoteError, RequestChannel, serveRequests } from "../node/request-channel.ts";
-import type { NodeService, ServiceContext } from "../node/service.ts";
+import { type Authorize, NotAuthorizedError } from "../node/authorize.ts";
+import { RemoteHandlerError } from "../node/envelope.ts";
+import { RequestChannel, serveRequests } from "../node/request-channel.ts";
+import { type NodeService, type ServiceHost, type ServiceKey, serviceKey } from "../node/service.ts";
 import { validateTopic } from "../pubsub/topic.ts";
 import { AbortedError, TimeoutError } from "../util/async.ts";
 import { MaculaError } from "../util/errors.ts";
@@ -62,7 +67,18 @@ export interface CallOptions {
   timeout?: number;
   /** Deadline of one attempt at one provider, ms. Default: half the overall deadline. */
   attemptTimeout?: number;
+  /** Cancels the call. */
   signal?: AbortSignal;
+  /** Authorization material sent with the call (e.g. a capability token). */
+  auth?: unknown;
+}
+
+/** Options of `advertise`. */
+export interface AdvertiseOptions {
+  /** The realm; default the node's primary realm. */
+  realm?: string;
+  /** Decides each call (a `"call"` operation, after the node's policy); refused callers get `NotAuthorizedError`. */
+  authorize?: Authorize;
 }
 
 /** Tunables of RPC. */
@@ -76,12 +92,20 @@ export interface RpcOptions {
 /** Validates an RPC request body. */
 export const validateRpcRequest = object({ r: str({ max: 64, min: 1 }), p: str({ max: 255, min: 1 }), a: any() });
 
+/** The key of the RPC service, for `node.service(RPC)` and `needs`. */
+export const RPC: ServiceKey<RpcService> = serviceKey("rpc");
+
+interface Provided {
+  handler: RpcHandler;
+  authorize?: Authorize;
+}
+
 /**
- * The RPC service (registered by every node as `rpc`).
+ * The RPC service (a default service of `Node`, named `rpc`; needs the DHT).
  *
  * @example
  * ```ts
- * import type { Node } from "../node/node.ts";
+ * import type { Node } from "../../mod.ts";
  * declare const node: Node;
  * node.advertise("math.add", (args) => {
  *   const { a, b } = args as { a: number; b: number };
@@ -92,10 +116,12 @@ export const validateRpcRequest = object({ r: str({ max: 64, min: 1 }), p: str({
  */
 export class RpcService implements NodeService {
   readonly name = "rpc";
+  readonly needs: readonly ServiceKey<DhtService>[] = [DHT];
   #opts: Required<RpcOptions>;
-  #node!: Node;
+  #node!: ServiceHost;
+  #dht!: DhtService;
   #channel!: RequestChannel<unknown>;
-  #handlers = new Map<string, RpcHandler>();
+  #handlers = new Map<string, Provided>();
   #providers = new Map<string, { ids: NodeId[]; fetchedAt: number }>();
   /** Providers that failed recently (hex → until), tried last. */
   #failed = new Map<string, number>();
@@ -107,21 +133,24 @@ export class RpcService implements NodeService {
     this.#opts = { providerCacheTtl: 30_000, maxMessage: 1024 * 1024, ...options };
   }
 
-  start({ node }: ServiceContext): void {
+  start(node: ServiceHost): void {
     this.#node = node;
+    this.#dht = node.use(DHT);
     this.#channel = new RequestChannel(node, RPC_PROTOCOL, any(), { maxFrame: this.#opts.maxMessage + 1024 });
-    this.#calls = node.metrics.registry.counter("macula_rpc_calls_total", "RPC calls made, by outcome.");
-    this.#failovers = node.metrics.registry.counter("macula_rpc_failovers_total", "RPC attempts that failed over.");
-    this.#off.push(serveRequests(node, RPC_PROTOCOL, validateRpcRequest, (from, req) => this.#serve(from, req), {
-      maxFrame: this.#opts.maxMessage + 1024,
-    }));
+    this.#calls = node.metrics.counter("macula_rpc_calls_total", "RPC calls made, by outcome.");
+    this.#failovers = node.metrics.counter("macula_rpc_failovers_total", "RPC attempts that failed over.");
+    this.#off.push(
+      serveRequests(node, RPC_PROTOCOL, validateRpcRequest, (from, req, auth) => this.#serve(from, req, auth), {
+        maxFrame: this.#opts.maxMessage + 1024,
+      }),
+    );
   }
 
   stop(): void {
     for (const off of this.#off) off();
     for (const key of [...this.#handlers.keys()]) {
       const [realm, procedure] = key.split("|");
-      this.#node.dht.unprovide(realm, realmKey(realm, "rpc", procedure));
+      this.#dht.unprovide(realm, realmKey(realm, "rpc", procedure));
     }
     this.#handlers.clear();
   }
@@ -136,31 +165,36 @@ export class RpcService implements NodeService {
     return r;
   }
 
-  async #serve(from: NodeId, req: { r: string; p: string; a: unknown }): Promise<unknown> {
-    const handler = this.#handlers.get(`${req.r}|${req.p}`);
-    if (!handler) throw new MaculaError("E_NO_SUCH_PROCEDURE", `${req.p} is not provided here`);
+  async #serve(from: NodeId, req: { r: string; p: string; a: unknown }, auth: unknown): Promise<unknown> {
+    const provided = this.#handlers.get(`${req.r}|${req.p}`);
+    if (!provided) throw new MaculaError("E_NO_SUCH_PROCEDURE", `${req.p} is not provided here`);
+    const op = { kind: "call", name: req.p, realm: req.r, auth } as const;
+    let ok = this.#node.authorize(from, op, provided.authorize);
+    if (ok instanceof Promise) ok = await ok;
+    if (!ok) throw new NotAuthorizedError(`not authorized to call ${req.p}`);
     try {
-      return await handler(req.a, { from, realm: req.r, procedure: req.p });
+      return await provided.handler(req.a, { from, realm: req.r, procedure: req.p });
     } catch (error) {
       throw new MaculaError("E_HANDLER", String((error as Error)?.message ?? error));
     }
   }
 
-  /** Provide `procedure` (dot-separated name) with `handler`. */
-  advertise(procedure: string, handler: RpcHandler, options: { realm?: string } = {}): Advertisement {
+  /** Provide `procedure` (dot-separated name) with `handler`; `options.authorize` decides each call. */
+  advertise(procedure: string, handler: RpcHandler, options: AdvertiseOptions = {}): Advertisement {
     validateTopic(procedure);
     const realm = this.#realm(options.realm);
     const key = `${realm}|${procedure}`;
     if (this.#handlers.has(key)) throw new MaculaError("E_DUPLICATE", `${procedure} is already advertised in ${realm}`);
-    this.#handlers.set(key, handler);
+    const provided: Provided = { handler, authorize: options.authorize };
+    this.#handlers.set(key, provided);
     const dhtKey = realmKey(realm, "rpc", procedure);
-    this.#node.dht.provide(realm, dhtKey).catch((error) =>
+    this.#dht.provide(realm, dhtKey).catch((error) =>
       this.#node.log.warn("announcing procedure failed", { procedure, error: (error as Error).message })
     );
     const close = () => {
-      if (this.#handlers.get(key) !== handler) return;
+      if (this.#handlers.get(key) !== provided) return;
       this.#handlers.delete(key);
-      this.#node.dht.unprovide(realm, dhtKey);
+      this.#dht.unprovide(realm, dhtKey);
     };
     return { procedure, realm, close, [Symbol.dispose]: close };
   }
@@ -169,7 +203,7 @@ export class RpcService implements NodeService {
     const key = `${realm}|${procedure}`;
     const cached = this.#providers.get(key);
     if (cached && !force && Date.now() - cached.fetchedAt < this.#opts.providerCacheTtl) return cached.ids;
-    const records = await this.#node.dht.findProviders(realm, realmKey(realm, "rpc", procedure), { limit: 8, signal });
+    const records = await this.#dht.findProviders(realm, realmKey(realm, "rpc", procedure), { limit: 8, signal });
     const ids = records.map((r) => r.provider.id).filter((id) => !id.equals(this.#node.id));
     this.#providers.set(key, { ids, fetchedAt: Date.now() });
     return ids;
@@ -181,7 +215,7 @@ export class RpcService implements NodeService {
     const score = (id: NodeId) => {
       const failed = (this.#failed.get(id.hex) ?? 0) > now ? 1 : 0;
       const connected = this.#node.connection(id) ? 0 : 1;
-      const rtt = this.#node.peerStore.get(id)?.rtt ?? 1e6;
+      const rtt = this.#node.peer(id)?.rtt ?? 1e6;
       return failed * 1e12 + connected * 1e9 + rtt;
     };
     return [...ids].sort((a, b) => score(a) - score(b));
@@ -200,7 +234,7 @@ export class RpcService implements NodeService {
     const local = this.#handlers.get(`${realm}|${procedure}`);
     if (local) {
       try {
-        const result = await local(args, { from: this.#node.id, realm, procedure });
+        const result = await local.handler(args, { from: this.#node.id, realm, procedure });
         this.#calls.inc({ outcome: "ok" });
         return result;
       } catch (error) {
@@ -230,6 +264,7 @@ export class RpcService implements NodeService {
           const result = await this.#channel.request(provider, { r: realm, p: procedure, a: args }, {
             timeout: Math.min(left, attemptTimeout),
             signal,
+            auth: options.auth,
           });
           this.#calls.inc({ outcome: "ok" });
           return result;
@@ -238,9 +273,13 @@ export class RpcService implements NodeService {
             this.#calls.inc({ outcome: "cancelled" });
             throw error;
           }
-          if (error instanceof RemoteError && error.remoteCode === "E_HANDLER") {
+          if (error instanceof RemoteHandlerError) {
             this.#calls.inc({ outcome: "remote_error" });
-            throw new RemoteHandlerError(procedure, error.message);
+            throw new RemoteHandlerError(procedure, error.remoteMessage);
+          }
+          if (error instanceof NotAuthorizedError) {
+            this.#calls.inc({ outcome: "unauthorized" });
+            throw error;
           }
           // Dead, slow, unreachable, or no longer a provider: try the next one, and
           // try this one last for a while.

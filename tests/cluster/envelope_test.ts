@@ -5,6 +5,7 @@ import { HEADER_LENGTH, MAX_DATAGRAM, openEnvelope, sealEnvelope } from "../../s
 import { DatagramDropError, type DropReason } from "../../src/cluster/errors.ts";
 import { ClusterKey, MAC_LENGTH } from "../../src/cluster/hmac.ts";
 import { ReplayGuard } from "../../src/cluster/replay-guard.ts";
+import { signerOf } from "../../src/identity/domain-signature.ts";
 
 const kp = KeyPair.generate();
 const key = ClusterKey.fromSecret("the-right-secret");
@@ -27,7 +28,7 @@ function remac(bytes: Uint8Array): Uint8Array {
 
 Deno.test("envelope: sealed datagrams open with and without a secret", () => {
   for (const k of [undefined, key]) {
-    const bytes = sealEnvelope(kp, body, { key: k });
+    const bytes = sealEnvelope(signerOf(kp), body, { key: k });
     assertEquals(bytes.length, HEADER_LENGTH + body.length + 64 + (k ? 32 : 0));
     const opened = openEnvelope(bytes, { key: k, guard: new ReplayGuard() });
     assertEquals(opened.sender.bytes, kp.publicKey);
@@ -37,28 +38,28 @@ Deno.test("envelope: sealed datagrams open with and without a secret", () => {
 });
 
 Deno.test("envelope: MAC rules — missing, wrong secret, tampered, unexpected", () => {
-  dropped(sealEnvelope(kp, body), "missing_mac", { key });
-  dropped(sealEnvelope(kp, body, { key: ClusterKey.fromSecret("another-secret") }), "bad_mac", { key });
-  const tampered = sealEnvelope(kp, body, { key });
+  dropped(sealEnvelope(signerOf(kp), body), "missing_mac", { key });
+  dropped(sealEnvelope(signerOf(kp), body, { key: ClusterKey.fromSecret("another-secret") }), "bad_mac", { key });
+  const tampered = sealEnvelope(signerOf(kp), body, { key });
   tampered[HEADER_LENGTH] ^= 1;
   dropped(tampered, "bad_mac", { key });
-  dropped(sealEnvelope(kp, body, { key }), "unexpected_mac");
+  dropped(sealEnvelope(signerOf(kp), body, { key }), "unexpected_mac");
   // the MAC flag cleared on a MAC'd datagram: the trailing MAC breaks the signature
-  const unflagged = sealEnvelope(kp, body, { key });
+  const unflagged = sealEnvelope(signerOf(kp), body, { key });
   unflagged[4] = 0;
   dropped(unflagged, "bad_signature");
 });
 
 Deno.test("envelope: stale timestamps (past and future) and replays are dropped", () => {
-  dropped(sealEnvelope(kp, body, { key, now: Date.now() - 60_000 }), "stale", { key });
-  dropped(sealEnvelope(kp, body, { key, now: Date.now() + 60_000 }), "stale", { key });
+  dropped(sealEnvelope(signerOf(kp), body, { key, now: Date.now() - 60_000 }), "stale", { key });
+  dropped(sealEnvelope(signerOf(kp), body, { key, now: Date.now() + 60_000 }), "stale", { key });
   const guard = new ReplayGuard();
-  const bytes = sealEnvelope(kp, body, { key });
+  const bytes = sealEnvelope(signerOf(kp), body, { key });
   openEnvelope(bytes, { key, guard });
   dropped(bytes, "replay", { key, guard });
   // a datagram that failed authentication does not burn its nonce
   const guard2 = new ReplayGuard();
-  const good = sealEnvelope(kp, body, { key });
+  const good = sealEnvelope(signerOf(kp), body, { key });
   const bad = good.slice();
   bad[bad.length - 70] ^= 1; // inside the signature
   dropped(remac(bad), "bad_signature", { key, guard: guard2 });
@@ -67,16 +68,16 @@ Deno.test("envelope: stale timestamps (past and future) and replays are dropped"
 
 Deno.test("envelope: forged senders and tampered bodies fail the signature even with the secret", () => {
   const other = KeyPair.generate();
-  const forged = sealEnvelope(kp, body, { key });
+  const forged = sealEnvelope(signerOf(kp), body, { key });
   forged.set(other.publicKey, 5); // claim to be someone else
   dropped(remac(forged), "bad_signature", { key });
-  const tampered = sealEnvelope(kp, body, { key });
+  const tampered = sealEnvelope(signerOf(kp), body, { key });
   tampered[HEADER_LENGTH + 1] ^= 0x10;
   dropped(remac(tampered), "bad_signature", { key });
 });
 
 Deno.test("envelope: malformed — short, long, magic, version, flags, not bytes", () => {
-  const ok = sealEnvelope(kp, body);
+  const ok = sealEnvelope(signerOf(kp), body);
   dropped(ok.subarray(0, 100), "malformed");
   dropped(new Uint8Array(0), "malformed");
   dropped(new Uint8Array(MAX_DATAGRAM + 1), "malformed");

@@ -18,11 +18,12 @@ import {
   type Message,
   verifyAliveToken,
 } from "../../src/cluster/messages.ts";
+import { signerOf } from "../../src/identity/domain-signature.ts";
 
 const kp = KeyPair.generate();
 const id = new NodeId(kp.publicKey);
 const other = new NodeId(KeyPair.generate().publicKey);
-const token = createAliveToken(kp, 3, ["10.0.0.5:40123", "192.168.1.9:40123"]);
+const token = createAliveToken(signerOf(kp), 3, ["10.0.0.5:40123", "192.168.1.9:40123"]);
 const nonce = new Uint8Array(8).fill(7);
 const record = createNodeRecord(kp, { addrs: ["quic://10.0.0.5:9443", "tcp://10.0.0.5:9443"], realms: ["default"] });
 const updates = [
@@ -109,7 +110,7 @@ for (const sample of SAMPLES) {
 
 Deno.test("fuzz cluster envelope: 10,000 mutations of a sealed datagram are dropped with a reason, never thrown otherwise", () => {
   const key = ClusterKey.fromSecret("fuzz-secret");
-  const valid = sealEnvelope(kp, encodeMessage(SAMPLES[1]), { key });
+  const valid = sealEnvelope(signerOf(kp), encodeMessage(SAMPLES[1]), { key });
   const reasons = new Map<string, number>();
   let unchanged = 0;
   for (let i = 0; i < 10_000; i++) {

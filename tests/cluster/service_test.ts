@@ -7,7 +7,7 @@
  */
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
 import { loopbackNode, until } from "../helpers/nodes.ts";
-import type { Node } from "../../src/node/node.ts";
+import type { Node } from "../../src/api/node.ts";
 import type { NodeId } from "../../src/identity/node-id.ts";
 import { type ClusterOptions, ClusterService } from "../../src/cluster/service.ts";
 import { ClusterError } from "../../src/cluster/errors.ts";

@@ -9,6 +9,7 @@ import { formatEndpoint } from "../../src/cluster/endpoint.ts";
 import { ClusterKey } from "../../src/cluster/hmac.ts";
 import type { SwimTimings } from "../../src/cluster/options.ts";
 import { type MembershipEvent, Swim } from "../../src/cluster/swim/swim.ts";
+import { signerOf } from "../../src/identity/domain-signature.ts";
 
 /** Fast timings for in-process tests (suspicion floor 400 ms at n = 10). */
 export const FAST: Partial<SwimTimings> = {
@@ -41,7 +42,7 @@ export class SimNet {
     const record = createNodeRecord(kp, { addrs: [`quic://${endpoint.split(":")[0]}:9443`], realms: ["default"] });
     const events: MembershipEvent[] = [];
     const swim = new Swim({
-      keyPair: kp,
+      signer: signerOf(kp),
       key: options.secret ? ClusterKey.fromSecret(options.secret) : undefined,
       timings: { ...FAST, ...options.timings },
       endpoints: () => [endpoint],

@@ -13,6 +13,7 @@ import { sealEnvelope } from "../../src/cluster/envelope.ts";
 import { createAliveToken, encodeMessage } from "../../src/cluster/messages.ts";
 import { MAX_MEMBERS } from "../../src/cluster/swim/swim.ts";
 import { FAST, SimNet } from "./sim.ts";
+import { signerOf } from "../../src/identity/domain-signature.ts";
 
 async function cluster(n: number, options: { secret?: string } = {}): Promise<SimNet> {
   const net = new SimNet();
@@ -173,10 +174,10 @@ Deno.test("swim: the member table is bounded; announcements beyond it are droppe
       const body = encodeMessage({
         type: "announce",
         record,
-        token: createAliveToken(kp, 0, [endpoint]),
+        token: createAliveToken(signerOf(kp), 0, [endpoint]),
         reply: false,
       });
-      node.swim.receive(sealEnvelope(kp, body), parseEndpoint(endpoint)!);
+      node.swim.receive(sealEnvelope(signerOf(kp), body), parseEndpoint(endpoint)!);
     }
     assertEquals(node.swim.members.size, MAX_MEMBERS);
     assertEquals(node.swim.metrics.dropped.get({ reason: "limit" }), 6);

@@ -12,6 +12,7 @@ import { LocalHealth, StallDetector } from "../../src/cluster/swim/health.ts";
 import { Membership, type MemberState } from "../../src/cluster/swim/membership.ts";
 import { Suspicion } from "../../src/cluster/swim/suspicion.ts";
 import type { InterfaceAddress } from "../../src/platform/types.ts";
+import { signerOf } from "../../src/identity/domain-signature.ts";
 
 const ids = Array.from({ length: 5 }, () => KeyPair.generate());
 const id = (i: number) => new NodeId(ids[i].publicKey);
@@ -65,20 +66,26 @@ Deno.test("membership: SWIM precedence — alive by incarnation, suspect/dead at
     suspicion: { bounds: () => ({ min: 10_000, max: 10_000, expected: 0 }), onTimeout: () => {} },
   });
   const x = id(1);
-  const t0 = createAliveToken(ids[1], 0, ["10.0.0.2:1"]);
+  const t0 = createAliveToken(signerOf(ids[1]), 0, ["10.0.0.2:1"]);
   assert(table.alive(t0, "10.0.0.2:1"));
   assert(!table.alive(t0, "10.0.0.2:1"), "same incarnation: no change");
   assertEquals(table.suspect(x, 0, id(0)), "new");
   assertEquals(table.suspect(x, 0, id(2)), "confirmed");
   assertEquals(table.suspect(x, 0, id(2)), "ignored");
   assert(!table.alive(t0, "10.0.0.2:1"), "alive at the same incarnation does not clear a suspicion");
-  assert(table.alive(createAliveToken(ids[1], 1, ["10.0.0.2:1"]), "10.0.0.2:1"), "a refutation does");
+  assert(table.alive(createAliveToken(signerOf(ids[1]), 1, ["10.0.0.2:1"]), "10.0.0.2:1"), "a refutation does");
   assertEquals(table.suspect(x, 0, id(0)), "ignored", "stale suspicion");
   assert(!table.dead(x, 0, id(0)), "stale death");
   assert(table.dead(x, 1, id(0)));
-  assert(!table.alive(createAliveToken(ids[1], 1, ["10.0.0.2:1"]), "10.0.0.2:1"), "dead is final for the incarnation");
+  assert(
+    !table.alive(createAliveToken(signerOf(ids[1]), 1, ["10.0.0.2:1"]), "10.0.0.2:1"),
+    "dead is final for the incarnation",
+  );
   assertEquals(table.suspect(x, 5, id(0)), "ignored", "dead members are not suspected");
-  assert(table.alive(createAliveToken(ids[1], 2, ["10.0.0.2:1"]), "10.0.0.2:1"), "a higher incarnation revives");
+  assert(
+    table.alive(createAliveToken(signerOf(ids[1]), 2, ["10.0.0.2:1"]), "10.0.0.2:1"),
+    "a higher incarnation revives",
+  );
   assert(table.dead(x, 2, x), "its own death notice means it left");
   assertEquals(table.get(x)!.state, "left");
   assertEquals(seen.map(([, f, t]) => `${f}>${t}`), [
@@ -99,7 +106,7 @@ Deno.test("broadcasts: newer update replaces older, least-sent first, limited re
   const q = new Broadcasts(2);
   const a = { kind: "suspect" as const, id: id(1), incarnation: 1, by: id(0) };
   const b = { kind: "dead" as const, id: id(1), incarnation: 1, by: id(0) };
-  const c = { kind: "alive" as const, token: createAliveToken(ids[2], 0, ["10.0.0.3:1"]) };
+  const c = { kind: "alive" as const, token: createAliveToken(signerOf(ids[2]), 0, ["10.0.0.3:1"]) };
   q.add(a);
   q.add(b);
   q.add(c);

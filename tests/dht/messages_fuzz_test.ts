@@ -1,13 +1,9 @@
 /**
  * Decoders of request-channel traffic against 10,000 mutations each: DHT
- * requests and replies (`src/dht/messages.ts`), the RPC request body and
- * the request-channel envelope. Each mutated input must decode or throw a
+ * requests and replies (`src/dht/messages.ts`), the RPC request body
+ * (`src/rpc/rpc.ts`) and the request envelope (`src/node/envelope.ts`) — the
+ * exported decoders themselves. Each mutated input must decode or throw a
  * `WireError` — nothing else, no hang.
- *
- * The RPC request validator (`src/rpc/rpc.ts`) and the envelope decoder
- * (`src/node/request-channel.ts`) are module-private; their shapes are
- * rebuilt here from the same combinators, field for field. The real ones
- * are exercised end to end in tests/node/request_channel_test.ts.
  */
 import { assert, assertEquals, assertThrows } from "../helpers/assert.ts";
 import { fuzzDecoder } from "../helpers/mutate.ts";
@@ -16,7 +12,9 @@ import { KeyPair } from "../../src/identity/ed25519.ts";
 import { createNodeRecord, encodeNodeRecord } from "../../src/identity/node-record.ts";
 import { encodeCbor } from "../../src/wire/cbor.ts";
 import { WireError } from "../../src/wire/errors.ts";
-import { any, messageDecoder, object, optional, str, uint } from "../../src/wire/schema.ts";
+import { messageDecoder } from "../../src/wire/schema.ts";
+import { validateRpcRequest } from "../../src/rpc/rpc.ts";
+import { decodeEnvelope } from "../../src/node/envelope.ts";
 import {
   createProviderRecord,
   createValueRecord,
@@ -24,31 +22,28 @@ import {
   encodeValueRecord,
 } from "../../src/dht/records.ts";
 import { realmKey } from "../../src/dht/keys.ts";
-
-/** Same shape as `validateRequest` in src/rpc/rpc.ts. */
-const validateRpcRequest = object({ r: str({ max: 64, min: 1 }), p: str({ max: 255, min: 1 }), a: any() });
-/** Same shape as `decodeEnvelope` in src/node/request-channel.ts. */
-const envelope = object({
-  i: uint(),
-  b: any(),
-  e: optional(object({ c: str({ max: 64 }), m: str({ max: 1000 }) })),
-});
+import { signerOf } from "../../src/identity/domain-signature.ts";
 
 const kp = KeyPair.generate();
 const record = createNodeRecord(kp, { addrs: ["quic://10.0.0.1:9443", "tcp://10.0.0.1:9443"], realms: ["default"] });
 const key = realmKey("default", "rpc", "math.add");
-const provider = encodeProviderRecord(createProviderRecord(kp, record, "default", key, 60_000, { p: ["a.>"] }));
-const value = encodeValueRecord(createValueRecord(kp, "default", "profile", new Uint8Array(16), 3, 60_000));
+const provider = encodeProviderRecord(
+  createProviderRecord(signerOf(kp), record, "default", key, 60_000, { p: ["a.>"] }),
+);
+const value = encodeValueRecord(createValueRecord(signerOf(kp), "default", "profile", new Uint8Array(16), 3, 60_000));
 
 const decodeDhtRequest = messageDecoder("dht request", validateDhtRequest);
 const decodeDhtReply = messageDecoder("dht reply", validateDhtReply);
 const decodeRpcRequest = messageDecoder("rpc request", validateRpcRequest);
-const decodeEnvelope = messageDecoder("request envelope", envelope);
-/** An envelope carrying a DHT request, validated all the way down like serveRequests does. */
-const decodeDhtEnvelope = messageDecoder(
-  "dht envelope",
-  object({ i: uint(), b: validateDhtRequest, e: optional(object({ c: str({ max: 64 }), m: str({ max: 1000 }) })) }),
-);
+/** An envelope carrying a DHT request, validated all the way down as `serveRequests` does. */
+const decodeDhtEnvelope = (bytes: Uint8Array) => {
+  const env = decodeEnvelope(bytes);
+  try {
+    return validateDhtRequest(env.b, "b");
+  } catch (error) {
+    throw new WireError("E_WIRE_INVALID", "dht request", (error as Error).message);
+  }
+};
 
 const CASES: Array<[string, unknown, (b: Uint8Array) => unknown]> = [
   ["dht request find_node", { t: "find_node", realm: "default", key }, decodeDhtRequest],
@@ -63,6 +58,7 @@ const CASES: Array<[string, unknown, (b: Uint8Array) => unknown]> = [
   ["dht reply providers+value", { providers: [provider], value, peers: [] }, decodeDhtReply],
   ["rpc request", { r: "default", p: "math.add", a: { a: 2, b: [3, 4.5, "x", null, true] } }, decodeRpcRequest],
   ["envelope request", { i: 42, b: { r: "default", p: "math.add", a: [1, 2] } }, decodeEnvelope],
+  ["envelope request with auth", { i: 9, b: [1], u: { ucan: new Uint8Array(40) } }, decodeEnvelope],
   ["envelope error reply", { i: 7, e: { c: "E_HANDLER", m: "sensor offline" } }, decodeEnvelope],
   ["envelope with dht request", { i: 1_000_000, b: { t: "get_value", realm: "default", key } }, decodeDhtEnvelope],
 ];

@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { MemoryNetwork, memoryNode } from "../helpers/nodes.ts";
-import type { Node } from "../../src/node/node.ts";
+import type { Node } from "../../src/api/node.ts";
 import { realmKey } from "../../src/dht/keys.ts";
 import { rng } from "../helpers/mutate.ts";
 

@@ -13,6 +13,7 @@ import {
   type ValueRecord,
 } from "../../src/dht/records.ts";
 import { KeyPair } from "../../src/identity/ed25519.ts";
+import { signerOf } from "../../src/identity/domain-signature.ts";
 import { createNodeRecord, type NodeRecord } from "../../src/identity/node-record.ts";
 
 interface Peer {
@@ -33,12 +34,12 @@ const key = (name: string) => realmKey("default", "rpc", name);
 
 /** A provider record with an exact expiry. */
 function provider(p: Peer, k: Uint8Array, expires: number, data?: unknown): ProviderRecord {
-  const rec = createProviderRecord(p.kp, p.record, "default", k, 60_000, data);
+  const rec = createProviderRecord(signerOf(p.kp), p.record, "default", k, 60_000, data);
   return { ...rec, expires };
 }
 
 function value(p: Peer, name: string, seq: number, expires: number): ValueRecord {
-  return { ...createValueRecord(p.kp, "default", name, new Uint8Array([seq & 0xff]), seq, 60_000), expires };
+  return { ...createValueRecord(signerOf(p.kp), "default", name, new Uint8Array([seq & 0xff]), seq, 60_000), expires };
 }
 
 const NOW = 1_000_000;

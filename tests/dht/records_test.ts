@@ -23,6 +23,7 @@ import { NodeId } from "../../src/identity/node-id.ts";
 import { createNodeRecord, encodeNodeRecord } from "../../src/identity/node-record.ts";
 import { decodeCbor, encodeCbor } from "../../src/wire/cbor.ts";
 import { WireError } from "../../src/wire/errors.ts";
+import { signerOf } from "../../src/identity/domain-signature.ts";
 
 const kp = KeyPair.generate();
 const nodeRecord = createNodeRecord(kp, { addrs: ["quic://10.0.0.1:9443"], realms: ["default"], seq: 5 });
@@ -46,7 +47,7 @@ function flipped(bytes: Uint8Array, at = 0): Uint8Array {
 Deno.test("provider record round-trips, with and without data", () => {
   const data = { p: ["sensors.>", "alerts.*"], n: 3, nested: { b: new Uint8Array([1, 2, 3]) } };
   const before = Date.now();
-  const rec = createProviderRecord(kp, nodeRecord, "default", KEY, 60_000, data);
+  const rec = createProviderRecord(signerOf(kp), nodeRecord, "default", KEY, 60_000, data);
   assert(rec.expires >= before + 60_000 && rec.expires <= Date.now() + 60_000);
   const decoded = decodeProviderRecord(encodeProviderRecord(rec));
   assertEquals(decoded.key, KEY);
@@ -58,7 +59,7 @@ Deno.test("provider record round-trips, with and without data", () => {
   assertEquals(decoded.expires, rec.expires);
   assertEquals(decoded.sig, rec.sig);
 
-  const bare = createProviderRecord(kp, nodeRecord, "default", KEY, 1000);
+  const bare = createProviderRecord(signerOf(kp), nodeRecord, "default", KEY, 1000);
   const bareDecoded = decodeProviderRecord(encodeProviderRecord(bare));
   assertEquals(bareDecoded.data, undefined);
   assertEquals(bareDecoded.expires, bare.expires);
@@ -67,7 +68,7 @@ Deno.test("provider record round-trips, with and without data", () => {
   for (
     const d of [0, 1.5, -7, "text", true, false, [1, [2, [3]]], new Uint8Array(100).fill(9), { a: { b: { c: 1 } } }]
   ) {
-    const r = createProviderRecord(kp, nodeRecord, "default", KEY, 1000, d);
+    const r = createProviderRecord(signerOf(kp), nodeRecord, "default", KEY, 1000, d);
     assertEquals(decodeProviderRecord(encodeProviderRecord(r)).data, d);
   }
 });
@@ -76,13 +77,13 @@ Deno.test("provider record with data null decodes (null is a valid CBOR value)",
   // `createProviderRecord` signs encodeCbor(null) for data = null, but the
   // decoder's optional() turns a null field into undefined and verifies
   // against "no data": the honest record would not verify.
-  const rec = createProviderRecord(kp, nodeRecord, "default", KEY, 1000, null);
+  const rec = createProviderRecord(signerOf(kp), nodeRecord, "default", KEY, 1000, null);
   const decoded = decodeProviderRecord(encodeProviderRecord(rec));
   assert(decoded.data === null || decoded.data === undefined);
 });
 
 Deno.test("forged provider records are WireErrors", () => {
-  const rec = createProviderRecord(kp, nodeRecord, "default", KEY, 60_000, { p: ["a.b"] });
+  const rec = createProviderRecord(signerOf(kp), nodeRecord, "default", KEY, 60_000, { p: ["a.b"] });
   const wire = encodeProviderRecord(rec);
   decodeProviderRecord(wire); // the original is fine
   const forgeries: Array<[string, Uint8Array]> = [
@@ -99,7 +100,7 @@ Deno.test("forged provider records are WireErrors", () => {
     ["node record tampered", tamper(wire, (m) => m.n = flipped(m.n as Uint8Array, (m.n as Uint8Array).length - 3))],
   ];
   // Wrong signer: the other key signs a record naming our node.
-  const wrongSigner = createProviderRecord(other, nodeRecord, "default", KEY, 60_000);
+  const wrongSigner = createProviderRecord(signerOf(other), nodeRecord, "default", KEY, 60_000);
   forgeries.push(["wrong signer", encodeProviderRecord(wrongSigner)]);
   // Right signer, but the node record is swapped for the signer's... and the signature for ours.
   forgeries.push(["swapped node record", encodeProviderRecord({ ...rec, provider: otherRecord })]);
@@ -109,7 +110,7 @@ Deno.test("forged provider records are WireErrors", () => {
 });
 
 Deno.test("a provider record may carry a newer node record of the same node (it is signed separately)", () => {
-  const rec = createProviderRecord(kp, nodeRecord, "default", KEY, 60_000);
+  const rec = createProviderRecord(signerOf(kp), nodeRecord, "default", KEY, 60_000);
   const newer = createNodeRecord(kp, { addrs: ["quic://10.9.9.9:9443"], realms: ["default"], seq: 6 });
   const decoded = decodeProviderRecord(encodeProviderRecord({ ...rec, provider: newer }));
   assertEquals(decoded.provider.seq, 6);
@@ -120,13 +121,16 @@ Deno.test("provider data over 1 KiB is refused on create and on decode", () => {
   // Largest accepted: encoded data of exactly 1024 bytes (byte string header 3 + 1021).
   const fits = new Uint8Array(MAX_PROVIDER_DATA - 3);
   assertEquals(encodeCbor(fits).length, MAX_PROVIDER_DATA);
-  const ok = createProviderRecord(kp, nodeRecord, "default", KEY, 1000, fits);
+  const ok = createProviderRecord(signerOf(kp), nodeRecord, "default", KEY, 1000, fits);
   assertEquals((decodeProviderRecord(encodeProviderRecord(ok)).data as Uint8Array).length, fits.length);
 
   const big = new Uint8Array(MAX_PROVIDER_DATA - 2);
   assertEquals(encodeCbor(big).length, MAX_PROVIDER_DATA + 1);
-  assertThrows(() => createProviderRecord(kp, nodeRecord, "default", KEY, 1000, big), RangeError);
-  assertThrows(() => createProviderRecord(kp, nodeRecord, "default", KEY, 1000, { s: "x".repeat(2000) }), RangeError);
+  assertThrows(() => createProviderRecord(signerOf(kp), nodeRecord, "default", KEY, 1000, big), RangeError);
+  assertThrows(
+    () => createProviderRecord(signerOf(kp), nodeRecord, "default", KEY, 1000, { s: "x".repeat(2000) }),
+    RangeError,
+  );
   // On decode, oversized data is refused before any signature work.
   const oversized = tamper(encodeProviderRecord(ok), (m) => m.d = big);
   const error = assertThrows(() => decodeProviderRecord(oversized), WireError) as WireError;
@@ -135,7 +139,7 @@ Deno.test("provider data over 1 KiB is refused on create and on decode", () => {
 });
 
 Deno.test("provider record shape errors are WireErrors", () => {
-  const wire = encodeProviderRecord(createProviderRecord(kp, nodeRecord, "default", KEY, 1000));
+  const wire = encodeProviderRecord(createProviderRecord(signerOf(kp), nodeRecord, "default", KEY, 1000));
   const cases: Array<[string, Uint8Array]> = [
     ["not a map", encodeCbor([1, 2, 3])],
     ["empty map", encodeCbor({})],
@@ -155,7 +159,7 @@ Deno.test("provider record shape errors are WireErrors", () => {
 
 Deno.test("value record round-trips; key, limits and forgeries", () => {
   const value = new TextEncoder().encode("hello world");
-  const rec = createValueRecord(kp, "default", "profile", value, 7, 60_000);
+  const rec = createValueRecord(signerOf(kp), "default", "profile", value, 7, 60_000);
   assert(rec.publisher.equals(new NodeId(kp.publicKey)));
   const decoded = decodeValueRecord(encodeValueRecord(rec));
   assertEquals(decoded.realm, "default");
@@ -178,7 +182,7 @@ Deno.test("value record round-trips; key, limits and forgeries", () => {
     [
       "wrong signer",
       tamper(
-        encodeValueRecord(createValueRecord(other, "default", "profile", value, 7, 60_000)),
+        encodeValueRecord(createValueRecord(signerOf(other), "default", "profile", value, 7, 60_000)),
         (m) => m.p = kp.publicKey,
       ),
     ],
@@ -187,15 +191,18 @@ Deno.test("value record round-trips; key, limits and forgeries", () => {
 });
 
 Deno.test("value over 4 KiB is refused on create and on decode", () => {
-  const max = createValueRecord(kp, "default", "big", new Uint8Array(MAX_VALUE), 1, 1000);
+  const max = createValueRecord(signerOf(kp), "default", "big", new Uint8Array(MAX_VALUE), 1, 1000);
   assertEquals(decodeValueRecord(encodeValueRecord(max)).value.length, MAX_VALUE);
-  assertThrows(() => createValueRecord(kp, "default", "big", new Uint8Array(MAX_VALUE + 1), 1, 1000), RangeError);
+  assertThrows(
+    () => createValueRecord(signerOf(kp), "default", "big", new Uint8Array(MAX_VALUE + 1), 1, 1000),
+    RangeError,
+  );
   const over = tamper(encodeValueRecord(max), (m) => m.v = new Uint8Array(MAX_VALUE + 1));
   assertThrows(() => decodeValueRecord(over), WireError, "at most 4096 bytes");
 });
 
 Deno.test("value record shape errors are WireErrors", () => {
-  const wire = encodeValueRecord(createValueRecord(kp, "default", "n", new Uint8Array(1), 1, 1000));
+  const wire = encodeValueRecord(createValueRecord(signerOf(kp), "default", "n", new Uint8Array(1), 1, 1000));
   const cases: Array<[string, Uint8Array]> = [
     ["not a map", encodeCbor("value")],
     ["short publisher", tamper(wire, (m) => m.p = new Uint8Array(31))],
@@ -211,7 +218,7 @@ Deno.test("value record shape errors are WireErrors", () => {
 });
 
 Deno.test("valueKey / valueMatchesKey", () => {
-  const rec = createValueRecord(kp, "default", "profile", new Uint8Array([1]), 1, 1000);
+  const rec = createValueRecord(signerOf(kp), "default", "profile", new Uint8Array([1]), 1, 1000);
   const key = valueKey("default", rec.publisher, "profile");
   assertEquals(key.length, 32);
   assert(valueMatchesKey(rec, key));
@@ -246,11 +253,14 @@ function fuzz(name: string, valid: Uint8Array, decode: (b: Uint8Array) => unknow
 }
 
 Deno.test("fuzz decodeProviderRecord: 10,000 mutations decode or throw WireError", () => {
-  const rec = createProviderRecord(kp, nodeRecord, "default", KEY, 60_000, { p: ["sensors.>", "a.*.b"], w: 1.25 });
+  const rec = createProviderRecord(signerOf(kp), nodeRecord, "default", KEY, 60_000, {
+    p: ["sensors.>", "a.*.b"],
+    w: 1.25,
+  });
   fuzz("provider record", encodeProviderRecord(rec), decodeProviderRecord);
 });
 
 Deno.test("fuzz decodeValueRecord: 10,000 mutations decode or throw WireError", () => {
-  const rec = createValueRecord(kp, "io.example.app", "profile", new Uint8Array(40).fill(7), 12, 60_000);
+  const rec = createValueRecord(signerOf(kp), "io.example.app", "profile", new Uint8Array(40).fill(7), 12, 60_000);
   fuzz("value record", encodeValueRecord(rec), decodeValueRecord);
 });

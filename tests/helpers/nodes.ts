@@ -1,7 +1,7 @@
 /** Test helper: nodes on an in-memory network or on loopback sockets. */
 import { KeyPair } from "../../src/identity/ed25519.ts";
 import { Logger } from "../../src/log/logger.ts";
-import { Node, type NodeOptions } from "../../src/node/node.ts";
+import { Node, type NodeOptions } from "../../src/api/node.ts";
 import { MemoryNetwork } from "../../src/transport/memory.ts";
 
 let counter = 0;

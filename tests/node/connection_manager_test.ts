@@ -2,7 +2,7 @@ import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
 import { loopbackNode, MemoryNetwork, memoryNode, until } from "../helpers/nodes.ts";
 import { DialError, LimitError } from "../../src/transport/errors.ts";
 import { KeyPair } from "../../src/identity/ed25519.ts";
-import type { Node } from "../../src/node/node.ts";
+import type { Node } from "../../src/api/node.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 

@@ -1,3 +1,4 @@
+import type { Operation } from "../../src/node/authorize.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "../helpers/assert.ts";
 import { ProtocolRegistry } from "../../src/node/protocol-registry.ts";
 import { MemoryNetwork, MemoryTransport } from "../../src/transport/memory.ts";
@@ -86,8 +87,9 @@ Deno.test("protocol registry: authorize returning false refuses with 'unauthoriz
   registry.handle("/secret/1", () => {
     handled++;
   }, {
-    authorize: (peer: NodeId, protocol: string) => {
-      asked.push([peer.did, protocol]);
+    authorize: (peer: NodeId, op: Operation) => {
+      assertEquals(op.kind, "stream");
+      asked.push([peer.did, op.name]);
       return false;
     },
   });

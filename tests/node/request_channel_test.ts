@@ -8,9 +8,10 @@
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
 import { mutate, rng } from "../helpers/mutate.ts";
 import { MemoryNetwork, memoryNode, until } from "../helpers/nodes.ts";
-import type { Node } from "../../src/node/node.ts";
+import type { Node } from "../../src/api/node.ts";
 import type { Connection } from "../../src/transport/connection.ts";
 import { RemoteError, RequestChannel, serveRequests } from "../../src/node/request-channel.ts";
+import { RemoteHandlerError } from "../../src/node/envelope.ts";
 import { RPC_PROTOCOL } from "../../src/rpc/rpc.ts";
 import { ConnectionClosedError } from "../../src/transport/errors.ts";
 import { AbortedError, TimeoutError } from "../../src/util/async.ts";
@@ -124,7 +125,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "a handler's MaculaError becomes a RemoteError with its code; other errors become E_REMOTE",
+  name: "a handler's MaculaError becomes a RemoteError with its code; other errors become RemoteHandlerError",
   ...opts,
   async fn() {
     const { a, b } = await pair();
@@ -141,18 +142,18 @@ Deno.test({
 
       const e2 = await assertRejects(
         () => channel.request(b.id, { n: 2, delay: 0, text: "plain" }),
-        RemoteError,
+        RemoteHandlerError,
         "something broke",
-      ) as RemoteError;
-      assertEquals(e2.code, "E_REMOTE");
-      assertEquals(e2.remoteCode, "E_REMOTE");
+      ) as RemoteHandlerError;
+      assertEquals(e2.code, "E_REMOTE_HANDLER");
+      assertEquals(e2.remoteMessage, "something broke");
 
       const e3 = await assertRejects(
         () => channel.request(b.id, { n: 3, delay: 0, text: "string" }),
-        RemoteError,
+        RemoteHandlerError,
         "a thrown string",
-      ) as RemoteError;
-      assertEquals(e3.code, "E_REMOTE");
+      ) as RemoteHandlerError;
+      assertEquals(e3.code, "E_REMOTE_HANDLER");
 
       const e4 = await assertRejects(
         () => channel.request(b.id, { n: 4, delay: 0, text: "bad-code" }),

@@ -9,7 +9,7 @@ import { MemoryNetwork, memoryNode, until } from "../helpers/nodes.ts";
 import { NodeId } from "../../src/identity/node-id.ts";
 import { PeerSender } from "../../src/pubsub/peer-sender.ts";
 import { encodeCbor } from "../../src/wire/cbor.ts";
-import type { Node } from "../../src/node/node.ts";
+import type { Node } from "../../src/api/node.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 

@@ -3,7 +3,7 @@
  */
 import { assert, assertEquals, assertRejects, assertThrows } from "../helpers/assert.ts";
 import { MemoryNetwork, memoryNode, until } from "../helpers/nodes.ts";
-import type { Node } from "../../src/node/node.ts";
+import type { Node } from "../../src/api/node.ts";
 import type { PubSubMessage } from "../../src/pubsub/subscription.ts";
 import { PayloadTooLargeError } from "../../src/pubsub/pubsub.ts";
 import { TopicError } from "../../src/pubsub/topic.ts";

@@ -3,7 +3,7 @@
  */
 import { assert, assertEquals, assertRejects, assertThrows } from "../helpers/assert.ts";
 import { MemoryNetwork, memoryNode, until } from "../helpers/nodes.ts";
-import type { Node } from "../../src/node/node.ts";
+import type { Node } from "../../src/api/node.ts";
 import { NoProviderError } from "../../src/rpc/rpc.ts";
 import { RemoteHandlerError } from "../../src/node/expose.ts";
 import { AbortedError, TimeoutError } from "../../src/util/async.ts";

@@ -8,7 +8,7 @@ import { fuzzDecoder } from "../helpers/mutate.ts";
 import { encodeCbor } from "../../src/wire/cbor.ts";
 import { WireError } from "../../src/wire/errors.ts";
 import { decodeChallenge, decodeProof } from "../../src/transport/quic-auth.ts";
-import { decodeReply, decodeRequest } from "../../src/node/expose.ts";
+import { decodeEnvelope } from "../../src/node/envelope.ts";
 import { decodeIdentityPayload } from "../../src/secure/secure-channel.ts";
 import { createNodeRecord, decodeNodeRecord, encodeNodeRecord } from "../../src/identity/node-record.ts";
 import { decodeHeader, encodeHeader, Flag, FrameType } from "../../src/transport/mux/frame.ts";
@@ -19,8 +19,12 @@ const kp = KeyPair.generate();
 const DECODERS: Array<[string, Uint8Array, (b: Uint8Array) => unknown]> = [
   ["quic auth challenge", encodeCbor({ v: 1, nonce: new Uint8Array(32).fill(1) }), decodeChallenge],
   ["quic auth proof", encodeCbor({ id: kp.publicKey, sig: new Uint8Array(64).fill(2) }), decodeProof],
-  ["app request", encodeCbor({ a: { sensor: "t1", value: 23.5, tags: ["x"] } }), decodeRequest],
-  ["app reply", encodeCbor({ ok: false, e: "sensor offline" }), decodeReply],
+  [
+    "request envelope",
+    encodeCbor({ i: 0, b: { sensor: "t1", value: 23.5, tags: ["x"] }, u: { cap: "x" } }),
+    decodeEnvelope,
+  ],
+  ["error reply envelope", encodeCbor({ i: 0, e: { c: "E_HANDLER", m: "sensor offline" } }), decodeEnvelope],
   ["noise identity payload", encodeCbor({ id: kp.publicKey, sig: new Uint8Array(64).fill(3) }), decodeIdentityPayload],
   [
     "node record",

@@ -8,7 +8,7 @@
  */
 import { KeyPair } from "../../identity/ed25519.ts";
 import { Logger } from "../../log/logger.ts";
-import { Node } from "../../node/node.ts";
+import { Node } from "../../api/node.ts";
 import type { Platform } from "../../platform/types.ts";
 import { MaculaError } from "../../util/errors.ts";
 import { type FlagSpec, parseWithPositionals, UsageError } from "../args.ts";

@@ -6,7 +6,7 @@
 import { ClusterService } from "../../cluster/service.ts";
 import { startStatusServer } from "../../http/status-server.ts";
 import { Logger } from "../../log/logger.ts";
-import { Node } from "../../node/node.ts";
+import { Node } from "../../api/node.ts";
 import type { Platform } from "../../platform/types.ts";
 import { MaculaError } from "../../util/errors.ts";
 import { describeError, parse } from "../args.ts";

@@ -54,7 +54,7 @@ export class Outbox {
   readonly #o: SwimOptions;
   readonly #e: OutboxEngine;
 
-  /** An outbox that seals with `options.keyPair` (and `options.key`) and sends with `options.send`. */
+  /** An outbox that seals with `options.signer` (and `options.key`) and sends with `options.send`. */
   constructor(options: SwimOptions, engine: OutboxEngine) {
     this.#o = options;
     this.#e = engine;
@@ -62,7 +62,7 @@ export class Outbox {
 
   /** Seal `msg` as it is (no piggybacking). */
   seal(msg: Message): Uint8Array {
-    return sealEnvelope(this.#o.keyPair, encodeMessage(msg), { key: this.#o.key });
+    return sealEnvelope(this.#o.signer, encodeMessage(msg), { key: this.#o.key });
   }
 
   /** Build (with piggybacked updates up to `maxSize`), seal and send a message. */

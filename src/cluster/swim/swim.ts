@@ -11,8 +11,8 @@
  *
  * @module
  */
-import type { KeyPair } from "../../identity/ed25519.ts";
-import { NodeId } from "../../identity/node-id.ts";
+import type { DomainSigner } from "../../identity/domain-signature.ts";
+import type { NodeId } from "../../identity/node-id.ts";
 import type { NodeRecord } from "../../identity/node-record.ts";
 import { Logger } from "../../log/logger.ts";
 import { MetricsRegistry } from "../../metrics/registry.ts";
@@ -56,7 +56,8 @@ export type SwimEvents = {
 
 /** Options of `Swim`. */
 export interface SwimOptions {
-  keyPair: KeyPair;
+  /** Signs alive tokens and datagrams as this node (a `ServiceHost` is one). */
+  signer: DomainSigner;
   /** Cluster key (from the secret); without it datagrams carry no MAC and MAC'd ones are refused. */
   key?: ClusterKey;
   timings?: Partial<SwimTimings>;
@@ -78,11 +79,12 @@ export interface SwimOptions {
  * @example
  * ```ts
  * import { KeyPair } from "../../identity/ed25519.ts";
+ * import { signerOf } from "../../identity/domain-signature.ts";
  * import { createNodeRecord } from "../../identity/node-record.ts";
  * import { Swim } from "./swim.ts";
  * const kp = KeyPair.generate();
  * const swim = new Swim({
- *   keyPair: kp,
+ *   signer: signerOf(kp),
  *   send: (to, bytes) => {}, // e.g. a UDP socket
  *   endpoints: () => ["10.0.0.5:40123"],
  *   record: () => createNodeRecord(kp, { addrs: [], realms: ["default"] }),
@@ -118,14 +120,14 @@ export class Swim {
 
   constructor(options: SwimOptions) {
     this.#o = options;
-    this.id = new NodeId(options.keyPair.publicKey);
+    this.id = options.signer.id;
     this.timings = { ...DEFAULT_TIMINGS, ...options.timings };
     this.#log = options.log ?? Logger.silent();
     this.metrics = options.metrics ?? new ClusterMetrics(new MetricsRegistry());
     this.#guard = new ReplayGuard({ maxSkew: this.timings.maxClockSkew });
     this.#broadcasts = new Broadcasts(this.timings.retransmitMult);
     this.health = new LocalHealth(this.timings.maxLocalHealth);
-    this.#token = createAliveToken(options.keyPair, 0, options.endpoints());
+    this.#token = createAliveToken(options.signer, 0, options.endpoints());
     this.members = new Membership({
       onTransition: (m, from, to) => this.#transition(m, from, to),
       suspicion: {
@@ -296,7 +298,7 @@ export class Swim {
   /** Raise our incarnation above `above` and tell everyone (and `also`, who doubted us) we are alive. */
   #bump(above: number, also?: SocketAddress): void {
     this.#incarnation = Math.max(this.#incarnation, above) + 1;
-    this.#token = createAliveToken(this.#o.keyPair, this.#incarnation, this.#o.endpoints());
+    this.#token = createAliveToken(this.#o.signer, this.#incarnation, this.#o.endpoints());
     const update: Update = { kind: "alive", token: this.#token };
     this.#broadcasts.add(update);
     this.#out.urgent(update, this.members.live());
