@@ -127,7 +127,7 @@ interface Pending {
  * const lab = await NetnsLab.create(3);
  * try {
  *   const node = await lab.startNode(lab.hosts[0], ["--cluster-secret", "s3cret-s3cret"]);
- *   console.log(await lab.status(node));
+ *   console.log(await lab.get(node, "/status"));
  * } finally {
  *   await lab.destroy();
  * }
