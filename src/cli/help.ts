@@ -13,6 +13,10 @@ Usage:
   macula id [options]        print this node's did:key (creates the identity if absent)
   macula status [options]    show a running node's status
   macula peers [options]     list a running node's connected peers
+  macula pub TOPIC JSON      publish a message to every subscriber in the realm
+  macula sub TOPIC           print the messages published on TOPIC (wildcards * and >)
+  macula call PROC JSON      call an RPC procedure on the best provider in the realm
+  macula dht lookup KEY      find the providers of a key in the realm's DHT
   macula version             print version, target and runtime
 
 Run "macula <command> --help" for the options of a command.`,

@@ -355,7 +355,7 @@ export class ClusterService implements NodeService {
 
   status(): Record<string, unknown> {
     const swim = this.#swim;
-    if (!swim) return { strategy: this.strategy, disabled: this.#disabled ?? "not started" };
+    if (!swim) return { strategy: this.strategy, open: !this.#key, disabled: this.#disabled ?? "not started" };
     const members = this.members();
     const count = (s: MemberState) => members.filter((m) => m.state === s).length;
     const n = swim.members.live().length + 1;
@@ -364,6 +364,8 @@ export class ClusterService implements NodeService {
       strategy: this.strategy,
       group: this.strategy === "gossip" ? `${this.group}:${this.port}` : undefined,
       secret: !!this.#key,
+      // Open: no secret, so any device on the LAN may join.
+      open: !this.#key,
       interfaces: this.#interfaces.map((i) => ({ name: i.name, address: i.address })),
       endpoints: this.#sockets?.endpoints() ?? [],
       incarnation: swim.incarnation,

@@ -153,10 +153,14 @@ Deno.test({
   name: "--help on every command; --version names version, target and runtime",
   ...opts,
   async fn() {
-    for (const args of [["--help"], ["start", "--help"], ["id", "--help"], ["status", "--help"], ["peers", "--help"]]) {
-      const r = await runCli(args);
-      assertEquals(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
-      assert(r.stdout.includes("Usage"), args.join(" "));
+    const commands = ["start", "id", "status", "peers", "pub", "sub", "call", "dht", "version"];
+    const main = await runCli(["--help"]);
+    assertEquals(main.code, 0, main.stderr);
+    for (const command of commands) {
+      assert(main.stdout.includes(`macula ${command}`), `top-level help lists ${command}`);
+      const r = await runCli([command, "--help"]);
+      assertEquals(r.code, 0, `${command} --help: ${r.stderr}`);
+      assert(r.stdout.includes("Usage"), `${command} --help`);
     }
     const v = await runCli(["--version"]);
     assertEquals(v.code, 0);

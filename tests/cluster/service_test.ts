@@ -58,6 +58,7 @@ Deno.test("cluster service: gossip discovery over loopback multicast, events, di
     const status = a.status().cluster as Record<string, unknown>;
     assertEquals(status.strategy, "gossip");
     assertEquals(status.secret, true);
+    assertEquals(status.open, false, "a cluster with a secret is not open");
     assertEquals((status.counts as Record<string, number>).alive, 2);
     assertEquals((status.members as unknown[]).length, 2);
     assert(a.peers().every((p) => p.membership === "alive"));
@@ -104,6 +105,8 @@ Deno.test("cluster service: mdns strategy discovers through DNS-SD _macula._udp.
   const nodes = await clusterNodes(3, { ...base, port: undefined, strategy: "mdns", mdns });
   try {
     await until(() => nodes.every(({ cluster }) => live(cluster) === 2), 8000, "everyone found the others");
+    const status = nodes[0].node.status().cluster as Record<string, unknown>;
+    assertEquals([status.open, status.secret], [true, false], "no secret: /status says the cluster is open");
     const metrics = nodes[0].node.metrics.registry.render();
     assert(/macula_cluster_bytes_received_total\{type="mdns"\} [1-9]/.test(metrics), metrics);
   } finally {
