@@ -21,11 +21,12 @@ import { NodeId } from "../identity/node-id.ts";
 import type { Counter } from "../metrics/registry.ts";
 import type { Node } from "../node/node.ts";
 import type { NodeService, ServiceContext } from "../node/service.ts";
+import { type Deferred, deferred } from "../util/async.ts";
 import { MaculaError } from "../util/errors.ts";
 import { encodeCbor } from "../wire/cbor.ts";
 import { SubscriberDirectory, subscriptionKey } from "./directory.ts";
 import { Inbound } from "./inbound.ts";
-import { messageSignedBytes, PUBSUB_PROTOCOL, type PubSubFrame } from "./messages.ts";
+import { PUBSUB_PROTOCOL } from "./messages.ts";
 import { Outbound } from "./outbound.ts";
 import { type MessageHandler, type PubSubMessage, Subscription } from "./subscription.ts";
 import { matches, rootOf, validatePattern, validateTopic } from "./topic.ts";
@@ -96,6 +97,8 @@ export class PubSubService implements NodeService {
   #epoch = Math.floor(Math.random() * 2 ** 48);
   #seq = 0;
   #announceTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Settles when the scheduled announce (if any) has run. */
+  #announceScheduled: Deferred<void> | null = null;
   #announcing: Promise<void> = Promise.resolve();
   #announced = new Map<string, Set<string>>();
   #off: Array<() => void> = [];
@@ -153,6 +156,9 @@ export class PubSubService implements NodeService {
 
   stop(): void {
     if (this.#announceTimer) clearTimeout(this.#announceTimer);
+    this.#announceTimer = null;
+    this.#announceScheduled?.resolve(); // nothing more will be announced
+    this.#announceScheduled = null;
     for (const off of this.#off) off();
     this.#out?.closeAll(); // undefined if never started
   }
@@ -200,18 +206,16 @@ export class PubSubService implements NodeService {
     validateTopic(topic);
     const realm = this.#realm(options.realm);
     const seq = ++this.#seq;
-    const frame: PubSubFrame = {
-      t: "msg",
+    const message = this.#out.encodeMessage({
       r: realm,
       o: this.#node.id.bytes,
       e: this.#epoch,
       s: seq,
       tp: topic,
       d: payload,
-    };
-    const encoded = this.#out.encodeMessage(frame);
-    if (encoded.length > this.#opts.maxPayload + FRAME_OVERHEAD) {
-      throw new PayloadTooLargeError(encoded.length - FRAME_OVERHEAD, this.#opts.maxPayload);
+    });
+    if (message.size > this.#opts.maxPayload + FRAME_OVERHEAD) {
+      throw new PayloadTooLargeError(message.size - FRAME_OVERHEAD, this.#opts.maxPayload);
     }
     this.#published.inc();
     const local = this.#deliverLocal({ realm, topic, payload, publisher: this.#node.id, seq });
@@ -219,10 +223,9 @@ export class PubSubService implements NodeService {
     if (targets.length === 0) return { local, remote: 0 };
     if (targets.length <= this.#opts.maxFanout) {
       // The common case: the same bytes go to every subscriber node.
-      this.#out.sendDirect(targets, encoded);
+      this.#out.sendDirect(targets, message.frame());
     } else {
-      frame.g = this.#keyPair.sign(messageSignedBytes(realm, frame.o!, this.#epoch, seq, topic, payload));
-      this.#out.fanOut(frame, targets);
+      this.#out.fanOut(message.withSignature(this.#keyPair.sign(message.signedBytes())), targets);
     }
     // Backpressure: a publisher faster than a live subscriber waits for it (up to
     // a second per message); only then are the oldest queued messages dropped.
@@ -235,16 +238,15 @@ export class PubSubService implements NodeService {
 
   /** Resolves once current subscriptions are announced (neighbours and DHT). */
   async whenAnnounced(): Promise<void> {
-    while (this.#announceTimer) await new Promise((r) => setTimeout(r, 5));
+    // A scheduled announce settles its deferred once it ran; a subscription change
+    // meanwhile schedules the next one, which is waited for too.
+    while (this.#announceScheduled) await this.#announceScheduled.promise;
     await this.#announcing;
   }
 
   /** Wait until queued messages were handed to their streams (or `timeout` ms passed). */
   async flush(timeout = 5_000): Promise<void> {
-    const deadline = Date.now() + timeout;
-    while (this.#out?.busy && Date.now() < deadline) { // #out is undefined if never started
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    await this.#out?.idle(timeout); // #out is undefined if never started
   }
 
   /** Local subscriptions matching `topic` (cached until subscriptions change). */
@@ -279,11 +281,16 @@ export class PubSubService implements NodeService {
 
   #scheduleAnnounce(): void {
     if (this.#announceTimer) return;
+    const scheduled = this.#announceScheduled = deferred<void>();
     this.#announceTimer = setTimeout(() => {
       this.#announceTimer = null;
       this.#announcing = this.#announcing.then(() => this.#announce()).catch((error) =>
         this.#node.log.debug("announcing subscriptions failed", { error: (error as Error).message })
       );
+      this.#announcing.then(() => {
+        if (this.#announceScheduled === scheduled) this.#announceScheduled = null;
+        scheduled.resolve();
+      });
     }, 20);
   }
 

@@ -1,0 +1,384 @@
+/**
+ * Message frames of `/macula/pubsub/1` as bytes, built and taken apart
+ * without a generic encoder on the hot path and without depending on any
+ * encoder's key order:
+ *
+ * - `MessageEncoder` writes the map `{ t, r, o, e, s, tp, d }` itself, in that
+ *   order: the header and key strings are written here, the per-realm values
+ *   (`t`, `r`, `o`, `e`) and topics are encoded once and reused, and only the
+ *   payload goes through the CBOR encoder per message.
+ * - `scanMessage` finds the pairs of a received frame without decoding its
+ *   payload, so a forwarder can pass the bytes on with its own forward list
+ *   (`f`), and check the origin signature over the received value bytes.
+ *
+ * Either way the result is an `EncodedMessage`: the frame's pairs except `f`,
+ * from which every frame to send (`frame(forward)`) and the bytes the origin
+ * signs (`signedBytes()`) are spliced.
+ *
+ * @module
+ */
+import { encodeCbor } from "../wire/cbor.ts";
+import { WireError } from "../wire/errors.ts";
+
+/** The fields of a message frame (see `messages.ts`). */
+export interface MessageFields {
+  /** Realm. */
+  r: string;
+  /** Origin node id (32 bytes). */
+  o: Uint8Array;
+  /** Publisher epoch. */
+  e: number;
+  /** Sequence number. */
+  s: number;
+  /** Topic. */
+  tp: string;
+  /** Payload (any CBOR value). */
+  d: unknown;
+}
+
+/** The encoded values a signature covers (views; `d` absent when the frame has none). */
+interface SignedValues {
+  r: Uint8Array;
+  o: Uint8Array;
+  e: Uint8Array;
+  s: Uint8Array;
+  tp: Uint8Array;
+  d?: Uint8Array;
+}
+
+const TYPE_MAP = 5;
+const TYPE_ARRAY = 4;
+const TYPE_BYTES = 2;
+const CBOR_NULL = 0xf6;
+const CBOR_UNDEFINED = 0xf7;
+const SIGNED_TAG = encodeCbor("macula-pubsub-msg/1");
+/** Encoded keys (CBOR text strings), and `"t": "msg"`. */
+const T_MSG = Uint8Array.of(0x61, 0x74, 0x63, 0x6d, 0x73, 0x67);
+const KEY_R = Uint8Array.of(0x61, 0x72);
+const KEY_O = Uint8Array.of(0x61, 0x6f);
+const KEY_E = Uint8Array.of(0x61, 0x65);
+const KEY_S = Uint8Array.of(0x61, 0x73);
+const KEY_TP = Uint8Array.of(0x62, 0x74, 0x70);
+const KEY_D = Uint8Array.of(0x61, 0x64);
+const KEY_F = Uint8Array.of(0x61, 0x66);
+const KEY_G = Uint8Array.of(0x61, 0x67);
+const KNOWN_KEYS = ["t", "r", "o", "e", "s", "tp", "d", "g", "f"] as const;
+type Key = typeof KNOWN_KEYS[number];
+const KEY_BY_TEXT = new Map<string, Key>(KNOWN_KEYS.map((k) => [k, k]));
+
+/** The size of a CBOR head announcing `n`. */
+function headSize(n: number): number {
+  return n < 24 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
+}
+
+/** Write the CBOR head of major type `type` with argument `n` (< 2^32) at `at`; returns the next offset. */
+function putHead(out: Uint8Array, at: number, type: number, n: number): number {
+  const t = type << 5;
+  if (n < 24) {
+    out[at] = t | n;
+    return at + 1;
+  }
+  if (n < 0x100) {
+    out[at] = t | 24;
+    out[at + 1] = n;
+    return at + 2;
+  }
+  if (n < 0x10000) {
+    out[at] = t | 25;
+    out[at + 1] = n >>> 8;
+    out[at + 2] = n & 0xff;
+    return at + 3;
+  }
+  out[at] = t | 26;
+  out[at + 1] = n >>> 24;
+  out[at + 2] = (n >>> 16) & 0xff;
+  out[at + 3] = (n >>> 8) & 0xff;
+  out[at + 4] = n & 0xff;
+  return at + 5;
+}
+
+/** An unsigned integer as CBOR (the shortest form below 2^32; the CBOR encoder's form above). */
+function encodeUint(n: number): Uint8Array {
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) return encodeCbor(n);
+  const out = new Uint8Array(headSize(n));
+  putHead(out, 0, 0, n);
+  return out;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const p of parts) size += p.length;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * One message frame's pairs except the forward list, ready to be framed for
+ * any number of receivers.
+ *
+ * @example
+ * ```ts
+ * import { MessageEncoder } from "./message-codec.ts";
+ * const encoder = new MessageEncoder();
+ * const message = encoder.encode({ r: "default", o: new Uint8Array(32), e: 1, s: 1, tp: "a.b", d: { x: 1 } });
+ * const direct = message.frame(); // the bytes of { t, r, o, e, s, tp, d }
+ * const signed = message.signedBytes(); // what the origin signs
+ * ```
+ */
+export class EncodedMessage {
+  /** `#buf[#start, #end)` holds the pairs; when `#ownHeader`, `#buf[#start - 1]` is their map header. */
+  readonly #buf: Uint8Array;
+  readonly #start: number;
+  readonly #end: number;
+  readonly #pairs: number;
+  readonly #ownHeader: boolean;
+  readonly #values: SignedValues;
+
+  /** @internal Made by `MessageEncoder` and `scanMessage`. */
+  constructor(buf: Uint8Array, start: number, end: number, pairs: number, ownHeader: boolean, values: SignedValues) {
+    this.#buf = buf;
+    this.#start = start;
+    this.#end = end;
+    this.#pairs = pairs;
+    this.#ownHeader = ownHeader;
+    this.#values = values;
+  }
+
+  /** Bytes of the frame without a forward list. */
+  get size(): number {
+    return headSize(this.#pairs) + this.#end - this.#start;
+  }
+
+  /** The frame to send: these pairs, then `f` listing `forward` (node ids) if given. */
+  frame(forward?: readonly Uint8Array[]): Uint8Array {
+    if (!forward && this.#ownHeader) return this.#buf.subarray(this.#start - 1, this.#end);
+    const pairs = this.#pairs + (forward ? 1 : 0);
+    let size = headSize(pairs) + this.#end - this.#start;
+    if (forward) {
+      size += KEY_F.length + headSize(forward.length);
+      for (const id of forward) size += headSize(id.length) + id.length;
+    }
+    const out = new Uint8Array(size);
+    let at = putHead(out, 0, TYPE_MAP, pairs);
+    out.set(this.#buf.subarray(this.#start, this.#end), at);
+    at += this.#end - this.#start;
+    if (forward) {
+      out.set(KEY_F, at);
+      at = putHead(out, at + KEY_F.length, TYPE_ARRAY, forward.length);
+      for (const id of forward) {
+        at = putHead(out, at, TYPE_BYTES, id.length);
+        out.set(id, at);
+        at += id.length;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The bytes the origin signs: the CBOR array `["macula-pubsub-msg/1", r, o,
+   * e, s, tp, d]` (a missing or undefined payload as `null`), spliced from
+   * the encoded values — equal to `messageSignedBytes` of the same fields.
+   */
+  signedBytes(): Uint8Array {
+    const { r, o, e, s, tp, d } = this.#values;
+    const payload = !d || (d.length === 1 && d[0] === CBOR_UNDEFINED) ? Uint8Array.of(CBOR_NULL) : d;
+    return concat([Uint8Array.of((TYPE_ARRAY << 5) | 7), SIGNED_TAG, r, o, e, s, tp, payload]);
+  }
+
+  /** The same message with the origin signature `g` appended. */
+  withSignature(signature: Uint8Array): EncodedMessage {
+    const body = this.#end - this.#start;
+    const pairs = this.#pairs + 1;
+    const out = new Uint8Array(headSize(pairs) + body + KEY_G.length + headSize(signature.length) + signature.length);
+    let at = putHead(out, 0, TYPE_MAP, pairs);
+    const start = at;
+    out.set(this.#buf.subarray(this.#start, this.#end), at);
+    at += body;
+    out.set(KEY_G, at);
+    at = putHead(out, at + KEY_G.length, TYPE_BYTES, signature.length);
+    out.set(signature, at);
+    return new EncodedMessage(out, start, out.length, pairs, start === 1, this.#values);
+  }
+}
+
+interface RealmPrefix {
+  /** Pairs `t`, `r`, `o`, `e`. */
+  bytes: Uint8Array;
+  origin: Uint8Array;
+  epoch: number;
+  values: Pick<SignedValues, "r" | "o" | "e">;
+}
+
+/**
+ * Encodes message frames; caches what repeats (per realm: type, realm,
+ * origin, epoch; per topic: the topic string).
+ */
+export class MessageEncoder {
+  readonly #prefixes = new Map<string, RealmPrefix>();
+  readonly #topics = new Map<string, Uint8Array>();
+
+  #prefix(m: MessageFields): RealmPrefix {
+    const cached = this.#prefixes.get(m.r);
+    if (cached && cached.origin === m.o && cached.epoch === m.e) return cached;
+    const r = encodeCbor(m.r);
+    const o = encodeCbor(m.o);
+    const e = encodeUint(m.e);
+    const bytes = concat([T_MSG, KEY_R, r, KEY_O, o, KEY_E, e]);
+    const rAt = T_MSG.length + KEY_R.length;
+    const oAt = rAt + r.length + KEY_O.length;
+    const values = { r: bytes.subarray(rAt, rAt + r.length), o: bytes.subarray(oAt, oAt + o.length), e };
+    const prefix: RealmPrefix = { bytes, origin: m.o, epoch: m.e, values };
+    if (this.#prefixes.size >= 64) this.#prefixes.clear();
+    this.#prefixes.set(m.r, prefix);
+    return prefix;
+  }
+
+  #topic(topic: string): Uint8Array {
+    let bytes = this.#topics.get(topic);
+    if (!bytes) {
+      bytes = encodeCbor(topic);
+      if (this.#topics.size >= 4096) this.#topics.clear();
+      this.#topics.set(topic, bytes);
+    }
+    return bytes;
+  }
+
+  /** Encode the pairs `t, r, o, e, s, tp, d` of a message. */
+  encode(m: MessageFields): EncodedMessage {
+    const prefix = this.#prefix(m);
+    const s = encodeUint(m.s);
+    const tp = this.#topic(m.tp);
+    const d = encodeCbor(m.d);
+    const out = new Uint8Array(
+      1 + prefix.bytes.length + KEY_S.length + s.length + KEY_TP.length + tp.length + KEY_D.length + d.length,
+    );
+    out[0] = (TYPE_MAP << 5) | 7;
+    let at = 1;
+    for (const part of [prefix.bytes, KEY_S, s, KEY_TP, tp, KEY_D, d]) {
+      out.set(part, at);
+      at += part.length;
+    }
+    const sAt = 1 + prefix.bytes.length + KEY_S.length;
+    const values: SignedValues = {
+      ...prefix.values,
+      s: out.subarray(sAt, sAt + s.length),
+      tp,
+      d: out.subarray(out.length - d.length),
+    };
+    return new EncodedMessage(out, 1, out.length, 7, true, values);
+  }
+}
+
+const MAX_DEPTH = 64;
+
+function malformed(detail: string): WireError {
+  return new WireError("E_WIRE_MALFORMED", "pubsub frame", detail);
+}
+
+/** The argument of the CBOR head at `at` and where the head ends. */
+function readHead(b: Uint8Array, at: number): { n: number; next: number } {
+  const info = b[at] & 31;
+  const p = at + 1;
+  if (info < 24) return { n: info, next: p };
+  if (info > 27) throw malformed(`reserved additional information ${info}`);
+  if (p + (1 << (info - 24)) > b.length) throw malformed("truncated head");
+  if (info === 24) return { n: b[p], next: p + 1 };
+  if (info === 25) return { n: (b[p] << 8) | b[p + 1], next: p + 2 };
+  const u32 = (q: number) => ((b[q] << 24) | (b[q + 1] << 16) | (b[q + 2] << 8) | b[q + 3]) >>> 0;
+  if (info === 26) return { n: u32(p), next: p + 4 };
+  return { n: u32(p) * 2 ** 32 + u32(p + 4), next: p + 8 };
+}
+
+/** Where the CBOR item at `at` ends; walks its structure without decoding anything. */
+function skipItem(b: Uint8Array, at: number, depth: number): number {
+  if (depth > MAX_DEPTH) throw malformed("nested too deeply");
+  if (at >= b.length) throw malformed("truncated item");
+  const type = b[at] >> 5;
+  if ((b[at] & 31) === 31) {
+    if (type < 2 || type === 6 || type === 7) throw malformed("unexpected indefinite length or break");
+    let p = at + 1;
+    for (;;) {
+      if (p >= b.length) throw malformed("truncated indefinite item");
+      if (b[p] === 0xff) return p + 1;
+      p = skipItem(b, p, depth + 1);
+      if (type === TYPE_MAP) p = skipItem(b, p, depth + 1);
+    }
+  }
+  const { n, next } = readHead(b, at);
+  let p = next;
+  if (type === TYPE_BYTES || type === 3) p += n;
+  else if (type === TYPE_ARRAY) { for (let i = 0; i < n; i++) p = skipItem(b, p, depth + 1); }
+  else if (type === TYPE_MAP) { for (let i = 0; i < 2 * n; i++) p = skipItem(b, p, depth + 1); }
+  else if (type === 6) p = skipItem(b, p, depth + 1);
+  if (p > b.length) throw malformed("truncated item");
+  return p;
+}
+
+/** The known key of a text string at `at`, if it is one. */
+function keyAt(b: Uint8Array, at: number): Key | undefined {
+  const initial = b[at];
+  if (initial === 0x61) return KEY_BY_TEXT.get(String.fromCharCode(b[at + 1]));
+  if (initial === 0x62) return KEY_BY_TEXT.get(String.fromCharCode(b[at + 1], b[at + 2]));
+  return undefined;
+}
+
+interface Pair {
+  key: Key;
+  start: number;
+  value: number;
+  end: number;
+}
+
+/**
+ * Take a received message frame apart without decoding its values: the
+ * pairs other than `f` (and unknown keys), and the encoded values a
+ * signature covers. `null` when the frame is not a map of the message's
+ * keys, each once (then re-encode it from its decoded form); throws
+ * `WireError` on malformed CBOR.
+ *
+ * @example
+ * ```ts
+ * import { MessageEncoder, scanMessage } from "./message-codec.ts";
+ * const sent = new MessageEncoder().encode({ r: "default", o: new Uint8Array(32), e: 1, s: 2, tp: "a", d: [1] });
+ * const received = scanMessage(sent.frame([new Uint8Array(32)]))!;
+ * received.frame(); // the same bytes as sent.frame()
+ * ```
+ */
+export function scanMessage(bytes: Uint8Array): EncodedMessage | null {
+  if (bytes.length === 0 || bytes[0] >> 5 !== TYPE_MAP || (bytes[0] & 31) === 31) return null;
+  const { n: count, next } = readHead(bytes, 0);
+  const pairs = new Map<Key, Pair>();
+  let p = next;
+  for (let i = 0; i < count; i++) {
+    const start = p;
+    const key = p < bytes.length ? keyAt(bytes, p) : undefined;
+    const value = skipItem(bytes, p, 1);
+    p = skipItem(bytes, value, 1);
+    if (!key) continue;
+    if (pairs.has(key)) return null;
+    pairs.set(key, { key, start, value, end: p });
+  }
+  if (p !== bytes.length) throw malformed("trailing bytes");
+  const view = (key: Key) => {
+    const pair = pairs.get(key);
+    return pair && bytes.subarray(pair.value, pair.end);
+  };
+  const t = view("t");
+  const [r, o, e, s, tp, d] = [view("r"), view("o"), view("e"), view("s"), view("tp"), view("d")];
+  if (!t || !r || !o || !e || !s || !tp) return null;
+  // Pairs in the frame's order (a Map keeps insertion order); spliced without copying when adjacent.
+  const keep = [...pairs.values()].filter((pair) => pair.key !== "f");
+  const adjacent = keep.every((pair, i) => i === 0 || pair.start === keep[i - 1].end);
+  const values = { r, o, e, s, tp, d };
+  if (adjacent) {
+    const ownHeader = keep[0].start === 1 && bytes[0] === ((TYPE_MAP << 5) | keep.length);
+    return new EncodedMessage(bytes, keep[0].start, keep[keep.length - 1].end, keep.length, ownHeader, values);
+  }
+  const body = concat(keep.map((pair) => bytes.subarray(pair.start, pair.end)));
+  return new EncodedMessage(body, 0, body.length, keep.length, false, values);
+}
