@@ -131,7 +131,12 @@ export class Inbound {
 
   /** The message's pairs without `f`: the received bytes, or (for an unusual layout) encoded anew. */
   #encoded(frame: PubSubFrame, raw: Uint8Array | undefined): EncodedMessage {
-    const scanned = raw && scanMessage(raw);
+    let scanned: EncodedMessage | null = null;
+    try {
+      scanned = raw ? scanMessage(raw) : null;
+    } catch {
+      // The decoder is more lenient than the scanner (e.g. a stray break code): encode anew.
+    }
     if (scanned) return scanned;
     const fields = { r: frame.r, o: frame.o!, e: frame.e!, s: frame.s!, tp: frame.tp!, d: frame.d };
     const encoded = this.#o.outbound.encodeMessage(fields);

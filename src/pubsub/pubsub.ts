@@ -21,7 +21,7 @@ import { NodeId } from "../identity/node-id.ts";
 import type { Counter } from "../metrics/registry.ts";
 import type { Node } from "../node/node.ts";
 import type { NodeService, ServiceContext } from "../node/service.ts";
-import { type Deferred, deferred } from "../util/async.ts";
+import { AbortedError, type Deferred, deferred } from "../util/async.ts";
 import { MaculaError } from "../util/errors.ts";
 import { encodeCbor } from "../wire/cbor.ts";
 import { SubscriberDirectory, subscriptionKey } from "./directory.ts";
@@ -242,6 +242,57 @@ export class PubSubService implements NodeService {
     // meanwhile schedules the next one, which is waited for too.
     while (this.#announceScheduled) await this.#announceScheduled.promise;
     await this.#announcing;
+  }
+
+  /**
+   * Resolves once at least `min` (default 1) remote subscriber nodes of
+   * `topic` are known — from neighbours' announcements or the DHT
+   * directory — with how many are known. It wakes on every change of the
+   * directory, and asks the DHT again with a growing backoff (100 ms to 5 s)
+   * while too few are known. Rejects with `AbortedError` when `signal` aborts.
+   *
+   * @example
+   * ```ts
+   * import type { Node } from "../node/node.ts";
+   * declare const node: Node;
+   * await node.pubsub.ready("jobs.new", { min: 2, signal: AbortSignal.timeout(10_000) });
+   * await node.publish("jobs.new", { id: 1 }); // reaches both
+   * ```
+   */
+  async ready(topic: string, options: { min?: number; signal?: AbortSignal; realm?: string } = {}): Promise<number> {
+    validateTopic(topic);
+    const realm = this.#realm(options.realm);
+    const { min = 1, signal } = options;
+    if (signal?.aborted) throw new AbortedError("waiting for subscribers was cancelled");
+    const aborted = deferred<never>();
+    aborted.promise.catch(() => {}); // only ever raced
+    const onAbort = () => aborted.reject(new AbortedError("waiting for subscribers was cancelled"));
+    signal?.addEventListener("abort", onAbort, { once: true });
+    let changed = deferred<void>();
+    const off = this.#directory.onChange(() => changed.resolve());
+    let backoff = 100;
+    let refresh = false;
+    try {
+      for (;;) {
+        changed = deferred(); // before the lookup: a change during it is not missed
+        const known = await Promise.race([this.#directory.subscribers(realm, topic, { refresh }), aborted.promise]);
+        if (known.length >= min) return known.length;
+        refresh = false;
+        const timer = setTimeout(() => {
+          refresh = true; // no announcement in a while: ask the DHT again
+          changed.resolve();
+        }, backoff);
+        try {
+          await Promise.race([changed.promise, aborted.promise]);
+        } finally {
+          clearTimeout(timer);
+        }
+        if (refresh) backoff = Math.min(backoff * 2, 5_000);
+      }
+    } finally {
+      off();
+      signal?.removeEventListener("abort", onAbort);
+    }
   }
 
   /** Wait until queued messages were handed to their streams (or `timeout` ms passed). */

@@ -12,6 +12,7 @@ import { messageSignedBytes, validatePubSubFrame } from "../../src/pubsub/messag
 import { decodeCbor, encodeCbor } from "../../src/wire/cbor.ts";
 import { WireError } from "../../src/wire/errors.ts";
 import { messageDecoder } from "../../src/wire/schema.ts";
+import { fuzzDecoder } from "../helpers/mutate.ts";
 
 const decodeFrame = messageDecoder("pubsub frame", validatePubSubFrame);
 const CASES = 12_000;
@@ -193,4 +194,19 @@ Deno.test("message codec: frames it cannot splice are refused, malformed ones ar
   assertThrows(() => scanMessage(Uint8Array.of(0xa1, 0x61, 0x64, 0x1c)), WireError, "reserved");
   const deep = Uint8Array.of(0xa1, 0x61, 0x64, ...new Array(100).fill(0x81), 0);
   assertThrows(() => scanMessage(deep), WireError, "deep");
+});
+
+Deno.test("message codec: 10,000 mutated forwarded frames — scanning throws only WireError", () => {
+  const g = bytes(64);
+  const fields = { r: "default", o: ORIGINS[0], e: 77, s: 1234, tp: "a.b.c", d: { list: [1, "x", bytes(40)], n: -5 } };
+  const valid = new MessageEncoder().encode(fields).withSignature(g).frame([ORIGINS[1], ORIGINS[2]]);
+  let spliced = 0;
+  const rejected = fuzzDecoder("scanMessage", valid, (input) => {
+    const scanned = scanMessage(input);
+    if (!scanned) return;
+    spliced++;
+    // Whatever it accepted splices into a well-formed frame (the values may be anything).
+    decodeCbor(scanned.frame([ORIGINS[3]]), "spliced");
+  }, WireError);
+  assert(rejected > 1000 && spliced > 1000, `${rejected} rejected, ${spliced} spliced`);
 });
