@@ -36,6 +36,14 @@ export interface MessageFields {
   d: unknown;
 }
 
+/** Where the values of a freshly encoded message are (offsets, so no views are made unless asked for). */
+interface Offsets {
+  prefix: RealmPrefix;
+  sAt: number;
+  tpAt: number;
+  dAt: number;
+}
+
 /** The encoded values a signature covers (views; `d` absent when the frame has none). */
 interface SignedValues {
   r: Uint8Array;
@@ -97,9 +105,14 @@ function putHead(out: Uint8Array, at: number, type: number, n: number): number {
   return at + 5;
 }
 
+/** Whether `n` is written here (the shortest form below 2^32) rather than by the CBOR encoder. */
+function smallUint(n: number): boolean {
+  return Number.isInteger(n) && n >= 0 && n <= 0xffffffff;
+}
+
 /** An unsigned integer as CBOR (the shortest form below 2^32; the CBOR encoder's form above). */
 function encodeUint(n: number): Uint8Array {
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) return encodeCbor(n);
+  if (!smallUint(n)) return encodeCbor(n);
   const out = new Uint8Array(headSize(n));
   putHead(out, 0, 0, n);
   return out;
@@ -137,10 +150,17 @@ export class EncodedMessage {
   readonly #end: number;
   readonly #pairs: number;
   readonly #ownHeader: boolean;
-  readonly #values: SignedValues;
+  #values: SignedValues | Offsets;
 
   /** @internal Made by `MessageEncoder` and `scanMessage`. */
-  constructor(buf: Uint8Array, start: number, end: number, pairs: number, ownHeader: boolean, values: SignedValues) {
+  constructor(
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    pairs: number,
+    ownHeader: boolean,
+    values: SignedValues | Offsets,
+  ) {
     this.#buf = buf;
     this.#start = start;
     this.#end = end;
@@ -185,7 +205,7 @@ export class EncodedMessage {
    * the encoded values — equal to `messageSignedBytes` of the same fields.
    */
   signedBytes(): Uint8Array {
-    const { r, o, e, s, tp, d } = this.#values;
+    const { r, o, e, s, tp, d } = this.#signedValues();
     const payload = !d || (d.length === 1 && d[0] === CBOR_UNDEFINED) ? Uint8Array.of(CBOR_NULL) : d;
     return concat([Uint8Array.of((TYPE_ARRAY << 5) | 7), SIGNED_TAG, r, o, e, s, tp, payload]);
   }
@@ -202,7 +222,21 @@ export class EncodedMessage {
     out.set(KEY_G, at);
     at = putHead(out, at + KEY_G.length, TYPE_BYTES, signature.length);
     out.set(signature, at);
-    return new EncodedMessage(out, start, out.length, pairs, start === 1, this.#values);
+    return new EncodedMessage(out, start, out.length, pairs, start === 1, this.#signedValues());
+  }
+
+  #signedValues(): SignedValues {
+    const v = this.#values;
+    if (!("prefix" in v)) return v;
+    const b = this.#buf;
+    const values = {
+      ...v.prefix.values,
+      s: b.subarray(v.sAt, v.tpAt - KEY_TP.length),
+      tp: b.subarray(v.tpAt, v.dAt - KEY_D.length),
+      d: b.subarray(v.dAt, this.#end),
+    };
+    this.#values = values;
+    return values;
   }
 }
 
@@ -251,26 +285,28 @@ export class MessageEncoder {
   /** Encode the pairs `t, r, o, e, s, tp, d` of a message. */
   encode(m: MessageFields): EncodedMessage {
     const prefix = this.#prefix(m);
-    const s = encodeUint(m.s);
+    const big = smallUint(m.s) ? null : encodeCbor(m.s);
     const tp = this.#topic(m.tp);
     const d = encodeCbor(m.d);
-    const out = new Uint8Array(
-      1 + prefix.bytes.length + KEY_S.length + s.length + KEY_TP.length + tp.length + KEY_D.length + d.length,
-    );
-    out[0] = (TYPE_MAP << 5) | 7;
-    let at = 1;
-    for (const part of [prefix.bytes, KEY_S, s, KEY_TP, tp, KEY_D, d]) {
-      out.set(part, at);
-      at += part.length;
-    }
     const sAt = 1 + prefix.bytes.length + KEY_S.length;
-    const values: SignedValues = {
-      ...prefix.values,
-      s: out.subarray(sAt, sAt + s.length),
-      tp,
-      d: out.subarray(out.length - d.length),
-    };
-    return new EncodedMessage(out, 1, out.length, 7, true, values);
+    const tpAt = sAt + (big ? big.length : headSize(m.s)) + KEY_TP.length;
+    const dAt = tpAt + tp.length + KEY_D.length;
+    const out = new Uint8Array(dAt + d.length);
+    out[0] = (TYPE_MAP << 5) | 7;
+    out.set(prefix.bytes, 1);
+    // Keys "s", "tp", "d" byte by byte: cheaper than a set() each.
+    out[sAt - 2] = KEY_S[0];
+    out[sAt - 1] = KEY_S[1];
+    if (big) out.set(big, sAt);
+    else putHead(out, sAt, 0, m.s);
+    out[tpAt - 3] = KEY_TP[0];
+    out[tpAt - 2] = KEY_TP[1];
+    out[tpAt - 1] = KEY_TP[2];
+    out.set(tp, tpAt);
+    out[dAt - 2] = KEY_D[0];
+    out[dAt - 1] = KEY_D[1];
+    out.set(d, dAt);
+    return new EncodedMessage(out, 1, out.length, 7, true, { prefix, sAt, tpAt, dAt });
   }
 }
 
