@@ -7,7 +7,8 @@
  * `messageSignedBytes`, and frames decode to the fields they were built from.
  */
 import { assert, assertEquals, assertThrows } from "../helpers/assert.ts";
-import { EncodedMessage, MessageEncoder, scanMessage } from "../../src/pubsub/message-codec.ts";
+import { EncodedMessage, MessageEncoder } from "../../src/pubsub/message-codec.ts";
+import { scanMessage } from "../../src/pubsub/message-scan.ts";
 import { messageSignedBytes, validatePubSubFrame } from "../../src/pubsub/messages.ts";
 import { decodeCbor, encodeCbor } from "../../src/wire/cbor.ts";
 import { WireError } from "../../src/wire/errors.ts";
