@@ -55,6 +55,7 @@ export class SubscriberDirectory {
   /** Answers per (realm, topic); any change bumps `#version` and invalidates them. */
   #answers = new Map<string, { ids: NodeId[]; at: number; version: number }>();
   #version = 0;
+  #listeners = new Set<() => void>();
 
   constructor(dht: DhtService, self: NodeId, options: DirectoryOptions = {}) {
     this.#dht = dht;
@@ -62,25 +63,39 @@ export class SubscriberDirectory {
     this.#opts = { cacheTtl: 5_000, firstLookupTimeout: 3_000, ...options };
   }
 
+  /**
+   * Call `listener` whenever what the directory knows changes (an
+   * announcement, a disconnect, a DHT answer); returns the unsubscribe.
+   */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #changed(): void {
+    this.#version++;
+    for (const listener of [...this.#listeners]) listener();
+  }
+
   /** A neighbour announced its patterns in `realm` (replacing earlier ones). */
   setNeighbour(id: NodeId, realm: string, patterns: string[]): void {
-    this.#version++;
     let entry = this.#neighbours.get(id.hex);
     if (!entry) this.#neighbours.set(id.hex, entry = { id, realms: new Map() });
     if (patterns.length === 0) entry.realms.delete(realm);
     else entry.realms.set(realm, patterns);
+    this.#changed();
   }
 
   /** A neighbour disconnected. */
   dropNeighbour(id: NodeId): void {
-    this.#version++;
     this.#neighbours.delete(id.hex);
+    this.#changed();
   }
 
   /** Forget a subscriber found through the DHT (it proved unreachable). */
   forget(id: NodeId): void {
-    this.#version++;
     for (const entry of this.#cache.values()) entry.subscribers.delete(id.hex);
+    this.#changed();
   }
 
   async #refresh(realm: string, root: string, entry: CacheEntry): Promise<void> {
@@ -93,7 +108,8 @@ export class SubscriberDirectory {
       }
       entry.subscribers = next;
       entry.fetchedAt = Date.now();
-      this.#version++;
+      entry.refreshing = null;
+      this.#changed();
     } catch {
       // keep the previous answer; try again on the next publish
     } finally {
@@ -101,7 +117,7 @@ export class SubscriberDirectory {
     }
   }
 
-  async #root(realm: string, root: string): Promise<CacheEntry> {
+  async #root(realm: string, root: string, refresh: boolean): Promise<CacheEntry> {
     const key = `${realm}|${root}`;
     let entry = this.#cache.get(key);
     const now = Date.now();
@@ -109,10 +125,10 @@ export class SubscriberDirectory {
       entry = { subscribers: new Map(), fetchedAt: 0, refreshing: null };
       this.#cache.set(key, entry);
     }
-    if (now - entry.fetchedAt > this.#opts.cacheTtl && !entry.refreshing) {
+    if ((refresh || now - entry.fetchedAt > this.#opts.cacheTtl) && !entry.refreshing) {
       entry.refreshing = this.#refresh(realm, root, entry);
     }
-    if (entry.fetchedAt === 0 && entry.refreshing) {
+    if ((refresh || entry.fetchedAt === 0) && entry.refreshing) {
       await withDeadline(entry.refreshing, this.#opts.firstLookupTimeout, "subscriber lookup").catch(() => {});
     }
     return entry;
@@ -128,9 +144,13 @@ export class SubscriberDirectory {
     return undefined;
   }
 
-  /** Subscribers (other than us) whose patterns match `topic` in `realm`. */
-  async subscribers(realm: string, topic: string): Promise<NodeId[]> {
-    const cached = this.cachedSubscribers(realm, topic);
+  /**
+   * Subscribers (other than us) whose patterns match `topic` in `realm`;
+   * `refresh` asks the DHT again even if its cached answer is still fresh.
+   */
+  async subscribers(realm: string, topic: string, options: { refresh?: boolean } = {}): Promise<NodeId[]> {
+    const refresh = options.refresh ?? false;
+    const cached = refresh ? undefined : this.cachedSubscribers(realm, topic);
     if (cached) return cached;
     const version = this.#version;
     const at = Date.now();
@@ -140,7 +160,7 @@ export class SubscriberDirectory {
       if (patterns?.some((p) => matches(p, topic))) out.set(n.id.hex, n.id);
     }
     const roots = [...new Set([rootOf(topic), "*"])];
-    const entries = await Promise.all(roots.map((r) => this.#root(realm, r)));
+    const entries = await Promise.all(roots.map((r) => this.#root(realm, r, refresh)));
     for (const entry of entries) {
       for (const [hex, s] of entry.subscribers) {
         if (hex !== this.#self.hex && s.patterns.some((p) => matches(p, topic))) out.set(hex, s.id);

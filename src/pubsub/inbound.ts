@@ -3,7 +3,9 @@
  * neighbours' subscription announcements, authenticates forwarded messages
  * (origin signature), forwards to the nodes a message lists, and drops
  * duplicates and out-of-order copies per publisher session (`SequenceGuard`)
- * before local delivery.
+ * before local delivery. A forwarded message keeps the bytes it arrived
+ * with: its pairs are spliced with the next forward list, and the signature
+ * is checked over the received value bytes (`message-codec.ts`).
  *
  * @module
  */
@@ -17,6 +19,8 @@ import { WireError } from "../wire/errors.ts";
 import { messageDecoder } from "../wire/schema.ts";
 import { SequenceGuard } from "./dedup.ts";
 import type { SubscriberDirectory } from "./directory.ts";
+import type { EncodedMessage } from "./message-codec.ts";
+import { scanMessage } from "./message-scan.ts";
 import { MESSAGE_DOMAIN, messageSignedBytes, type PubSubFrame, validatePubSubFrame } from "./messages.ts";
 import type { Outbound } from "./outbound.ts";
 import type { PubSubMessage } from "./subscription.ts";
@@ -69,13 +73,16 @@ export class Inbound {
     while (true) {
       const frame = await stream.readFrame(this.#o.maxPayload + 64 * 1024, "pubsub frame");
       if (frame === null) break;
-      this.receive(stream.remoteId, decodeFrame(frame));
+      this.receive(stream.remoteId, decodeFrame(frame), frame);
     }
     await stream.closeWrite();
   }
 
-  /** Handle one decoded frame from `from`; throws `WireError` for an invalid message. */
-  receive(from: NodeId, frame: PubSubFrame): void {
+  /**
+   * Handle one decoded frame from `from` (`raw`: the bytes it was decoded
+   * from, forwarded as they are); throws `WireError` for an invalid message.
+   */
+  receive(from: NodeId, frame: PubSubFrame, raw?: Uint8Array): void {
     if (!this.#o.inRealm(frame.r)) return; // not our realm: nothing crosses realms
     if (frame.t === "subs") {
       const patterns = (frame.p ?? []).filter((p) => {
@@ -92,10 +99,21 @@ export class Inbound {
       throw new WireError("E_WIRE_INVALID", "pubsub frame", "message without origin, epoch, sequence or topic");
     }
     const origin = this.#origin(frame.o);
+    let encoded: EncodedMessage | undefined;
+    const message = () => encoded ??= this.#encoded(frame, raw);
     if (!origin.equals(from)) {
-      // Forwarded: only the origin's signature makes it authentic.
-      const signed = messageSignedBytes(frame.r, frame.o, frame.e, frame.s, frame.tp, frame.d);
-      if (!frame.g || !verifyDomain(frame.o, MESSAGE_DOMAIN, signed, frame.g)) {
+      // Forwarded: only the origin's signature makes it authentic. It covers the
+      // values as encoded; a sender whose encoding differs from ours gets the check
+      // over our own encoding of the decoded values.
+      if (
+        !frame.g || (!verifyDomain(frame.o, MESSAGE_DOMAIN, message().signedBytes(), frame.g) &&
+          !verifyDomain(
+            frame.o,
+            MESSAGE_DOMAIN,
+            messageSignedBytes(frame.r, frame.o, frame.e, frame.s, frame.tp, frame.d),
+            frame.g,
+          ))
+      ) {
         throw new WireError("E_WIRE_INVALID", "pubsub frame", "forwarded message without a valid origin signature");
       }
     }
@@ -106,7 +124,7 @@ export class Inbound {
     }
     if (frame.f && frame.f.length > 0) {
       this.#o.outbound.fanOut(
-        { ...frame, f: undefined },
+        message(),
         frame.f.map((b) => new NodeId(b)).filter((id) => !id.equals(this.#o.node.id)),
       );
     }
@@ -115,6 +133,20 @@ export class Inbound {
       return;
     }
     this.#o.deliver({ realm: frame.r, topic: frame.tp, payload: frame.d, publisher: origin, seq: frame.s }, from);
+  }
+
+  /** The message's pairs without `f`: the received bytes, or (for an unusual layout) encoded anew. */
+  #encoded(frame: PubSubFrame, raw: Uint8Array | undefined): EncodedMessage {
+    let scanned: EncodedMessage | null = null;
+    try {
+      scanned = raw ? scanMessage(raw) : null;
+    } catch {
+      // The decoder is more lenient than the scanner (e.g. a stray break code): encode anew.
+    }
+    if (scanned) return scanned;
+    const fields = { r: frame.r, o: frame.o!, e: frame.e!, s: frame.s!, tp: frame.tp!, d: frame.d };
+    const encoded = this.#o.outbound.encodeMessage(fields);
+    return frame.g ? encoded.withSignature(frame.g) : encoded;
   }
 
   #origin(bytes: Uint8Array): NodeId {

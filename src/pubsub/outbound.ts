@@ -1,16 +1,17 @@
 /**
- * The sending side of pub/sub: encodes message frames (the per-realm
- * constant part once), keeps one `PeerSender` per subscriber node, sends
- * to subscriber nodes directly or through forwarders (bounded fan-out),
- * and tells whether queued messages are still waiting to go out.
+ * The sending side of pub/sub: encodes message frames (`message-codec.ts`),
+ * keeps one `PeerSender` per subscriber node, sends to subscriber nodes
+ * directly or through forwarders (bounded fan-out: the message's bytes are
+ * spliced with each forwarder's list, never re-encoded), and tells when
+ * queued messages have gone out.
  *
  * @module
  */
 import type { NodeId } from "../identity/node-id.ts";
 import type { Counter } from "../metrics/registry.ts";
 import type { Dialer } from "../node/request-channel.ts";
-import { encodeCbor } from "../wire/cbor.ts";
-import type { PubSubFrame } from "./messages.ts";
+import { deferred } from "../util/async.ts";
+import { type EncodedMessage, MessageEncoder, type MessageFields } from "./message-codec.ts";
 import { PeerSender } from "./peer-sender.ts";
 
 /** Options of `Outbound`. */
@@ -36,19 +37,22 @@ export interface OutboundOptions {
  * ```ts
  * import { Outbound } from "./outbound.ts";
  * declare const options: import("./outbound.ts").OutboundOptions;
- * declare const frame: import("./messages.ts").PubSubFrame;
+ * declare const fields: import("./message-codec.ts").MessageFields;
  * declare const subscribers: import("../identity/node-id.ts").NodeId[];
  * const out = new Outbound(options);
- * out.sendDirect(subscribers, out.encodeMessage(frame));
+ * out.sendDirect(subscribers, out.encodeMessage(fields).frame());
  * for (const s of subscribers) if (out.queue(s)?.congested) await out.queue(s)!.room(1_000);
  * out.closeAll();
  * ```
  */
 export class Outbound {
   readonly #o: OutboundOptions;
-  readonly #prefixes = new Map<string, Uint8Array>();
+  readonly #encoder = new MessageEncoder();
   readonly #senders = new Map<string, PeerSender>();
   readonly #sentDirect: { inc(n?: number): void };
+  /** Senders with something queued or being written. */
+  readonly #active = new Set<PeerSender>();
+  #idleWaiters: Array<() => void> = [];
 
   /** Outbound queues over the connections of `options.node`. */
   constructor(options: OutboundOptions) {
@@ -56,52 +60,46 @@ export class Outbound {
     this.#sentDirect = options.sent.with({ route: "direct" });
   }
 
-  /**
-   * Encode a message frame. The fields that never change for a realm (type,
-   * realm, origin, epoch) are encoded once and spliced in front of the
-   * per-message ones: the same CBOR map, less work on the hot path.
-   */
-  encodeMessage(frame: PubSubFrame): Uint8Array {
-    let prefix = this.#prefixes.get(frame.r);
-    if (!prefix) {
-      const head = encodeCbor({ t: "msg", r: frame.r, o: frame.o, e: frame.e });
-      prefix = head[0] === 0xa4 ? head.slice(1) : new Uint8Array(0);
-      this.#prefixes.set(frame.r, prefix);
-    }
-    const tail = encodeCbor({ s: frame.s, tp: frame.tp, d: frame.d });
-    if (prefix.length === 0 || tail[0] !== 0xa3) return encodeCbor(frame);
-    const out = new Uint8Array(prefix.length + tail.length);
-    out[0] = 0xa7; // a map of 4 + 3 pairs
-    out.set(prefix, 1);
-    out.set(tail.subarray(1), 1 + prefix.length);
-    return out;
+  /** Encode a message frame (`{ t: "msg", r, o, e, s, tp, d }`). */
+  encodeMessage(fields: MessageFields): EncodedMessage {
+    return this.#encoder.encode(fields);
   }
 
   /** Queue the same encoded message for every one of `targets`. */
   sendDirect(targets: NodeId[], bytes: Uint8Array): void {
-    for (const t of targets) this.#sender(t).send(bytes);
+    for (const t of targets) this.#send(t, bytes);
     this.#sentDirect.inc(targets.length);
   }
 
-  /** Send `frame` to `targets`, directly or through forwarders (bounded fan-out). */
-  fanOut(frame: PubSubFrame, targets: NodeId[]): void {
+  /**
+   * Send a (signed) message to `targets`, directly or through forwarders
+   * (bounded fan-out): each forwarder gets the same message bytes with the
+   * list of nodes it forwards to.
+   */
+  fanOut(message: EncodedMessage, targets: NodeId[]): void {
     const fanout = this.#o.maxFanout;
     if (targets.length <= fanout) {
-      this.sendDirect(targets, encodeCbor({ ...frame, f: undefined }));
+      this.sendDirect(targets, message.frame());
       return;
     }
     const sorted = [...targets].sort((a, b) => a.compare(b));
     const groupSize = Math.ceil(sorted.length / fanout);
     for (let i = 0; i < sorted.length; i += groupSize) {
       const [head, ...rest] = sorted.slice(i, i + groupSize);
-      this.#sender(head).send(encodeCbor({ ...frame, f: rest.map((r) => r.bytes) }));
+      this.#send(head, message.frame(rest.map((r) => r.bytes)));
       this.#o.sent.inc({ route: "via-forwarder" });
     }
   }
 
   /** Queue an encoded frame (e.g. a subscription announcement) for `peer`. */
   send(peer: NodeId, bytes: Uint8Array): void {
-    this.#sender(peer).send(bytes);
+    this.#send(peer, bytes);
+  }
+
+  #send(peer: NodeId, bytes: Uint8Array): void {
+    const sender = this.#sender(peer);
+    sender.send(bytes);
+    if (!sender.idle) this.#active.add(sender);
   }
 
   /** The queue to `peer`, if there is one (e.g. to wait while it is congested). */
@@ -111,33 +109,63 @@ export class Outbound {
 
   /** Whether some queue still holds messages not yet handed to its stream. */
   get busy(): boolean {
-    return [...this.#senders.values()].some((s) => !s.idle);
+    return this.#active.size > 0;
+  }
+
+  /**
+   * Resolves once no queue holds messages not yet handed to its stream, or
+   * after `timeout` ms.
+   */
+  idle(timeout: number): Promise<void> {
+    if (!this.busy) return Promise.resolve();
+    const done = deferred<void>();
+    const timer = setTimeout(() => {
+      this.#idleWaiters = this.#idleWaiters.filter((w) => w !== wake);
+      done.resolve();
+    }, timeout);
+    const wake = () => {
+      clearTimeout(timer);
+      done.resolve();
+    };
+    this.#idleWaiters.push(wake);
+    return done.promise;
+  }
+
+  #onIdle(sender: PeerSender): void {
+    if (!sender.idle) return;
+    this.#active.delete(sender);
+    if (this.#active.size > 0 || this.#idleWaiters.length === 0) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const w of waiters) w();
   }
 
   /** Close the queue of `peer` (it disconnected). */
   close(peer: NodeId): void {
-    this.#senders.get(peer.hex)?.close();
+    const sender = this.#senders.get(peer.hex);
     this.#senders.delete(peer.hex);
+    sender?.close();
   }
 
   /** Close every queue. */
   closeAll(): void {
-    for (const s of this.#senders.values()) s.close();
+    const senders = [...this.#senders.values()];
     this.#senders.clear();
+    for (const s of senders) s.close();
   }
 
   #sender(peer: NodeId): PeerSender {
-    let s = this.#senders.get(peer.hex);
-    if (!s) {
-      s = new PeerSender(this.#o.node, peer, {
-        maxQueue: this.#o.queueSize,
-        onDrop: (count, reason) => {
-          this.#o.dropped.inc({ reason }, count);
-          if (reason === "unreachable") this.#o.onUnreachable(peer);
-        },
-      });
-      this.#senders.set(peer.hex, s);
-    }
-    return s;
+    const existing = this.#senders.get(peer.hex);
+    if (existing) return existing;
+    const sender: PeerSender = new PeerSender(this.#o.node, peer, {
+      maxQueue: this.#o.queueSize,
+      onDrop: (count, reason) => {
+        this.#o.dropped.inc({ reason }, count);
+        if (reason === "unreachable") this.#o.onUnreachable(peer);
+      },
+      onIdle: () => this.#onIdle(sender),
+    });
+    this.#senders.set(peer.hex, sender);
+    return sender;
   }
 }

@@ -10,6 +10,8 @@
 import type { NodeId } from "../identity/node-id.ts";
 import type { Dialer } from "../node/request-channel.ts";
 import type { Stream } from "../transport/connection.ts";
+import { Queue } from "../util/queue.ts";
+import { encodeFrames, FRAME_HEADER } from "../wire/frame.ts";
 import { PUBSUB_PROTOCOL } from "./messages.ts";
 
 /** Options of a `PeerSender`. */
@@ -22,29 +24,18 @@ export interface PeerSenderOptions {
   connectTimeout?: number;
   /** Told how many frames were dropped and why. */
   onDrop?: (count: number, reason: "queue-full" | "unreachable") => void;
+  /** Told when the sender becomes idle (nothing queued or being written). */
+  onIdle?: () => void;
 }
 
 const BATCH = 64 * 1024;
-
-/** Length-prefix each message into one buffer of `size` bytes. */
-function frames(messages: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
-  let off = 0;
-  for (const m of messages) {
-    view.setUint32(off, m.length);
-    out.set(m, off + 4);
-    off += 4 + m.length;
-  }
-  return out;
-}
 
 /** Sends frames to one peer. */
 export class PeerSender {
   readonly peer: NodeId;
   #node: Dialer;
-  #opts: Required<Omit<PeerSenderOptions, "onDrop">> & Pick<PeerSenderOptions, "onDrop">;
-  #queue: Uint8Array[] = [];
+  #opts: Required<Omit<PeerSenderOptions, "onDrop" | "onIdle">> & Pick<PeerSenderOptions, "onDrop" | "onIdle">;
+  #queue = new Queue<Uint8Array>();
   #pumping = false;
   #stream: Stream | null = null;
   #unreachableUntil = 0;
@@ -139,41 +130,43 @@ export class PeerSender {
         } catch {
           this.#unreachableUntil = Date.now() + this.#opts.retryAfter;
           this.#opts.onDrop?.(this.#queue.length, "unreachable");
-          this.#queue = [];
+          this.#queue.clear();
           this.#wake();
           break;
         }
+        const batch: Uint8Array[] = [];
         let size = 0;
-        let n = 0;
-        while (n < this.#queue.length && (n === 0 || size + 4 + this.#queue[n].length <= BATCH)) {
-          size += 4 + this.#queue[n].length;
-          n++;
+        for (let next = this.#queue.peek(); next; next = this.#queue.peek()) {
+          if (batch.length > 0 && size + FRAME_HEADER + next.length > BATCH) break;
+          batch.push(this.#queue.shift()!);
+          size += FRAME_HEADER + next.length;
         }
-        const batch = this.#queue.splice(0, n);
         this.#wake();
         try {
-          await stream.write(frames(batch, size));
+          await stream.write(encodeFrames(batch));
         } catch {
           // The stream died: put the batch back and retry on a fresh stream once.
           this.#stream = null;
-          this.#queue.unshift(...batch);
+          for (let i = batch.length - 1; i >= 0; i--) this.#queue.unshift(batch[i]);
           if (stream.connection.isClosed && retries++ < 2) continue;
           this.#unreachableUntil = Date.now() + this.#opts.retryAfter;
           this.#opts.onDrop?.(this.#queue.length, "unreachable");
-          this.#queue = [];
+          this.#queue.clear();
           this.#wake();
         }
       }
     } finally {
       this.#pumping = false;
     }
+    if (this.#queue.length === 0) this.#opts.onIdle?.();
   }
 
   /** Stop sending; drops the queue and closes the stream. */
   close(): void {
     this.#closed = true;
-    this.#queue = [];
+    this.#queue.clear();
     this.#wake();
+    if (!this.#pumping) this.#opts.onIdle?.();
     this.#stream?.closeWrite().catch(() => {});
     this.#stream = null;
   }

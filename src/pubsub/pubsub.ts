@@ -19,11 +19,12 @@ import type { NodeId } from "../identity/node-id.ts";
 import type { Counter } from "../metrics/registry.ts";
 import { type Authorize, decide } from "../node/authorize.ts";
 import { type NodeService, type ServiceHost, type ServiceKey, serviceKey } from "../node/service.ts";
+import { AbortedError, type Deferred, deferred } from "../util/async.ts";
 import { MaculaError } from "../util/errors.ts";
 import { encodeCbor } from "../wire/cbor.ts";
 import { SubscriberDirectory, subscriptionKey } from "./directory.ts";
 import { Inbound } from "./inbound.ts";
-import { MESSAGE_DOMAIN, messageSignedBytes, PUBSUB_PROTOCOL, type PubSubFrame } from "./messages.ts";
+import { MESSAGE_DOMAIN, PUBSUB_PROTOCOL } from "./messages.ts";
 import { Outbound } from "./outbound.ts";
 import { type MessageHandler, type PubSubMessage, Subscription } from "./subscription.ts";
 import { matches, rootOf, validatePattern, validateTopic } from "./topic.ts";
@@ -115,6 +116,8 @@ export class PubSubService implements NodeService {
   #epoch = Math.floor(Math.random() * 2 ** 48);
   #seq = 0;
   #announceTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Settles when the scheduled announce (if any) has run. */
+  #announceScheduled: Deferred<void> | null = null;
   #announcing: Promise<void> = Promise.resolve();
   #announced = new Map<string, Set<string>>();
   #off: Array<() => void> = [];
@@ -171,6 +174,9 @@ export class PubSubService implements NodeService {
 
   stop(): void {
     if (this.#announceTimer) clearTimeout(this.#announceTimer);
+    this.#announceTimer = null;
+    this.#announceScheduled?.resolve(); // nothing more will be announced
+    this.#announceScheduled = null;
     for (const off of this.#off) off();
     this.#out?.closeAll(); // undefined if never started
   }
@@ -219,18 +225,16 @@ export class PubSubService implements NodeService {
     validateTopic(topic);
     const realm = this.#realm(options.realm);
     const seq = ++this.#seq;
-    const frame: PubSubFrame = {
-      t: "msg",
+    const message = this.#out.encodeMessage({
       r: realm,
       o: this.#node.id.bytes,
       e: this.#epoch,
       s: seq,
       tp: topic,
       d: payload,
-    };
-    const encoded = this.#out.encodeMessage(frame);
-    if (encoded.length > this.#opts.maxPayload + FRAME_OVERHEAD) {
-      throw new PayloadTooLargeError(encoded.length - FRAME_OVERHEAD, this.#opts.maxPayload);
+    });
+    if (message.size > this.#opts.maxPayload + FRAME_OVERHEAD) {
+      throw new PayloadTooLargeError(message.size - FRAME_OVERHEAD, this.#opts.maxPayload);
     }
     this.#published.inc();
     const local = this.#deliverLocal({ realm, topic, payload, publisher: this.#node.id, seq });
@@ -239,10 +243,9 @@ export class PubSubService implements NodeService {
     if (targets.length === 0) return { local, remote: 0 };
     if (targets.length <= this.#opts.maxFanout) {
       // The common case: the same bytes go to every subscriber node.
-      this.#out.sendDirect(targets, encoded);
+      this.#out.sendDirect(targets, message.frame());
     } else {
-      frame.g = this.#node.sign(MESSAGE_DOMAIN, messageSignedBytes(realm, frame.o!, this.#epoch, seq, topic, payload));
-      this.#out.fanOut(frame, targets);
+      this.#out.fanOut(message.withSignature(this.#node.sign(MESSAGE_DOMAIN, message.signedBytes())), targets);
     }
     // Backpressure: a publisher faster than a live subscriber waits for it (up to
     // a second per message); only then are the oldest queued messages dropped.
@@ -255,16 +258,66 @@ export class PubSubService implements NodeService {
 
   /** Resolves once current subscriptions are announced (neighbours and DHT). */
   async whenAnnounced(): Promise<void> {
-    while (this.#announceTimer) await new Promise((r) => setTimeout(r, 5));
+    // A scheduled announce settles its deferred once it ran; a subscription change
+    // meanwhile schedules the next one, which is waited for too.
+    while (this.#announceScheduled) await this.#announceScheduled.promise;
     await this.#announcing;
+  }
+
+  /**
+   * Resolves once at least `min` (default 1) remote subscriber nodes of
+   * `topic` are known — from neighbours' announcements or the DHT
+   * directory — with how many are known. It wakes on every change of the
+   * directory, and asks the DHT again with a growing backoff (100 ms to 5 s)
+   * while too few are known. Rejects with `AbortedError` when `signal` aborts.
+   *
+   * @example
+   * ```ts
+   * import type { Node } from "../../mod.ts";
+   * declare const node: Node;
+   * await node.pubsub.ready("jobs.new", { min: 2, signal: AbortSignal.timeout(10_000) });
+   * await node.publish("jobs.new", { id: 1 }); // reaches both
+   * ```
+   */
+  async ready(topic: string, options: { min?: number; signal?: AbortSignal; realm?: string } = {}): Promise<number> {
+    validateTopic(topic);
+    const realm = this.#realm(options.realm);
+    const { min = 1, signal } = options;
+    if (signal?.aborted) throw new AbortedError("waiting for subscribers was cancelled");
+    const aborted = deferred<never>();
+    aborted.promise.catch(() => {}); // only ever raced
+    const onAbort = () => aborted.reject(new AbortedError("waiting for subscribers was cancelled"));
+    signal?.addEventListener("abort", onAbort, { once: true });
+    let changed = deferred<void>();
+    const off = this.#directory.onChange(() => changed.resolve());
+    let backoff = 100;
+    let refresh = false;
+    try {
+      for (;;) {
+        changed = deferred(); // before the lookup: a change during it is not missed
+        const known = await Promise.race([this.#directory.subscribers(realm, topic, { refresh }), aborted.promise]);
+        if (known.length >= min) return known.length;
+        refresh = false;
+        const timer = setTimeout(() => {
+          refresh = true; // no announcement in a while: ask the DHT again
+          changed.resolve();
+        }, backoff);
+        try {
+          await Promise.race([changed.promise, aborted.promise]);
+        } finally {
+          clearTimeout(timer);
+        }
+        if (refresh) backoff = Math.min(backoff * 2, 5_000);
+      }
+    } finally {
+      off();
+      signal?.removeEventListener("abort", onAbort);
+    }
   }
 
   /** Wait until queued messages were handed to their streams (or `timeout` ms passed). */
   async flush(timeout = 5_000): Promise<void> {
-    const deadline = Date.now() + timeout;
-    while (this.#out?.busy && Date.now() < deadline) { // #out is undefined if never started
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    await this.#out?.idle(timeout); // #out is undefined if never started
   }
 
   /** Local subscriptions matching `topic` (cached until subscriptions change). */
@@ -353,11 +406,16 @@ export class PubSubService implements NodeService {
 
   #scheduleAnnounce(): void {
     if (this.#announceTimer) return;
+    const scheduled = this.#announceScheduled = deferred<void>();
     this.#announceTimer = setTimeout(() => {
       this.#announceTimer = null;
       this.#announcing = this.#announcing.then(() => this.#announce()).catch((error) =>
         this.#node.log.debug("announcing subscriptions failed", { error: (error as Error).message })
       );
+      this.#announcing.then(() => {
+        if (this.#announceScheduled === scheduled) this.#announceScheduled = null;
+        scheduled.resolve();
+      });
     }, 20);
   }
 

@@ -6,6 +6,7 @@
  */
 import type { NodeId } from "../identity/node-id.ts";
 import { deferred } from "../util/async.ts";
+import { Queue } from "../util/queue.ts";
 
 /** A message as subscribers receive it. */
 export interface PubSubMessage {
@@ -41,7 +42,7 @@ export class Subscription implements AsyncIterable<PubSubMessage> {
   #handler?: MessageHandler;
   #onClose: (sub: Subscription) => void;
   #onHandlerError: (error: unknown) => void;
-  #buffer: PubSubMessage[] = [];
+  #buffer = new Queue<PubSubMessage>();
   #bufferSize: number;
   #waiters: Array<ReturnType<typeof deferred<void>>> = [];
   #closed = false;

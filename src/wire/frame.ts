@@ -1,10 +1,13 @@
 /**
  * Length-prefixed frames: a 4-byte big-endian length, then the payload.
  * Readers enforce a hard maximum so a peer cannot make us buffer unbounded
- * data.
+ * data. This is the one implementation of that framing: streams
+ * (`Stream.readFrame`/`writeFrame`), QUIC authentication and pub/sub's
+ * batched writes all frame and unframe through it.
  *
  * @module
  */
+import { Queue } from "../util/queue.ts";
 import { WireError } from "./errors.ts";
 
 /** Default hard limit of one frame's payload: 1 MiB. */
@@ -28,11 +31,49 @@ export interface Duplex extends ByteSource, ByteSink {
   close(): void;
 }
 
+/** Bytes of a frame header (the big-endian payload length). */
+export const FRAME_HEADER = 4;
+
+/** Write the header of a `length`-byte frame at `offset` of `target`. */
+export function putFrameHeader(target: Uint8Array, offset: number, length: number): void {
+  target[offset] = length >>> 24;
+  target[offset + 1] = (length >>> 16) & 0xff;
+  target[offset + 2] = (length >>> 8) & 0xff;
+  target[offset + 3] = length & 0xff;
+}
+
+/** The payload length a frame header at `offset` of `bytes` announces. */
+export function frameLength(bytes: Uint8Array, offset = 0): number {
+  return ((bytes[offset] << 24) | (bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) | bytes[offset + 3]) >>> 0;
+}
+
 /** Prefix `payload` with its length. */
 export function encodeFrame(payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(4 + payload.length);
-  new DataView(out.buffer).setUint32(0, payload.length);
-  out.set(payload, 4);
+  const out = new Uint8Array(FRAME_HEADER + payload.length);
+  putFrameHeader(out, 0, payload.length);
+  out.set(payload, FRAME_HEADER);
+  return out;
+}
+
+/**
+ * Frame every one of `payloads` into one buffer (one write for a batch).
+ *
+ * @example
+ * ```ts
+ * import { encodeFrames } from "./frame.ts";
+ * encodeFrames([Uint8Array.of(1), Uint8Array.of(2, 3)]); // 00 00 00 01 01 00 00 00 02 02 03
+ * ```
+ */
+export function encodeFrames(payloads: Iterable<Uint8Array>): Uint8Array {
+  let size = 0;
+  for (const p of payloads) size += FRAME_HEADER + p.length;
+  const out = new Uint8Array(size);
+  let off = 0;
+  for (const p of payloads) {
+    putFrameHeader(out, off, p.length);
+    out.set(p, off + FRAME_HEADER);
+    off += FRAME_HEADER + p.length;
+  }
   return out;
 }
 
@@ -46,8 +87,8 @@ export async function writeFrame(sink: ByteSink, payload: Uint8Array, maxSize = 
     );
   }
   if (payload.length <= 64 * 1024) return sink.write(encodeFrame(payload));
-  const header = new Uint8Array(4);
-  new DataView(header.buffer).setUint32(0, payload.length);
+  const header = new Uint8Array(FRAME_HEADER);
+  putFrameHeader(header, 0, payload.length);
   await sink.write(header);
   await sink.write(payload);
 }
@@ -66,7 +107,7 @@ export async function writeFrame(sink: ByteSink, payload: Uint8Array, maxSize = 
  */
 export class BufferedReader implements ByteSource {
   #source: ByteSource;
-  #chunks: Uint8Array[] = [];
+  #chunks = new Queue<Uint8Array>();
   #buffered = 0;
   #eof = false;
 
@@ -94,29 +135,29 @@ export class BufferedReader implements ByteSource {
   }
 
   #take(n: number): Uint8Array {
-    const first = this.#chunks[0];
+    const first = this.#chunks.peek()!;
     if (first.length === n) {
       this.#chunks.shift();
       this.#buffered -= n;
       return first;
     }
     if (first.length > n) {
-      this.#chunks[0] = first.subarray(n);
+      this.#chunks.shift();
+      this.#chunks.unshift(first.subarray(n));
       this.#buffered -= n;
       return first.subarray(0, n);
     }
     const out = new Uint8Array(n);
     let off = 0;
     while (off < n) {
-      const chunk = this.#chunks[0];
+      const chunk = this.#chunks.shift()!;
       const want = n - off;
       if (chunk.length <= want) {
         out.set(chunk, off);
         off += chunk.length;
-        this.#chunks.shift();
       } else {
         out.set(chunk.subarray(0, want), off);
-        this.#chunks[0] = chunk.subarray(want);
+        this.#chunks.unshift(chunk.subarray(want));
         off += want;
       }
     }
@@ -143,9 +184,9 @@ export class BufferedReader implements ByteSource {
    * `WireError` if truncated or larger than `maxSize`.
    */
   async readFrame(maxSize = DEFAULT_MAX_FRAME, messageType = "frame"): Promise<Uint8Array | null> {
-    const header = await this.readExact(4, messageType);
+    const header = await this.readExact(FRAME_HEADER, messageType);
     if (header === null) return null;
-    const length = ((header[0] << 24) | (header[1] << 16) | (header[2] << 8) | header[3]) >>> 0;
+    const length = frameLength(header);
     if (length > maxSize) {
       throw new WireError(
         "E_WIRE_OVERSIZED",

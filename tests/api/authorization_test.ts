@@ -162,17 +162,17 @@ Deno.test({
   ...opts,
   async fn() {
     const network = new MemoryNetwork();
-    let banned: NodeId | undefined;
+    const banned: { id?: NodeId } = {};
     const nodes = await star(
       network,
       3,
       (i) =>
         i === 0
-          ? { authorize: (subject: NodeId, op: Operation) => !(op.kind === "subscribe" && banned?.equals(subject)) }
+          ? { authorize: (subject: NodeId, op: Operation) => !(op.kind === "subscribe" && banned.id?.equals(subject)) }
           : {},
     );
     const [pub, ok, ban] = nodes;
-    banned = ban.id;
+    banned.id = ban.id;
     try {
       const okGot: unknown[] = [];
       const banGot: unknown[] = [];

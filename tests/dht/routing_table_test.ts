@@ -50,9 +50,10 @@ Deno.test("add/has/remove/size/contacts", () => {
   assertEquals(table.size, 0);
   assertEquals(table.k, 20, "default k");
   assertEquals(table.selfKey, dhtId(self));
-  const ids = Array.from({ length: 30 }, randomId);
-  for (const id of ids) assert(table.add(id), "room in every bucket for 30 random ids? (k=20)");
-  assertEquals(table.size, 30);
+  // k ids always fit, whatever buckets they fall in (30 random ones overflowed the farthest bucket ~2 % of runs).
+  const ids = Array.from({ length: 20 }, randomId);
+  for (const id of ids) assert(table.add(id), "room for k ids");
+  assertEquals(table.size, 20);
   for (const id of ids) assert(table.has(id));
   assert(table.has(new NodeId(ids[0].bytes)), "membership is by key, not object identity");
   assert(!table.has(randomId()));
@@ -61,15 +62,15 @@ Deno.test("add/has/remove/size/contacts", () => {
 
   // Adding again refreshes, does not duplicate.
   assert(table.add(ids[3]));
-  assertEquals(table.size, 30);
+  assertEquals(table.size, 20);
 
   table.remove(ids[0]);
   table.remove(ids[0]); // twice is harmless
   table.remove(randomId()); // unknown is harmless
-  assertEquals(table.size, 29);
+  assertEquals(table.size, 19);
   assert(!table.has(ids[0]));
   assert(table.add(ids[0]), "a removed contact can come back");
-  assertEquals(table.size, 30);
+  assertEquals(table.size, 20);
 });
 
 Deno.test("add refreshes lastSeen of a known contact", async () => {

@@ -236,3 +236,32 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "pubsub: forwarders split their list again (9 subscribers, fan-out 2): signed bytes pass on, once, in order",
+  ...opts,
+  async fn() {
+    const nodes = await chain(new MemoryNetwork(), 10, { pubsub: { maxFanout: 2 } });
+    const [pub, ...subs] = nodes;
+    try {
+      const got = new Map<string, unknown[]>(subs.map((s) => [s.did, []]));
+      for (const s of subs) s.subscribe("deep.>", (m) => m.topic === "deep.data" && got.get(s.did)!.push(m.payload));
+      await Promise.all(nodes.map((n) => n.pubsub.whenAnnounced()));
+      assertEquals(await pub.pubsub.ready("deep.data", { min: 9, signal: AbortSignal.timeout(5000) }), 9);
+      const payloads = Array.from({ length: 30 }, (_, i) => ({ i, blob: new Uint8Array(i * 10).fill(i), f: 0.1 * i }));
+      for (const p of payloads) await pub.publish("deep.data", p);
+      await until(() => [...got.values()].every((g) => g.length === 30), 5000, "all delivered");
+      for (const g of got.values()) assertEquals(g, payloads);
+      const viaForwarder = (n: Node) =>
+        Number(
+          /macula_pubsub_messages_sent_total\{route="via-forwarder"\} (\d+)/.exec(n.metrics.registry.render())?.[1] ??
+            0,
+        );
+      assert(subs.some((s) => viaForwarder(s) > 0), "a forwarder forwarded through another forwarder");
+      await new Promise((r) => setTimeout(r, 100));
+      for (const g of got.values()) assertEquals(g.length, 30, "no duplicates");
+    } finally {
+      await stopAll(nodes);
+    }
+  },
+});

@@ -1,5 +1,14 @@
 import { assertEquals, assertRejects } from "../helpers/assert.ts";
-import { BufferedReader, encodeFrame, MAX_FRAME_CEILING, writeFrame } from "../../src/wire/frame.ts";
+import {
+  BufferedReader,
+  encodeFrame,
+  encodeFrames,
+  FRAME_HEADER,
+  frameLength,
+  MAX_FRAME_CEILING,
+  putFrameHeader,
+  writeFrame,
+} from "../../src/wire/frame.ts";
 import { WireError } from "../../src/wire/errors.ts";
 import { mutate } from "../helpers/mutate.ts";
 
@@ -58,4 +67,30 @@ Deno.test("10,000 mutated frame streams: frames or WireErrors, never anything el
       if (!(error instanceof WireError)) throw error;
     }
   }
+});
+
+Deno.test("frame headers: big-endian lengths round-trip at every size boundary", () => {
+  for (const n of [0, 1, 255, 256, 65535, 65536, 2 ** 24 - 1, 2 ** 24, 2 ** 32 - 1]) {
+    const buf = new Uint8Array(FRAME_HEADER + 2);
+    putFrameHeader(buf, 1, n);
+    assertEquals(frameLength(buf, 1), n);
+    const expected = new Uint8Array(4);
+    new DataView(expected.buffer).setUint32(0, n);
+    assertEquals(buf.subarray(1, 5), expected);
+  }
+});
+
+Deno.test("encodeFrames: one buffer of frames that BufferedReader splits back, whatever the chunking", async () => {
+  const payloads = [Uint8Array.of(1, 2, 3), new Uint8Array(0), new Uint8Array(300).fill(9), Uint8Array.of(7)];
+  const wire = encodeFrames(payloads);
+  assertEquals(wire.length, payloads.reduce((n, p) => n + FRAME_HEADER + p.length, 0));
+  let concatenated = new Uint8Array(0);
+  for (const p of payloads) concatenated = Uint8Array.of(...concatenated, ...encodeFrame(p));
+  assertEquals(wire, concatenated);
+  for (const size of [1, 2, 5, 17, wire.length]) {
+    const reader = new BufferedReader(source(...splitEvery(wire, size)));
+    for (const p of payloads) assertEquals(await reader.readFrame(), p);
+    assertEquals(await reader.readFrame(), null);
+  }
+  assertEquals(encodeFrames([]), new Uint8Array(0));
 });
