@@ -17,6 +17,7 @@
  *
  * @module
  */
+// The node.
 export { defaultServices, Node, type NodeOptions } from "./src/api/node.ts";
 export {
   DEFAULT_PORT,
@@ -24,10 +25,11 @@ export {
   type Exposure,
   ListenError,
   NodeCore,
-  type NodeInit,
   type NodeStatus,
   type PeerSummary,
 } from "./src/node/node.ts";
+export type { NodeOptions as NodeCoreOptions } from "./src/node/options.ts";
+export type { NodeMetrics } from "./src/node/node-metrics.ts";
 export type { ConnectionLimits } from "./src/node/connection-manager.ts";
 export {
   type NodeEvents,
@@ -70,11 +72,14 @@ export {
 export { WireError, type WireErrorCode } from "./src/wire/errors.ts";
 export { AbortedError, TimeoutError } from "./src/util/async.ts";
 export { MaculaError } from "./src/util/errors.ts";
-export { type LogFormat, Logger, type LogLevel } from "./src/log/logger.ts";
+export { type LogFields, type LogFormat, Logger, type LogLevel } from "./src/log/logger.ts";
+export type { Counter, Gauge, Metric, MetricLabels, MetricsRegistry } from "./src/metrics/registry.ts";
 export { VERSION } from "./src/version.ts";
 // Mesh services: DHT, pub/sub, RPC.
-export { DHT, type DhtOptions, DhtService, RealmError } from "./src/dht/dht.ts";
-export { realmKey } from "./src/dht/keys.ts";
+export { DHT, type DhtOptions, DhtService, RealmError, type RoutingTableView } from "./src/dht/dht.ts";
+export { type KeyKind, realmKey } from "./src/dht/keys.ts";
+export type { LookupPeer, LookupResult } from "./src/dht/lookup.ts";
+export type { StoreLimits } from "./src/dht/record-store.ts";
 export type { ProviderRecord, ValueRecord } from "./src/dht/records.ts";
 export {
   PayloadTooLargeError,
