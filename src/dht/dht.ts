@@ -189,6 +189,15 @@ export class DhtService implements NodeService {
    * The routing table of `realm`, read-only (for inspection, and to wait
    * until the node has contacts). Throws `RealmError` if the node does not
    * run in `realm`.
+   *
+   * @example
+   * ```ts
+   * import type { Node } from "../../mod.ts";
+   * declare const node: Node;
+   * // Wait for a first contact, then look up our own id to fill the table.
+   * while (node.dht.table("default").size === 0) await new Promise((r) => setTimeout(r, 50));
+   * await node.dht.lookup("default", node.dht.table("default").selfKey);
+   * ```
    */
   table(realm: string): RoutingTableView {
     return this.#overlay(realm).table;

@@ -19,7 +19,10 @@ export const DEFAULT_REALM = "default";
 /** The default port (UDP for QUIC, TCP for TCP + Noise). */
 export const DEFAULT_PORT = 9443;
 
-/** Options of `Node.start`. */
+/**
+ * Options of `NodeCore.start`; `Node.start` takes these plus the tunables of
+ * the default services. Exported from `mod.ts` as `NodeCoreOptions`.
+ */
 export interface NodeOptions {
   /** Use this identity instead of loading one from `dataDir`. */
   keyPair?: KeyPair;
