@@ -17,6 +17,7 @@
  *
  * @module
  */
+// The node: start it, expose handlers, talk to peers.
 export { defaultServices, Node, type NodeOptions } from "./src/api/node.ts";
 export {
   DEFAULT_PORT,
@@ -24,11 +25,16 @@ export {
   type Exposure,
   ListenError,
   NodeCore,
-  type NodeInit,
   type NodeStatus,
   type PeerSummary,
 } from "./src/node/node.ts";
+export type { NodeOptions as NodeCoreOptions } from "./src/node/options.ts";
 export type { ConnectionLimits } from "./src/node/connection-manager.ts";
+export type { NodeMetrics } from "./src/node/node-metrics.ts";
+export { DEFAULT_REQUEST_TIMEOUT, RemoteError, RemoteHandlerError } from "./src/node/envelope.ts";
+export type { ExposedHandler, RequestOptions } from "./src/node/expose.ts";
+export { type Authorize, NotAuthorizedError, type Operation, type OperationKind } from "./src/node/authorize.ts";
+// Services: the plug-in contract of a node.
 export {
   type NodeEvents,
   type NodeService,
@@ -37,10 +43,8 @@ export {
   type ServiceKey,
   serviceKey,
 } from "./src/node/service.ts";
-export { type Authorize, NotAuthorizedError, type Operation, type OperationKind } from "./src/node/authorize.ts";
 export type { HandleOptions } from "./src/node/protocol-registry.ts";
-export { DEFAULT_REQUEST_TIMEOUT, RemoteError, RemoteHandlerError } from "./src/node/envelope.ts";
-export type { ExposedHandler, RequestOptions } from "./src/node/expose.ts";
+// Identity.
 export { type DomainSigner, verifyDomain } from "./src/identity/domain-signature.ts";
 export { NodeId } from "./src/identity/node-id.ts";
 export { KeyPair, verify } from "./src/identity/ed25519.ts";
@@ -53,6 +57,7 @@ export {
   isExpired,
   type NodeRecord,
 } from "./src/identity/node-record.ts";
+// Links: addresses, connections, streams.
 export { formatAddress, parseAddress, type PeerAddress } from "./src/transport/address.ts";
 export { Connection, type OpenStreamOptions, Stream, type StreamHandler } from "./src/transport/connection.ts";
 export type { CloseInfo, Direction, TransportKind } from "./src/transport/session.ts";
@@ -68,14 +73,19 @@ export {
   ProtocolRefusedError,
 } from "./src/transport/errors.ts";
 export { WireError, type WireErrorCode } from "./src/wire/errors.ts";
-export { AbortedError, TimeoutError } from "./src/util/async.ts";
+// Errors, logging, metrics, version.
 export { MaculaError } from "./src/util/errors.ts";
-export { type LogFormat, Logger, type LogLevel } from "./src/log/logger.ts";
+export { AbortedError, TimeoutError } from "./src/util/async.ts";
+export { type LogFields, type LogFormat, Logger, type LogLevel } from "./src/log/logger.ts";
+export type { Counter, Gauge, Metric, MetricLabels, MetricsRegistry } from "./src/metrics/registry.ts";
 export { VERSION } from "./src/version.ts";
-// Mesh services: DHT, pub/sub, RPC.
-export { DHT, type DhtOptions, DhtService, RealmError } from "./src/dht/dht.ts";
-export { realmKey } from "./src/dht/keys.ts";
+// The DHT.
+export { DHT, type DhtOptions, DhtService, RealmError, type RoutingTableView } from "./src/dht/dht.ts";
+export { type KeyKind, realmKey } from "./src/dht/keys.ts";
+export type { LookupPeer, LookupResult } from "./src/dht/lookup.ts";
 export type { ProviderRecord, ValueRecord } from "./src/dht/records.ts";
+export type { StoreLimits } from "./src/dht/record-store.ts";
+// Pub/sub.
 export {
   PayloadTooLargeError,
   type PublishResult,
@@ -86,6 +96,7 @@ export {
 } from "./src/pubsub/pubsub.ts";
 export { type MessageHandler, type PubSubMessage, Subscription } from "./src/pubsub/subscription.ts";
 export { matches, TopicError } from "./src/pubsub/topic.ts";
+// RPC.
 export {
   type Advertisement,
   type AdvertiseOptions,
@@ -110,4 +121,4 @@ export {
 export type { MembershipEvent } from "./src/cluster/swim/swim.ts";
 export type { MemberState } from "./src/cluster/swim/membership.ts";
 export type { SwimTimings } from "./src/cluster/options.ts";
-export { ClusterError, DatagramDropError, type DropReason } from "./src/cluster/errors.ts";
+export { ClusterError, type DropReason } from "./src/cluster/errors.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 import { DHT, type DhtOptions, DhtService } from "../dht/dht.ts";
-import { NodeCore, type NodeOptions as CoreOptions } from "../node/node.ts";
+import { NodeCore, type NodeOptions as NodeCoreOptions } from "../node/node.ts";
 import type { NodeService } from "../node/service.ts";
 import {
   type PublishResult,
@@ -28,7 +28,7 @@ import {
 } from "../rpc/rpc.ts";
 
 /** Options of `Node.start`: the node core's, plus the default services' tunables. */
-export interface NodeOptions extends CoreOptions {
+export interface NodeOptions extends NodeCoreOptions {
   /** Tunables of the DHT. */
   dht?: DhtOptions;
   /** Tunables of pub/sub. */

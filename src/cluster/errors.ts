@@ -59,6 +59,7 @@ export class DatagramDropError extends MaculaError {
   /** Why it was dropped. */
   readonly reason: DropReason;
 
+  /** Build the error (code `E_CLUSTER_DROP`) for a datagram dropped for `reason`; `detail` says more. */
   constructor(reason: DropReason, detail: string, options?: ErrorOptions) {
     super("E_CLUSTER_DROP", `dropped cluster datagram (${reason}): ${detail}`, options);
     this.reason = reason;
@@ -76,6 +77,7 @@ export class DatagramDropError extends MaculaError {
  * ```
  */
 export class ClusterError extends MaculaError {
+  /** Build the error (code `E_CLUSTER`); `options.cause` keeps the underlying error. */
   constructor(message: string, options?: ErrorOptions) {
     super("E_CLUSTER", message, options);
   }

@@ -59,14 +59,24 @@ export interface ClusterOptions {
   mdns?: { group?: string; port?: number };
   /** How often interfaces are re-read (ms). Default 5 000. */
   rescanInterval?: number;
-  /** Runtime services. Default: the running runtime's. */
+  /**
+   * Runtime services (UDP sockets, interfaces). Default: the running
+   * runtime's.
+   *
+   * @internal The `Platform` interface is the runtime boundary of this
+   * library, not part of its stable API; tests pass their own to inject
+   * faults.
+   */
   platform?: Platform;
 }
 
 /** A member as `/status` shows it. */
 export interface MemberSummary {
+  /** The member's `did:key`. */
   id: string;
+  /** Its membership state. */
   state: MemberState;
+  /** Its incarnation: a counter it raises to refute suspicion or announce new endpoints. */
   incarnation: number;
   /** SWIM endpoint. */
   addr: string;
@@ -90,8 +100,11 @@ export interface MemberSummary {
  */
 export class ClusterService implements NodeService {
   readonly name = "cluster";
+  /** How nodes are discovered (`options.strategy`, default `gossip`). */
   readonly strategy: ClusterStrategy;
+  /** The multicast group of announcements (`options.group`, default `230.1.1.251`). */
   readonly group: string;
+  /** The UDP port of announcements (`options.port`, default 45892). */
   readonly port: number;
   readonly #options: ClusterOptions;
   readonly #key?: ClusterKey;
@@ -110,6 +123,10 @@ export class ClusterService implements NodeService {
   #disabled?: string;
   #stopped = false;
 
+  /**
+   * Build the clustering service; it starts with the node it is given to
+   * (`NodeOptions.services`). Throws `ClusterError` for an unknown strategy.
+   */
   constructor(options: ClusterOptions = {}) {
     this.#options = options;
     this.strategy = options.strategy ?? "gossip";
@@ -121,7 +138,12 @@ export class ClusterService implements NodeService {
     if (options.secret !== undefined) this.#key = ClusterKey.fromSecret(options.secret);
   }
 
-  /** The membership engine (after start). */
+  /**
+   * The SWIM membership engine, once started.
+   *
+   * @internal The engine is an implementation detail, for tests and
+   * diagnostics; applications use `members()`, `events()` and `status()`.
+   */
   get swim(): Swim | undefined {
     return this.#swim;
   }

@@ -51,12 +51,23 @@ export interface DhtOptions {
   providerTtl?: number;
   /** Republish period of our provider records, ms. Default half the TTL. */
   republishInterval?: number;
-  /** Storage limits per realm. */
+  /** Storage limits of the records this node holds for others, per realm. Defaults: see `StoreLimits`. */
   limits?: StoreLimits;
+}
+
+/** A read-only view of the routing table of one realm (see `DhtService.table`). */
+export interface RoutingTableView {
+  /** This node's DHT id (SHA-256 of its public key); a lookup of it finds the node's neighbourhood. */
+  readonly selfKey: Uint8Array;
+  /** Number of contacts in the table. */
+  readonly size: number;
+  /** Is node `id` a contact? */
+  has(id: NodeId): boolean;
 }
 
 /** The DHT has no overlay for the realm (this node does not run in it). */
 export class RealmError extends MaculaError {
+  /** Build the error (code `E_REALM`) for `realm`. */
   constructor(realm: string) {
     super("E_REALM", `this node does not run in realm ${JSON.stringify(realm)}`);
   }
@@ -96,6 +107,7 @@ export class DhtService implements NodeService {
   #off: Array<() => void> = [];
   #lastHops = 0;
 
+  /** Build the DHT service with `options` (every field has a default); the node starts it. */
   constructor(options: DhtOptions = {}) {
     const providerTtl = options.providerTtl ?? 3_600_000;
     this.#opts = {
@@ -173,8 +185,21 @@ export class DhtService implements NodeService {
     return o;
   }
 
-  /** The routing table of `realm` (for inspection and tests). */
-  table(realm: string): RoutingTable {
+  /**
+   * The routing table of `realm`, read-only (for inspection, and to wait
+   * until the node has contacts). Throws `RealmError` if the node does not
+   * run in `realm`.
+   *
+   * @example
+   * ```ts
+   * import type { Node } from "../../mod.ts";
+   * declare const node: Node;
+   * // Wait for a first contact, then look up our own id to fill the table.
+   * while (node.dht.table("default").size === 0) await new Promise((r) => setTimeout(r, 50));
+   * await node.dht.lookup("default", node.dht.table("default").selfKey);
+   * ```
+   */
+  table(realm: string): RoutingTableView {
     return this.#overlay(realm).table;
   }
 
@@ -218,7 +243,11 @@ export class DhtService implements NodeService {
     return result;
   }
 
-  /** The k closest nodes to `target` in `realm` (iterative FIND_NODE). */
+  /**
+   * The k closest nodes to `target` (a 32-byte DHT key) in `realm` that
+   * answered (iterative FIND_NODE). Rejects with `RealmError` if the node
+   * does not run in `realm`, with `AbortedError` when `signal` aborts.
+   */
   lookup(realm: string, target: Uint8Array, signal?: AbortSignal): Promise<LookupResult<never>> {
     return this.#run<never>(realm, target, "find_node", () => [], { signal });
   }

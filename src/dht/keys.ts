@@ -47,7 +47,12 @@ export function sortByDistance<T>(target: Uint8Array, items: T[], keyOf: (item: 
   return decorated.map((x) => x.item);
 }
 
-/** What a record key names. */
+/**
+ * The namespace of a record key: `rpc` an RPC procedure (its providers),
+ * `sub` the subscribers of a topic root (a pattern's first segment, or
+ * `*`), `value` a value record, `node` a node, `raw` an application's own
+ * keys.
+ */
 export type KeyKind = "node" | "rpc" | "sub" | "value" | "raw";
 
 /**

@@ -12,6 +12,7 @@ import { sortByDistance } from "./keys.ts";
 
 /** A peer as the lookup sees it. */
 export interface LookupPeer {
+  /** Its node id. */
   id: NodeId;
   /** Its DHT id. */
   key: Uint8Array;

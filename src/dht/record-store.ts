@@ -8,7 +8,7 @@ import { toHex } from "../util/bytes.ts";
 import type { ProviderRecord, ValueRecord } from "./records.ts";
 import { valueKey } from "./records.ts";
 
-/** Storage limits. */
+/** Limits of the records a node holds for others in one realm; a record beyond them is not stored. */
 export interface StoreLimits {
   /** Providers kept per key. Default 64. */
   providersPerKey?: number;

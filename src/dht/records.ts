@@ -32,23 +32,35 @@ export const MAX_VALUE = 4096;
 
 /** A verified provider record. */
 export interface ProviderRecord {
+  /** The 32-byte DHT key provided (e.g. from `realmKey`). */
   key: Uint8Array;
+  /** The realm the record belongs to. */
   realm: string;
+  /** The provider's signed node record (its id and addresses). */
   provider: NodeRecord;
+  /** Small data announced with it (at most 1 KiB encoded), e.g. subscription patterns. */
   data?: unknown;
   /** Expiry, ms since epoch. */
   expires: number;
+  /** The provider's Ed25519 signature (domain `dht/provider`), 64 bytes. */
   sig: Uint8Array;
 }
 
 /** A verified value record. */
 export interface ValueRecord {
+  /** The realm the record belongs to. */
   realm: string;
+  /** The node that wrote it (only it can). */
   publisher: NodeId;
+  /** The name it is stored under, per publisher. */
   name: string;
+  /** The value, at most 4 KiB. */
   value: Uint8Array;
+  /** Sequence number; a higher one replaces a lower one. */
   seq: number;
+  /** Expiry, ms since epoch. */
   expires: number;
+  /** The publisher's Ed25519 signature (domain `dht/value`), 64 bytes. */
   sig: Uint8Array;
 }
 

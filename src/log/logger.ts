@@ -12,7 +12,10 @@ export type LogFormat = "text" | "json";
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-/** Extra structured fields of a log line. */
+/**
+ * Extra structured fields of a log line. `undefined` values are left out,
+ * an `Error` is written as its message and a bigint as a string.
+ */
 export type LogFields = Record<string, unknown>;
 
 /**
@@ -26,11 +29,22 @@ export type LogFields = Record<string, unknown>;
  * ```
  */
 export class Logger {
+  /** How lines are written: `text` (default) or `json` (one object per line). */
   readonly format: LogFormat;
+  /** The lowest level written (default `info`); lower ones are dropped. */
   readonly level: LogLevel;
   #sink: (line: string) => void;
   #context: LogFields;
 
+  /**
+   * Build a logger. Defaults: `text` format, level `info`, lines written
+   * with `console.error` (stderr), no context fields.
+   *
+   * @param options.format Output format.
+   * @param options.level The lowest level written.
+   * @param options.sink Receives each line, without a trailing newline.
+   * @param options.context Fields added to every line.
+   */
   constructor(
     options: { format?: LogFormat; level?: LogLevel; sink?: (line: string) => void; context?: LogFields } = {},
   ) {
@@ -45,7 +59,7 @@ export class Logger {
     return new Logger({ level: "error", sink: () => {} });
   }
 
-  /** A logger with extra fields on every line. */
+  /** A logger with the same format, level and sink that adds `context` to every line (over this one's fields). */
   child(context: LogFields): Logger {
     return new Logger({
       format: this.format,
@@ -55,18 +69,22 @@ export class Logger {
     });
   }
 
+  /** Log `message` at level `debug`, with optional structured `fields`. */
   debug(message: string, fields?: LogFields): void {
     this.#log("debug", message, fields);
   }
 
+  /** Log `message` at level `info`, with optional structured `fields`. */
   info(message: string, fields?: LogFields): void {
     this.#log("info", message, fields);
   }
 
+  /** Log `message` at level `warn`, with optional structured `fields`. */
   warn(message: string, fields?: LogFields): void {
     this.#log("warn", message, fields);
   }
 
+  /** Log `message` at level `error`, with optional structured `fields`. */
   error(message: string, fields?: LogFields): void {
     this.#log("error", message, fields);
   }

@@ -5,9 +5,10 @@
  * @module
  */
 
-type Labels = Record<string, string>;
+/** Label names and values of one series, e.g. `{ transport: "quic" }`. */
+export type MetricLabels = Record<string, string>;
 
-function labelKey(labels: Labels): string {
+function labelKey(labels: MetricLabels): string {
   const keys = Object.keys(labels).sort();
   return keys.map((k) =>
     `${k}="${String(labels[k]).replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`
@@ -21,12 +22,21 @@ function formatValue(v: number): string {
   return Number.isNaN(v) ? "NaN" : String(v);
 }
 
-abstract class Metric {
+/** What `Counter` and `Gauge` share: a name, a help text and one value per label set. */
+export abstract class Metric {
+  /** Values by rendered label set (`""` for no labels). */
   protected values: Map<string, number> = new Map();
+  /**
+   * Build a metric.
+   *
+   * @param name The metric name, e.g. `macula_dials_total`.
+   * @param help One line describing it (the `# HELP` line).
+   * @param type The Prometheus metric type.
+   */
   constructor(readonly name: string, readonly help: string, readonly type: "counter" | "gauge") {}
 
   /** Value for the given labels (0 if never set). */
-  get(labels: Labels = {}): number {
+  get(labels: MetricLabels = {}): number {
     return this.values.get(labelKey(labels)) ?? 0;
   }
 
@@ -44,12 +54,13 @@ abstract class Metric {
 
 /** A monotonically increasing count. */
 export class Counter extends Metric {
+  /** Build a counter; use `MetricsRegistry.counter` to get one that is rendered. */
   constructor(name: string, help: string) {
     super(name, help, "counter");
   }
 
   /** Add `n` (default 1). */
-  inc(labels: Labels = {}, n = 1): void {
+  inc(labels: MetricLabels = {}, n = 1): void {
     const key = labelKey(labels);
     this.values.set(key, (this.values.get(key) ?? 0) + n);
   }
@@ -58,7 +69,7 @@ export class Counter extends Metric {
    * A counter bound to fixed labels, for hot paths (the label key is
    * computed once).
    */
-  with(labels: Labels = {}): { inc(n?: number): void } {
+  with(labels: MetricLabels = {}): { inc(n?: number): void } {
     const key = labelKey(labels);
     const values = this.values;
     return {
@@ -71,15 +82,20 @@ export class Counter extends Metric {
 
 /** A value that goes up and down, or is computed when scraped. */
 export class Gauge extends Metric {
-  #collect?: () => Array<[Labels, number]> | number;
+  #collect?: () => Array<[MetricLabels, number]> | number;
 
-  constructor(name: string, help: string, collect?: () => Array<[Labels, number]> | number) {
+  /**
+   * Build a gauge; use `MetricsRegistry.gauge` to get one that is rendered.
+   * With `collect`, its values are replaced by what `collect` returns (one
+   * number, or label sets with values) each time it is rendered.
+   */
+  constructor(name: string, help: string, collect?: () => Array<[MetricLabels, number]> | number) {
     super(name, help, "gauge");
     this.#collect = collect;
   }
 
   /** Set the value. */
-  set(labels: Labels, value: number): void {
+  set(labels: MetricLabels, value: number): void {
     this.values.set(labelKey(labels), value);
   }
 
@@ -116,7 +132,7 @@ export class MetricsRegistry {
   }
 
   /** Get or create a gauge, optionally computed at scrape time. */
-  gauge(name: string, help: string, collect?: () => Array<[Labels, number]> | number): Gauge {
+  gauge(name: string, help: string, collect?: () => Array<[MetricLabels, number]> | number): Gauge {
     return this.#add(name, Gauge, () => new Gauge(name, help, collect));
   }
 

@@ -5,16 +5,25 @@
  */
 import { type Counter, MetricsRegistry } from "../metrics/registry.ts";
 
-/** Counters the node core updates. */
+/** The node's metrics registry and the counters the node core updates. */
 export interface NodeMetrics {
+  /** The registry every metric of the node (and its services) lives in; `render()` gives the Prometheus text. */
   registry: MetricsRegistry;
+  /** `macula_connections_opened_total`, labels `transport`, `direction`. */
   connectionsOpened: Counter;
+  /** `macula_connections_closed_total`, label `transport`. */
   connectionsClosed: Counter;
+  /** `macula_dial_failures_total`, label `code` (the error code). */
   dialFailures: Counter;
+  /** `macula_handshake_failures_total` (inbound), label `code` (the error code). */
   handshakeFailures: Counter;
+  /** `macula_protocol_violations_total`: connections closed because the peer broke the wire protocol. */
   protocolViolations: Counter;
+  /** `macula_wire_errors_total`, label `type` (the message type). */
   wireErrors: Counter;
+  /** `macula_streams_refused_total`, label `reason`. */
   streamsRefused: Counter;
+  /** `macula_handler_errors_total`, label `protocol`. */
   handlerErrors: Counter;
 }
 

@@ -73,11 +73,17 @@ export type NodeInit = NodeParts & {
 export class NodeCore {
   /** This node's id. */
   readonly id: NodeId;
-  /** The node's metrics (Prometheus). */
+  /** The node's metrics: the Prometheus registry (`metrics.registry.render()`) and the core counters. */
   readonly metrics: NodeMetrics;
   /** Logger of the node. */
   readonly log: Logger;
-  /** What the node knows about other nodes. */
+  /**
+   * What the node knows about other nodes (addresses, records, round-trip
+   * times).
+   *
+   * @internal The peer store is an implementation detail, used by the CLI
+   * and tests; applications use `peers()`, `connect()` and `ping()`.
+   */
   readonly peerStore: PeerStore;
   readonly #keyPair: KeyPair;
   readonly #platform: Platform;

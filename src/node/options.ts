@@ -19,7 +19,10 @@ export const DEFAULT_REALM = "default";
 /** The default port (UDP for QUIC, TCP for TCP + Noise). */
 export const DEFAULT_PORT = 9443;
 
-/** Options of `Node.start`. */
+/**
+ * Options of `NodeCore.start`; `Node.start` takes these plus the tunables of
+ * the default services. Exported from `mod.ts` as `NodeCoreOptions`.
+ */
 export interface NodeOptions {
   /** Use this identity instead of loading one from `dataDir`. */
   keyPair?: KeyPair;
@@ -43,7 +46,14 @@ export interface NodeOptions {
   limits?: ConnectionLimits & { maxStreamsPerConnection?: number };
   /** Where logs go. Default: text on stderr. */
   logger?: Logger;
-  /** Runtime services (defaults to the running runtime's). */
+  /**
+   * Runtime services (sockets, files, process). Default: those of the
+   * running runtime (Deno or Node).
+   *
+   * @internal The `Platform` interface is the runtime boundary of this
+   * library, not part of its stable API; tests pass their own to inject
+   * faults.
+   */
   platform?: Platform;
   /** Extra subsystems to run inside the node (clustering, …). */
   services?: NodeService[];
@@ -57,8 +67,11 @@ export interface NodeOptions {
 
 /** A connected peer, as `/peers` shows it. */
 export interface PeerSummary {
+  /** The peer's `did:key`. */
   id: string;
+  /** The link the connection runs over. */
   transport: TransportKind;
+  /** `outbound` if this node dialled, `inbound` if the peer did. */
   direction: "inbound" | "outbound";
   /** The peer's socket address. */
   address: string;
@@ -70,6 +83,7 @@ export interface PeerSummary {
   streams: number;
   /** The peer's announced addresses. */
   addrs: string[];
+  /** The realms the peer's signed record lists (empty until it identified). */
   realms: string[];
   /** Fields contributed by services (e.g. membership state). */
   [extra: string]: unknown;
@@ -77,13 +91,21 @@ export interface PeerSummary {
 
 /** The node's own status, as `/status` shows it. */
 export interface NodeStatus {
+  /** The node's `did:key`. */
   id: string;
+  /** Its dialable addresses (`quic://host:port/did:key:…`). */
   addrs: string[];
+  /** Its primary realm (the first of `realms`). */
   realm: string;
+  /** Every realm it runs in, the primary first. */
   realms: string[];
+  /** The Macula version (`VERSION`). */
   version: string;
+  /** The runtime and target it runs on, e.g. `deno 2.9.6 linux-x86_64`. */
   runtime: string;
+  /** Seconds since the node started. */
   uptime: number;
+  /** Number of connected peers. */
   peers: number;
   /** Sections contributed by services, keyed by service name. */
   [service: string]: unknown;
@@ -91,13 +113,17 @@ export interface NodeStatus {
 
 /** A handle on something a node exposes; `close()` withdraws it. */
 export interface Exposure {
+  /** The name the handler is exposed under. */
   readonly name: string;
+  /** Withdraw the handler: later requests for `name` are refused. Idempotent. */
   close(): void;
+  /** Same as `close()`, for `using`. */
   [Symbol.dispose](): void;
 }
 
 /** Thrown when a link cannot listen (port in use, bad address, …). */
 export class ListenError extends MaculaError {
+  /** Build a listen error (code `E_LISTEN`); `options.cause` keeps the underlying error. */
   constructor(message: string, options?: ErrorOptions) {
     super("E_LISTEN", message, options);
   }

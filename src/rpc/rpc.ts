@@ -35,6 +35,10 @@ export const RPC_PROTOCOL = "/macula/rpc/1";
 
 /** No node provides the procedure (or none could be reached). */
 export class NoProviderError extends MaculaError {
+  /**
+   * Build the error (code `E_NO_PROVIDER`) for `procedure`; `detail` (e.g.
+   * why each provider failed) is appended to the message.
+   */
   constructor(readonly procedure: string, detail = "") {
     super("E_NO_PROVIDER", `no provider for ${procedure}${detail ? `: ${detail}` : ""}`);
   }
@@ -44,7 +48,9 @@ export class NoProviderError extends MaculaError {
 export interface CallContext {
   /** The caller's proven node id. */
   from: NodeId;
+  /** The realm the call was made in. */
   realm: string;
+  /** The procedure called. */
   procedure: string;
 }
 
@@ -53,15 +59,19 @@ export type RpcHandler = (args: unknown, context: CallContext) => unknown | Prom
 
 /** A handle on an advertised procedure. */
 export interface Advertisement {
+  /** The procedure provided. */
   readonly procedure: string;
+  /** The realm it is provided in. */
   readonly realm: string;
-  /** Stop providing it. */
+  /** Stop providing it: the handler is removed and the DHT announcement withdrawn. Idempotent. */
   close(): void;
+  /** Same as `close()`, for `using`. */
   [Symbol.dispose](): void;
 }
 
 /** Options of `call`. */
 export interface CallOptions {
+  /** The realm; default the node's primary realm. */
   realm?: string;
   /** Overall deadline, ms. Default 10 000. */
   timeout?: number;
@@ -129,6 +139,7 @@ export class RpcService implements NodeService {
   #calls!: Counter;
   #failovers!: Counter;
 
+  /** Build the RPC service with `options` (every field has a default); the node starts it. */
   constructor(options: RpcOptions = {}) {
     this.#opts = { providerCacheTtl: 30_000, maxMessage: 1024 * 1024, ...options };
   }
@@ -179,7 +190,13 @@ export class RpcService implements NodeService {
     }
   }
 
-  /** Provide `procedure` (dot-separated name) with `handler`; `options.authorize` decides each call. */
+  /**
+   * Provide `procedure` (dot-separated name) with `handler` and announce it
+   * in the DHT of the realm; `options.authorize` decides each call. Throws
+   * `TopicError` for a malformed name, `RealmError` for a realm the node does
+   * not run in, and a `MaculaError` with code `E_DUPLICATE` if the procedure
+   * is already advertised in the realm.
+   */
   advertise(procedure: string, handler: RpcHandler, options: AdvertiseOptions = {}): Advertisement {
     validateTopic(procedure);
     const realm = this.#realm(options.realm);
@@ -221,7 +238,12 @@ export class RpcService implements NodeService {
     return [...ids].sort((a, b) => score(a) - score(b));
   }
 
-  /** Call `procedure` with `args` on the best provider, failing over as needed. */
+  /**
+   * Call `procedure` with `args` on the best provider (a local handler
+   * first), failing over to the next one as needed. Rejects with
+   * `NoProviderError`, `TimeoutError`, `RemoteHandlerError`,
+   * `NotAuthorizedError`, `AbortedError`, `RealmError` or `TopicError`.
+   */
   async call(procedure: string, args: unknown, options: CallOptions = {}): Promise<unknown> {
     validateTopic(procedure);
     const realm = this.#realm(options.realm);

@@ -7,6 +7,7 @@ import { MaculaError } from "./errors.ts";
 
 /** Thrown when an operation exceeds its deadline. */
 export class TimeoutError extends MaculaError {
+  /** Build the error (code `E_TIMEOUT`). */
   constructor(message: string) {
     super("E_TIMEOUT", message);
   }
@@ -14,6 +15,7 @@ export class TimeoutError extends MaculaError {
 
 /** Thrown when an operation is cancelled through an `AbortSignal`. */
 export class AbortedError extends MaculaError {
+  /** Build the error (code `E_ABORTED`); `options.cause` keeps the underlying reason, if any. */
   constructor(message = "operation was cancelled", options?: ErrorOptions) {
     super("E_ABORTED", message, options);
   }

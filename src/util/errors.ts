@@ -22,6 +22,10 @@ export class MaculaError extends Error {
   /** Stable machine-readable code, e.g. `"E_WIRE_TRUNCATED"`. */
   readonly code: string;
 
+  /**
+   * Build an error with `code` and `message`; `options.cause` keeps the
+   * underlying error. `name` is the class name of the error built.
+   */
   constructor(code: string, message: string, options?: ErrorOptions) {
     super(message, options);
     this.code = code;

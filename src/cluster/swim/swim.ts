@@ -40,10 +40,13 @@ export { MAX_MEMBERS } from "./receiver.ts";
 export interface MembershipEvent {
   /** `up`: joined or came back; `down`: failed or left; `suspect`; `alive`: recovered from suspicion. */
   type: "up" | "down" | "suspect" | "alive";
+  /** The member. */
   id: NodeId;
+  /** Its state after the change. */
   state: MemberState;
+  /** Its incarnation after the change. */
   incarnation: number;
-  /** ms since epoch. */
+  /** When it happened, ms since epoch. */
   at: number;
 }
 
