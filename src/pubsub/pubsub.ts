@@ -31,6 +31,7 @@ import { matches, rootOf, validatePattern, validateTopic } from "./topic.ts";
 
 /** A payload larger than the configured limit. */
 export class PayloadTooLargeError extends MaculaError {
+  /** A payload of `size` bytes over the `limit`. */
   constructor(size: number, limit: number) {
     super("E_PAYLOAD_TOO_LARGE", `payload of ${size} bytes exceeds the ${limit}-byte limit`);
   }
@@ -125,6 +126,7 @@ export class PubSubService implements NodeService {
   #delivered!: { inc(n?: number): void };
   #dropped!: Counter;
 
+  /** A pub/sub service with `options` (defaults: 64 KiB payloads, fan-out 32, 4,096 queued per peer, 5 s cache). */
   constructor(options: PubSubOptions = {}) {
     this.#opts = { maxPayload: 64 * 1024, maxFanout: 32, queueSize: 4096, directoryTtl: 5_000, ...options };
   }

@@ -10,8 +10,11 @@ import { Queue } from "../util/queue.ts";
 
 /** A message as subscribers receive it. */
 export interface PubSubMessage {
+  /** The realm it was published in. */
   realm: string;
+  /** The topic it was published on (never a pattern). */
   topic: string;
+  /** The payload, as decoded from CBOR: untrusted input, check its shape before use. */
   payload: unknown;
   /** The publishing node (proven by its connection or signature). */
   publisher: NodeId;
@@ -37,7 +40,9 @@ export type MessageHandler = (message: PubSubMessage) => unknown;
  * ```
  */
 export class Subscription implements AsyncIterable<PubSubMessage> {
+  /** The subscribed pattern (`*` one segment, trailing `>` the rest). */
   readonly pattern: string;
+  /** The realm it listens in. */
   readonly realm: string;
   #handler?: MessageHandler;
   #onClose: (sub: Subscription) => void;

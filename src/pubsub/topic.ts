@@ -17,6 +17,7 @@ const SEGMENT = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** A malformed topic or pattern. */
 export class TopicError extends MaculaError {
+  /** `message` says what is wrong with the topic or pattern. */
   constructor(message: string) {
     super("E_TOPIC_INVALID", message);
   }

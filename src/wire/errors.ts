@@ -27,6 +27,7 @@ export class WireError extends MaculaError {
   /** Which message type (decoder) rejected the input. */
   readonly messageType: string;
 
+  /** `code` says what is wrong, `messageType` names the message, `detail` the field and why. */
   constructor(code: WireErrorCode, messageType: string, detail: string, options?: ErrorOptions) {
     const what = {
       E_WIRE_TRUNCATED: "truncated",
