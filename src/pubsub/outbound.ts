@@ -148,6 +148,13 @@ export class Outbound {
   }
 
   /** Close every queue. */
+  /** Drain every queue (see `PeerSender.drain`), at most `timeout` ms, then close them all. */
+  async drainAll(timeout: number): Promise<void> {
+    const senders = [...this.#senders.values()];
+    this.#senders.clear();
+    await Promise.all(senders.map((s) => s.drain(timeout)));
+  }
+
   closeAll(): void {
     const senders = [...this.#senders.values()];
     this.#senders.clear();

@@ -37,6 +37,7 @@ export class PeerSender {
   #opts: Required<Omit<PeerSenderOptions, "onDrop" | "onIdle">> & Pick<PeerSenderOptions, "onDrop" | "onIdle">;
   #queue = new Queue<Uint8Array>();
   #pumping = false;
+  #drainWaiters: Array<() => void> = [];
   #stream: Stream | null = null;
   #unreachableUntil = 0;
   #closed = false;
@@ -158,7 +159,40 @@ export class PeerSender {
     } finally {
       this.#pumping = false;
     }
-    if (this.#queue.length === 0) this.#opts.onIdle?.();
+    if (this.#queue.length === 0) {
+      this.#opts.onIdle?.();
+      for (const w of this.#drainWaiters.splice(0)) w();
+    }
+  }
+
+  /**
+   * Finish gracefully: wait until everything queued was written, close our
+   * side of the stream, and wait until the peer has read it all (it closes
+   * its side once it has handled every frame). At most `timeout` ms; then
+   * `close()`. Bytes handed to a stream are not yet delivered: a node that
+   * stopped right after writing could lose them, which `drain` prevents.
+   */
+  async drain(timeout: number): Promise<void> {
+    const deadline = Date.now() + timeout;
+    const left = () => Math.max(0, deadline - Date.now());
+    while (!this.#closed && !this.idle && left() > 0) {
+      const idle = new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
+      await Promise.race([idle, new Promise((r) => setTimeout(r, Math.min(left(), 100)))]);
+    }
+    const stream = this.#stream;
+    if (!this.#closed && stream && !stream.connection.isClosed) {
+      this.#closed = true;
+      this.#stream = null;
+      const finished = (async () => {
+        await stream.closeWrite();
+        while ((await stream.read()) !== null) { /* the peer sends nothing; wait for its end */ }
+      })().catch(() => {});
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([finished, new Promise((r) => timer = setTimeout(r, left()))]);
+      clearTimeout(timer);
+      stream.reset("pub/sub sender closed");
+    }
+    this.close();
   }
 
   /** Stop sending; drops the queue and closes the stream. */

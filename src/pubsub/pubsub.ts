@@ -47,6 +47,8 @@ export interface PubSubOptions {
   queueSize?: number;
   /** How long a DHT subscriber answer is reused, ms. Default 5 000. */
   directoryTtl?: number;
+  /** On stop, how long to wait for queued messages to be read by their peers, ms. Default 2 000. */
+  drainTimeout?: number;
 }
 
 /** Options of `subscribe`. */
@@ -128,7 +130,14 @@ export class PubSubService implements NodeService {
 
   /** A pub/sub service with `options` (defaults: 64 KiB payloads, fan-out 32, 4,096 queued per peer, 5 s cache). */
   constructor(options: PubSubOptions = {}) {
-    this.#opts = { maxPayload: 64 * 1024, maxFanout: 32, queueSize: 4096, directoryTtl: 5_000, ...options };
+    this.#opts = {
+      maxPayload: 64 * 1024,
+      maxFanout: 32,
+      queueSize: 4096,
+      directoryTtl: 5_000,
+      drainTimeout: 2_000,
+      ...options,
+    };
   }
 
   start(node: ServiceHost): void {
@@ -174,13 +183,17 @@ export class PubSubService implements NodeService {
     );
   }
 
-  stop(): void {
+  /**
+   * Stop: no more announcements or handlers; queued messages are delivered
+   * first (each peer has read them all), for at most `drainTimeout` ms.
+   */
+  async stop(): Promise<void> {
     if (this.#announceTimer) clearTimeout(this.#announceTimer);
     this.#announceTimer = null;
     this.#announceScheduled?.resolve(); // nothing more will be announced
     this.#announceScheduled = null;
     for (const off of this.#off) off();
-    this.#out?.closeAll(); // undefined if never started
+    await this.#out?.drainAll(this.#opts.drainTimeout); // undefined if never started
   }
 
   status(): Record<string, unknown> {

@@ -265,3 +265,28 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "pubsub: a publisher that stops right after publishing loses nothing (QUIC and TCP on loopback)",
+  ...opts,
+  async fn() {
+    const { loopbackNode } = await import("../helpers/nodes.ts");
+    for (const transport of ["quic", "tcp"] as const) {
+      const sub = await loopbackNode({ transports: [transport] });
+      const pub = await loopbackNode({ transports: [transport] });
+      try {
+        const got: number[] = [];
+        sub.subscribe("last.words", (m) => got.push(m.payload as number));
+        await pub.connect(sub.addrs[0]);
+        await pub.pubsub.ready("last.words", { signal: AbortSignal.timeout(5_000) });
+        for (let i = 0; i < 50; i++) await pub.publish("last.words", i);
+        await pub.stop(); // at once: the queued messages must still arrive
+        await until(() => got.length === 50, 3000, `all 50 over ${transport} (got ${got.length})`);
+        assertEquals(got, Array.from({ length: 50 }, (_, i) => i));
+      } finally {
+        await pub.stop();
+        await sub.stop();
+      }
+    }
+  },
+});
