@@ -220,13 +220,9 @@ Deno.test({
     const { MemoryTransport } = await import("../../src/transport/memory.ts");
     // A second, independent link from a's side (a's own manager never sees it);
     // the memory link takes the identity from `localId`, no key is used.
-    const extra = new MemoryTransport(network, {
-      keyPair: KeyPair.generate(),
-      localId: a.id,
-      gate: () => null,
-      onInbound: () => {},
-    }, "extra-dialer");
-    const second = await extra.dial({ kind: "memory", host: b.addrs[0].split("/")[2], port: 0 }, b.id);
+    const extra = new MemoryTransport(network, "extra-dialer");
+    await extra.start({ keyPair: KeyPair.generate(), localId: a.id, gate: () => null, onInbound: () => {} });
+    const second = await extra.dial({ type: "direct", kind: "memory", host: b.addrs[0].split("/")[2], port: 0 }, b.id);
     await until(() => b.connection(a.id) !== undefined && b.peers().length === 1, 2000, "b adopted the duplicate");
     second.close("lost dial race");
     await new Promise((r) => setTimeout(r, 50));
