@@ -3,6 +3,13 @@ import { loopbackNode, MemoryNetwork, memoryNode, until } from "../helpers/nodes
 import { DialError, LimitError } from "../../src/transport/errors.ts";
 import { KeyPair } from "../../src/identity/ed25519.ts";
 import type { Node } from "../../src/node/node.ts";
+import { NodeId } from "../../src/identity/node-id.ts";
+import { Logger } from "../../src/log/logger.ts";
+import { ConnectionManager } from "../../src/node/connection-manager.ts";
+import { createNodeMetrics } from "../../src/node/node-metrics.ts";
+import { PeerStore } from "../../src/node/peer-store.ts";
+import { secureConnection } from "../../src/transport/secure-session.ts";
+import { duplexPair } from "../helpers/duplex_pair.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -231,5 +238,54 @@ Deno.test({
     assertEquals(disconnects, []);
     assertEquals(await b.ping(a.id) >= 0, true);
     await extra.close();
+  },
+});
+
+/** A pair of authenticated connections between `local` and `remote` over a duplex pair, as `route`. */
+async function securePair(local: KeyPair, remote: KeyPair, route: "direct" | "relayed", initiator: boolean) {
+  const [x, y] = duplexPair();
+  const common = { kind: "tcp", route, remoteAddress: route === "relayed" ? "via relay" : "10.0.0.9:9443" } as const;
+  const [mine, theirs] = await Promise.all([
+    secureConnection(x, { ...common, role: initiator ? "initiator" : "responder", keyPair: local, gate: () => null }),
+    secureConnection(y, { ...common, role: initiator ? "responder" : "initiator", keyPair: remote, gate: () => null }),
+  ]);
+  return { mine, theirs };
+}
+
+Deno.test({
+  name: "a direct connection is kept over a relayed one to the same peer, whichever came first",
+  ...opts,
+  async fn() {
+    for (const order of [["relayed", "direct"], ["direct", "relayed"]] as const) {
+      for (const relayedDialedByUs of [true, false]) {
+        const local = KeyPair.generate();
+        const remote = KeyPair.generate();
+        const manager = new ConnectionManager({
+          localId: new NodeId(local.publicKey),
+          transports: [],
+          peerStore: new PeerStore(),
+          log: Logger.silent(),
+          metrics: createNodeMetrics(),
+        });
+        const pairs = {
+          relayed: await securePair(local, remote, "relayed", relayedDialedByUs),
+          direct: await securePair(local, remote, "direct", !relayedDialedByUs),
+        };
+        try {
+          for (const route of order) manager.accept(pairs[route].mine);
+          const kept = manager.get(new NodeId(remote.publicKey));
+          assert(kept === pairs.direct.mine, `${order.join(" then ")}: the direct connection is kept`);
+          assertEquals(kept.route, "direct");
+          // the relayed one is retired (closed), the direct one stays open
+          const info = await pairs.relayed.mine.closed;
+          assertEquals(info.reason, "duplicate connection");
+          assert(!pairs.direct.mine.isClosed);
+          assertEquals(manager.connections(), [pairs.direct.mine]);
+        } finally {
+          manager.stop();
+          for (const p of Object.values(pairs)) p.theirs.close();
+        }
+      }
+    }
   },
 });
