@@ -358,6 +358,7 @@ export class Node {
       platform: this.#platform,
       startedAt: this.#startedAt,
       peers: this.#manager.connections().length,
+      observedAddrs: this.peerStore.observed.texts(),
       services: this.#services,
     });
   }

@@ -93,6 +93,8 @@ export interface NodeStatus {
   runtime: string;
   uptime: number;
   peers: number;
+  /** Addresses peers reported seeing this node at (identify), as `transport://address`, newest first. */
+  observedAddrs: string[];
   /** Sections contributed by services, keyed by service name. */
   [service: string]: unknown;
 }

@@ -8,6 +8,7 @@
 import type { NodeId } from "../identity/node-id.ts";
 import type { NodeRecord } from "../identity/node-record.ts";
 import { addressKey, parseAddress, type PeerAddress } from "../transport/address.ts";
+import { ObservedAddresses } from "./observed-addresses.ts";
 
 /** One known peer. */
 export interface PeerEntry {
@@ -39,6 +40,8 @@ function sameAddress(a: PeerAddress, b: PeerAddress): boolean {
  * ```
  */
 export class PeerStore {
+  /** The addresses peers reported seeing this node at (identify), newest first. */
+  readonly observed: ObservedAddresses = new ObservedAddresses();
   #peers = new Map<string, PeerEntry>();
   #max: number;
   #isPinned: (id: NodeId) => boolean;
