@@ -58,11 +58,35 @@ export {
   type NodeRecord,
 } from "./src/identity/node-record.ts";
 // Links: addresses, connections, streams.
-export { formatAddress, parseAddress, type PeerAddress } from "./src/transport/address.ts";
+export {
+  type DirectAddress,
+  formatAddress,
+  isTransportName,
+  parseAddress,
+  type PeerAddress,
+  type RelayedAddress,
+} from "./src/transport/address.ts";
 export { Connection, type OpenStreamOptions, Stream, type StreamHandler } from "./src/transport/connection.ts";
-export type { CloseInfo, Direction, TransportKind } from "./src/transport/session.ts";
+export {
+  BUILTIN_TRANSPORTS,
+  type CloseInfo,
+  type Direction,
+  type Route,
+  type Session,
+  type TransportKind,
+} from "./src/transport/session.ts";
+export type { DialOptions, Transport, TransportContext } from "./src/transport/transport.ts";
+export {
+  secureConnection,
+  type SecureConnectionOptions,
+  secureSession,
+  type SecureSessionOptions,
+} from "./src/transport/secure-session.ts";
+export { type TcpOptions, TcpTransport } from "./src/transport/tcp.ts";
+export { type QuicOptions, QuicTransport } from "./src/transport/quic.ts";
+export type { ObservedAddress } from "./src/node/observed-addresses.ts";
 export { type ByteStream, StreamClosedError, StreamResetError } from "./src/transport/stream.ts";
-export { MemoryNetwork } from "./src/transport/memory.ts";
+export { MemoryNetwork, MemoryTransport } from "./src/transport/memory.ts";
 export {
   AddressError,
   ConnectionClosedError,

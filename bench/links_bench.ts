@@ -322,16 +322,18 @@ const clientCtx: TransportContext = {
   },
 };
 const platform = currentPlatform();
-const ourQuic = new QuicTransport(platform.quic!, clientCtx, { host: HOST, port: 0 });
-const ourTcp = new TcpTransport(platform.tcp, clientCtx, { host: HOST, port: 0 });
+const ourQuic = new QuicTransport(platform.quic!, { host: HOST, port: 0 });
+const ourTcp = new TcpTransport(platform.tcp, { host: HOST, port: 0 });
+await ourQuic.start(clientCtx);
+await ourTcp.start(clientCtx);
 const serverId = NodeId.fromDid(server.info.id);
 const variants: Record<Pair, Record<Side, Variant>> = {
   quic: {
-    ours: oursVariant(ourQuic, { kind: "quic", ...server.info.quic }, serverId),
+    ours: oursVariant(ourQuic, { type: "direct", kind: "quic", ...server.info.quic }, serverId),
     raw: rawQuicVariant(server.info, serverId),
   },
   tcp: {
-    ours: oursVariant(ourTcp, { kind: "tcp", ...server.info.tcp }, serverId),
+    ours: oursVariant(ourTcp, { type: "direct", kind: "tcp", ...server.info.tcp }, serverId),
     raw: rawTcpVariant(server.info),
   },
 };

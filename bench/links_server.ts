@@ -18,6 +18,7 @@
  *
  * @module
  */
+import type { DirectAddress } from "../src/transport/address.ts";
 import { KeyPair } from "../src/identity/ed25519.ts";
 import { NodeId } from "../src/identity/node-id.ts";
 import { currentPlatform } from "../src/platform/current.ts";
@@ -149,10 +150,10 @@ if (import.meta.main) {
     },
   };
   const platform = currentPlatform();
-  const quic = new QuicTransport(platform.quic!, ctx, { host, port: 0 });
-  const tcp = new TcpTransport(platform.tcp, ctx, { host, port: 0 });
-  await quic.listen();
-  await tcp.listen();
+  const quic = new QuicTransport(platform.quic!, { host, port: 0 });
+  const tcp = new TcpTransport(platform.tcp, { host, port: 0 });
+  await quic.start(ctx);
+  await tcp.start(ctx);
 
   const tls = tlsIdentity(keyPair);
   const rawEndpoint = new Deno.QuicEndpoint({ hostname: host, port: 0 });
@@ -179,8 +180,8 @@ if (import.meta.main) {
 
   const info: ServerInfo = {
     id: ctx.localId.did,
-    quic: quic.listenAddresses[0],
-    tcp: tcp.listenAddresses[0],
+    quic: { host, port: (quic.listenAddresses[0] as DirectAddress).port },
+    tcp: { host, port: (tcp.listenAddresses[0] as DirectAddress).port },
     rawQuic: { host, port: rawEndpoint.addr.port },
     rawTcp: { host, port: (rawTcp.addr as Deno.NetAddr).port },
   };

@@ -6,7 +6,7 @@
  * @module
  */
 import type { InterfaceAddress } from "../platform/types.ts";
-import type { PeerAddress } from "../transport/address.ts";
+import { addressKey, type PeerAddress } from "../transport/address.ts";
 
 /** fe80::/10: link-local IPv6 needs a zone id, so it is not announced. */
 function isLinkLocalV6(i: InterfaceAddress): boolean {
@@ -24,7 +24,7 @@ function isWildcard(host: string): boolean {
  * @example
  * ```ts
  * import { announceAddresses } from "./addresses.ts";
- * announceAddresses([{ kind: "tcp", host: "0.0.0.0", port: 9443 }], [
+ * announceAddresses([{ type: "direct", kind: "tcp", host: "0.0.0.0", port: 9443 }], [
  *   { name: "eth0", address: "192.168.1.5", family: "IPv4", internal: false },
  * ]); // tcp 192.168.1.5:9443
  * ```
@@ -33,14 +33,14 @@ export function announceAddresses(listen: PeerAddress[], interfaces: InterfaceAd
   const out: PeerAddress[] = [];
   const seen = new Set<string>();
   const push = (a: PeerAddress) => {
-    const key = `${a.kind}|${a.host}|${a.port}`;
+    const key = addressKey(a);
     if (!seen.has(key)) {
       seen.add(key);
       out.push(a);
     }
   };
   for (const l of listen) {
-    if (!isWildcard(l.host)) {
+    if (l.type !== "direct" || !isWildcard(l.host)) {
       push(l);
       continue;
     }
@@ -53,5 +53,6 @@ export function announceAddresses(listen: PeerAddress[], interfaces: InterfaceAd
     if (external.length === 0) push({ ...l, host: "127.0.0.1" });
   }
   // LAN addresses first, loopback last (stable otherwise).
-  return out.sort((a, b) => (a.host === "127.0.0.1" ? 1 : 0) - (b.host === "127.0.0.1" ? 1 : 0));
+  const loopback = (a: PeerAddress) => (a.type === "direct" && a.host === "127.0.0.1" ? 1 : 0);
+  return out.sort((a, b) => loopback(a) - loopback(b));
 }

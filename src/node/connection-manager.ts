@@ -4,6 +4,9 @@
  * dials deterministically, keeps seeds connected with backoff, closes idle
  * connections and enforces the connection limit.
  *
+ * Direct before relayed: when a peer is reachable both directly and through
+ * a relay node, the direct connection is kept and the relayed one retired.
+ *
  * Tie-break: when two connections to one peer exist in opposite
  * directions, both sides keep the one dialed by the node with the smaller
  * id and close the other once its streams are done (or after a grace
@@ -17,7 +20,7 @@ import type { Logger } from "../log/logger.ts";
 import { formatAddress, type PeerAddress } from "../transport/address.ts";
 import type { Connection } from "../transport/connection.ts";
 import { DialError, LimitError } from "../transport/errors.ts";
-import type { CloseInfo, TransportKind } from "../transport/session.ts";
+import type { CloseInfo } from "../transport/session.ts";
 import type { Transport } from "../transport/transport.ts";
 import { sleep } from "../util/async.ts";
 import type { MaculaError } from "../util/errors.ts";
@@ -58,7 +61,7 @@ export interface ManagerDialOptions {
 /** Manages every connection of a node. */
 export class ConnectionManager extends Emitter<ConnectionEvents> {
   #localId: NodeId;
-  #transports: Map<TransportKind, Transport>;
+  #transports: readonly Transport[];
   #peers: PeerStore;
   #log: Logger;
   #metrics: NodeMetrics;
@@ -73,7 +76,7 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
 
   constructor(options: {
     localId: NodeId;
-    transports: Map<TransportKind, Transport>;
+    transports: readonly Transport[];
     peerStore: PeerStore;
     log: Logger;
     metrics: NodeMetrics;
@@ -188,7 +191,7 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
     if (this.#liveCount() >= this.#limits.maxConnections && !this.#trimIdle()) {
       throw new LimitError(`connection limit of ${this.#limits.maxConnections} reached`);
     }
-    const candidates = this.#peers.addresses(id).filter((a) => this.#transports.has(a.kind));
+    const candidates = this.#peers.addresses(id).filter((a) => this.#transportFor(a));
     if (candidates.length === 0) {
       const known = this.#peers.addresses(id).map((a) => formatAddress(a)).join(", ");
       throw new DialError(
@@ -200,7 +203,7 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
     try {
       conn = await raceAttempts(
         candidates.map((addr) => () =>
-          this.#transports.get(addr.kind)!.dial(addr, id, { signal, timeout: this.#limits.dialTimeout })
+          this.#transportFor(addr)!.dial(addr, id, { signal, timeout: this.#limits.dialTimeout })
         ),
         { stagger: this.#limits.dialStagger, signal, onLoser: (c) => c.close("lost dial race") },
       );
@@ -218,6 +221,11 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
       throw new DialError(`could not connect to ${id.did}: ${detail}`, { cause: error });
     }
     return this.#adopt(conn);
+  }
+
+  /** The first transport that can dial `addr`. */
+  #transportFor(addr: PeerAddress): Transport | undefined {
+    return this.#transports.find((t) => t.canDial(addr));
   }
 
   /** Take an authenticated inbound connection from a transport. */
@@ -239,7 +247,8 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
 
   /**
    * Take a new authenticated connection to a peer. The first one becomes the
-   * peer's connection. A later one in the opposite direction (both sides
+   * peer's connection. Of a direct and a relayed one the direct is kept. A
+   * later one in the opposite direction (both sides
    * dialed at once) is settled by the tie-break and the loser retired. A
    * later one in the same direction (a reconnect, or the slower attempt of a
    * dial race, which its dialer closes) takes over, while the older one
@@ -268,6 +277,14 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
     entry.all.add(conn);
     this.#watch(conn);
     const current = entry.current;
+    if (!current.isClosed && current.relayed !== conn.relayed) {
+      // A direct connection beats one through a relay, whoever dialed.
+      const [winner, loser] = conn.relayed ? [current, conn] : [conn, current];
+      this.#log.debug("direct and relayed connections", { peer: conn.remoteId.short, keep: "direct" });
+      entry.current = winner;
+      this.#retire(loser);
+      return winner;
+    }
     if (current.isClosed || current.direction === conn.direction) {
       entry.current = conn;
       return conn;

@@ -57,12 +57,18 @@ export function installCoreProtocols(host: CoreHost): void {
   registerCoreGauges(host);
 }
 
-/** Identify a new peer (its record becomes a `peer:identify` event), then measure its round-trip time. */
+/**
+ * Identify a new peer (its record and the address it sees us at become a
+ * `peer:identify` event; the address is kept in `peerStore.observed`), then
+ * measure its round-trip time.
+ */
 async function greetPeer(host: CoreHost, conn: Connection): Promise<void> {
   try {
-    const record = await identify(conn);
+    const { record, transport, observed } = await identify(conn);
     host.peerStore.upsertRecord(record);
-    host.emit("peer:identify", record, conn);
+    const seen = { transport, address: observed, by: conn.remoteId, at: Date.now() };
+    host.peerStore.observed.add(seen);
+    host.emit("peer:identify", record, conn, seen);
     const [rtt] = await ping(conn);
     host.peerStore.setRtt(conn.remoteId, rtt);
   } catch (error) {

@@ -28,8 +28,10 @@ export interface NodeParts {
   metrics: NodeMetrics;
   /** The default-deny protocol registry. */
   registry: ProtocolRegistry;
-  /** The transports, not listening yet (`Node.start` makes them listen). */
-  transports: Map<TransportKind, Transport>;
+  /** The transports, not started yet (`Node.start` starts them with `context`). */
+  transports: Transport[];
+  /** What the transports are started with. */
+  context: TransportContext;
   /** What the node knows about other nodes. */
   peerStore: PeerStore;
   /** The connection manager, not started yet. */
@@ -58,10 +60,10 @@ export async function loadKeyPair(options: NodeOptions, platform: Platform, log:
  * const platform = currentPlatform();
  * const log = new Logger();
  * const keyPair = await loadKeyPair(options, platform, log);
- * const { transports, manager } = wireNode(options, platform, log, keyPair);
- * for (const [kind, t] of transports) {
- *   await t.listen().catch((error) => {
- *     throw listenError(kind, options, error);
+ * const { transports, context, manager } = wireNode(options, platform, log, keyPair);
+ * for (const t of transports) {
+ *   await t.start(context).catch((error) => {
+ *     throw listenError(t.kind, options, error);
  *   });
  * }
  * manager.start();
@@ -88,7 +90,7 @@ export function wireNode(options: NodeOptions, platform: Platform, log: Logger, 
       log.debug("inbound handshake failed", { remote, error: error.message });
     },
   };
-  const transports = createTransports(options, platform, ctx);
+  const transports = createTransports(options, platform);
   if (!options.transports && !options.memory && !platform.quic) {
     log.warn(
       platform.runtime === "deno"
@@ -105,7 +107,7 @@ export function wireNode(options: NodeOptions, platform: Platform, log: Logger, 
     metrics,
     limits: options.limits,
   });
-  return { metrics, registry, transports, peerStore, manager };
+  return { metrics, registry, transports, context: ctx, peerStore, manager };
 }
 
 /** Options of every connection: the stream limit, and protocol violations and handler errors counted and logged. */

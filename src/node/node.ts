@@ -19,7 +19,6 @@ import type { Platform } from "../platform/types.ts";
 import { formatAddress, parseAddress, type PeerAddress } from "../transport/address.ts";
 import type { Connection, StreamHandler } from "../transport/connection.ts";
 import { DialError } from "../transport/errors.ts";
-import type { TransportKind } from "../transport/session.ts";
 import { Emitter } from "../util/events.ts";
 import type { NodeEvents, NodeService, ServiceKey } from "./service.ts";
 import type { Transport } from "../transport/transport.ts";
@@ -89,7 +88,7 @@ export class NodeCore {
   readonly #platform: Platform;
   readonly #registry: ProtocolRegistry;
   readonly #manager: ConnectionManager;
-  readonly #transports: Map<TransportKind, Transport>;
+  readonly #transports: Transport[];
   readonly #realms: string[];
   readonly #self: SelfRecord;
   readonly #startedAt = Date.now();
@@ -134,7 +133,7 @@ export class NodeCore {
     const log = options.logger ?? new Logger();
     const keyPair = options.keyPair ?? await loadKeyPair(options, platform, log);
     const realms = options.realms?.length ? [...new Set(options.realms)] : [DEFAULT_REALM];
-    const { metrics, registry, transports, peerStore, manager } = wireNode(options, platform, log, keyPair);
+    const { metrics, registry, transports, context, peerStore, manager } = wireNode(options, platform, log, keyPair);
     const node = make({
       keyPair,
       platform,
@@ -144,20 +143,21 @@ export class NodeCore {
       peerStore,
       manager,
       transports,
+      context,
       realms,
       roles: options.roles ?? [],
       policy: options.authorize,
     });
     try {
-      for (const [kind, t] of transports) {
+      for (const t of transports) {
         try {
-          await t.listen();
+          await t.start(context);
         } catch (error) {
-          throw listenError(kind, options, error);
+          throw listenError(t.kind, options, error);
         }
       }
     } catch (error) {
-      for (const t of transports.values()) await t.close().catch(() => {});
+      for (const t of transports) await t.close().catch(() => {});
       throw error;
     }
     node.#installCoreProtocols();
@@ -234,7 +234,7 @@ export class NodeCore {
 
   /** Dialable addresses of this node (`quic://host:port/did:key:…`). */
   get addrs(): string[] {
-    return this.#self.addresses().map((a) => formatAddress({ ...a, id: this.id }));
+    return this.#self.addresses().map((a) => formatAddress(a.type === "direct" ? { ...a, id: this.id } : a));
   }
 
   /** The node's current signed record (re-signed when addresses change). */
@@ -253,8 +253,9 @@ export class NodeCore {
       this.log.warn("ignoring seed that is this node itself", { seed: address });
       return id;
     }
-    const addrs = [addr];
-    if (addr.kind === "quic" && !this.#transports.has("quic") && this.#transports.has("tcp")) {
+    const addrs: PeerAddress[] = [addr];
+    const canDial = (a: PeerAddress) => this.#transports.some((t) => t.canDial(a));
+    if (addr.type === "direct" && addr.kind === "quic" && !canDial(addr) && canDial({ ...addr, kind: "tcp" })) {
       // Nodes listen for TCP on their QUIC port too; try that instead of giving up.
       this.log.warn("this node has no QUIC; trying the seed over TCP on the same port", { seed: address });
       addrs.push({ ...addr, kind: "tcp" });
@@ -371,6 +372,7 @@ export class NodeCore {
       platform: this.#platform,
       startedAt: this.#startedAt,
       peers: this.#manager.connections().length,
+      observedAddrs: this.peerStore.observed.texts(),
       services: this.#services,
     });
   }
@@ -386,7 +388,7 @@ export class NodeCore {
     this.#stopped = true;
     await this.#services.stop();
     this.#manager.stop();
-    for (const t of this.#transports.values()) await t.close().catch(() => {});
+    for (const t of this.#transports) await t.close().catch(() => {});
     this.log.info("node stopped", { id: this.id.short });
   }
 

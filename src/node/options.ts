@@ -9,6 +9,7 @@ import type { Logger } from "../log/logger.ts";
 import type { Platform } from "../platform/types.ts";
 import type { MemoryNetwork } from "../transport/memory.ts";
 import type { TransportKind } from "../transport/session.ts";
+import type { Transport } from "../transport/transport.ts";
 import { MaculaError } from "../util/errors.ts";
 import type { ConnectionLimits } from "./connection-manager.ts";
 import type { NodeService } from "./service.ts";
@@ -32,9 +33,14 @@ export interface NodeOptions {
   host?: string;
   /** Port for QUIC (UDP) and TCP. Default 9443; 0 picks free ports. */
   port?: number;
-  /** Links to listen on. Default `["quic", "tcp"]` (QUIC only where the runtime has it). */
-  transports?: Array<"quic" | "tcp">;
-  /** Also (or only) join an in-process network, for tests and simulations. */
+  /**
+   * Links to listen on and dial with: the built-in `"quic"` and `"tcp"`
+   * (listening on `host:port`) and `Transport` objects of your own (a
+   * `MemoryTransport`, a relay, …), started with the node's context.
+   * Default `["quic", "tcp"]` (QUIC only where the runtime has it).
+   */
+  transports?: Array<"quic" | "tcp" | Transport>;
+  /** Also (or only) join an in-process network, for tests and simulations (shorthand for a `MemoryTransport`). */
   memory?: { network: MemoryNetwork; name: string };
   /** Addresses of nodes to keep connected (`quic://…/did:key:…`). */
   seeds?: string[];
@@ -107,6 +113,8 @@ export interface NodeStatus {
   uptime: number;
   /** Number of connected peers. */
   peers: number;
+  /** Addresses peers reported seeing this node at (identify), as `transport://address`, newest first. */
+  observedAddrs: string[];
   /** Sections contributed by services, keyed by service name. */
   [service: string]: unknown;
 }

@@ -7,7 +7,8 @@
  */
 import type { NodeId } from "../identity/node-id.ts";
 import type { NodeRecord } from "../identity/node-record.ts";
-import { parseAddress, type PeerAddress } from "../transport/address.ts";
+import { addressKey, parseAddress, type PeerAddress } from "../transport/address.ts";
+import { ObservedAddresses } from "./observed-addresses.ts";
 
 /** One known peer. */
 export interface PeerEntry {
@@ -25,7 +26,7 @@ export interface PeerEntry {
 }
 
 function sameAddress(a: PeerAddress, b: PeerAddress): boolean {
-  return a.kind === b.kind && a.host === b.host && a.port === b.port;
+  return addressKey(a) === addressKey(b);
 }
 
 /**
@@ -39,6 +40,8 @@ function sameAddress(a: PeerAddress, b: PeerAddress): boolean {
  * ```
  */
 export class PeerStore {
+  /** The addresses peers reported seeing this node at (identify), newest first. */
+  readonly observed: ObservedAddresses = new ObservedAddresses();
   #peers = new Map<string, PeerEntry>();
   #max: number;
   #isPinned: (id: NodeId) => boolean;
@@ -82,6 +85,7 @@ export class PeerStore {
   addAddresses(id: NodeId, addrs: PeerAddress[]): void {
     const entry = this.#entry(id);
     for (const a of addrs) {
+      if (a.type === "relayed" && !a.id.equals(id)) continue;
       const addr = { ...a, id };
       entry.addrs = [addr, ...entry.addrs.filter((x) => !sameAddress(x, addr))].slice(0, 32);
     }
@@ -100,6 +104,8 @@ export class PeerStore {
     for (const text of record.addrs) {
       try {
         const a = parseAddress(text);
+        // A relayed address names its target: it must be the record's node.
+        if (a.type === "relayed" && !a.id.equals(record.id)) continue;
         parsed.push({ ...a, id: record.id });
       } catch {
         // skip unusable addresses from the record
@@ -110,7 +116,7 @@ export class PeerStore {
     return true;
   }
 
-  /** Addresses of `id` (record and learned, deduplicated), best first: QUIC before TCP. */
+  /** Addresses of `id` (record and learned, deduplicated), best first: QUIC, TCP, others, relayed last. */
   addresses(id: NodeId): PeerAddress[] {
     const entry = this.#peers.get(id.hex);
     if (!entry) return [];
@@ -118,7 +124,7 @@ export class PeerStore {
     for (const a of [...entry.recordAddrs, ...entry.addrs]) {
       if (!all.some((x) => sameAddress(x, a))) all.push(a);
     }
-    const rank = (a: PeerAddress) => (a.kind === "quic" ? 0 : a.kind === "tcp" ? 1 : 2);
+    const rank = (a: PeerAddress) => a.type === "relayed" ? 3 : a.kind === "quic" ? 0 : a.kind === "tcp" ? 1 : 2;
     return all.sort((a, b) => rank(a) - rank(b));
   }
 

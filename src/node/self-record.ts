@@ -10,7 +10,6 @@ import type { KeyPair } from "../identity/ed25519.ts";
 import { createNodeRecord, type NodeRecord } from "../identity/node-record.ts";
 import type { Platform } from "../platform/types.ts";
 import { formatAddress, type PeerAddress } from "../transport/address.ts";
-import type { TransportKind } from "../transport/session.ts";
 import type { Transport } from "../transport/transport.ts";
 import { announceAddresses } from "./addresses.ts";
 
@@ -21,7 +20,7 @@ export interface SelfRecordOptions {
   /** The platform (its network interfaces). */
   platform: Platform;
   /** The listening transports. */
-  transports: Map<TransportKind, Transport>;
+  transports: readonly Transport[];
   /** The node's realms, the primary first. */
   realms: string[];
   /** The node's roles. */
@@ -55,7 +54,7 @@ export class SelfRecord {
     // Interface addresses change rarely (DHCP, Wi-Fi); re-read them at most every 10 s.
     const now = Date.now();
     if (!this.#addrCache || now - this.#addrCache.at > 10_000) {
-      const listen = [...this.#o.transports.values()].flatMap((t) => t.listenAddresses);
+      const listen = this.#o.transports.flatMap((t) => t.listenAddresses);
       this.#addrCache = { at: now, addrs: announceAddresses(listen, this.#o.platform.process.interfaces()) };
     }
     return this.#addrCache.addrs;

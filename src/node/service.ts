@@ -17,13 +17,18 @@ import type { Connection, StreamHandler } from "../transport/connection.ts";
 import type { CloseInfo } from "../transport/session.ts";
 import type { Authorize, Operation } from "./authorize.ts";
 import type { HandleOptions } from "./protocol-registry.ts";
+import type { ObservedAddress } from "./observed-addresses.ts";
 
 /** Events a node emits. */
 export type NodeEvents = {
   /** A connection to a new peer was established. */
   "peer:connect": [connection: Connection];
-  /** A connected peer's signed record arrived (identify); its realms and addresses are known. */
-  "peer:identify": [record: NodeRecord, connection: Connection];
+  /**
+   * A connected peer's signed record arrived (identify); its realms and
+   * addresses are known, and `observed` is the address it sees us at (also
+   * kept in `node.peerStore.observed`).
+   */
+  "peer:identify": [record: NodeRecord, connection: Connection, observed: ObservedAddress];
   /** The last connection to a peer closed. */
   "peer:disconnect": [id: NodeId, info: CloseInfo];
   /** Membership: a peer joined the cluster, or came back after being down (suspicion alone is no down). */

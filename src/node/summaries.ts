@@ -69,6 +69,8 @@ export interface StatusSource {
   startedAt: number;
   /** Connected peers. */
   peers: number;
+  /** Addresses peers reported seeing the node at (`transport://address`), newest first. */
+  observedAddrs?: string[];
   /** Running services; each with `status()` adds a section under its name. */
   services: ServiceSections;
 }
@@ -93,6 +95,7 @@ export function nodeStatus(source: StatusSource): NodeStatus {
     runtime: `${source.platform.runtimeVersion} ${source.platform.target}`,
     uptime: Math.round((Date.now() - source.startedAt) / 1000),
     peers: source.peers,
+    observedAddrs: source.observedAddrs ?? [],
     ...source.services.status(),
   };
 }

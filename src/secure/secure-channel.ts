@@ -29,7 +29,7 @@
 import type { KeyPair } from "../identity/ed25519.ts";
 import type { NodeId } from "../identity/node-id.ts";
 import { TimeoutError, withDeadline } from "../util/async.ts";
-import { HandshakeError, PeerIdMismatchError } from "../transport/errors.ts";
+import { HandshakeError, PeerIdMismatchError } from "./errors.ts";
 import { NOISE_PROLOGUE, runHandshake } from "./secure-channel/handshake.ts";
 import { decodeIdentityPayload, STATIC_KEY_SIGNATURE_CONTEXT } from "./secure-channel/identity-payload.ts";
 import {

@@ -18,7 +18,7 @@ import { decodeCbor, encodeCbor } from "../wire/cbor.ts";
 import { WireError } from "../wire/errors.ts";
 import { BufferedReader, DEFAULT_MAX_FRAME, writeFrame } from "../wire/frame.ts";
 import { ConnectionClosedError, LimitError, ProtocolRefusedError } from "./errors.ts";
-import type { CloseInfo, Direction, Session, TransportKind } from "./session.ts";
+import type { CloseInfo, Direction, Route, Session, TransportKind } from "./session.ts";
 import type { ByteStream } from "./stream.ts";
 import { StreamResetError } from "./stream.ts";
 
@@ -191,6 +191,16 @@ export class Connection {
   /** The link carrying this connection. */
   get transport(): TransportKind {
     return this.#session.kind;
+  }
+
+  /** `"relayed"` when the connection runs through a relay node, else `"direct"`. */
+  get route(): Route {
+    return this.#session.route;
+  }
+
+  /** True when the connection runs through a relay node. */
+  get relayed(): boolean {
+    return this.#session.route === "relayed";
   }
 
   /** Who dialed. */

@@ -5,24 +5,12 @@
  */
 import { MaculaError } from "../util/errors.ts";
 
+export { ConnectionClosedError, HandshakeError, PeerIdMismatchError } from "../secure/errors.ts";
+
 /** Dialing failed: unreachable, refused, timed out, or no usable address. */
 export class DialError extends MaculaError {
   constructor(message: string, options?: ErrorOptions) {
     super("E_DIAL_FAILED", message, options);
-  }
-}
-
-/** The peer proved a different identity than the one we dialed, or none. */
-export class PeerIdMismatchError extends MaculaError {
-  constructor(message: string, options?: ErrorOptions) {
-    super("E_PEER_ID_MISMATCH", message, options);
-  }
-}
-
-/** The authenticated handshake failed (bad signature, bad message, timeout). */
-export class HandshakeError extends MaculaError {
-  constructor(message: string, options?: ErrorOptions) {
-    super("E_HANDSHAKE_FAILED", message, options);
   }
 }
 
@@ -37,13 +25,6 @@ export class ProtocolRefusedError extends MaculaError {
 export class LimitError extends MaculaError {
   constructor(message: string) {
     super("E_LIMIT", message);
-  }
-}
-
-/** The connection is closed. */
-export class ConnectionClosedError extends MaculaError {
-  constructor(message = "connection is closed") {
-    super("E_CONNECTION_CLOSED", message);
   }
 }
 

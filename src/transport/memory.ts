@@ -8,7 +8,7 @@
  */
 import type { NodeId } from "../identity/node-id.ts";
 import { AbortedError, deferred } from "../util/async.ts";
-import type { PeerAddress } from "./address.ts";
+import { formatAddress, type PeerAddress } from "./address.ts";
 import type { Connection } from "./connection.ts";
 import { ConnectionSet } from "./connection-set.ts";
 import { ConnectionClosedError, DialError, PeerIdMismatchError } from "./errors.ts";
@@ -128,7 +128,8 @@ export function memoryStreamPair(window = MEMORY_WINDOW): [ByteStream, ByteStrea
 }
 
 class MemorySession implements Session {
-  readonly kind = "memory" as const;
+  readonly kind = "memory";
+  readonly route = "direct";
   peer!: MemorySession;
   #handler: ((s: ByteStream) => void) | null = null;
   #pending: ByteStream[] = [];
@@ -243,36 +244,61 @@ export class MemoryNetwork {
   }
 }
 
-/** A `Transport` over a `MemoryNetwork`, listening as `memory://<name>`. */
+/**
+ * A `Transport` over a `MemoryNetwork`, listening as `memory://<name>`.
+ *
+ * @example
+ * ```ts
+ * import { MemoryNetwork, MemoryTransport } from "./memory.ts";
+ * import { Node } from "../../mod.ts";
+ * const network = new MemoryNetwork();
+ * await using node = await Node.start({ dataDir: ".macula", transports: [new MemoryTransport(network, "n1")] });
+ * ```
+ */
 export class MemoryTransport implements Transport {
-  readonly kind = "memory" as const;
+  readonly kind = "memory";
   #network: MemoryNetwork;
-  #ctx: TransportContext;
+  #ctx: TransportContext | null = null;
   #name: string;
   #unlisten: (() => void) | null = null;
-  #connections: ConnectionSet;
+  #connections: ConnectionSet | null = null;
 
-  constructor(network: MemoryNetwork, ctx: TransportContext, name: string) {
+  constructor(network: MemoryNetwork, name: string) {
     this.#network = network;
-    this.#ctx = ctx;
-    this.#connections = new ConnectionSet(ctx);
     this.#name = name;
   }
 
   get listenAddresses(): PeerAddress[] {
-    return this.#unlisten ? [{ kind: "memory", host: this.#name, port: 0 }] : [];
+    return this.#unlisten ? [{ type: "direct", kind: "memory", host: this.#name, port: 0 }] : [];
   }
 
-  listen(): Promise<void> {
-    this.#unlisten ??= this.#network.listen(
-      this.#name,
-      this.#ctx.localId,
-      (session) => this.#ctx.onInbound(this.#connections.wrap(session)),
-    );
+  canDial(address: PeerAddress): boolean {
+    return address.type === "direct" && address.kind === "memory";
+  }
+
+  start(ctx: TransportContext): Promise<void> {
+    if (this.#ctx && this.#ctx !== ctx) {
+      return Promise.reject(new Error("memory transport already started by another node"));
+    }
+    try {
+      this.#unlisten ??= this.#network.listen(
+        this.#name,
+        ctx.localId,
+        (session) => this.#ctx?.onInbound(this.#connections!.wrap(session)),
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.#ctx = ctx;
+    this.#connections ??= new ConnectionSet(ctx);
     return Promise.resolve();
   }
 
   async dial(address: PeerAddress, expected: NodeId, options: DialOptions = {}): Promise<Connection> {
+    if (address.type !== "direct" || address.kind !== "memory") {
+      throw new DialError(`the memory transport cannot dial ${formatAddress(address)}`);
+    }
+    if (!this.#ctx || !this.#connections) throw new DialError("memory transport is not started");
     if (options.signal?.aborted) throw new AbortedError("dial was cancelled");
     const session = await this.#network.connectAfterLatency(address.host, this.#ctx.localId, this.#name, expected);
     return this.#connections.wrap(session);
@@ -281,7 +307,7 @@ export class MemoryTransport implements Transport {
   close(): Promise<void> {
     this.#unlisten?.();
     this.#unlisten = null;
-    this.#connections.closeAll("transport closed");
+    this.#connections?.closeAll("transport closed");
     return Promise.resolve();
   }
 }

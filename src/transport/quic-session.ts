@@ -18,7 +18,8 @@ export const QUIC_CLOSE = { normal: 0, authFailed: 1, protocol: 2 } as const;
 
 /** A session over one QUIC connection. */
 export class QuicSession implements Session {
-  readonly kind = "quic" as const;
+  readonly kind = "quic";
+  readonly route = "direct";
   #conn: QuicConnection;
   #incoming: ReadableStreamDefaultReader<QuicBidiStream>;
   #handler: ((s: ByteStream) => void) | null = null;

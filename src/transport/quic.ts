@@ -2,8 +2,9 @@
  * The QUIC link (Deno's native QUIC, `--unstable-net`). One endpoint listens
  * and dials. The server is authenticated inside TLS by pinning: the dialer
  * trusts only a certificate for the expected node key (see
- * `secure/certificate.ts`); the client then proves its id in-band
- * (`quic-auth.ts`). ALPN `macula/1`.
+ * `secure/certificate.ts`); the client then proves its id in-band and
+ * waits for the server's verdict (`quic-auth.ts`), so a dial resolves only
+ * once the listener has accepted the connection. ALPN `macula/1`.
  *
  * @module
  */
@@ -11,11 +12,11 @@ import type { NodeId } from "../identity/node-id.ts";
 import type { QuicApi, QuicConnection, QuicEndpoint } from "../platform/types.ts";
 import { serverNameFor, tlsIdentity, trustAnchor } from "../secure/certificate.ts";
 import { withDeadline } from "../util/async.ts";
-import { hostPort, type PeerAddress } from "./address.ts";
+import { formatAddress, hostPort, type PeerAddress } from "./address.ts";
 import type { Connection } from "./connection.ts";
 import { ConnectionSet } from "./connection-set.ts";
 import { DialError, HandshakeError, PeerIdMismatchError } from "./errors.ts";
-import { authenticateClient, proveIdentity } from "./quic-auth.ts";
+import { authenticateClient, proveIdentity, sendVerdict, verdictReceived } from "./quic-auth.ts";
 import { QuicByteStream } from "./quic-stream.ts";
 import { QUIC_CLOSE, QuicSession } from "./quic-session.ts";
 import type { DialOptions, Transport, TransportContext } from "./transport.ts";
@@ -49,25 +50,23 @@ export interface QuicOptions {
  * import { QuicTransport } from "./quic.ts";
  * import { currentPlatform } from "../platform/current.ts";
  * declare const ctx: import("./transport.ts").TransportContext;
- * const quic = new QuicTransport(currentPlatform().quic!, ctx, { host: "127.0.0.1", port: 0 });
- * await quic.listen();
+ * const quic = new QuicTransport(currentPlatform().quic!, { host: "127.0.0.1", port: 0 });
+ * await quic.start(ctx);
  * ```
  */
 export class QuicTransport implements Transport {
-  readonly kind = "quic" as const;
+  readonly kind = "quic";
   #api: QuicApi;
-  #ctx: TransportContext;
+  #ctx: TransportContext | null = null;
   #opts: Required<QuicOptions>;
   #endpoint: QuicEndpoint | null = null;
   #listening = false;
   #pending = 0;
-  #connections: ConnectionSet;
+  #connections: ConnectionSet | null = null;
   #tls: { cert: string; key: string } | null = null;
 
-  constructor(api: QuicApi, ctx: TransportContext, options: QuicOptions = {}) {
+  constructor(api: QuicApi, options: QuicOptions = {}) {
     this.#api = api;
-    this.#ctx = ctx;
-    this.#connections = new ConnectionSet(ctx);
     this.#opts = {
       host: "0.0.0.0",
       port: 9443,
@@ -83,7 +82,16 @@ export class QuicTransport implements Transport {
   get listenAddresses(): PeerAddress[] {
     if (!this.#listening || !this.#endpoint) return [];
     const { hostname, port } = this.#endpoint.addr;
-    return [{ kind: "quic", host: hostname, port }];
+    return [{ type: "direct", kind: "quic", host: hostname, port }];
+  }
+
+  canDial(address: PeerAddress): boolean {
+    return address.type === "direct" && address.kind === "quic";
+  }
+
+  #started(): { ctx: TransportContext; connections: ConnectionSet } {
+    if (!this.#ctx || !this.#connections) throw new DialError("QUIC transport is not started");
+    return { ctx: this.#ctx, connections: this.#connections };
   }
 
   #transportOptions() {
@@ -99,10 +107,20 @@ export class QuicTransport implements Transport {
     return this.#endpoint ??= this.#api.createEndpoint({ hostname: this.#opts.host, port: this.#opts.port });
   }
 
-  listen(): Promise<void> {
+  start(ctx: TransportContext): Promise<void> {
+    if (this.#ctx && this.#ctx !== ctx) {
+      return Promise.reject(new Error("QUIC transport already started by another node"));
+    }
+    this.#ctx = ctx;
+    this.#connections ??= new ConnectionSet(ctx);
     if (this.#listening) return Promise.resolve();
-    const endpoint = this.#ensureEndpoint();
-    this.#tls ??= tlsIdentity(this.#ctx.keyPair);
+    let endpoint: QuicEndpoint;
+    try {
+      endpoint = this.#ensureEndpoint();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.#tls ??= tlsIdentity(ctx.keyPair);
     endpoint.listen(
       { ...this.#transportOptions(), alpnProtocols: [ALPN], cert: this.#tls.cert, key: this.#tls.key },
       (conn) => this.#inbound(conn),
@@ -116,46 +134,54 @@ export class QuicTransport implements Transport {
       connecting.then((c) => c.close({ closeCode: QUIC_CLOSE.normal, reason: "busy" }), () => {});
       return;
     }
+    const { ctx, connections } = this.#started();
     this.#pending++;
     let conn: QuicConnection | undefined;
+    let remoteId: NodeId;
     try {
       conn = await withDeadline(connecting, this.#opts.handshakeTimeout, "QUIC handshake", {
         onLate: (c) => c.close({ closeCode: QUIC_CLOSE.normal, reason: "handshake timeout" }),
       });
       const c = conn;
-      const remoteId = await withDeadline(
+      remoteId = await withDeadline(
         (async () => {
           const auth = new QuicByteStream(await c.createBidirectionalStream());
-          try {
-            return await authenticateClient(auth, this.#ctx.localId);
-          } finally {
-            auth.closed.then(() => {}, () => {});
-          }
+          auth.closed.then(() => {}, () => {});
+          const id = await authenticateClient(auth, ctx.localId);
+          await sendVerdict(auth);
+          await verdictReceived(auth);
+          return id;
         })(),
         this.#opts.handshakeTimeout,
         "QUIC client authentication",
       );
-      const session = new QuicSession(
-        conn,
-        conn.incomingBidirectionalStreams.getReader(),
-        this.#ctx.localId,
-        remoteId,
-        "inbound",
-      );
-      this.#ctx.onInbound(this.#connections.wrap(session));
     } catch (error) {
       try {
         conn?.close({ closeCode: QUIC_CLOSE.authFailed, reason: "authentication failed" });
       } catch {
         // already closed
       }
-      this.#ctx.onHandshakeError?.(error as Error, conn ? hostPort(conn.remoteAddr) : "unknown");
+      ctx.onHandshakeError?.(error as Error, conn ? hostPort(conn.remoteAddr) : "unknown");
+      return;
     } finally {
       this.#pending--;
     }
+    // The client has its verdict (or the connection ended after it): the connection is accepted.
+    const session = new QuicSession(
+      conn,
+      conn.incomingBidirectionalStreams.getReader(),
+      ctx.localId,
+      remoteId,
+      "inbound",
+    );
+    ctx.onInbound(connections.wrap(session));
   }
 
   async dial(address: PeerAddress, expected: NodeId, options: DialOptions = {}): Promise<Connection> {
+    if (!this.canDial(address) || address.type !== "direct") {
+      throw new DialError(`the QUIC transport cannot dial ${formatAddress(address)}`);
+    }
+    const { ctx, connections } = this.#started();
     const endpoint = this.#ensureEndpoint();
     const target = `quic://${hostPort({ hostname: address.host, port: address.port })}`;
     const timeout = options.timeout ?? this.#opts.handshakeTimeout;
@@ -191,13 +217,13 @@ export class QuicTransport implements Transport {
         (async () => {
           const first = await incoming.read();
           if (first.done) throw new HandshakeError(`${target} closed before authentication`);
-          await proveIdentity(new QuicByteStream(first.value), this.#ctx.keyPair, expected);
+          await proveIdentity(new QuicByteStream(first.value), ctx.keyPair, expected);
         })(),
         timeout,
         `QUIC authentication with ${target}`,
         { signal: options.signal },
       );
-      return this.#connections.wrap(new QuicSession(conn, incoming, this.#ctx.localId, expected, "outbound"));
+      return connections.wrap(new QuicSession(conn, incoming, ctx.localId, expected, "outbound"));
     } catch (error) {
       try {
         conn.close({ closeCode: QUIC_CLOSE.authFailed, reason: "authentication failed" });
@@ -212,7 +238,7 @@ export class QuicTransport implements Transport {
   }
 
   close(): Promise<void> {
-    this.#connections.closeAll("shutting down");
+    this.#connections?.closeAll("shutting down");
     this.#endpoint?.close();
     this.#endpoint = null;
     this.#listening = false;

@@ -7,8 +7,18 @@
 import type { NodeId } from "../identity/node-id.ts";
 import type { ByteStream } from "./stream.ts";
 
-/** Which link carries a connection. */
-export type TransportKind = "quic" | "tcp" | "memory";
+/**
+ * The name of a transport (and the scheme of its addresses): an open set of
+ * names matching `[a-z][a-z0-9+.-]*`. Built in are `"quic"`, `"tcp"` and
+ * `"memory"` (see `BUILTIN_TRANSPORTS`).
+ */
+export type TransportKind = string;
+
+/** The names of the built-in transports. */
+export const BUILTIN_TRANSPORTS = { quic: "quic", tcp: "tcp", memory: "memory" } as const;
+
+/** Whether a connection runs straight over a link, or through a relay node. */
+export type Route = "direct" | "relayed";
 
 /** Who dialed. */
 export type Direction = "inbound" | "outbound";
@@ -30,6 +40,8 @@ export interface Session {
   /** Proven by the link's handshake. */
   readonly remoteId: NodeId;
   readonly direction: Direction;
+  /** `"relayed"` when the session runs through a relay node (end to end), else `"direct"`. */
+  readonly route: Route;
   /** The remote socket address, for display (`host:port`). */
   readonly remoteAddress: string;
   /** Open a new outgoing stream. */

@@ -1,24 +1,20 @@
 /**
  * The TCP link: TCP socket → Noise XX channel bound to the node's Ed25519
- * id (`secure/secure-channel.ts`) → stream multiplexer with per-stream flow
- * control (`mux/muxer.ts`). Runs on every runtime.
+ * id → stream multiplexer with per-stream flow control, both composed by
+ * `secure-session.ts`. Runs on every runtime.
  *
  * @module
  */
 import type { NodeId } from "../identity/node-id.ts";
 import type { TcpApi, TcpListener, TcpSocket } from "../platform/types.ts";
-import type { SecureChannel } from "../secure/secure-channel.ts";
 import type { Duplex } from "../wire/frame.ts";
-import { secureInitiator, secureResponder } from "../secure/secure-channel.ts";
 import { withDeadline } from "../util/async.ts";
 import { MaculaError } from "../util/errors.ts";
-import { hostPort, type PeerAddress } from "./address.ts";
+import { formatAddress, hostPort, type PeerAddress } from "./address.ts";
 import type { Connection } from "./connection.ts";
 import { ConnectionSet } from "./connection-set.ts";
 import { DialError } from "./errors.ts";
-import { Muxer } from "./mux/muxer.ts";
-import type { CloseInfo, Direction, Session } from "./session.ts";
-import type { ByteStream } from "./stream.ts";
+import { secureSession } from "./secure-session.ts";
 import type { DialOptions, Transport, TransportContext } from "./transport.ts";
 
 /** Tunables of the TCP link. */
@@ -66,44 +62,6 @@ export function socketDuplex(socket: TcpSocket): Duplex {
   };
 }
 
-class TcpSession implements Session {
-  readonly kind = "tcp" as const;
-  #muxer: Muxer;
-
-  constructor(
-    channel: SecureChannel,
-    readonly localId: NodeId,
-    readonly direction: Direction,
-    readonly remoteAddress: string,
-    options: { maxStreams: number; keepAlive: number },
-  ) {
-    this.#muxer = new Muxer(channel, {
-      initiator: direction === "outbound",
-      maxStreams: options.maxStreams,
-      keepAliveMs: options.keepAlive,
-    });
-    this.remoteId = channel.remoteId;
-  }
-
-  readonly remoteId: NodeId;
-
-  get closed(): Promise<CloseInfo> {
-    return this.#muxer.closed;
-  }
-
-  openStream(): Promise<ByteStream> {
-    return this.#muxer.openStream();
-  }
-
-  onStream(handler: (s: ByteStream) => void): void {
-    this.#muxer.onStream(handler);
-  }
-
-  close(reason?: string, error?: Error): void {
-    this.#muxer.close(reason, error);
-  }
-}
-
 /**
  * The TCP + Noise transport.
  *
@@ -112,25 +70,23 @@ class TcpSession implements Session {
  * import { TcpTransport } from "./tcp.ts";
  * import { currentPlatform } from "../platform/current.ts";
  * declare const ctx: import("./transport.ts").TransportContext;
- * const tcp = new TcpTransport(currentPlatform().tcp, ctx, { host: "127.0.0.1", port: 0 });
- * await tcp.listen();
+ * const tcp = new TcpTransport(currentPlatform().tcp, { host: "127.0.0.1", port: 0 });
+ * await tcp.start(ctx);
  * ```
  */
 export class TcpTransport implements Transport {
-  readonly kind = "tcp" as const;
+  readonly kind = "tcp";
   #api: TcpApi;
-  #ctx: TransportContext;
+  #ctx: TransportContext | null = null;
   #opts: Required<TcpOptions>;
   #listener: TcpListener | null = null;
   #listening: Promise<void> | null = null;
   #pending = 0;
-  #connections: ConnectionSet;
+  #connections: ConnectionSet | null = null;
   #closed = false;
 
-  constructor(api: TcpApi, ctx: TransportContext, options: TcpOptions = {}) {
+  constructor(api: TcpApi, options: TcpOptions = {}) {
     this.#api = api;
-    this.#ctx = ctx;
-    this.#connections = new ConnectionSet(ctx);
     this.#opts = {
       host: "0.0.0.0",
       port: 9443,
@@ -145,10 +101,24 @@ export class TcpTransport implements Transport {
   get listenAddresses(): PeerAddress[] {
     if (!this.#listener) return [];
     const { hostname, port } = this.#listener.addr;
-    return [{ kind: "tcp", host: hostname, port }];
+    return [{ type: "direct", kind: "tcp", host: hostname, port }];
   }
 
-  listen(): Promise<void> {
+  canDial(address: PeerAddress): boolean {
+    return address.type === "direct" && address.kind === "tcp";
+  }
+
+  #started(): { ctx: TransportContext; connections: ConnectionSet } {
+    if (!this.#ctx || !this.#connections) throw new DialError("TCP transport is not started");
+    return { ctx: this.#ctx, connections: this.#connections };
+  }
+
+  start(ctx: TransportContext): Promise<void> {
+    if (this.#ctx && this.#ctx !== ctx) {
+      return Promise.reject(new Error("TCP transport already started by another node"));
+    }
+    this.#ctx = ctx;
+    this.#connections ??= new ConnectionSet(ctx);
     this.#listening ??= this.#api.listen({ hostname: this.#opts.host, port: this.#opts.port }).then((listener) => {
       if (this.#closed) return listener.close();
       this.#listener = listener;
@@ -180,22 +150,34 @@ export class TcpTransport implements Transport {
   async #inbound(socket: TcpSocket): Promise<void> {
     this.#pending++;
     const remote = hostPort(socket.remoteAddr);
+    const { ctx, connections } = this.#started();
     try {
-      const channel = await secureResponder(socketDuplex(socket), this.#ctx.keyPair, {
-        timeoutMs: this.#opts.handshakeTimeout,
+      const session = await secureSession(socketDuplex(socket), {
+        role: "responder",
+        keyPair: ctx.keyPair,
+        kind: "tcp",
+        remoteAddress: remote,
+        ...this.#sessionOptions(),
       });
-      this.#ctx.onInbound(
-        this.#connections.wrap(new TcpSession(channel, this.#ctx.localId, "inbound", remote, this.#opts)),
-      );
+      ctx.onInbound(connections.wrap(session));
     } catch (error) {
       socket.close();
-      this.#ctx.onHandshakeError?.(error as Error, remote);
+      ctx.onHandshakeError?.(error as Error, remote);
     } finally {
       this.#pending--;
     }
   }
 
+  #sessionOptions() {
+    const { handshakeTimeout, maxStreams, keepAlive } = this.#opts;
+    return { handshakeTimeout, maxStreams, keepAlive };
+  }
+
   async dial(address: PeerAddress, expected: NodeId, options: DialOptions = {}): Promise<Connection> {
+    if (!this.canDial(address) || address.type !== "direct") {
+      throw new DialError(`the TCP transport cannot dial ${address.type} address ${formatAddress(address)}`);
+    }
+    const { ctx, connections } = this.#started();
     const target = `tcp://${hostPort({ hostname: address.host, port: address.port })}`;
     const timeout = options.timeout ?? this.#opts.handshakeTimeout;
     let socket: TcpSocket;
@@ -213,19 +195,23 @@ export class TcpTransport implements Transport {
       if (error instanceof MaculaError) throw error;
       throw new DialError(`TCP dial ${target} failed: ${(error as Error)?.message ?? error}`, { cause: error });
     }
-    const channel = await secureInitiator(socketDuplex(socket), this.#ctx.keyPair, {
-      expectedRemoteId: expected,
-      timeoutMs: timeout,
+    const session = await secureSession(socketDuplex(socket), {
+      role: "initiator",
+      keyPair: ctx.keyPair,
+      expected,
+      kind: "tcp",
+      remoteAddress: hostPort(socket.remoteAddr),
+      ...this.#sessionOptions(),
+      handshakeTimeout: timeout,
     });
-    const session = new TcpSession(channel, this.#ctx.localId, "outbound", hostPort(socket.remoteAddr), this.#opts);
-    return this.#connections.wrap(session);
+    return connections.wrap(session);
   }
 
   close(): Promise<void> {
     this.#closed = true;
     this.#listener?.close();
     this.#listener = null;
-    this.#connections.closeAll("shutting down");
+    this.#connections?.closeAll("shutting down");
     return Promise.resolve();
   }
 }

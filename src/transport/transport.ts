@@ -1,6 +1,11 @@
 /**
- * The interface every link implements for the node: listen, dial an
- * address expecting a node id, and hand over authenticated connections.
+ * The interface every link implements for the node. A transport is an
+ * object the user constructs (or the node builds from a built-in name) and
+ * hands to the node; the node starts it with its context (identity, gate,
+ * where inbound connections go), picks it for an address with `canDial`,
+ * dials through it, and closes it on stop. Transports are an open set:
+ * `kind` is any name matching `[a-z][a-z0-9+.-]*`, which is also the scheme
+ * of its direct addresses.
  *
  * @module
  */
@@ -33,17 +38,33 @@ export interface DialOptions {
   timeout?: number;
 }
 
-/** A link: QUIC, TCP + Noise or in-memory. */
+/**
+ * A link: QUIC, TCP + Noise, in-memory, or one of your own.
+ *
+ * @example
+ * ```ts
+ * import type { Transport } from "./transport.ts";
+ * import { Node } from "../../mod.ts";
+ * declare const mine: Transport; // e.g. a transport over some other byte pipe
+ * await using node = await Node.start({ dataDir: ".macula", port: 0, transports: ["tcp", mine] });
+ * ```
+ */
 export interface Transport {
+  /** The transport's name, the scheme of the addresses it listens on. */
   readonly kind: TransportKind;
-  /** Where we listen (host may be a wildcard), after `listen()`. */
+  /** Where we listen (host may be a wildcard), once started. */
   readonly listenAddresses: PeerAddress[];
-  /** Start listening. */
-  listen(): Promise<void>;
+  /**
+   * Start: keep `ctx` (the node's identity, gate and inbound sink) and
+   * listen. Idempotent for the same context.
+   */
+  start(ctx: TransportContext): Promise<void>;
+  /** Can this transport dial `address`? (The node picks the first transport that can.) */
+  canDial(address: PeerAddress): boolean;
   /**
    * Connect to `address` and prove the peer is `expected`. Rejects with
    * `DialError`, `PeerIdMismatchError`, `HandshakeError`, `TimeoutError`
-   * or `AbortedError`.
+   * or `AbortedError`. Only after `start()`.
    */
   dial(address: PeerAddress, expected: NodeId, options?: DialOptions): Promise<Connection>;
   /** Stop listening and close every connection this link made. */

@@ -4,21 +4,22 @@
  */
 import { createHash } from "node:crypto";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
-import { echo, readAll, type TestContext, testContext } from "./transport_context.ts";
+import { echo, readAll, testContext } from "./transport_context.ts";
 import type { Transport } from "../../src/transport/transport.ts";
 import { PeerIdMismatchError, ProtocolRefusedError } from "../../src/transport/errors.ts";
 import { KeyPair } from "../../src/identity/ed25519.ts";
 import { StreamResetError } from "../../src/transport/stream.ts";
 import { utf8 } from "../../src/util/bytes.ts";
 
-export type MakeTransport = (ctx: TestContext, port?: number) => Transport;
+/** Builds a fresh, unstarted transport (listening on `port` where the link has ports). */
+export type MakeTransport = (port?: number) => Transport;
 
 async function listening(make: MakeTransport, ctx = testContext(), port = 0) {
   // A port just released may take a moment to become free again.
   for (let attempt = 0;; attempt++) {
-    const t = make(ctx, port);
+    const t = make(port);
     try {
-      await t.listen();
+      await t.start(ctx);
       return { t, ctx, addr: t.listenAddresses[0] };
     } catch (error) {
       await t.close();
@@ -39,7 +40,8 @@ export function linkSuite(name: string, make: MakeTransport): void {
     server.ctx.handlers.set("/echo/1", echo);
     try {
       const conn = await client.t.dial(server.addr, server.ctx.localId);
-      assertEquals(conn.transport, server.addr.kind);
+      assertEquals(conn.transport, server.t.kind);
+      assertEquals(conn.route, "direct");
       assert(conn.remoteId.equals(server.ctx.localId));
       const inbound = await server.ctx.nextInbound();
       assert(inbound.remoteId.equals(client.ctx.localId), "server learned the client's proven id");

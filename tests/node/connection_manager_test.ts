@@ -3,6 +3,13 @@ import { loopbackNode, MemoryNetwork, memoryNode, until } from "../helpers/nodes
 import { DialError, LimitError } from "../../src/transport/errors.ts";
 import { KeyPair } from "../../src/identity/ed25519.ts";
 import type { Node } from "../../src/api/node.ts";
+import { NodeId } from "../../src/identity/node-id.ts";
+import { Logger } from "../../src/log/logger.ts";
+import { ConnectionManager } from "../../src/node/connection-manager.ts";
+import { createNodeMetrics } from "../../src/node/node-metrics.ts";
+import { PeerStore } from "../../src/node/peer-store.ts";
+import { secureConnection } from "../../src/transport/secure-session.ts";
+import { duplexPair } from "../helpers/duplex_pair.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -220,13 +227,9 @@ Deno.test({
     const { MemoryTransport } = await import("../../src/transport/memory.ts");
     // A second, independent link from a's side (a's own manager never sees it);
     // the memory link takes the identity from `localId`, no key is used.
-    const extra = new MemoryTransport(network, {
-      keyPair: KeyPair.generate(),
-      localId: a.id,
-      gate: () => null,
-      onInbound: () => {},
-    }, "extra-dialer");
-    const second = await extra.dial({ kind: "memory", host: b.addrs[0].split("/")[2], port: 0 }, b.id);
+    const extra = new MemoryTransport(network, "extra-dialer");
+    await extra.start({ keyPair: KeyPair.generate(), localId: a.id, gate: () => null, onInbound: () => {} });
+    const second = await extra.dial({ type: "direct", kind: "memory", host: b.addrs[0].split("/")[2], port: 0 }, b.id);
     await until(() => b.connection(a.id) !== undefined && b.peers().length === 1, 2000, "b adopted the duplicate");
     second.close("lost dial race");
     await new Promise((r) => setTimeout(r, 50));
@@ -235,5 +238,54 @@ Deno.test({
     assertEquals(disconnects, []);
     assertEquals(await b.ping(a.id) >= 0, true);
     await extra.close();
+  },
+});
+
+/** A pair of authenticated connections between `local` and `remote` over a duplex pair, as `route`. */
+async function securePair(local: KeyPair, remote: KeyPair, route: "direct" | "relayed", initiator: boolean) {
+  const [x, y] = duplexPair();
+  const common = { kind: "tcp", route, remoteAddress: route === "relayed" ? "via relay" : "10.0.0.9:9443" } as const;
+  const [mine, theirs] = await Promise.all([
+    secureConnection(x, { ...common, role: initiator ? "initiator" : "responder", keyPair: local, gate: () => null }),
+    secureConnection(y, { ...common, role: initiator ? "responder" : "initiator", keyPair: remote, gate: () => null }),
+  ]);
+  return { mine, theirs };
+}
+
+Deno.test({
+  name: "a direct connection is kept over a relayed one to the same peer, whichever came first",
+  ...opts,
+  async fn() {
+    for (const order of [["relayed", "direct"], ["direct", "relayed"]] as const) {
+      for (const relayedDialedByUs of [true, false]) {
+        const local = KeyPair.generate();
+        const remote = KeyPair.generate();
+        const manager = new ConnectionManager({
+          localId: new NodeId(local.publicKey),
+          transports: [],
+          peerStore: new PeerStore(),
+          log: Logger.silent(),
+          metrics: createNodeMetrics(),
+        });
+        const pairs = {
+          relayed: await securePair(local, remote, "relayed", relayedDialedByUs),
+          direct: await securePair(local, remote, "direct", !relayedDialedByUs),
+        };
+        try {
+          for (const route of order) manager.accept(pairs[route].mine);
+          const kept = manager.get(new NodeId(remote.publicKey));
+          assert(kept === pairs.direct.mine, `${order.join(" then ")}: the direct connection is kept`);
+          assertEquals(kept.route, "direct");
+          // the relayed one is retired (closed), the direct one stays open
+          const info = await pairs.relayed.mine.closed;
+          assertEquals(info.reason, "duplicate connection");
+          assert(!pairs.direct.mine.isClosed);
+          assertEquals(manager.connections(), [pairs.direct.mine]);
+        } finally {
+          manager.stop();
+          for (const p of Object.values(pairs)) p.theirs.close();
+        }
+      }
+    }
   },
 });

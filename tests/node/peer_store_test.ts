@@ -9,7 +9,8 @@ function newId(): NodeId {
   return new NodeId(KeyPair.generate().publicKey);
 }
 
-const text = (addrs: PeerAddress[]) => addrs.map((a) => formatAddress({ ...a, id: undefined }));
+const text = (addrs: PeerAddress[]) =>
+  addrs.map((a) => formatAddress(a.type === "direct" ? { ...a, id: undefined } : a));
 
 /** Run `fn` with `Date.now()` driven by the returned clock. */
 function withClock<T>(fn: (clock: { now: number }) => T): T {
@@ -77,7 +78,7 @@ Deno.test("peer store: at most 32 addresses are kept per peer, the newest", () =
   const store = new PeerStore();
   const id = newId();
   for (let i = 1; i <= 40; i++) store.addAddresses(id, [parseAddress(`tcp://10.0.0.1:${i}`)]);
-  const ports = store.addresses(id).map((a) => a.port);
+  const ports = store.addresses(id).map((a) => a.type === "direct" ? a.port : -1);
   assertEquals(ports.length, 32);
   assertEquals(ports[0], 40);
   assertEquals(ports[31], 9);
@@ -120,12 +121,20 @@ Deno.test("peer store: unparsable addresses in a record are skipped, the rest ke
   const store = new PeerStore();
   const kp = KeyPair.generate();
   const rec = createNodeRecord(kp, {
-    addrs: ["garbage", "udp://1.2.3.4:5", "tcp://1.2.3.4:0", "tcp://10.0.0.1:7", "quic://[fd00::1]:8"],
+    addrs: [
+      "garbage",
+      "UDP://1.2.3.4:5",
+      "tcp://1.2.3.4:0",
+      "tcp://10.0.0.1:7",
+      "quic://[fd00::1]:8",
+      "udp://1.2.3.4:5",
+    ],
     realms: ["default"],
     seq: 1,
   });
   assert(store.upsertRecord(rec));
-  assertEquals(text(store.addresses(rec.id)), ["quic://[fd00::1]:8", "tcp://10.0.0.1:7"]);
+  // an address of a transport this node lacks is still an address (kept, ranked after QUIC and TCP)
+  assertEquals(text(store.addresses(rec.id)), ["quic://[fd00::1]:8", "tcp://10.0.0.1:7", "udp://1.2.3.4:5"]);
 });
 
 Deno.test("peer store: upsertRecord refreshes lastSeen", () => {

@@ -21,11 +21,11 @@ async function setup() {
   const a = testContext();
   const b = testContext();
   b.gate = registry.gate;
-  const ta = new MemoryTransport(network, a, "a");
-  const tb = new MemoryTransport(network, b, "b");
-  await ta.listen();
-  await tb.listen();
-  const conn = await ta.dial({ kind: "memory", host: "b", port: 0 }, b.localId);
+  const ta = new MemoryTransport(network, "a");
+  const tb = new MemoryTransport(network, "b");
+  await ta.start(a);
+  await tb.start(b);
+  const conn = await ta.dial({ type: "direct", kind: "memory", host: "b", port: 0 }, b.localId);
   const inbound = await b.nextInbound();
   const close = async () => {
     await ta.close();

@@ -12,11 +12,11 @@ async function pair(options: { maxInboundStreams?: number } = {}) {
   const b = testContext();
   const violations: Error[] = [];
   b.connectionOptions = { ...options, onProtocolViolation: (_c, e) => violations.push(e) };
-  const ta = new MemoryTransport(network, a, "a");
-  const tb = new MemoryTransport(network, b, "b");
-  await ta.listen();
-  await tb.listen();
-  const conn = await ta.dial({ kind: "memory", host: "b", port: 0 }, b.localId);
+  const ta = new MemoryTransport(network, "a");
+  const tb = new MemoryTransport(network, "b");
+  await ta.start(a);
+  await tb.start(b);
+  const conn = await ta.dial({ type: "direct", kind: "memory", host: "b", port: 0 }, b.localId);
   const inbound = await b.nextInbound();
   return { a, b, conn, inbound, violations };
 }

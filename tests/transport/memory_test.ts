@@ -295,14 +295,15 @@ Deno.test("memory transport: listen, dial, negotiate and close", async () => {
   const network = new MemoryNetwork();
   const a = testContext();
   const b = testContext();
-  const ta = new MemoryTransport(network, a, "a");
-  const tb = new MemoryTransport(network, b, "b");
+  const ta = new MemoryTransport(network, "a");
+  const tb = new MemoryTransport(network, "b");
+  await ta.start(a);
   assertEquals(tb.listenAddresses, []);
-  await tb.listen();
-  await tb.listen(); // idempotent
-  assertEquals(tb.listenAddresses, [{ kind: "memory", host: "b", port: 0 }]);
+  await tb.start(b);
+  await tb.start(b); // idempotent
+  assertEquals(tb.listenAddresses, [{ type: "direct", kind: "memory", host: "b", port: 0 }]);
   b.handlers.set("/echo/1", echo);
-  const conn = await ta.dial({ kind: "memory", host: "b", port: 0 }, b.localId);
+  const conn = await ta.dial({ type: "direct", kind: "memory", host: "b", port: 0 }, b.localId);
   const inbound = await b.nextInbound();
   assert(conn.remoteId.equals(b.localId));
   assert(inbound.remoteId.equals(a.localId));
@@ -317,28 +318,31 @@ Deno.test("memory transport: listen, dial, negotiate and close", async () => {
   const info = await conn.closed;
   assertEquals(info.local, false);
   await inbound.closed;
-  await assertRejects(() => ta.dial({ kind: "memory", host: "b", port: 0 }, b.localId), DialError);
+  await assertRejects(() => ta.dial({ type: "direct", kind: "memory", host: "b", port: 0 }, b.localId), DialError);
 });
 
 Deno.test("memory transport: dial errors are typed", async () => {
   const network = new MemoryNetwork();
   const a = testContext();
   const b = testContext();
-  const ta = new MemoryTransport(network, a, "a");
-  await new MemoryTransport(network, b, "b").listen();
-  await assertRejects(() => ta.dial({ kind: "memory", host: "zzz", port: 0 }, b.localId), DialError);
+  const ta = new MemoryTransport(network, "a");
+  await ta.start(a);
+  await new MemoryTransport(network, "b").start(b);
+  await assertRejects(() => ta.dial({ type: "direct", kind: "memory", host: "zzz", port: 0 }, b.localId), DialError);
   await assertRejects(
-    () => ta.dial({ kind: "memory", host: "b", port: 0 }, newId()),
+    () => ta.dial({ type: "direct", kind: "memory", host: "b", port: 0 }, newId()),
     PeerIdMismatchError,
   );
   const ac = new AbortController();
   ac.abort();
-  await assertRejects(() => ta.dial({ kind: "memory", host: "b", port: 0 }, b.localId, { signal: ac.signal }));
+  await assertRejects(() =>
+    ta.dial({ type: "direct", kind: "memory", host: "b", port: 0 }, b.localId, { signal: ac.signal })
+  );
   assertEquals(b.inbound.length, 0);
 });
 
 Deno.test("memory transport: two transports cannot listen on the same name", async () => {
   const network = new MemoryNetwork();
-  await new MemoryTransport(network, testContext(), "same").listen();
-  await assertRejects(() => new MemoryTransport(network, testContext(), "same").listen(), DialError, "in use");
+  await new MemoryTransport(network, "same").start(testContext());
+  await assertRejects(() => new MemoryTransport(network, "same").start(testContext()), DialError, "in use");
 });

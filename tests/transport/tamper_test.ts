@@ -4,6 +4,7 @@
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { readAll, testContext } from "../helpers/transport_context.ts";
+import type { DirectAddress } from "../../src/transport/address.ts";
 import { TcpTransport } from "../../src/transport/tcp.ts";
 import { QuicTransport } from "../../src/transport/quic.ts";
 import { currentPlatform } from "../../src/platform/current.ts";
@@ -78,12 +79,13 @@ Deno.test({
         gotFirst.resolve();
       }
     });
-    const ts = new TcpTransport(platform.tcp, server, { host: "127.0.0.1", port: 0 });
-    const tc = new TcpTransport(platform.tcp, client, { host: "127.0.0.1", port: 0 });
-    await ts.listen();
-    const proxy = tcpTamperProxy(ts.listenAddresses[0].port);
+    const ts = new TcpTransport(platform.tcp, { host: "127.0.0.1", port: 0 });
+    const tc = new TcpTransport(platform.tcp, { host: "127.0.0.1", port: 0 });
+    await ts.start(server);
+    await tc.start(client);
+    const proxy = tcpTamperProxy((ts.listenAddresses[0] as DirectAddress).port);
     try {
-      const conn = await tc.dial({ kind: "tcp", host: "127.0.0.1", port: proxy.port }, server.localId);
+      const conn = await tc.dial({ type: "direct", kind: "tcp", host: "127.0.0.1", port: proxy.port }, server.localId);
       const inbound = await server.nextInbound();
       const s = await conn.openStream("/collect/1");
       const good = new Uint8Array(1000).fill(7);
@@ -148,12 +150,13 @@ Deno.test({
       }
     });
     const opts = { host: "127.0.0.1", port: 0, idleTimeout: 1500, keepAlive: 500 };
-    const ts = new QuicTransport(platform.quic!, server, opts);
-    const tc = new QuicTransport(platform.quic!, client, opts);
-    await ts.listen();
-    const proxy = udpTamperProxy(ts.listenAddresses[0].port);
+    const ts = new QuicTransport(platform.quic!, opts);
+    const tc = new QuicTransport(platform.quic!, opts);
+    await ts.start(server);
+    await tc.start(client);
+    const proxy = udpTamperProxy((ts.listenAddresses[0] as DirectAddress).port);
     try {
-      const conn = await tc.dial({ kind: "quic", host: "127.0.0.1", port: proxy.port }, server.localId);
+      const conn = await tc.dial({ type: "direct", kind: "quic", host: "127.0.0.1", port: proxy.port }, server.localId);
       const s = await conn.openStream("/collect/1");
       await s.write(new Uint8Array(1000).fill(7));
       await gotFirst.promise;

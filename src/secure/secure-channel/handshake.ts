@@ -19,7 +19,7 @@ import type { NodeId } from "../../identity/node-id.ts";
 import { utf8 } from "../../util/bytes.ts";
 import { WireError } from "../../wire/errors.ts";
 import { BufferedReader } from "../../wire/frame.ts";
-import { HandshakeError, PeerIdMismatchError } from "../../transport/errors.ts";
+import { HandshakeError, PeerIdMismatchError } from "../errors.ts";
 import { XXHandshake } from "../noise.ts";
 import { authenticate, encodeIdentityPayload } from "./identity-payload.ts";
 import { NoiseChannel, type RawDuplex, type SecureChannel } from "./noise-channel.ts";

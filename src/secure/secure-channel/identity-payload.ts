@@ -16,7 +16,7 @@ import { NodeId } from "../../identity/node-id.ts";
 import { concat, utf8 } from "../../util/bytes.ts";
 import { encodeCbor } from "../../wire/cbor.ts";
 import { bytes, messageDecoder, object } from "../../wire/schema.ts";
-import { HandshakeError } from "../../transport/errors.ts";
+import { HandshakeError } from "../errors.ts";
 
 /** Domain separation prefix of the signature over the Noise static key. */
 export const STATIC_KEY_SIGNATURE_CONTEXT: Uint8Array = utf8(

@@ -9,7 +9,7 @@ import type { NodeId } from "../../identity/node-id.ts";
 import { WireError } from "../../wire/errors.ts";
 import type { Duplex } from "../../wire/frame.ts";
 import type { BufferedReader } from "../../wire/frame.ts";
-import { ConnectionClosedError } from "../../transport/errors.ts";
+import { ConnectionClosedError } from "../errors.ts";
 import { type CipherState, MAX_MESSAGE_LENGTH, NoiseError, TAG_LENGTH } from "../noise.ts";
 
 /** Largest plaintext carried by one transport message (65535 - 16). */
