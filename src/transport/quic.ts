@@ -21,8 +21,8 @@ import { QuicByteStream } from "./quic-stream.ts";
 import { QUIC_CLOSE, QuicSession } from "./quic-session.ts";
 import type { DialOptions, Transport, TransportContext } from "./transport.ts";
 
-/** ALPN protocol id of Macula over QUIC. */
-export const ALPN = "macula/1";
+/** ALPN protocol id of Macula over QUIC (2: the client waits for the listener's verdict; 1 did not). */
+export const ALPN = "macula/2";
 
 /** Tunables of the QUIC link. */
 export interface QuicOptions {
