@@ -66,7 +66,15 @@ export {
   type PeerAddress,
   type RelayedAddress,
 } from "./src/transport/address.ts";
-export { Connection, type OpenStreamOptions, Stream, type StreamHandler } from "./src/transport/connection.ts";
+export {
+  Connection,
+  type ConnectionOptions,
+  type InboundGate,
+  type OpenStreamOptions,
+  Stream,
+  type StreamHandler,
+} from "./src/transport/connection.ts";
+export type { RawDuplex } from "./src/secure/secure-channel/noise-channel.ts";
 export {
   BUILTIN_TRANSPORTS,
   type CloseInfo,

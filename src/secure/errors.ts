@@ -10,6 +10,7 @@ import { MaculaError } from "../util/errors.ts";
 
 /** The peer proved a different identity than the one we dialed, or none. */
 export class PeerIdMismatchError extends MaculaError {
+  /** `message` names the expected and the proven identity. */
   constructor(message: string, options?: ErrorOptions) {
     super("E_PEER_ID_MISMATCH", message, options);
   }
@@ -17,6 +18,7 @@ export class PeerIdMismatchError extends MaculaError {
 
 /** The authenticated handshake failed (bad signature, bad message, timeout). */
 export class HandshakeError extends MaculaError {
+  /** `message` says which step failed. */
   constructor(message: string, options?: ErrorOptions) {
     super("E_HANDSHAKE_FAILED", message, options);
   }
@@ -24,6 +26,7 @@ export class HandshakeError extends MaculaError {
 
 /** The connection (or secure channel) is closed. */
 export class ConnectionClosedError extends MaculaError {
+  /** `message` says why, when known. */
   constructor(message = "connection is closed") {
     super("E_CONNECTION_CLOSED", message);
   }

@@ -27,6 +27,7 @@ import type { TransportKind } from "./session.ts";
 
 /** A socket address reached by dialing it with the transport named `kind`. */
 export interface DirectAddress {
+  /** Tag of the union. */
   type: "direct";
   /** The transport's name, also the scheme of the text form. */
   kind: TransportKind;
@@ -40,6 +41,7 @@ export interface DirectAddress {
 
 /** An address reached through a relay node, which forwards a stream to the target `id`. */
 export interface RelayedAddress {
+  /** Tag of the union. */
   type: "relayed";
   /** The relay: a direct address naming the relay's id. */
   relay: DirectAddress & { id: NodeId };

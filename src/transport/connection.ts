@@ -59,6 +59,7 @@ export interface ConnectionOptions {
 
 /** Options of `Connection.openStream`. */
 export interface OpenStreamOptions {
+  /** Cancels the negotiation. */
   signal?: AbortSignal;
   /** Negotiation deadline in ms (defaults to the connection's). */
   timeout?: number;
@@ -99,24 +100,29 @@ export class Stream implements ByteStream {
     return this.connection.remoteId;
   }
 
+  /** The next chunk, or `null` once the peer half-closed and all was read. */
   read(): Promise<Uint8Array | null> {
     this.connection.touch();
     return this.#reader.read();
   }
 
+  /** Write `chunk`; resolves once it fits the flow-control window (await it for backpressure). */
   write(chunk: Uint8Array): Promise<void> {
     this.connection.touch();
     return this.#raw.write(chunk);
   }
 
+  /** Half-close: the peer reads `null` after our data. */
   closeWrite(): Promise<void> {
     return this.#raw.closeWrite();
   }
 
+  /** Abort both directions at once. */
   reset(reason?: string): void {
     this.#raw.reset(reason);
   }
 
+  /** Resolves once both directions are finished. */
   get closed(): Promise<void> {
     return this.#raw.closed;
   }
@@ -168,6 +174,7 @@ export class Connection {
   #lastActivity = Date.now();
   #closing = false;
 
+  /** Wrap an authenticated `session`; inbound streams go through `gate` (default-deny). */
   constructor(session: Session, gate: InboundGate, options: ConnectionOptions = {}) {
     this.#session = session;
     this.#gate = gate;

@@ -9,6 +9,7 @@ export { ConnectionClosedError, HandshakeError, PeerIdMismatchError } from "../s
 
 /** Dialing failed: unreachable, refused, timed out, or no usable address. */
 export class DialError extends MaculaError {
+  /** `message` names the peer or address and why it failed. */
   constructor(message: string, options?: ErrorOptions) {
     super("E_DIAL_FAILED", message, options);
   }
@@ -16,6 +17,7 @@ export class DialError extends MaculaError {
 
 /** The peer refused to open a stream for a protocol (unknown or not authorised). */
 export class ProtocolRefusedError extends MaculaError {
+  /** `protocol` was refused by `peer` (a short id). */
   constructor(readonly protocol: string, readonly peer: string) {
     super("E_PROTOCOL_REFUSED", `peer ${peer} refused protocol ${protocol} (not exposed to us, or unknown)`);
   }
@@ -23,6 +25,7 @@ export class ProtocolRefusedError extends MaculaError {
 
 /** Too many streams or connections. */
 export class LimitError extends MaculaError {
+  /** `message` says which limit and its value. */
   constructor(message: string) {
     super("E_LIMIT", message);
   }
@@ -30,6 +33,7 @@ export class LimitError extends MaculaError {
 
 /** An address string could not be parsed. */
 export class AddressError extends MaculaError {
+  /** `message` says what is wrong with the address. */
   constructor(message: string) {
     super("E_ADDRESS_INVALID", message);
   }

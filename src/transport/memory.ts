@@ -210,6 +210,7 @@ export class MemoryNetwork {
   /** Simulated connection setup time, ms (0 = synchronous). */
   readonly latency: number;
 
+  /** A network; `window` is the per-stream buffer, `latency` a delay before each connect, ms. */
   constructor(options: { window?: number; latency?: number } = {}) {
     this.window = options.window ?? MEMORY_WINDOW;
     this.latency = options.latency ?? 0;
@@ -263,6 +264,7 @@ export class MemoryTransport implements Transport {
   #unlisten: (() => void) | null = null;
   #connections: ConnectionSet | null = null;
 
+  /** A transport on `network`, listening under `name` once started. */
   constructor(network: MemoryNetwork, name: string) {
     this.#network = network;
     this.#name = name;

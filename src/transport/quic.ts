@@ -65,6 +65,7 @@ export class QuicTransport implements Transport {
   #connections: ConnectionSet | null = null;
   #tls: { cert: string; key: string } | null = null;
 
+  /** A QUIC transport over the platform's QUIC `api`, listening per `options` once started. */
   constructor(api: QuicApi, options: QuicOptions = {}) {
     this.#api = api;
     this.#opts = {

@@ -35,10 +35,13 @@ export interface CloseInfo {
 
 /** An authenticated multiplexed session produced by a link. */
 export interface Session {
+  /** The transport that carries it. */
   readonly kind: TransportKind;
+  /** This node's id. */
   readonly localId: NodeId;
   /** Proven by the link's handshake. */
   readonly remoteId: NodeId;
+  /** Who dialed. */
   readonly direction: Direction;
   /** `"relayed"` when the session runs through a relay node (end to end), else `"direct"`. */
   readonly route: Route;

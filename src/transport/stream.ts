@@ -9,6 +9,7 @@ import { MaculaError } from "../util/errors.ts";
 
 /** Thrown by reads and writes on a stream that was reset by either side. */
 export class StreamResetError extends MaculaError {
+  /** `reason` says who reset it and why. */
   constructor(reason = "stream was reset") {
     super("E_STREAM_RESET", reason);
   }
@@ -16,6 +17,7 @@ export class StreamResetError extends MaculaError {
 
 /** Thrown by writes after `closeWrite()`. */
 export class StreamClosedError extends MaculaError {
+  /** `message` says what was refused. */
   constructor(message = "stream is closed for writing") {
     super("E_STREAM_CLOSED", message);
   }
@@ -35,10 +37,15 @@ export class StreamClosedError extends MaculaError {
  * - `closed` resolves (never rejects) once both directions are finished.
  */
 export interface ByteStream {
+  /** The next chunk, or `null` after the remote half-closed; rejects with `StreamResetError`. */
   read(): Promise<Uint8Array | null>;
+  /** Resolves once `chunk` fits the window; do not modify it afterwards. */
   write(chunk: Uint8Array): Promise<void>;
+  /** Half-close our direction. */
   closeWrite(): Promise<void>;
+  /** Abort both directions. */
   reset(reason?: string): void;
+  /** Resolves (never rejects) once both directions are finished. */
   readonly closed: Promise<void>;
 }
 

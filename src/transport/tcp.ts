@@ -85,6 +85,7 @@ export class TcpTransport implements Transport {
   #connections: ConnectionSet | null = null;
   #closed = false;
 
+  /** A TCP + Noise transport over the platform's TCP `api`, listening per `options` once started. */
   constructor(api: TcpApi, options: TcpOptions = {}) {
     this.#api = api;
     this.#opts = {

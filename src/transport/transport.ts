@@ -33,6 +33,7 @@ export interface TransportContext {
 
 /** Options of `Transport.dial`. */
 export interface DialOptions {
+  /** Cancels the dial. */
   signal?: AbortSignal;
   /** Overall deadline for connect + handshake, ms. */
   timeout?: number;
