@@ -11,6 +11,9 @@ import { BuildError } from "./errors.ts";
 import { runOk } from "./run.ts";
 import { NODE_BUNDLE_TARGET } from "./targets.ts";
 
+/** The entry of the Node bundle, relative to the project root. */
+export const NODE_ENTRY = "cross-compile/node_main.ts";
+
 interface DenoInfo {
   npmPackages?: Record<string, { name: string; version: string; localPath?: string }>;
 }
@@ -66,8 +69,9 @@ async function linkNpmPackages(root: string, entry: string, dir: string): Promis
 }
 
 /**
- * Bundle `root/main.ts` (or `entry`, relative to `root`) into `outFile`
- * (CommonJS for Node 20.11+).
+ * Bundle `root/cross-compile/node_main.ts` (which installs the Node
+ * platform, then runs `main.ts`), or `entry` (relative to `root`), into
+ * `outFile` (CommonJS for Node 20.11+).
  * `import.meta.main` is defined true (the bundle is always the program).
  *
  * @example
@@ -85,7 +89,7 @@ export async function bundleForNode(
   checkImportMap(config.imports ?? {});
   const scratch = await Deno.makeTempDir({ prefix: "macula-bundle-" });
   try {
-    const entry = options.entry ?? "main.ts";
+    const entry = options.entry ?? NODE_ENTRY;
     const nodePath = await linkNpmPackages(options.root, entry, scratch);
     await runOk(`bundling ${entry} for Node (esbuild)`, options.esbuild, [
       entry,
