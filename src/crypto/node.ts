@@ -120,12 +120,12 @@ export const nodeBackend: CryptoBackend | undefined = {
   aeadKey: (key: Uint8Array): AeadKey => new NodeAeadKey(key),
   sha256(parts: readonly Uint8Array[]): Uint8Array {
     const hash = createHash("sha256");
-    for (const part of parts) hash.update(part);
+    for (const part of parts) if (part.length > 0) hash.update(part);
     return plain(hash.digest());
   },
   hmacSha256(key: Uint8Array, parts: readonly Uint8Array[]): Uint8Array {
     const mac = createHmac("sha256", key);
-    for (const part of parts) mac.update(part);
+    for (const part of parts) if (part.length > 0) mac.update(part);
     return plain(mac.digest());
   },
 };
