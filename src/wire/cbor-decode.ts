@@ -5,7 +5,8 @@
  *
  * - integers up to 32 bits as numbers, 64-bit ones as `bigint`; floats of
  *   16, 32 and 64 bits as numbers;
- * - byte strings as fresh `Uint8Array`s, text strings as strings;
+ * - byte strings as views into the input (no copy, as cbor-x did), text
+ *   strings as strings;
  * - maps as plain objects (keys that are numbers, booleans, bigints or null
  *   become strings; `__proto__` becomes `__proto_`);
  * - tags 0 and 1 as `Date`, 2 and 3 as `bigint`, 258 as `Set`, 259 as `Map`,
@@ -63,14 +64,14 @@ function length(info: number, unit: number): number {
 
 function readText(n: number): string {
   const end = pos + n;
-  if (n < 32) {
+  if (n < 64) {
+    // Short strings (map keys, mostly): ASCII by hand, TextDecoder otherwise.
     let ascii = "";
     for (let i = pos; i < end; i++) {
       const c = src[i];
       if (c >= 0x80) {
         ascii = textDecoder.decode(src.subarray(pos, end));
-        pos = end;
-        return ascii;
+        break;
       }
       ascii += String.fromCharCode(c);
     }
@@ -182,7 +183,7 @@ function read(): unknown {
       if (info === 0x1f) throw new Error("indefinite-length byte strings are not supported");
       const n = length(info, 1);
       pos += n;
-      return src.slice(pos - n, pos);
+      return src.subarray(pos - n, pos);
     }
     case 3:
       if (info === 0x1f) throw new Error("indefinite-length text strings are not supported");
