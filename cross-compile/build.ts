@@ -118,7 +118,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       log("[node] installing the build tools (esbuild, postject) into the build cache");
       const tools = await installTools(cacheDir);
       const bundle = `${work}/macula.cjs`;
-      log("[node] bundling main.ts (esbuild)");
+      log("[node] bundling main.ts with the Node platform (esbuild)");
       await bundleForNode({ root: options.root, esbuild: tools.esbuild, outFile: bundle });
       for (const s of nodeSteps) {
         const path = `${options.outDir}/${binaryName(VERSION, s.arch)}`;

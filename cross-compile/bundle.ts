@@ -11,8 +11,26 @@ import { BuildError } from "./errors.ts";
 import { runOk } from "./run.ts";
 import { NODE_BUNDLE_TARGET } from "./targets.ts";
 
+/** The entry of the Node bundle, relative to the project root. */
+export const NODE_ENTRY = "cross-compile/node_main.ts";
+
 interface DenoInfo {
+  modules?: { dependencies?: { specifier: string }[] }[];
   npmPackages?: Record<string, { name: string; version: string; localPath?: string }>;
+}
+
+/**
+ * esbuild aliases for the `npm:` specifiers written in source: the package
+ * part (`npm:@noble/curves@2.4.0`) → the bare name (`@noble/curves`), which
+ * esbuild finds on `NODE_PATH`; a subpath (`/ed25519.js`) carries over.
+ */
+export function npmAliases(specifiers: Iterable<string>): string[] {
+  const aliases = new Set<string>();
+  for (const specifier of specifiers) {
+    const m = /^(npm:\/?((?:@[^/]+\/)?[^@/]+)(?:@[^/]+)?)(\/.*)?$/.exec(specifier);
+    if (m) aliases.add(`--alias:${m[1]}=${m[2]}`);
+  }
+  return [...aliases].sort();
 }
 
 /**
@@ -40,7 +58,11 @@ export function checkImportMap(imports: Record<string, string>): void {
  * Make `<dir>/node_modules/<name>` symlinks to every npm package of the
  * module graph of `entry`, as cached by Deno.
  */
-async function linkNpmPackages(root: string, entry: string, dir: string): Promise<string> {
+async function linkNpmPackages(
+  root: string,
+  entry: string,
+  dir: string,
+): Promise<{ nodePath: string; aliases: string[] }> {
   const { stdout } = await runOk(`resolving npm packages (deno info --json ${entry})`, Deno.execPath(), [
     "info",
     "--json",
@@ -62,12 +84,14 @@ async function linkNpmPackages(root: string, entry: string, dir: string): Promis
     if (pkg.name.includes("/")) await Deno.mkdir(`${modules}/${pkg.name.split("/")[0]}`, { recursive: true });
     await Deno.symlink(pkg.localPath, `${modules}/${pkg.name}`);
   }
-  return modules;
+  const specifiers = (info.modules ?? []).flatMap((m) => (m.dependencies ?? []).map((d) => d.specifier));
+  return { nodePath: modules, aliases: npmAliases(specifiers) };
 }
 
 /**
- * Bundle `root/main.ts` (or `entry`, relative to `root`) into `outFile`
- * (CommonJS for Node 20.11+).
+ * Bundle `root/cross-compile/node_main.ts` (which installs the Node
+ * platform, then runs `main.ts`), or `entry` (relative to `root`), into
+ * `outFile` (CommonJS for Node 20.11+).
  * `import.meta.main` is defined true (the bundle is always the program).
  *
  * @example
@@ -85,8 +109,8 @@ export async function bundleForNode(
   checkImportMap(config.imports ?? {});
   const scratch = await Deno.makeTempDir({ prefix: "macula-bundle-" });
   try {
-    const entry = options.entry ?? "main.ts";
-    const nodePath = await linkNpmPackages(options.root, entry, scratch);
+    const entry = options.entry ?? NODE_ENTRY;
+    const { nodePath, aliases } = await linkNpmPackages(options.root, entry, scratch);
     await runOk(`bundling ${entry} for Node (esbuild)`, options.esbuild, [
       entry,
       "--bundle",
@@ -96,6 +120,7 @@ export async function bundleForNode(
       "--define:import.meta.main=true",
       "--keep-names",
       "--log-level=warning",
+      ...aliases,
       `--outfile=${options.outFile}`,
     ], { cwd: options.root, env: { NODE_PATH: nodePath } });
   } finally {

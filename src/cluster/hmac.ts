@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import { plain, utf8 } from "../util/bytes.ts";
+import { hmacSha256, sha256, timingSafeEqual } from "../crypto/mod.ts";
+import { utf8 } from "../util/bytes.ts";
 
 /** Length of a MAC, bytes. */
 export const MAC_LENGTH = 32;
@@ -32,12 +32,12 @@ export class ClusterKey {
 
   /** Derive the key from a secret (any length; SHA-256 with a domain prefix). */
   static fromSecret(secret: string): ClusterKey {
-    return new ClusterKey(plain(createHash("sha256").update(utf8(KEY_DOMAIN + secret)).digest()));
+    return new ClusterKey(sha256(utf8(KEY_DOMAIN + secret)));
   }
 
   /** HMAC-SHA256 of `data` (32 bytes). */
   mac(data: Uint8Array): Uint8Array {
-    return plain(createHmac("sha256", this.#key).update(data).digest());
+    return hmacSha256(this.#key, data);
   }
 
   /** Does `mac` authenticate `data`? Constant time in the MAC bytes. */

@@ -6,9 +6,8 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { randomBytes, sha256 as sha256Digest } from "../crypto/mod.ts";
 import type { NodeId } from "../identity/node-id.ts";
-import { plain } from "../util/bytes.ts";
 import { encodeCbor } from "../wire/cbor.ts";
 
 /** Bytes in a DHT id or key. */
@@ -18,7 +17,7 @@ export const KEY_BITS = 256;
 
 /** SHA-256. */
 export function sha256(data: Uint8Array): Uint8Array {
-  return plain(createHash("sha256").update(data).digest());
+  return sha256Digest(data);
 }
 
 const dhtIds = new WeakMap<NodeId, Uint8Array>();
@@ -96,7 +95,7 @@ export function commonPrefixLength(a: Uint8Array, b: Uint8Array): number {
 
 /** A random id sharing exactly `prefix` leading bits with `self` (falls in bucket `prefix`). */
 export function randomIdInBucket(self: Uint8Array, prefix: number): Uint8Array {
-  const out = crypto.getRandomValues(new Uint8Array(KEY_BYTES));
+  const out = randomBytes(KEY_BYTES);
   for (let bit = 0; bit <= prefix && bit < KEY_BITS; bit++) {
     const byte = bit >> 3;
     const mask = 0x80 >> (bit & 7);

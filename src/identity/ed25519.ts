@@ -1,12 +1,11 @@
 /**
- * Ed25519 signing keys backed by the runtime's `node:crypto` (the fastest
- * implementation available to both Deno and Node, see PLATFORM.md).
+ * Ed25519 signing keys (the primitives come from `src/crypto`: `node:crypto`
+ * where present, else pure JavaScript).
  *
  * @module
  */
-import { createPrivateKey, createPublicKey, type KeyObject, sign as nodeSign, verify as nodeVerify } from "node:crypto";
-import { Buffer } from "node:buffer";
-import { concat, plain, toHex } from "../util/bytes.ts";
+import { ed25519PublicKeyToSpki, ed25519SeedToPkcs8 } from "../crypto/der.ts";
+import { type Ed25519SigningKey, ed25519SigningKey, ed25519Verify, randomBytes } from "../crypto/mod.ts";
 
 /** Length of an Ed25519 public key in bytes. */
 export const PUBLIC_KEY_LENGTH = 32;
@@ -15,47 +14,14 @@ export const SEED_LENGTH = 32;
 /** Length of an Ed25519 signature in bytes. */
 export const SIGNATURE_LENGTH = 64;
 
-const PKCS8_PREFIX = Uint8Array.from([
-  0x30,
-  0x2e,
-  0x02,
-  0x01,
-  0x00,
-  0x30,
-  0x05,
-  0x06,
-  0x03,
-  0x2b,
-  0x65,
-  0x70,
-  0x04,
-  0x22,
-  0x04,
-  0x20,
-]);
-const SPKI_PREFIX = Uint8Array.from([
-  0x30,
-  0x2a,
-  0x30,
-  0x05,
-  0x06,
-  0x03,
-  0x2b,
-  0x65,
-  0x70,
-  0x03,
-  0x21,
-  0x00,
-]);
-
 /** Wrap a 32-byte seed in a PKCS#8 `PrivateKeyInfo` (DER). */
 export function seedToPkcs8(seed: Uint8Array): Uint8Array {
-  return concat(PKCS8_PREFIX, seed);
+  return ed25519SeedToPkcs8(seed);
 }
 
 /** Wrap a 32-byte public key in a `SubjectPublicKeyInfo` (DER). */
 export function publicKeyToSpki(publicKey: Uint8Array): Uint8Array {
-  return concat(SPKI_PREFIX, publicKey);
+  return ed25519PublicKeyToSpki(publicKey);
 }
 
 /**
@@ -73,25 +39,20 @@ export class KeyPair {
   /** The 32-byte public key. */
   readonly publicKey: Uint8Array;
   readonly #seed: Uint8Array;
-  readonly #key: KeyObject;
+  readonly #key: Ed25519SigningKey;
 
   private constructor(seed: Uint8Array) {
     if (seed.length !== SEED_LENGTH) {
       throw new RangeError(`Ed25519 seed must be ${SEED_LENGTH} bytes, got ${seed.length}`);
     }
     this.#seed = Uint8Array.from(seed);
-    this.#key = createPrivateKey({
-      key: Buffer.from(seedToPkcs8(this.#seed)),
-      format: "der",
-      type: "pkcs8",
-    });
-    const spki = plain(createPublicKey(this.#key).export({ format: "der", type: "spki" }));
-    this.publicKey = spki.slice(SPKI_PREFIX.length);
+    this.#key = ed25519SigningKey(this.#seed);
+    this.publicKey = this.#key.publicKey;
   }
 
   /** Generate a fresh key pair from the system CSPRNG. */
   static generate(): KeyPair {
-    return new KeyPair(crypto.getRandomValues(new Uint8Array(SEED_LENGTH)));
+    return new KeyPair(randomBytes(SEED_LENGTH));
   }
 
   /** Rebuild a key pair from its 32-byte seed. */
@@ -106,28 +67,8 @@ export class KeyPair {
 
   /** Sign `message`, returning a 64-byte signature. */
   sign(message: Uint8Array): Uint8Array {
-    return plain(nodeSign(null, message, this.#key));
+    return this.#key.sign(message);
   }
-}
-
-const publicKeyCache = new Map<string, KeyObject>();
-const PUBLIC_KEY_CACHE_MAX = 4096;
-
-function publicKeyObject(publicKey: Uint8Array): KeyObject {
-  const hex = toHex(publicKey);
-  let key = publicKeyCache.get(hex);
-  if (key === undefined) {
-    key = createPublicKey({
-      key: Buffer.from(publicKeyToSpki(publicKey)),
-      format: "der",
-      type: "spki",
-    });
-    if (publicKeyCache.size >= PUBLIC_KEY_CACHE_MAX) {
-      publicKeyCache.delete(publicKeyCache.keys().next().value!);
-    }
-    publicKeyCache.set(hex, key);
-  }
-  return key;
 }
 
 /**
@@ -142,9 +83,5 @@ export function verify(
   if (publicKey.length !== PUBLIC_KEY_LENGTH || signature.length !== SIGNATURE_LENGTH) {
     return false;
   }
-  try {
-    return nodeVerify(null, message, publicKeyObject(publicKey), signature);
-  } catch {
-    return false;
-  }
+  return ed25519Verify(publicKey, message, signature);
 }

@@ -3,9 +3,9 @@
  * Macula speaks: `Noise_XX_25519_ChaChaPoly_SHA256`. This is the public entry
  * point; each part lives in its own module under `noise/`.
  *
- * Pure and synchronous: no I/O, no timers. Crypto comes from `node:crypto`
- * (X25519, ChaCha20-Poly1305, SHA-256, HMAC), the fastest implementation
- * available to both Deno and Node.
+ * Pure and synchronous: no I/O, no timers. Crypto (X25519,
+ * ChaCha20-Poly1305, SHA-256, HKDF) comes from `src/crypto`: `node:crypto`
+ * where present (the fastest under Deno and Node), else pure JavaScript.
  *
  * - `X25519KeyPair`: the DH functions (`noise/x25519.ts`).
  * - `CipherState`: a key and a 64-bit nonce counter (spec §5.1, `noise/cipher-state.ts`).

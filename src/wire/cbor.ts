@@ -1,24 +1,16 @@
 /**
- * CBOR encoding (npm:cbor-x, pure-JS entry: no permissions needed).
- *
- * Byte strings are plain CBOR byte strings (no typed-array tag); records and
- * other cbor-x extensions are off, so output is standard CBOR.
+ * CBOR encoding: our own codec (`cbor-encode.ts`, `cbor-decode.ts`), no
+ * dependency, no permissions. Its output is the standard CBOR that Macula
+ * has always written (byte strings untagged, maps in preferred
+ * serialization, no records or packing).
  *
  * @module
  */
-import { Decoder, Encoder } from "cbor-x/index-no-eval";
-import { plain } from "../util/bytes.ts";
+import { decode } from "./cbor-decode.ts";
+import { encode } from "./cbor-encode.ts";
 import { WireError } from "./errors.ts";
 
-const options = {
-  useRecords: false,
-  mapsAsObjects: true,
-  tagUint8Array: false,
-  variableMapSize: true,
-  pack: false,
-} as const;
-const encoder = new Encoder(options);
-const decoder = new Decoder(options);
+export { CborTag } from "./cbor-encode.ts";
 
 /**
  * Encode a value as CBOR.
@@ -30,7 +22,7 @@ const decoder = new Decoder(options);
  * ```
  */
 export function encodeCbor(value: unknown): Uint8Array {
-  return plain(encoder.encode(value));
+  return encode(value);
 }
 
 /**
@@ -38,12 +30,8 @@ export function encodeCbor(value: unknown): Uint8Array {
  * malformed input or trailing bytes. The result is untyped: validate it.
  */
 export function decodeCbor(bytes: Uint8Array, messageType: string): unknown {
-  if (bytes[0] === 0xff) {
-    // cbor-x returns an internal sentinel for a lone "break" code.
-    throw new WireError("E_WIRE_MALFORMED", messageType, "unexpected break code");
-  }
   try {
-    return decoder.decode(bytes);
+    return decode(bytes);
   } catch (error) {
     throw new WireError("E_WIRE_MALFORMED", messageType, (error as Error).message ?? String(error), {
       cause: error,

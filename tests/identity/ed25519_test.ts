@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertThrows } from "../helpers/assert.ts";
 import { KeyPair, verify } from "../../src/identity/ed25519.ts";
-import { ed25519 } from "@noble/curves/ed25519.js";
+import { ed25519 } from "npm:@noble/curves@2.4.0/ed25519.js";
 import { utf8 } from "../../src/util/bytes.ts";
 
 Deno.test("sign/verify round trip and rejection of tampering", () => {

@@ -16,7 +16,7 @@ import type { SwimTimings } from "../options.ts";
 import type { Broadcasts } from "./broadcasts.ts";
 import { shuffle } from "./prober.ts";
 import type { Member, Membership } from "./membership.ts";
-import type { SwimOptions } from "./swim.ts";
+import type { SwimOptions } from "./types.ts";
 
 /** Broadcast urgent updates to every member up to this cluster size, else to a random fan-out. */
 const URGENT_ALL_MAX = 32;
@@ -43,7 +43,7 @@ export interface OutboxEngine {
  * @example
  * ```ts
  * import { Outbox } from "./outbox.ts";
- * declare const options: import("./swim.ts").SwimOptions;
+ * declare const options: import("./types.ts").SwimOptions;
  * declare const engine: import("./outbox.ts").OutboxEngine;
  * const outbox = new Outbox(options, engine);
  * outbox.sendTo("10.0.0.7:40123", { type: "gossip", updates: [] }); // with piggybacked updates

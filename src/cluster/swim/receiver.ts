@@ -23,7 +23,7 @@ import type { LocalHealth } from "./health.ts";
 import type { Membership } from "./membership.ts";
 import type { Outbox } from "./outbox.ts";
 import type { Prober } from "./prober.ts";
-import type { SwimEvents } from "./swim.ts";
+import type { SwimEvents } from "./types.ts";
 
 /** Largest ack to a relayed ping, so the relay can wrap it in a forward-ack. */
 const RELAYED_ACK_MAX = MAX_DATAGRAM - ENVELOPE_OVERHEAD - 40;

@@ -11,9 +11,7 @@
  *
  * @module
  */
-import type { DomainSigner } from "../../identity/domain-signature.ts";
-import type { NodeId } from "../../identity/node-id.ts";
-import type { NodeRecord } from "../../identity/node-record.ts";
+import { NodeId } from "../../identity/node-id.ts";
 import { Logger } from "../../log/logger.ts";
 import { MetricsRegistry } from "../../metrics/registry.ts";
 import type { SocketAddress } from "../../platform/types.ts";
@@ -22,7 +20,6 @@ import { Emitter } from "../../util/events.ts";
 import { formatEndpoint } from "../endpoint.ts";
 import { MAX_DATAGRAM, openEnvelope } from "../envelope.ts";
 import { DatagramDropError, type DropReason } from "../errors.ts";
-import type { ClusterKey } from "../hmac.ts";
 import { type AliveToken, createAliveToken, decodeMessage, type Message, type Update } from "../messages.ts";
 import { ClusterMetrics } from "../metrics.ts";
 import { DEFAULT_TIMINGS, suspicionFloor, type SwimTimings } from "../options.ts";
@@ -33,48 +30,11 @@ import { Prober, shuffle } from "./prober.ts";
 import { type Member, Membership, type MemberState } from "./membership.ts";
 import { Outbox } from "./outbox.ts";
 import { Receiver } from "./receiver.ts";
+import type { SwimEvents, SwimOptions } from "./types.ts";
 
 export { MAX_MEMBERS } from "./receiver.ts";
 
-/** A membership change. `up`/`down` are what applications usually want. */
-export interface MembershipEvent {
-  /** `up`: joined or came back; `down`: failed or left; `suspect`; `alive`: recovered from suspicion. */
-  type: "up" | "down" | "suspect" | "alive";
-  /** The member. */
-  id: NodeId;
-  /** Its state after the change. */
-  state: MemberState;
-  /** Its incarnation after the change. */
-  incarnation: number;
-  /** When it happened, ms since epoch. */
-  at: number;
-}
-
-/** Events of the engine. */
-export type SwimEvents = {
-  change: [event: MembershipEvent];
-  /** A member's (newer) signed node record arrived. */
-  record: [record: NodeRecord, member: Member];
-};
-
-/** Options of `Swim`. */
-export interface SwimOptions {
-  /** Signs alive tokens and datagrams as this node (a `ServiceHost` is one). */
-  signer: DomainSigner;
-  /** Cluster key (from the secret); without it datagrams carry no MAC and MAC'd ones are refused. */
-  key?: ClusterKey;
-  timings?: Partial<SwimTimings>;
-  /** Send one datagram (fire and forget). */
-  send(to: SocketAddress, bytes: Uint8Array): void;
-  /** This node's SWIM endpoints (`host:port`). */
-  endpoints(): string[];
-  /** This node's current signed record. */
-  record(): NodeRecord;
-  /** Which of a member's endpoints to use (default: the first). */
-  pickEndpoint?(addrs: string[]): string;
-  log?: Logger;
-  metrics?: ClusterMetrics;
-}
+export type { MembershipEvent, SwimEvents, SwimOptions } from "./types.ts";
 
 /**
  * The membership engine of one node.

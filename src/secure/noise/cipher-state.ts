@@ -1,23 +1,20 @@
 /**
  * `CipherState` (Noise spec §5.1): a ChaCha20-Poly1305 key and the 64-bit
- * nonce counter that goes with it (via `node:crypto`).
+ * nonce counter that goes with it (the AEAD comes from `src/crypto`).
  *
  * @module
  */
-import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from "node:crypto";
-import { Buffer } from "node:buffer";
-import { plain } from "../../util/bytes.ts";
+import { type AeadKey, aeadKey } from "../../crypto/mod.ts";
 import { KEY_LENGTH, TAG_LENGTH } from "./constants.ts";
 import { NoiseError } from "./errors.ts";
 
 const EMPTY = new Uint8Array(0);
-const CIPHER = "chacha20-poly1305";
 const MAX_NONCE = (1n << 64n) - 1n;
 
 /**
  * A ChaCha20-Poly1305 key and a 64-bit nonce counter (spec §5.1). The
  * 96-bit AEAD nonce is 4 zero bytes followed by the counter, little-endian.
- * The key is imported once as a `KeyObject` and reused for every message.
+ * The key is imported once (`aeadKey`) and reused for every message.
  *
  * @example
  * ```ts
@@ -30,7 +27,7 @@ const MAX_NONCE = (1n << 64n) - 1n;
  * ```
  */
 export class CipherState {
-  #key: KeyObject | null = null;
+  #key: AeadKey | null = null;
   // The counter as two 32-bit halves: exact up to 2^64-1 without BigInt.
   #lo = 0;
   #hi = 0;
@@ -49,7 +46,7 @@ export class CipherState {
         `a cipher key is ${KEY_LENGTH} bytes, got ${key.length}`,
       );
     }
-    this.#key = key === null ? null : createSecretKey(Buffer.from(key));
+    this.#key = key === null ? null : aeadKey(key);
     this.#lo = 0;
     this.#hi = 0;
   }
@@ -115,16 +112,9 @@ export class CipherState {
       );
     }
     this.#writeIv();
-    const end = ciphertext.length - TAG_LENGTH;
     let plaintext: Uint8Array;
     try {
-      const decipher = createDecipheriv(CIPHER, this.#key, this.#iv, {
-        authTagLength: TAG_LENGTH,
-      });
-      decipher.setAuthTag(ciphertext.subarray(end));
-      if (ad.length > 0) decipher.setAAD(ad, { plaintextLength: end });
-      plaintext = plain(decipher.update(ciphertext.subarray(0, end)));
-      decipher.final();
+      plaintext = this.#key.open(this.#iv, ad, ciphertext);
     } catch (error) {
       throw new NoiseError("E_NOISE_DECRYPT", "authentication failed", {
         cause: error,
@@ -141,12 +131,9 @@ export class CipherState {
     }
     const iv = new Uint8Array(12);
     iv.fill(0xff, 4);
-    const cipher = createCipheriv(CIPHER, this.#key, iv, {
-      authTagLength: TAG_LENGTH,
-    });
-    const key = plain(cipher.update(new Uint8Array(KEY_LENGTH)));
-    cipher.final();
-    this.#key = createSecretKey(Buffer.from(key));
+    const sealed = new Uint8Array(KEY_LENGTH + TAG_LENGTH);
+    this.#key.seal(iv, EMPTY, new Uint8Array(KEY_LENGTH), sealed, 0);
+    this.#key = aeadKey(sealed.subarray(0, KEY_LENGTH));
   }
 
   #seal(
@@ -157,15 +144,7 @@ export class CipherState {
   ): void {
     this.#checkNonce();
     this.#writeIv();
-    const cipher = createCipheriv(CIPHER, this.#key!, this.#iv, {
-      authTagLength: TAG_LENGTH,
-    });
-    if (ad.length > 0) {
-      cipher.setAAD(ad, { plaintextLength: plaintext.length });
-    }
-    out.set(cipher.update(plaintext), offset);
-    cipher.final();
-    out.set(cipher.getAuthTag(), offset + plaintext.length);
+    this.#key!.seal(this.#iv, ad, plaintext, out, offset);
     this.#increment();
   }
 

@@ -4,24 +4,12 @@
  *
  * @module
  */
-import { createHash, createHmac } from "node:crypto";
-import { plain, utf8 } from "../../util/bytes.ts";
+import { hkdfSha256, sha256 } from "../../crypto/mod.ts";
+import { utf8 } from "../../util/bytes.ts";
 import { CipherState } from "./cipher-state.ts";
 import { HASH_LENGTH, PROTOCOL_NAME } from "./constants.ts";
 
 const EMPTY = new Uint8Array(0);
-
-function sha256(...parts: Uint8Array[]): Uint8Array {
-  const hash = createHash("sha256");
-  for (const part of parts) hash.update(part);
-  return plain(hash.digest());
-}
-
-function hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
-  const mac = createHmac("sha256", key);
-  for (const part of parts) mac.update(part);
-  return plain(mac.digest());
-}
 
 /**
  * `HKDF(chaining_key, input_key_material, 2)` of the Noise spec (§4.3):
@@ -31,10 +19,8 @@ export function hkdf(
   chainingKey: Uint8Array,
   inputKeyMaterial: Uint8Array,
 ): [Uint8Array, Uint8Array] {
-  const tempKey = hmacSha256(chainingKey, inputKeyMaterial);
-  const output1 = hmacSha256(tempKey, Uint8Array.of(1));
-  const output2 = hmacSha256(tempKey, output1, Uint8Array.of(2));
-  return [output1, output2];
+  const okm = hkdfSha256(chainingKey, inputKeyMaterial, EMPTY, 2 * HASH_LENGTH);
+  return [okm.slice(0, HASH_LENGTH), okm.slice(HASH_LENGTH)];
 }
 
 /**

@@ -1,17 +1,12 @@
 /**
- * X25519 key pairs, the Noise `DH` functions for curve 25519 (via
- * `node:crypto`), including the rejection of low-order peer keys.
+ * X25519 key pairs, the Noise `DH` functions for curve 25519 (primitives
+ * from `src/crypto`), including the rejection of low-order peer keys.
  *
  * @module
  */
-import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from "node:crypto";
-import { Buffer } from "node:buffer";
-import { concat, fromHex, plain } from "../../util/bytes.ts";
+import { type X25519PrivateKey, x25519PrivateKey } from "../../crypto/mod.ts";
 import { WireError } from "../../wire/errors.ts";
 import { DH_LENGTH } from "./constants.ts";
-
-const X25519_PKCS8_PREFIX = fromHex("302e020100300506032b656e04220420");
-const X25519_SPKI_PREFIX = fromHex("302a300506032b656e032100");
 
 /**
  * An X25519 key pair (the Noise `DH` functions for curve 25519).
@@ -27,19 +22,16 @@ const X25519_SPKI_PREFIX = fromHex("302a300506032b656e032100");
 export class X25519KeyPair {
   /** The 32-byte public key (little-endian u-coordinate). */
   readonly publicKey: Uint8Array;
-  readonly #privateKey: KeyObject;
+  readonly #privateKey: X25519PrivateKey;
 
-  private constructor(privateKey: KeyObject) {
+  private constructor(privateKey: X25519PrivateKey) {
     this.#privateKey = privateKey;
-    const spki = plain(
-      createPublicKey(privateKey).export({ format: "der", type: "spki" }),
-    );
-    this.publicKey = spki.slice(X25519_SPKI_PREFIX.length);
+    this.publicKey = privateKey.publicKey;
   }
 
   /** Generate a fresh key pair from the system CSPRNG. */
   static generate(): X25519KeyPair {
-    return new X25519KeyPair(generateKeyPairSync("x25519").privateKey);
+    return new X25519KeyPair(x25519PrivateKey());
   }
 
   /** Rebuild a key pair from its 32-byte private key (e.g. a test vector). */
@@ -49,11 +41,7 @@ export class X25519KeyPair {
         `an X25519 private key is ${DH_LENGTH} bytes, got ${privateKey.length}`,
       );
     }
-    return new X25519KeyPair(createPrivateKey({
-      key: Buffer.from(concat(X25519_PKCS8_PREFIX, privateKey)),
-      format: "der",
-      type: "pkcs8",
-    }));
+    return new X25519KeyPair(x25519PrivateKey(privateKey));
   }
 
   /**
@@ -71,16 +59,9 @@ export class X25519KeyPair {
     }
     let shared: Uint8Array;
     try {
-      const publicKey = createPublicKey({
-        key: Buffer.from(concat(X25519_SPKI_PREFIX, remotePublicKey)),
-        format: "der",
-        type: "spki",
-      });
-      shared = plain(
-        diffieHellman({ privateKey: this.#privateKey, publicKey }),
-      );
+      shared = this.#privateKey.dh(remotePublicKey);
     } catch (error) {
-      // OpenSSL refuses to derive an all-zero secret; report it as such.
+      // OpenSSL (and noble) refuse to derive an all-zero secret; report it as such.
       throw new WireError(
         "E_WIRE_INVALID",
         "X25519 public key",
