@@ -49,13 +49,14 @@ export { type DomainSigner, verifyDomain } from "./src/identity/domain-signature
 export { NodeId } from "./src/identity/node-id.ts";
 export { KeyPair, verify } from "./src/identity/ed25519.ts";
 export { decodeDidKey, DidError, encodeDidKey } from "./src/identity/did.ts";
-export { IdentityError, loadOrCreateIdentity } from "./src/identity/key-store.ts";
+export { IdentityError } from "./src/identity/key-store.ts";
 export {
   createNodeRecord,
   decodeNodeRecord,
   encodeNodeRecord,
   isExpired,
   type NodeRecord,
+  type NodeRecordInit,
 } from "./src/identity/node-record.ts";
 // Links: addresses, connections, streams.
 export {

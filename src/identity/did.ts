@@ -13,6 +13,7 @@ const MULTICODEC_ED25519_PUB = [0xed, 0x01];
 
 /** Thrown for a string that is not a valid Ed25519 `did:key`. */
 export class DidError extends MaculaError {
+  /** `message` says what is wrong with the string. */
   constructor(message: string) {
     super("E_DID_INVALID", message);
   }

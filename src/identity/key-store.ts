@@ -20,6 +20,7 @@ export const KEY_FILE = "identity.key";
 
 /** The key file is missing permissions, corrupt, or otherwise unusable. */
 export class IdentityError extends MaculaError {
+  /** `message` names the key file and what is wrong with it. */
   constructor(message: string, options?: ErrorOptions) {
     super("E_IDENTITY", message, options);
   }

@@ -25,6 +25,7 @@ export class NodeId {
   readonly hex: string;
   #did?: string;
 
+  /** The id of the 32-byte Ed25519 `publicKey`; throws `DidError` for any other length. */
   constructor(publicKey: Uint8Array) {
     if (!(publicKey instanceof Uint8Array) || publicKey.length !== PUBLIC_KEY_LENGTH) {
       throw new DidError(`a node id is a ${PUBLIC_KEY_LENGTH}-byte Ed25519 public key`);

@@ -21,22 +21,29 @@ export const RECORD_LIMITS = { addrs: 16, realms: 16, roles: 16, text: 200 } as 
 
 /** A verified node record. */
 export interface NodeRecord {
+  /** The node's id; the record is signed by it. */
   id: NodeId;
   /** Listen addresses without the id suffix, e.g. `quic://10.0.0.5:9443`. */
   addrs: string[];
+  /** Realms the node runs in, the primary first. */
   realms: string[];
+  /** Free-form roles (e.g. `relay`). */
   roles: string[];
   /** Ordering number; higher replaces lower. */
   seq: number;
   /** Expiry time, ms since epoch. */
   expires: number;
+  /** Ed25519 signature by `id` over the other fields. */
   sig: Uint8Array;
 }
 
 /** Fields a node signs into its record. */
 export interface NodeRecordInit {
+  /** Listen addresses without the id suffix. */
   addrs: string[];
+  /** Realms, the primary first. */
   realms: string[];
+  /** Free-form roles. */
   roles?: string[];
   /** Defaults to the current time in ms. */
   seq?: number;
