@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { NodeId } from "../../identity/node-id.ts";
+import type { NodeId } from "../../identity/node-id.ts";
 import { Logger } from "../../log/logger.ts";
 import { MetricsRegistry } from "../../metrics/registry.ts";
 import type { SocketAddress } from "../../platform/types.ts";
