@@ -4,7 +4,7 @@
  * forwarded), subscriptions, and the node-wide policy.
  */
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
-import { MemoryNetwork, memoryNode, until } from "../helpers/nodes.ts";
+import { joinedNodes, MemoryNetwork, memoryNode, until } from "../helpers/nodes.ts";
 import type { Node } from "../../src/api/node.ts";
 import type { NodeOptions } from "../../src/api/node.ts";
 import type { Operation } from "../../src/node/authorize.ts";
@@ -14,20 +14,8 @@ import { ProtocolRefusedError } from "../../src/transport/errors.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
-/** `count` nodes all connected to the first, joined into its DHT. */
-async function star(network: MemoryNetwork, count: number, options: (i: number) => Partial<NodeOptions> = () => ({})) {
-  const nodes: Node[] = [];
-  for (let i = 0; i < count; i++) {
-    const n = await memoryNode(network, options(i));
-    if (i > 0) {
-      await n.connect(nodes[0].addrs[0]);
-      await until(() => n.dht.table("default").size > 0, 2000, "join");
-      await n.dht.lookup("default", n.dht.table("default").selfKey);
-    }
-    nodes.push(n);
-  }
-  return nodes;
-}
+const star = (network: MemoryNetwork, count: number, options?: (i: number) => Partial<NodeOptions>) =>
+  joinedNodes(network, count, "star", options);
 
 async function stopAll(nodes: Node[]) {
   await Promise.all(nodes.map((n) => n.stop()));

@@ -31,3 +31,27 @@ export async function until(predicate: () => boolean | Promise<boolean>, ms = 50
 }
 
 export { MemoryNetwork };
+
+/**
+ * `length` nodes on `network`, each joined into the DHT of the primary realm:
+ * through the previous node (a chain a - b - c - …) or through the first (a
+ * star). `options(i)` gives node `i`'s extra options.
+ */
+export async function joinedNodes(
+  network: MemoryNetwork,
+  length: number,
+  shape: "chain" | "star" = "chain",
+  options: (index: number) => Partial<NodeOptions> = () => ({}),
+): Promise<Node[]> {
+  const nodes: Node[] = [];
+  for (let i = 0; i < length; i++) {
+    const n = await memoryNode(network, options(i));
+    if (i > 0) {
+      await n.connect(nodes[shape === "chain" ? i - 1 : 0].addrs[0]);
+      await until(() => n.dht.table(n.realms[0]).size > 0, 2000, "join");
+      await n.dht.lookup(n.realms[0], n.dht.table(n.realms[0]).selfKey);
+    }
+    nodes.push(n);
+  }
+  return nodes;
+}

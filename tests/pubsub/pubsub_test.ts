@@ -2,8 +2,8 @@
  * Pub/sub across real nodes on an in-memory network.
  */
 import { assert, assertEquals, assertRejects, assertThrows } from "../helpers/assert.ts";
-import { MemoryNetwork, memoryNode, until } from "../helpers/nodes.ts";
-import type { Node } from "../../src/api/node.ts";
+import { joinedNodes, MemoryNetwork, memoryNode, until } from "../helpers/nodes.ts";
+import type { Node, NodeOptions } from "../../src/api/node.ts";
 import type { PubSubMessage } from "../../src/pubsub/subscription.ts";
 import { PayloadTooLargeError } from "../../src/pubsub/pubsub.ts";
 import { TopicError } from "../../src/pubsub/topic.ts";
@@ -12,20 +12,8 @@ import { encodeCbor } from "../../src/wire/cbor.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
-/** A chain a - b - c - …: each node joins through the previous one only. */
-async function chain(network: MemoryNetwork, length: number, options = {}): Promise<Node[]> {
-  const nodes: Node[] = [];
-  for (let i = 0; i < length; i++) {
-    const n = await memoryNode(network, options);
-    if (i > 0) {
-      await n.connect(nodes[i - 1].addrs[0]);
-      await until(() => n.dht.table(n.realms[0]).size > 0, 2000, "join");
-      await n.dht.lookup(n.realms[0], n.dht.table(n.realms[0]).selfKey);
-    }
-    nodes.push(n);
-  }
-  return nodes;
-}
+const chain = (network: MemoryNetwork, length: number, options: Partial<NodeOptions> = {}) =>
+  joinedNodes(network, length, "chain", () => options);
 
 async function stopAll(nodes: Node[]) {
   await Promise.all(nodes.map((n) => n.stop()));

@@ -3,27 +3,14 @@
  * across real nodes on an in-memory network.
  */
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
-import { MemoryNetwork, memoryNode, until } from "../helpers/nodes.ts";
+import { joinedNodes, MemoryNetwork, memoryNode, until } from "../helpers/nodes.ts";
 import type { Node } from "../../src/api/node.ts";
 import { SubscriberDirectory } from "../../src/pubsub/directory.ts";
 import { AbortedError } from "../../src/util/async.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
-/** Nodes joined in a chain a - b - c - … (each through the previous one). */
-async function chain(network: MemoryNetwork, length: number): Promise<Node[]> {
-  const nodes: Node[] = [];
-  for (let i = 0; i < length; i++) {
-    const n = await memoryNode(network);
-    if (i > 0) {
-      await n.connect(nodes[i - 1].addrs[0]);
-      await until(() => n.dht.table(n.realms[0]).size > 0, 2000, "join");
-      await n.dht.lookup(n.realms[0], n.dht.table(n.realms[0]).selfKey);
-    }
-    nodes.push(n);
-  }
-  return nodes;
-}
+const chain = (network: MemoryNetwork, length: number) => joinedNodes(network, length);
 
 /** Whether `promise` settled within `ms`. */
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {

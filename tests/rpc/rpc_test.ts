@@ -2,7 +2,7 @@
  * RPC across real nodes on an in-memory network.
  */
 import { assert, assertEquals, assertRejects, assertThrows } from "../helpers/assert.ts";
-import { MemoryNetwork, memoryNode, until } from "../helpers/nodes.ts";
+import { joinedNodes, MemoryNetwork, memoryNode, until } from "../helpers/nodes.ts";
 import type { Node } from "../../src/api/node.ts";
 import { NoProviderError } from "../../src/rpc/rpc.ts";
 import { RemoteHandlerError } from "../../src/node/expose.ts";
@@ -13,19 +13,7 @@ import { encodeCbor } from "../../src/wire/cbor.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
-async function chain(network: MemoryNetwork, length: number): Promise<Node[]> {
-  const nodes: Node[] = [];
-  for (let i = 0; i < length; i++) {
-    const n = await memoryNode(network);
-    if (i > 0) {
-      await n.connect(nodes[i - 1].addrs[0]);
-      await until(() => n.dht.table("default").size > 0, 2000, "join");
-      await n.dht.lookup("default", n.dht.table("default").selfKey);
-    }
-    nodes.push(n);
-  }
-  return nodes;
-}
+const chain = (network: MemoryNetwork, length: number) => joinedNodes(network, length);
 
 async function announced(node: Node, procedure: string, expected: number): Promise<void> {
   const { realmKey } = await import("../../src/dht/keys.ts");
