@@ -3,13 +3,14 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
-
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+/** The engine's own `Uint8Array.prototype.toHex` (V8 in Deno 2.9 has it; Node 20, used by the armv7 binary, does not). */
+const nativeToHex = (Uint8Array.prototype as { toHex?: (this: Uint8Array) => string }).toHex;
 
 /** Encode bytes as lowercase hex. */
 export function toHex(bytes: Uint8Array): string {
-  if (bytes.length > 16) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
+  if (nativeToHex !== undefined && bytes.length > 16) return nativeToHex.call(bytes);
   let out = "";
   for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]];
   return out;

@@ -21,6 +21,9 @@ Deno.test("hex: encodes lowercase, two digits per byte", () => {
   assertEquals(toHex(new Uint8Array(0)), "");
   assertEquals(toHex(b(0, 1, 0x0f, 0x10, 0xab, 0xff)), "00010f10abff");
   assertEquals(toHex(all), Buffer.from(all).toString("hex"));
+  // A view with an offset encodes only its own bytes, on both the short and the long path.
+  assertEquals(toHex(all.subarray(200, 240)), Buffer.from(all.subarray(200, 240)).toString("hex"));
+  assertEquals(toHex(all.subarray(3, 9)), "030405060708");
 });
 
 Deno.test("hex: decodes lower and upper case and round-trips every byte", () => {
