@@ -14,10 +14,11 @@ import { MaculaError } from "../util/errors.ts";
  * - `missing_mac`: this node has a cluster secret and the datagram carries no MAC.
  * - `bad_mac`: the MAC does not verify (another secret, or tampering).
  * - `unexpected_mac`: this node has no secret and the datagram carries a MAC (a secret cluster's traffic).
- * - `stale`: the timestamp is outside the allowed clock skew.
- * - `replay`: this sender's nonce was seen before.
+ * - `stale`: the sender's boot epoch was replaced by a newer one (a datagram of an earlier run).
+ * - `replay`: this sender's counter was seen before, or is too far behind its newest one.
  * - `bad_signature`: the sender's Ed25519 signature does not verify.
- * - `mismatch`: authentic, but inconsistent (record or token of another node, expired record).
+ * - `mismatch`: authentic, but inconsistent (record or token of another node, a record that expired
+ *   by its own account, an incarnation beyond the allowed bounds).
  * - `limit`: a new member while the member table is full.
  */
 export type DropReason =

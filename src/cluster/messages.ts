@@ -35,6 +35,11 @@ export const MAX_TOKEN_ADDRS = 8;
 export const MAX_UPDATES = 32;
 /** Bytes of a probe nonce. */
 export const PROBE_NONCE_LENGTH = 8;
+/**
+ * Largest incarnation on the wire (2^48, far below 2^53 so that every
+ * value and its successor are exact); a message carrying more is malformed.
+ */
+export const MAX_INCARNATION = 2 ** 48;
 
 /** A member's signed claim to be alive at an incarnation, reachable at `addrs`. */
 export interface AliveToken {
@@ -88,6 +93,19 @@ export function createAliveToken(signer: DomainSigner, incarnation: number, addr
     addrs: [...addrs],
     sig: signer.sign(ALIVE_DOMAIN, tokenBytes(id.bytes, incarnation, addrs)),
   };
+}
+
+/**
+ * Exactly the bytes an alive token's signature covers, followed by the
+ * signature: two tokens with the same key bytes are the same signed claim
+ * (what a cache of verified tokens must be keyed on).
+ */
+export function aliveTokenKey(token: AliveToken): Uint8Array {
+  const signed = tokenBytes(token.id.bytes, token.incarnation, token.addrs);
+  const out = new Uint8Array(signed.length + token.sig.length);
+  out.set(signed);
+  out.set(token.sig, signed.length);
+  return out;
 }
 
 /** Does the token's signature verify? */
@@ -153,7 +171,7 @@ const endpoint = (value: unknown, path: string): string => {
 };
 const tokenShape = object({
   id: id32,
-  i: uint(),
+  i: uint({ max: MAX_INCARNATION }),
   a: array(endpoint, { max: MAX_TOKEN_ADDRS }),
   s: bytes({ length: 64 }),
 });
@@ -164,7 +182,7 @@ function token(value: unknown, path: string): AliveToken {
 }
 
 const kindShape = object({ k: uint({ max: 2 }) });
-const claimShape = object({ id: id32, i: uint(), by: id32 });
+const claimShape = object({ id: id32, i: uint({ max: MAX_INCARNATION }), by: id32 });
 const aliveShape = object({ al: token });
 
 function update(value: unknown, path: string): Update {

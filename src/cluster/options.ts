@@ -32,8 +32,6 @@ export interface SwimTimings {
   deadRetention: number;
   /** Time between multicast announcements (jittered ±25 %). Default 2 000. */
   announceInterval: number;
-  /** Datagrams whose timestamp is further than this from our clock are dropped as stale. Default 30 000. */
-  maxClockSkew: number;
 }
 
 /** The default timings. */
@@ -49,7 +47,6 @@ export const DEFAULT_TIMINGS: Readonly<SwimTimings> = Object.freeze({
   maxLocalHealth: 8,
   deadRetention: 30_000,
   announceInterval: 2_000,
-  maxClockSkew: 30_000,
 });
 
 /**

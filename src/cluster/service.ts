@@ -13,6 +13,7 @@ import type { Logger } from "../log/logger.ts";
 import type { NodeService, ServiceHost } from "../node/service.ts";
 import { currentPlatform } from "../platform/current.ts";
 import type { Platform, SocketAddress } from "../platform/types.ts";
+import type { Clock } from "./clock.ts";
 import { ClusterError, DROP_REASONS } from "./errors.ts";
 import { EventQueue } from "./events.ts";
 import { Timers } from "./timers.ts";
@@ -59,6 +60,13 @@ export interface ClusterOptions {
   mdns?: { group?: string; port?: number };
   /** How often interfaces are re-read (ms). Default 5 000. */
   rescanInterval?: number;
+  /**
+   * The wall clock clustering shows times with (member `since`, event
+   * times); default `Date.now`. Clustering never compares clocks between
+   * nodes (replay protection uses per-sender counters), so this only
+   * matters for display, and for tests that give nodes different clocks.
+   */
+  clock?: Clock;
   /**
    * Runtime services (UDP sockets, interfaces). Default: the running
    * runtime's.
@@ -184,6 +192,7 @@ export class ClusterService implements NodeService {
       pickEndpoint: (addrs) => sockets.pickEndpoint(addrs),
       log,
       metrics,
+      clock: this.#options.clock,
     });
     this.#registerGauges(node, swim);
     await this.#selectInterfaces(platform, true);

@@ -1,7 +1,7 @@
 /** The cluster datagram envelope: every drop reason, and what passes. */
 import { assert, assertEquals, assertThrows } from "../helpers/assert.ts";
 import { KeyPair } from "../../src/identity/ed25519.ts";
-import { HEADER_LENGTH, MAX_DATAGRAM, openEnvelope, sealEnvelope } from "../../src/cluster/envelope.ts";
+import { HEADER_LENGTH, MAX_DATAGRAM, openEnvelope, sealEnvelope, Stamper } from "../../src/cluster/envelope.ts";
 import { DatagramDropError, type DropReason } from "../../src/cluster/errors.ts";
 import { ClusterKey, MAC_LENGTH } from "../../src/cluster/hmac.ts";
 import { ReplayGuard } from "../../src/cluster/replay-guard.ts";
@@ -33,7 +33,8 @@ Deno.test("envelope: sealed datagrams open with and without a secret", () => {
     const opened = openEnvelope(bytes, { key: k, guard: new ReplayGuard() });
     assertEquals(opened.sender.bytes, kp.publicKey);
     assertEquals(opened.body, body);
-    assert(Math.abs(opened.timestamp - Date.now()) < 1000);
+    assertEquals(opened.counter, 1);
+    assertEquals(opened.epoch.length, 16);
   }
 });
 
@@ -50,14 +51,28 @@ Deno.test("envelope: MAC rules — missing, wrong secret, tampered, unexpected",
   dropped(unflagged, "bad_signature");
 });
 
-Deno.test("envelope: stale timestamps (past and future) and replays are dropped", () => {
-  dropped(sealEnvelope(signerOf(kp), body, { key, now: Date.now() - 60_000 }), "stale", { key });
-  dropped(sealEnvelope(signerOf(kp), body, { key, now: Date.now() + 60_000 }), "stale", { key });
+Deno.test("envelope: a sender's counter is accepted once; old epochs are stale; the wall clock plays no part", () => {
   const guard = new ReplayGuard();
-  const bytes = sealEnvelope(signerOf(kp), body, { key });
-  openEnvelope(bytes, { key, guard });
-  dropped(bytes, "replay", { key, guard });
-  // a datagram that failed authentication does not burn its nonce
+  const stamper = new Stamper();
+  const first = sealEnvelope(signerOf(kp), body, { key, stamper });
+  const second = sealEnvelope(signerOf(kp), body, { key, stamper });
+  assertEquals(openEnvelope(second, { key, guard }).counter, 2);
+  assertEquals(openEnvelope(first, { key, guard }).counter, 1, "reordered within the window");
+  dropped(first, "replay", { key, guard });
+  dropped(second, "replay", { key, guard });
+  // Restarts: a new epoch is accepted; two restarts later the first epoch's datagrams are stale.
+  const later = [new Stamper(), new Stamper()];
+  const old = sealEnvelope(signerOf(kp), body, { key, stamper });
+  for (const s of later) openEnvelope(sealEnvelope(signerOf(kp), body, { key, stamper: s }), { key, guard });
+  dropped(old, "stale", { key, guard });
+  // Counters beyond 2^53 - 1, or 0, are malformed.
+  const huge = sealEnvelope(signerOf(kp), body, { key });
+  new DataView(huge.buffer).setBigUint64(45, 2n ** 60n);
+  dropped(remac(huge), "malformed", { key });
+  const zero = sealEnvelope(signerOf(kp), body, { key });
+  new DataView(zero.buffer).setBigUint64(45, 0n);
+  dropped(remac(zero), "malformed", { key });
+  // A datagram that failed authentication does not burn its counter.
   const guard2 = new ReplayGuard();
   const good = sealEnvelope(signerOf(kp), body, { key });
   const bad = good.slice();
@@ -81,36 +96,16 @@ Deno.test("envelope: malformed — short, long, magic, version, flags, not bytes
   dropped(ok.subarray(0, 100), "malformed");
   dropped(new Uint8Array(0), "malformed");
   dropped(new Uint8Array(MAX_DATAGRAM + 1), "malformed");
-  for (const [at, value] of [[0, 0x4e], [3, 0x02], [4, 0x02], [4, 0x80]]) {
+  // [3] = 0x01: version 1 (wall-clock timestamps) is no longer spoken
+  for (const [at, value] of [[0, 0x4e], [3, 0x01], [3, 0x03], [4, 0x02], [4, 0x80]]) {
     const b = ok.slice();
     b[at] = value;
     dropped(b, "malformed");
   }
   dropped("hello" as unknown as Uint8Array, "malformed");
   const withMacFlagButShort = new Uint8Array(HEADER_LENGTH + 64);
-  withMacFlagButShort.set([0x4d, 0x43, 0x4c, 0x01, 1]);
+  withMacFlagButShort.set([0x4d, 0x43, 0x4c, 0x02, 1]);
   dropped(withMacFlagButShort, "malformed", { key });
-});
-
-Deno.test("replay guard: bounded memory raises a floor instead of forgetting silently", () => {
-  const guard = new ReplayGuard({ maxSkew: 30_000, capacity: 3 });
-  const now = Date.now();
-  for (let i = 0; i < 4; i++) guard.accept("s", `n${i}`, now - 1000 + i, now);
-  assertEquals(guard.size, 3);
-  // n0 was evicted: its timestamp is now at or below the floor, so it is stale rather than accepted again
-  assertEquals(guard.check("s", "n0", now - 1000, now), "stale");
-  assertEquals(guard.check("s", "n3", now - 997, now), "replay");
-  assertEquals(guard.check("s", "new", now, now), "ok");
-  assertEquals(guard.check("t", "n3", now - 997, now), "ok", "nonces are per sender");
-});
-
-Deno.test("replay guard: entries older than the skew window are expired", () => {
-  const guard = new ReplayGuard({ maxSkew: 1000 });
-  const now = Date.now();
-  guard.accept("s", "a", now - 900, now);
-  guard.accept("s", "b", now, now + 2000);
-  assertEquals(guard.size, 1);
-  assertEquals(guard.check("s", "a", now - 900, now + 2000), "stale");
 });
 
 Deno.test("cluster key: derived from the secret; verify is exact", () => {

@@ -82,7 +82,7 @@ export async function cleanStaleLabs(): Promise<number> {
   const names = (await sh("ip", ["netns", "list"])).split("\n").map((l) => l.split(" ")[0]).filter(Boolean);
   let removed = 0;
   for (const name of names) {
-    const m = /^mcl([0-9a-z]+)x[0-9a-z]+-/.exec(name);
+    const m = /^(?:mcl|[a-z]{4}-)([0-9a-z]+)x[0-9a-z]+-/.exec(name);
     if (!m || alive(parseInt(m[1], 36))) continue;
     await sh("ip", ["netns", "del", name]).catch(() => {});
     removed++;
@@ -152,12 +152,17 @@ export class NetnsLab {
    * Build the lab (cleaning leftovers of crashed runs first). `lans(i)` lists
    * the LANs host `i` is on (default `[0]`); LAN `k` is bridge `br<k>` with
    * 10.77.k.0/24, and a host's interface on its p-th LAN is `eth<p>`. The
-   * observer is on every LAN (10.77.k.254).
+   * observer is on every LAN (10.77.k.254). `prefix` (4 letters) starts every namespace name instead of `mcl`.
    */
-  static async create(count: number, options: { lans?: (index: number) => number[] } = {}): Promise<NetnsLab> {
+  static async create(
+    count: number,
+    options: { lans?: (index: number) => number[]; prefix?: string } = {},
+  ): Promise<NetnsLab> {
     if (count < 1 || count > 200) throw new RangeError("1-200 hosts");
+    if (options.prefix !== undefined && !/^[a-z]{4}$/.test(options.prefix)) throw new RangeError("prefix: 4 letters");
     await cleanStaleLabs();
-    const run = `mcl${Deno.pid.toString(36)}x${Math.random().toString(36).slice(2, 5)}`;
+    const head = options.prefix ? `${options.prefix}-` : "mcl";
+    const run = `${head}${Deno.pid.toString(36)}x${Math.random().toString(36).slice(2, 5)}`;
     const lansOf = options.lans ?? (() => [0]);
     const hosts: Host[] = Array.from({ length: count }, (_, i) => {
       const lans = lansOf(i);

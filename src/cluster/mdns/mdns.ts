@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { monotonic } from "../clock.ts";
 import type { NodeId } from "../../identity/node-id.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { Datagram, SocketAddress, UdpApi, UdpSocket } from "../../platform/types.ts";
@@ -106,7 +107,7 @@ export class MdnsDiscovery {
   #receiver!: GroupReceiver;
   #senders = new Map<string, UdpSocket>();
   #timers = new Timers();
-  #lastResponse = 0;
+  #lastResponse = -Infinity;
   #stopped = false;
 
   private constructor(options: MdnsOptions) {
@@ -177,7 +178,7 @@ export class MdnsDiscovery {
   }
 
   #respond(): void {
-    this.#lastResponse = Date.now();
+    this.#lastResponse = monotonic();
     const endpoints = this.#o.endpoints().map(parseEndpoint);
     for (const iface of this.#o.interfaces()) {
       const swim = endpoints.find((e) => e?.hostname === iface.address);
@@ -202,8 +203,8 @@ export class MdnsDiscovery {
         q.name.toLowerCase() === MDNS_SERVICE && (q.type === DnsType.PTR || q.type === DnsType.ANY)
       );
       // Answer after 20-120 ms (RFC 6762 §6), at most once a second.
-      if (asked && Date.now() - this.#lastResponse > 1_000) {
-        this.#lastResponse = Date.now();
+      if (asked && monotonic() - this.#lastResponse > 1_000) {
+        this.#lastResponse = monotonic();
         this.#timers.after(20 + Math.random() * 100, () => this.#respond());
       }
       return;

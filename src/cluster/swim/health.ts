@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { monotonic } from "../clock.ts";
 
 /**
  * The local health score, 0 (healthy) to `max`.
@@ -52,7 +53,7 @@ export class LocalHealth {
  * import { StallDetector } from "./health.ts";
  * const d = new StallDetector({ tick: 100, threshold: 250 });
  * d.start();
- * d.stalledSince(Date.now() - 1000); // false unless the loop just stalled
+ * d.stalledSince(performance.now() - 1000); // false unless the loop just stalled
  * d.stop();
  * ```
  */
@@ -70,7 +71,7 @@ export class StallDetector {
   }
 
   start(): void {
-    this.#last = Date.now();
+    this.#last = monotonic();
     this.#timer = setInterval(() => this.#check(), this.tick);
   }
 
@@ -78,14 +79,14 @@ export class StallDetector {
     clearInterval(this.#timer);
   }
 
-  /** Has the loop stalled at any time after `since` (checking now as well)? */
+  /** Has the loop stalled at any time after `since` (monotonic ms, see `clock.ts`; checking now as well)? */
   stalledSince(since: number): boolean {
     this.#check();
     return this.#lastStallEnd > since;
   }
 
   #check(): void {
-    const now = Date.now();
+    const now = monotonic();
     if (now - this.#last > this.tick + this.threshold) this.#lastStallEnd = now;
     this.#last = now;
   }

@@ -9,7 +9,7 @@
 import type { Logger } from "../../log/logger.ts";
 import type { SocketAddress } from "../../platform/types.ts";
 import { formatEndpoint, parseEndpoint } from "../endpoint.ts";
-import { ENVELOPE_OVERHEAD, MAX_DATAGRAM, sealEnvelope } from "../envelope.ts";
+import { ENVELOPE_OVERHEAD, MAX_DATAGRAM, sealEnvelope, Stamper } from "../envelope.ts";
 import { encodeMessage, type Message, type Update } from "../messages.ts";
 import type { ClusterMetrics } from "../metrics.ts";
 import type { SwimTimings } from "../options.ts";
@@ -53,6 +53,8 @@ export interface OutboxEngine {
 export class Outbox {
   readonly #o: SwimOptions;
   readonly #e: OutboxEngine;
+  /** This engine's boot epoch and datagram counter. */
+  readonly #stamper = new Stamper();
 
   /** An outbox that seals with `options.signer` (and `options.key`) and sends with `options.send`. */
   constructor(options: SwimOptions, engine: OutboxEngine) {
@@ -62,7 +64,7 @@ export class Outbox {
 
   /** Seal `msg` as it is (no piggybacking). */
   seal(msg: Message): Uint8Array {
-    return sealEnvelope(this.#o.signer, encodeMessage(msg), { key: this.#o.key });
+    return sealEnvelope(this.#o.signer, encodeMessage(msg), { key: this.#o.key, stamper: this.#stamper });
   }
 
   /** Build (with piggybacked updates up to `maxSize`), seal and send a message. */

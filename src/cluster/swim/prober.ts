@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { monotonic } from "../clock.ts";
 import type { NodeId } from "../../identity/node-id.ts";
 import type { SocketAddress } from "../../platform/types.ts";
 import { sleep } from "../../util/async.ts";
@@ -94,11 +95,11 @@ export class Prober {
     const t = this.#h.timings;
     await sleep(Math.random() * t.probeInterval, signal).catch(() => {});
     while (!signal.aborted && !this.#stopped) {
-      const start = Date.now();
+      const start = monotonic();
       const interval = t.probeInterval * this.#h.health.multiplier;
       const target = this.#next();
       if (target) await this.#probe(target, interval);
-      await sleep(Math.max(0, start + interval - Date.now()), signal).catch(() => {});
+      await sleep(Math.max(0, start + interval - monotonic()), signal).catch(() => {});
     }
   }
 
@@ -130,7 +131,7 @@ export class Prober {
 
   async #probe(m: Member, interval: number): Promise<void> {
     const h = this.#h;
-    const start = Date.now();
+    const start = monotonic();
     const nonce = crypto.getRandomValues(new Uint8Array(PROBE_NONCE_LENGTH));
     const key = toHex(nonce);
     let result: "direct" | "indirect" | null = null;
@@ -139,7 +140,7 @@ export class Prober {
     const waitUntil = (deadline: number) =>
       new Promise<void>((resolve) => {
         if (result) return resolve();
-        const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+        const timer = setTimeout(resolve, Math.max(0, deadline - monotonic()));
         wake = () => (clearTimeout(timer), resolve());
       });
     this.#pending.set(key, probe);

@@ -5,10 +5,18 @@
  * updates (refuting suspicions of this node), and corrects senders that
  * hold an outdated view.
  *
+ * Alive tokens are verified once and remembered by a hash of exactly the
+ * bytes their signature covers (id, incarnation, endpoints) plus the
+ * signature, so reusing a signature with other fields fails like any
+ * forgery. Incarnations move only in bounded steps (`membership.ts`).
+ * Nothing here reads a clock: a node record's `expires` is checked against
+ * its own `seq` (the sender's clock), never against ours.
+ *
  * @module
  */
+import { sha256 } from "../../crypto/mod.ts";
 import type { NodeId } from "../../identity/node-id.ts";
-import { isExpired } from "../../identity/node-record.ts";
+import type { NodeRecord } from "../../identity/node-record.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { SocketAddress } from "../../platform/types.ts";
 import { equals, toHex } from "../../util/bytes.ts";
@@ -16,11 +24,11 @@ import type { Emitter } from "../../util/events.ts";
 import { formatEndpoint, parseEndpoint } from "../endpoint.ts";
 import { ENVELOPE_OVERHEAD, MAX_DATAGRAM } from "../envelope.ts";
 import type { DropReason } from "../errors.ts";
-import { type AliveToken, type Message, type Update, verifyAliveToken } from "../messages.ts";
+import { type AliveToken, aliveTokenKey, type Message, type Update, verifyAliveToken } from "../messages.ts";
 import type { ClusterMetrics } from "../metrics.ts";
 import type { Broadcasts } from "./broadcasts.ts";
 import type { LocalHealth } from "./health.ts";
-import type { Membership } from "./membership.ts";
+import { incarnationInBounds, MAX_CLAIM_STEP, type Membership } from "./membership.ts";
 import type { Outbox } from "./outbox.ts";
 import type { Prober } from "./prober.ts";
 import type { SwimEvents } from "./types.ts";
@@ -29,6 +37,17 @@ import type { SwimEvents } from "./types.ts";
 const RELAYED_ACK_MAX = MAX_DATAGRAM - ENVELOPE_OVERHEAD - 40;
 /** Most members (any state) remembered; announcements of further new nodes are dropped (`limit`). */
 export const MAX_MEMBERS = 1024;
+/** Verified alive tokens remembered (so gossip does not re-verify the same token). */
+const VERIFIED_CACHE = 2048;
+
+/**
+ * Whether a node record is usable by its own account: it must not expire
+ * before it was issued. Both fields come from the sender's clock, so this
+ * holds whatever our clock (or the offset between the two) says.
+ */
+export function recordSelfConsistent(record: NodeRecord): boolean {
+  return record.expires > record.seq;
+}
 
 /** What the receiver needs from the engine. */
 export interface ReceiverHost {
@@ -135,11 +154,11 @@ export class Receiver {
   }
 
   #verifyToken(token: AliveToken): boolean {
-    const key = toHex(token.sig);
+    const key = toHex(sha256(aliveTokenKey(token)));
     if (this.#verified.has(key)) return true;
     if (!verifyAliveToken(token)) return false;
     this.#verified.add(key);
-    if (this.#verified.size > 2048) this.#verified.delete(this.#verified.values().next().value!);
+    if (this.#verified.size > VERIFIED_CACHE) this.#verified.delete(this.#verified.values().next().value!);
     return true;
   }
 
@@ -158,7 +177,9 @@ export class Receiver {
     if (!dead && !behind && m.state !== "suspect") return;
     if (!h.rateOk(`correct:${sender.hex}`, 500)) return;
     const claim: Update = { kind: dead ? "dead" : "suspect", id: m.id, incarnation: m.incarnation, by: h.self };
-    h.outbox.sendTo(from, { type: "gossip", updates: [claim] });
+    // Its own latest token we hold comes first: signed by it, it proves the incarnation it must exceed
+    // (after a restart it starts at 0), so it need not believe an unsigned claim far above its own.
+    h.outbox.sendTo(from, { type: "gossip", updates: [{ kind: "alive", token: m.token }, claim] });
   }
 
   #onAnnounce(
@@ -169,7 +190,10 @@ export class Receiver {
   ): boolean {
     const h = this.#h;
     const { record, token } = msg;
-    if (!record.id.equals(sender) || !token.id.equals(sender) || isExpired(record) || token.addrs.length === 0) {
+    if (
+      !record.id.equals(sender) || !token.id.equals(sender) || !recordSelfConsistent(record) ||
+      token.addrs.length === 0
+    ) {
       h.drop("mismatch", 0);
       return false;
     }
@@ -185,6 +209,10 @@ export class Receiver {
       return false;
     }
     const wasLive = before?.state === "alive" || before?.state === "suspect";
+    if (before && !incarnationInBounds(before.incarnation, token.incarnation, "alive")) {
+      h.drop("mismatch", 0);
+      return false;
+    }
     this.#acceptAlive(token, addr);
     const m = h.members.get(sender)!;
     this.#noteSender(sender, parseEndpoint(addr)!, token.incarnation);
@@ -229,10 +257,17 @@ export class Receiver {
           h.contact(parseEndpoint(h.pick(t.addrs))!);
           continue;
         }
+        if (!incarnationInBounds(known.incarnation, t.incarnation, "alive")) {
+          h.drop("mismatch", 0);
+          continue;
+        }
         this.#acceptAlive(t, t.addrs.includes(known.addr) ? known.addr : h.pick(t.addrs));
       } else if (u.id.equals(h.self)) {
         if (h.leaving()) continue;
-        if (u.incarnation >= h.incarnation()) {
+        if (u.incarnation > h.incarnation() + MAX_CLAIM_STEP) {
+          // No one saw a token of ours that high: a claim meant to push us to the end of the range.
+          h.drop("mismatch", 0);
+        } else if (u.incarnation >= h.incarnation()) {
           h.log.info("refuting a suspicion of this node", { state: u.kind, by: u.by.short });
           h.health.apply(1);
           h.bump(u.incarnation, from);
@@ -240,6 +275,8 @@ export class Receiver {
           // The sender holds an outdated view of us (it missed our refutation): give it our token.
           h.outbox.sendTo(from, { type: "gossip", updates: [{ kind: "alive", token: h.token() }] });
         }
+      } else if (!incarnationInBounds(h.members.get(u.id)?.incarnation, u.incarnation, u.kind)) {
+        h.drop("mismatch", 0);
       } else if (u.kind === "suspect") {
         if (h.members.suspect(u.id, u.incarnation, u.by) !== "ignored") h.broadcasts.add(u);
       } else if (h.members.dead(u.id, u.incarnation, u.by)) {

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { monotonic } from "../clock.ts";
 import type { NodeId } from "../../identity/node-id.ts";
 
 /**
@@ -41,12 +42,13 @@ export class Suspicion {
     /** Who raised it (not counted as a confirmation). */
     from: NodeId;
     onTimeout: () => void;
+    /** Start, monotonic ms (`clock.ts`); default now. */
     now?: number;
   }) {
     this.min = options.min;
     this.max = Math.max(options.min, options.max);
     this.expected = Math.max(0, options.expected);
-    this.startedAt = options.now ?? Date.now();
+    this.startedAt = options.now ?? monotonic();
     this.#confirmers.add(options.from.hex);
     this.#onTimeout = options.onTimeout;
     this.#arm();
@@ -73,7 +75,7 @@ export class Suspicion {
     return true;
   }
 
-  /** When the timer is due to fire, ms since epoch. */
+  /** When the timer is due to fire, monotonic ms (`clock.ts`). */
   get deadline(): number {
     return this.#deadline;
   }
@@ -88,7 +90,7 @@ export class Suspicion {
     if (this.#done) return;
     this.#deferred = true;
     clearTimeout(this.#timer);
-    this.#deadline = Date.now() + delay;
+    this.#deadline = monotonic() + delay;
     this.#timer = setTimeout(() => this.#fire(), delay);
   }
 
@@ -102,7 +104,7 @@ export class Suspicion {
     if (this.#done || this.#deferred) return;
     clearTimeout(this.#timer);
     this.#deadline = this.startedAt + this.timeout;
-    this.#timer = setTimeout(() => this.#fire(), Math.max(0, this.#deadline - Date.now()));
+    this.#timer = setTimeout(() => this.#fire(), Math.max(0, this.#deadline - monotonic()));
   }
 
   #fire(): void {

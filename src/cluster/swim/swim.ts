@@ -16,6 +16,7 @@ import { Logger } from "../../log/logger.ts";
 import { MetricsRegistry } from "../../metrics/registry.ts";
 import type { SocketAddress } from "../../platform/types.ts";
 import { sleep } from "../../util/async.ts";
+import { type Clock, monotonic, systemClock } from "../clock.ts";
 import { Emitter } from "../../util/events.ts";
 import { formatEndpoint } from "../endpoint.ts";
 import { MAX_DATAGRAM, openEnvelope } from "../envelope.ts";
@@ -73,6 +74,7 @@ export class Swim {
   readonly #out: Outbox;
   readonly #receiver: Receiver;
   readonly #log: Logger;
+  readonly #clock: Clock;
   #incarnation = 0;
   #token: AliveToken;
   #lastContact = new Map<string, number>();
@@ -87,11 +89,14 @@ export class Swim {
     this.timings = { ...DEFAULT_TIMINGS, ...options.timings };
     this.#log = options.log ?? Logger.silent();
     this.metrics = options.metrics ?? new ClusterMetrics(new MetricsRegistry());
-    this.#guard = new ReplayGuard({ maxSkew: this.timings.maxClockSkew });
+    this.#clock = options.clock ?? systemClock;
+    // Members' replay state is pinned: a flood of new senders cannot evict it to let old datagrams through.
+    this.#guard = new ReplayGuard({ isPinned: (sender) => this.members?.has(sender) ?? false });
     this.#broadcasts = new Broadcasts(this.timings.retransmitMult);
     this.health = new LocalHealth(this.timings.maxLocalHealth);
     this.#token = createAliveToken(options.signer, 0, options.endpoints());
     this.members = new Membership({
+      clock: this.#clock,
       onTransition: (m, from, to) => this.#transition(m, from, to),
       suspicion: {
         bounds: () => {
@@ -247,8 +252,9 @@ export class Swim {
   }
 
   #rateOk(key: string, gap: number): boolean {
-    const now = Date.now();
-    if (now - (this.#lastContact.get(key) ?? 0) < gap) return false;
+    const now = monotonic();
+    const last = this.#lastContact.get(key);
+    if (last !== undefined && now - last < gap) return false;
     this.#lastContact.set(key, now);
     if (this.#lastContact.size > 4096) this.#lastContact.delete(this.#lastContact.keys().next().value!);
     return true;
@@ -288,12 +294,12 @@ export class Swim {
     } else {
       this.#log.debug(`cluster member ${type}`, { peer: m.id.short, incarnation: m.incarnation });
     }
-    this.events.emit("change", { type, id: m.id, state: to, incarnation: m.incarnation, at: Date.now() });
+    this.events.emit("change", { type, id: m.id, state: to, incarnation: m.incarnation, at: this.#clock() });
   }
 
   #suspicionTimeout(m: Member): void {
     if (!this.#running || m.state !== "suspect") return m.suspicion?.cancel();
-    const late = Date.now() - (m.suspicion?.deadline ?? Date.now());
+    const late = monotonic() - (m.suspicion?.deadline ?? monotonic());
     if (late > 250 && !m.suspicion?.deferred) {
       // We were frozen when the deadline passed: refutations may be waiting in the socket buffer.
       // Give them a moment (once, so that a node that is merely slow still reaches a verdict).

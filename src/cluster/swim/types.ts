@@ -10,6 +10,7 @@ import type { NodeId } from "../../identity/node-id.ts";
 import type { NodeRecord } from "../../identity/node-record.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { SocketAddress } from "../../platform/types.ts";
+import type { Clock } from "../clock.ts";
 import type { ClusterKey } from "../hmac.ts";
 import type { ClusterMetrics } from "../metrics.ts";
 import type { SwimTimings } from "../options.ts";
@@ -25,7 +26,7 @@ export interface MembershipEvent {
   state: MemberState;
   /** Its incarnation after the change. */
   incarnation: number;
-  /** When it happened, ms since epoch. */
+  /** When it happened, ms since the epoch by the engine's clock. */
   at: number;
 }
 
@@ -53,4 +54,10 @@ export interface SwimOptions {
   pickEndpoint?(addrs: string[]): string;
   log?: Logger;
   metrics?: ClusterMetrics;
+  /**
+   * The wall clock, used only for what is shown (when a member changed
+   * state, event times); default `Date.now`. The protocol never compares
+   * clocks between nodes, so nodes whose clocks disagree by hours cluster.
+   */
+  clock?: Clock;
 }
