@@ -12,7 +12,7 @@
  * @module
  */
 import { type DomainSigner, verifyDomain } from "../identity/domain-signature.ts";
-import { NodeId, nodeIdFromWire } from "../identity/node-id.ts";
+import { type NodeId, nodeIdFromWire } from "../identity/node-id.ts";
 import { decodeNodeRecord, encodeNodeRecord, type NodeRecord } from "../identity/node-record.ts";
 import { equals } from "../util/bytes.ts";
 import { encodeCbor } from "../wire/cbor.ts";
