@@ -20,13 +20,14 @@ export const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "
 export const TEST_NODE_ENV: Record<string, string> = { CLUSTER_STRATEGY: "off" };
 
 /**
- * The `ignore` of a test that cannot run here: prints `IGNORED: <what>:
- * <reason>` when the module loads (so the reason is in the log) and returns
- * true, so the test counts as ignored, never as passed. No reason: false.
+ * The `ignore` of a test that cannot run here: prints `SKIPPED (ignored):
+ * <what>: <reason>` when the module loads (so the reason is in the log) and
+ * returns true, so the test counts as ignored, never as passed. No reason:
+ * false.
  */
 export function ignoreWithReason(what: string, reason: string | undefined): boolean {
   if (reason === undefined) return false;
-  console.log(`IGNORED: ${what}: ${reason}`);
+  console.log(`SKIPPED (ignored): ${what}: ${reason}`);
   return true;
 }
 
