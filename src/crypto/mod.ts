@@ -31,6 +31,7 @@ import { nodeBackend } from "./node.ts";
 import type { AeadKey, CryptoBackend, Ed25519SigningKey, X25519PrivateKey } from "./types.ts";
 
 export type { AeadKey, CryptoBackend, Ed25519SigningKey, X25519PrivateKey } from "./types.ts";
+export { isStrictEd25519PublicKey } from "./ed25519-strict.ts";
 
 let chosen: CryptoBackend | undefined;
 
@@ -90,7 +91,11 @@ export function ed25519SigningKey(seed: Uint8Array): Ed25519SigningKey {
   return (chosen ?? cryptoBackend()).ed25519FromSeed(seed);
 }
 
-/** Verify an Ed25519 signature; `false` (never throws) for malformed keys or signatures. */
+/**
+ * Verify an Ed25519 signature; `false` (never throws) for malformed keys or
+ * signatures, for a small-order or non-canonical public key, a non-canonical
+ * `R` and `S >= L`.
+ */
 export function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   return (chosen ?? cryptoBackend()).ed25519Verify(publicKey, message, signature);
 }

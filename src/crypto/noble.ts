@@ -2,7 +2,8 @@
  * The pure-JavaScript backend (`@noble/curves`, `@noble/hashes`,
  * `@noble/ciphers`): runs anywhere, including browsers; used when
  * `node:crypto` is absent. Ed25519 verification is strict RFC 8032 (no
- * ZIP-215 leniency), as OpenSSL's is.
+ * ZIP-215 leniency) plus the checks of `ed25519-strict.ts`, as on the
+ * `node:crypto` backend.
  *
  * @module
  */
@@ -10,6 +11,7 @@ import { ed25519, x25519 } from "npm:@noble/curves@2.4.0/ed25519.js";
 import { sha256 } from "npm:@noble/hashes@2.4.0/sha2.js";
 import { hmac } from "npm:@noble/hashes@2.4.0/hmac.js";
 import { chacha20poly1305 } from "npm:@noble/ciphers@2.4.0/chacha.js";
+import { strictEd25519Inputs } from "./ed25519-strict.ts";
 import type { AeadKey, CryptoBackend, Ed25519SigningKey, X25519PrivateKey } from "./types.ts";
 
 class NobleAeadKey implements AeadKey {
@@ -44,7 +46,8 @@ export const nobleBackend: CryptoBackend = {
     return { publicKey: ed25519.getPublicKey(secret), sign: (message) => ed25519.sign(message, secret) };
   },
   ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-    if (publicKey.length !== 32 || signature.length !== 64) return false;
+    // noble's strict mode checks the same; the shared check keeps both backends identical and fails fast.
+    if (!strictEd25519Inputs(publicKey, signature)) return false;
     try {
       return ed25519.verify(signature, message, publicKey, { zip215: false });
     } catch {

@@ -1,7 +1,8 @@
 /**
  * The `node:crypto` backend (OpenSSL: the fastest implementation under both
  * Deno and Node). Keys are imported once as `KeyObject`s and reused; the
- * public keys of verified signatures are cached.
+ * public keys of verified signatures are cached. Ed25519 inputs pass the
+ * strict checks of `ed25519-strict.ts` before OpenSSL sees them.
  *
  * This is the only module of `src/` outside `src/platform` that imports a
  * Node built-in. A bundle for a runtime without `node:crypto` (a browser)
@@ -25,6 +26,7 @@ import {
 import { Buffer } from "node:buffer";
 import { concat, plain, toHex } from "../util/bytes.ts";
 import { ED25519_PKCS8_PREFIX, ED25519_SPKI_PREFIX, X25519_PKCS8_PREFIX, X25519_SPKI_PREFIX } from "./der.ts";
+import { strictEd25519Inputs } from "./ed25519-strict.ts";
 import type { AeadKey, CryptoBackend, Ed25519SigningKey, X25519PrivateKey } from "./types.ts";
 
 const CIPHER = "chacha20-poly1305";
@@ -102,7 +104,8 @@ export const nodeBackend: CryptoBackend | undefined = {
     };
   },
   ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-    if (publicKey.length !== 32 || signature.length !== 64) return false;
+    // OpenSSL alone accepts small-order keys with trivial signatures: check the inputs first.
+    if (!strictEd25519Inputs(publicKey, signature)) return false;
     try {
       return verify(null, message, verifyKey(publicKey), signature);
     } catch {

@@ -44,7 +44,11 @@ export interface CryptoBackend {
   readonly name: string;
   /** The Ed25519 signing key of a 32-byte seed. */
   ed25519FromSeed(seed: Uint8Array): Ed25519SigningKey;
-  /** Verify an Ed25519 signature (strict RFC 8032); false for malformed input, never throws. */
+  /**
+   * Verify an Ed25519 signature: strict RFC 8032, and false for a small-order
+   * or non-canonical public key, a non-canonical `R` or `S >= L`
+   * (`ed25519-strict.ts`). False for malformed input, never throws.
+   */
   ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
   /** The X25519 key of a 32-byte private key. */
   x25519FromPrivate(privateKey: Uint8Array): X25519PrivateKey;

@@ -12,7 +12,7 @@
  * @module
  */
 import { type DomainSigner, verifyDomain } from "../identity/domain-signature.ts";
-import { NodeId } from "../identity/node-id.ts";
+import { type NodeId, nodeIdFromWire } from "../identity/node-id.ts";
 import { decodeNodeRecord, encodeNodeRecord, type NodeRecord } from "../identity/node-record.ts";
 import { equals } from "../util/bytes.ts";
 import { encodeCbor } from "../wire/cbor.ts";
@@ -181,7 +181,7 @@ export function decodeValueRecord(input: Uint8Array): ValueRecord {
   const raw = decodeValueShape(input);
   const record = {
     realm: raw.r,
-    publisher: new NodeId(raw.p),
+    publisher: nodeIdFromWire(raw.p, "value record"),
     name: raw.n,
     value: raw.v,
     seq: raw.q,

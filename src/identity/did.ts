@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { isStrictEd25519PublicKey } from "../crypto/mod.ts";
 import { MaculaError } from "../util/errors.ts";
 import { decodeBase58, encodeBase58 } from "./base58.ts";
 import { PUBLIC_KEY_LENGTH } from "./ed25519.ts";
@@ -38,7 +39,25 @@ export function encodeDidKey(publicKey: Uint8Array): string {
   return PREFIX + encodeBase58(bytes);
 }
 
-/** Decode a `did:key` into its 32-byte Ed25519 public key, or throw `DidError`. */
+/**
+ * Throw `DidError` unless `publicKey` is a 32-byte Ed25519 public key Macula
+ * accepts as an identity: the canonical encoding of a point that is not of
+ * small order (no identity point, no key with which a trivial signature
+ * verifies for every message).
+ */
+export function assertUsablePublicKey(publicKey: Uint8Array): void {
+  if (!(publicKey instanceof Uint8Array) || publicKey.length !== PUBLIC_KEY_LENGTH) {
+    throw new DidError(`an Ed25519 public key is ${PUBLIC_KEY_LENGTH} bytes`);
+  }
+  if (!isStrictEd25519PublicKey(publicKey)) {
+    throw new DidError("weak Ed25519 public key refused (small-order or non-canonical point)");
+  }
+}
+
+/**
+ * Decode a `did:key` into its 32-byte Ed25519 public key, or throw
+ * `DidError` (also for a weak key: see `assertUsablePublicKey`).
+ */
 export function decodeDidKey(did: string): Uint8Array {
   if (typeof did !== "string" || !did.startsWith(PREFIX)) {
     throw new DidError(`not a did:key with base58btc multibase: ${JSON.stringify(String(did).slice(0, 80))}`);
@@ -56,5 +75,7 @@ export function decodeDidKey(did: string): Uint8Array {
   if (bytes.length !== 2 + PUBLIC_KEY_LENGTH) {
     throw new DidError(`did:key holds ${bytes.length - 2} key bytes, expected ${PUBLIC_KEY_LENGTH}`);
   }
-  return bytes.slice(2);
+  const key = bytes.slice(2);
+  assertUsablePublicKey(key);
+  return key;
 }

@@ -4,7 +4,8 @@
  * @module
  */
 import { compare, equals, toBase32, toHex } from "../util/bytes.ts";
-import { decodeDidKey, DidError, encodeDidKey } from "./did.ts";
+import { WireError } from "../wire/errors.ts";
+import { assertUsablePublicKey, decodeDidKey, DidError, encodeDidKey } from "./did.ts";
 import { PUBLIC_KEY_LENGTH } from "./ed25519.ts";
 
 /**
@@ -25,11 +26,16 @@ export class NodeId {
   readonly hex: string;
   #did?: string;
 
-  /** The id of the 32-byte Ed25519 `publicKey`; throws `DidError` for any other length. */
+  /**
+   * The id of the 32-byte Ed25519 `publicKey`; throws `DidError` for any
+   * other length and for a weak key (small-order or non-canonical point, see
+   * `assertUsablePublicKey`).
+   */
   constructor(publicKey: Uint8Array) {
     if (!(publicKey instanceof Uint8Array) || publicKey.length !== PUBLIC_KEY_LENGTH) {
       throw new DidError(`a node id is a ${PUBLIC_KEY_LENGTH}-byte Ed25519 public key`);
     }
+    assertUsablePublicKey(publicKey);
     this.bytes = Uint8Array.from(publicKey);
     this.hex = toHex(this.bytes);
   }
@@ -67,5 +73,25 @@ export class NodeId {
   /** Serialises as the `did:key` string. */
   toJSON(): string {
     return this.did;
+  }
+}
+
+/**
+ * The id of the 32-byte key `bytes` read from the network message
+ * `messageType`. Throws `WireError` (`E_WIRE_INVALID`) where the
+ * constructor throws `DidError`: a wrong length or a weak key.
+ *
+ * @example
+ * ```ts
+ * import { nodeIdFromWire } from "./node-id.ts";
+ * nodeIdFromWire(new Uint8Array(32), "value record"); // throws WireError: a small-order key
+ * ```
+ */
+export function nodeIdFromWire(bytes: Uint8Array, messageType: string): NodeId {
+  try {
+    return new NodeId(bytes);
+  } catch (error) {
+    if (!(error instanceof DidError)) throw error;
+    throw new WireError("E_WIRE_INVALID", messageType, error.message, { cause: error });
   }
 }

@@ -12,7 +12,7 @@ import { WireError } from "../wire/errors.ts";
 import { array, bytes, messageDecoder, object, str, uint } from "../wire/schema.ts";
 import type { KeyPair } from "./ed25519.ts";
 import { verify } from "./ed25519.ts";
-import { NodeId } from "./node-id.ts";
+import { NodeId, nodeIdFromWire } from "./node-id.ts";
 
 const DOMAIN = "macula-node-record/1";
 
@@ -129,7 +129,7 @@ export function decodeNodeRecord(input: Uint8Array): NodeRecord {
 function decodeAndVerify(input: Uint8Array): NodeRecord {
   const raw = decodeShape(input);
   const record: NodeRecord = {
-    id: new NodeId(raw.id),
+    id: nodeIdFromWire(raw.id, "node record"),
     addrs: raw.addrs,
     realms: raw.realms,
     roles: raw.roles,

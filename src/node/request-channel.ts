@@ -13,9 +13,47 @@ import { deferred, withDeadline } from "../util/async.ts";
 import { WireError } from "../wire/errors.ts";
 import { SchemaError, type Validator } from "../wire/schema.ts";
 import type { HandleOptions } from "./protocol-registry.ts";
-import { decodeEnvelope, DEFAULT_REQUEST_TIMEOUT, errorReply, remoteFailure } from "./envelope.ts";
+import { decodeEnvelope, DEFAULT_REQUEST_TIMEOUT, type Envelope, errorReply, remoteFailure } from "./envelope.ts";
 
 export { decodeEnvelope, RemoteError } from "./envelope.ts";
+
+/**
+ * Decode one request frame of `protocol` exactly as `serveRequests` does:
+ * the envelope, then its body with `validate`. Throws `WireError`.
+ *
+ * @example
+ * ```ts
+ * import { decodeRequest } from "./request-channel.ts";
+ * import { encodeCbor } from "../wire/cbor.ts";
+ * import { any } from "../wire/schema.ts";
+ * decodeRequest(encodeCbor({ i: 1, b: "hi" }), "/example/1", any()).request; // "hi"
+ * ```
+ */
+export function decodeRequest<Req>(
+  frame: Uint8Array,
+  protocol: string,
+  validate: Validator<Req>,
+): { envelope: Envelope; request: Req } {
+  const envelope = decodeEnvelope(frame);
+  try {
+    return { envelope, request: validate(envelope.b, "b") };
+  } catch (error) {
+    throw new WireError("E_WIRE_INVALID", `${protocol} request`, (error as Error).message);
+  }
+}
+
+/**
+ * Validate the body of a reply of `protocol` exactly as `RequestChannel`
+ * does (after `decodeEnvelope` of its frame). Throws `WireError`.
+ */
+export function validateReply<Res>(body: unknown, protocol: string, validate: Validator<Res>): Res {
+  try {
+    return validate(body, "b");
+  } catch (error) {
+    if (!(error instanceof SchemaError)) throw error;
+    throw new WireError("E_WIRE_INVALID", `${protocol} reply`, error.message);
+  }
+}
 
 /** Options of one request. */
 export interface RequestChannelOptions {
@@ -100,14 +138,13 @@ export class RequestChannel<Res> {
         auth === undefined ? { i: id, b: body } : { i: id, b: body, u: auth },
         this.#maxFrame,
       );
-      return this.#validate(await reply.promise, "b");
-    } catch (error) {
-      if (error instanceof SchemaError) {
-        const wire = new WireError("E_WIRE_INVALID", `${this.#protocol} reply`, error.message);
-        conn.protocolViolation(wire);
-        throw wire;
+      const answer = await reply.promise;
+      try {
+        return validateReply(answer, this.#protocol, this.#validate);
+      } catch (error) {
+        if (error instanceof WireError) conn.protocolViolation(error);
+        throw error;
       }
-      throw error;
     } finally {
       pipe.pending.delete(id);
     }
@@ -209,13 +246,7 @@ export function serveRequests<Req>(
     while (true) {
       const frame = await stream.readFrame(maxFrame, `${protocol} request`);
       if (frame === null) break;
-      const env = decodeEnvelope(frame);
-      let request: Req;
-      try {
-        request = validate(env.b, "b");
-      } catch (error) {
-        throw new WireError("E_WIRE_INVALID", `${protocol} request`, (error as Error).message);
-      }
+      const { envelope: env, request } = decodeRequest(frame, protocol, validate);
       while (inFlight >= maxConcurrent) await new Promise<void>((r) => wake = r);
       inFlight++;
       const job: Promise<void> = (async () => {

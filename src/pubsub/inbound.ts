@@ -10,7 +10,7 @@
  * @module
  */
 import { verifyDomain } from "../identity/domain-signature.ts";
-import { NodeId } from "../identity/node-id.ts";
+import { type NodeId, nodeIdFromWire } from "../identity/node-id.ts";
 import type { Counter } from "../metrics/registry.ts";
 import type { ServiceHost } from "../node/service.ts";
 import type { Stream } from "../transport/connection.ts";
@@ -125,7 +125,7 @@ export class Inbound {
     if (frame.f && frame.f.length > 0) {
       this.#o.outbound.fanOut(
         message(),
-        frame.f.map((b) => new NodeId(b)).filter((id) => !id.equals(this.#o.node.id)),
+        frame.f.map((b) => nodeIdFromWire(b, "pubsub frame")).filter((id) => !id.equals(this.#o.node.id)),
       );
     }
     if (!this.#guard.accept(origin.hex, frame.e, frame.s)) {
@@ -154,7 +154,7 @@ export class Inbound {
     let id = this.#origins.get(hex);
     if (!id) {
       if (this.#origins.size >= 4096) this.#origins.clear();
-      this.#origins.set(hex, id = new NodeId(bytes));
+      this.#origins.set(hex, id = nodeIdFromWire(bytes, "pubsub frame"));
     }
     return id;
   }

@@ -2,7 +2,10 @@
  * In-memory link for tests and simulations: sessions and streams between
  * nodes of one process, with the same flow-control semantics as the real
  * links (bounded windows, half-close, reset). Identity is taken from the
- * registering node, so no handshake runs.
+ * registering node, so no handshake runs. A link can be given a latency per
+ * direction (`MemoryNetwork.setLinkLatency`): stream opens, data and FINs
+ * then arrive that much later, in order; resets, closes and flow-control
+ * credit stay immediate.
  *
  * @module
  */
@@ -13,6 +16,7 @@ import type { Connection } from "./connection.ts";
 import { ConnectionSet } from "./connection-set.ts";
 import { ConnectionClosedError, DialError, PeerIdMismatchError } from "./errors.ts";
 import type { CloseInfo, Direction, Session } from "./session.ts";
+import { Outbox } from "./memory-delay.ts";
 import { type ByteStream, ChunkQueue, StreamClosedError, StreamResetError } from "./stream.ts";
 import type { DialOptions, Transport, TransportContext } from "./transport.ts";
 
@@ -22,6 +26,7 @@ export const MEMORY_WINDOW = 256 * 1024;
 class MemoryStream implements ByteStream {
   peer!: MemoryStream;
   readonly #queue: ChunkQueue;
+  readonly #outbox: Outbox;
   #credit: number;
   #creditWaiter: ReturnType<typeof deferred<void>> | null = null;
   #writeClosed = false;
@@ -31,9 +36,11 @@ class MemoryStream implements ByteStream {
   readonly #closed = deferred<void>();
   #done = false;
 
-  constructor(window: number) {
+  /** `delay`: the current latency towards the peer, ms. */
+  constructor(window: number, delay: () => number = () => 0) {
     this.#credit = window;
     this.#queue = new ChunkQueue((n) => this.peer.#grant(n));
+    this.#outbox = new Outbox(delay);
   }
 
   get closed(): Promise<void> {
@@ -78,7 +85,8 @@ class MemoryStream implements ByteStream {
     }
     if (chunk.length === 0) return;
     this.#credit -= chunk.length;
-    this.peer.#queue.push(chunk);
+    const peer = this.peer;
+    this.#outbox.send(() => peer.#queue.push(chunk));
   }
 
   closeWrite(): Promise<void> {
@@ -89,10 +97,13 @@ class MemoryStream implements ByteStream {
     // still wait for credit); like a socket, closing does not wait for it.
     this.#writeTail.then(() => {
       if (this.#resetError) return;
-      this.peer.#remoteEnded = true;
-      this.peer.#queue.end();
-      this.#finishIfDone();
-      this.peer.#finishIfDone();
+      this.#outbox.send(() => {
+        if (this.#resetError) return;
+        this.peer.#remoteEnded = true;
+        this.peer.#queue.end();
+        this.#finishIfDone();
+        this.peer.#finishIfDone();
+      });
     });
     return Promise.resolve();
   }
@@ -108,6 +119,7 @@ class MemoryStream implements ByteStream {
   }
 
   #abort(error: StreamResetError): void {
+    this.#outbox.drop();
     if (this.#done) return;
     this.#resetError = error;
     this.#queue.fail(error);
@@ -118,10 +130,16 @@ class MemoryStream implements ByteStream {
   }
 }
 
-/** Create a connected pair of in-memory streams. */
-export function memoryStreamPair(window = MEMORY_WINDOW): [ByteStream, ByteStream] {
-  const a = new MemoryStream(window);
-  const b = new MemoryStream(window);
+/**
+ * Create a connected pair of in-memory streams; `delays` are the latencies
+ * a → b and b → a, ms (read on every send, default 0).
+ */
+export function memoryStreamPair(
+  window = MEMORY_WINDOW,
+  delays: [() => number, () => number] = [() => 0, () => 0],
+): [ByteStream, ByteStream] {
+  const a = new MemoryStream(window, delays[0]);
+  const b = new MemoryStream(window, delays[1]);
   a.peer = b;
   b.peer = a;
   return [a, b];
@@ -136,6 +154,7 @@ class MemorySession implements Session {
   #streams = new Set<MemoryStream>();
   #closed = deferred<CloseInfo>();
   #isClosed = false;
+  readonly #opens: Outbox;
 
   constructor(
     readonly localId: NodeId,
@@ -143,7 +162,11 @@ class MemorySession implements Session {
     readonly direction: Direction,
     readonly remoteAddress: string,
     readonly window: number,
-  ) {}
+    /** The current latency towards the peer, ms. */
+    readonly delay: () => number = () => 0,
+  ) {
+    this.#opens = new Outbox(delay);
+  }
 
   get closed(): Promise<CloseInfo> {
     return this.#closed.promise;
@@ -151,10 +174,14 @@ class MemorySession implements Session {
 
   openStream(): Promise<ByteStream> {
     if (this.#isClosed) return Promise.reject(new ConnectionClosedError());
-    const [local, remote] = memoryStreamPair(this.window) as [MemoryStream, MemoryStream];
+    const [local, remote] = memoryStreamPair(this.window, [this.delay, this.peer.delay]) as [
+      MemoryStream,
+      MemoryStream,
+    ];
     this.#track(local);
     this.peer.#track(remote);
-    this.peer.#deliver(remote);
+    const peer = this.peer;
+    this.#opens.send(() => peer.#deliver(remote));
     return Promise.resolve(local);
   }
 
@@ -181,6 +208,7 @@ class MemorySession implements Session {
   #end(info: CloseInfo): void {
     if (this.#isClosed) return;
     this.#isClosed = true;
+    this.#opens.drop();
     for (const s of this.#streams) s.abortLocal("connection closed");
     this.#streams.clear();
     this.#closed.resolve(info);
@@ -204,6 +232,7 @@ interface Listener {
  */
 export class MemoryNetwork {
   #listeners = new Map<string, Listener>();
+  #linkLatency = new Map<string, number>();
   /** Per-stream window for new streams. */
   readonly window: number;
 
@@ -214,6 +243,31 @@ export class MemoryNetwork {
   constructor(options: { window?: number; latency?: number } = {}) {
     this.window = options.window ?? MEMORY_WINDOW;
     this.latency = options.latency ?? 0;
+  }
+
+  /**
+   * Delay everything `from` sends to `to` (two listener names) by `ms`:
+   * stream opens, data and FINs, on existing and new connections. One
+   * direction; 0 removes it. The round trip between them is the sum of both
+   * directions.
+   *
+   * @example
+   * ```ts
+   * import { MemoryNetwork } from "./memory.ts";
+   * const network = new MemoryNetwork();
+   * network.setLinkLatency("caller", "far", 25);
+   * network.setLinkLatency("far", "caller", 25); // a 50 ms round trip
+   * ```
+   */
+  setLinkLatency(from: string, to: string, ms: number): void {
+    if (!(ms >= 0)) throw new RangeError(`link latency must be >= 0 ms, got ${ms}`);
+    if (ms === 0) this.#linkLatency.delete(`${from}\u0000${to}`);
+    else this.#linkLatency.set(`${from}\u0000${to}`, ms);
+  }
+
+  /** The latency from `from` to `to`, ms (0 unless set). */
+  linkLatency(from: string, to: string): number {
+    return this.#linkLatency.get(`${from}\u0000${to}`) ?? 0;
   }
 
   /** Register a listener; returns a function that unregisters it. */
@@ -230,8 +284,22 @@ export class MemoryNetwork {
     if (!listener.id.equals(expected)) {
       throw new PeerIdMismatchError(`memory://${name} is ${listener.id.did}, not the expected ${expected.did}`);
     }
-    const outbound = new MemorySession(localId, listener.id, "outbound", name, this.window);
-    const inbound = new MemorySession(listener.id, localId, "inbound", localName, this.window);
+    const outbound = new MemorySession(
+      localId,
+      listener.id,
+      "outbound",
+      name,
+      this.window,
+      () => this.linkLatency(localName, name),
+    );
+    const inbound = new MemorySession(
+      listener.id,
+      localId,
+      "inbound",
+      localName,
+      this.window,
+      () => this.linkLatency(name, localName),
+    );
     outbound.peer = inbound;
     inbound.peer = outbound;
     listener.accept(inbound);

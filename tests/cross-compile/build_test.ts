@@ -13,13 +13,18 @@ import { launch, type MaculaProcess } from "../../cross-compile/launch.ts";
 import { readDeclaredPermissions } from "../../cross-compile/permissions.ts";
 import { run } from "../../cross-compile/run.ts";
 import { sha256File } from "../../cross-compile/sums.ts";
-import { type Arch, binaryName, sumsName, TARGETS } from "../../cross-compile/targets.ts";
+import { type Arch, ARCHES, binaryName, hostArch, sumsName, TARGETS } from "../../cross-compile/targets.ts";
 import { VERSION } from "../../src/version.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { eventually, nodeBuild, ROOT, skipped, TEST_NODE_ENV } from "./helpers.ts";
+import { eventually, ignoreWithReason, nodeBuildFor, nodeBuildUnavailable, ROOT, TEST_NODE_ENV } from "./helpers.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const DID = /^did:key:z6Mk[1-9A-HJ-NP-Za-km-z]+$/;
+
+function runnerIsEmulated(arch: Arch): boolean {
+  const runner = runnerFor(arch);
+  return !("reason" in runner) && runner.emulated;
+}
 
 /** Run a built binary (natively or under qemu) to completion. */
 async function runBinary(arch: Arch, binary: string, args: string[]) {
@@ -38,16 +43,16 @@ function startBinary(arch: Arch, binary: string, args: string[]): Promise<Macula
   });
 }
 
-Deno.test({
-  name: "node path: one executable per architecture, each an ELF of its architecture, listed in the SHA-256 sums",
-  ...opts,
-  async fn() {
-    const b = await nodeBuild();
-    if ("reason" in b) return skipped(`Node-path build: ${b.reason}`);
-    for (const [arch, reason] of b.skipped) skipped(`${arch} not built: ${reason}`);
-    if (b.seconds) console.log(`built ${b.arches.join(", ")} in ${b.seconds.toFixed(1)} s`);
-    const sums = await Deno.readTextFile(`${b.outDir}/${sumsName(VERSION)}`);
-    for (const arch of b.arches) {
+for (const arch of ARCHES) {
+  const unavailable = nodeBuildUnavailable(arch);
+  Deno.test({
+    name: `node path: the ${arch} executable is an ELF of its architecture, listed in the SHA-256 sums`,
+    ignore: ignoreWithReason(`${arch} executable`, unavailable),
+    ...opts,
+    async fn() {
+      const b = await nodeBuildFor(arch);
+      if (b.seconds) console.log(`built ${b.arches.join(", ")} in ${b.seconds.toFixed(1)} s`);
+      const sums = await Deno.readTextFile(`${b.outDir}/${sumsName(VERSION)}`);
       const path = b.path(arch);
       const elf = await readElf(path);
       assertEquals(elf?.arch, arch, `${path} is an ELF for ${arch}`);
@@ -56,21 +61,19 @@ Deno.test({
       console.log(`${binaryName(VERSION, arch)}: ${(size / 1e6).toFixed(1)} MB`);
       assert(size < 100e6, `${arch} binary is ${size} bytes`);
       assert(sums.includes(`${await sha256File(path)}  ${binaryName(VERSION, arch)}\n`), `${arch} in the sums file`);
-    }
-  },
-});
+    },
+  });
 
-Deno.test({
-  name: "node path: `--version` and `id --data-dir` on every architecture (x86_64 native, aarch64/armv7 under qemu)",
-  ...opts,
-  async fn() {
-    const b = await nodeBuild();
-    if ("reason" in b) return skipped(`Node-path build: ${b.reason}`);
-    for (const [arch, reason] of b.skipped) skipped(`${arch} not run: ${reason}`);
-    const data = await Deno.makeTempDir({ prefix: "macula-id-" });
-    try {
-      // One architecture per core at a time; each runs its commands in order.
-      await Promise.all(b.arches.map(async (arch) => {
+  Deno.test({
+    name: `node path: \`--version\`, \`id --data-dir\` and a usage error on ${arch}${
+      runnerIsEmulated(arch) ? " (qemu)" : ""
+    }`,
+    ignore: ignoreWithReason(`${arch} --version/id`, unavailable),
+    ...opts,
+    async fn() {
+      const b = await nodeBuildFor(arch);
+      const data = await Deno.makeTempDir({ prefix: "macula-id-" });
+      try {
         const v = await runBinary(arch, b.path(arch), ["--version"]);
         assertEquals(v.code, 0, v.stderr);
         assertEquals(v.stdout.trim(), `macula ${VERSION} (linux-${arch}, node ${TARGETS[arch].node.version}, no QUIC)`);
@@ -86,77 +89,66 @@ Deno.test({
         const bad = await runBinary(arch, b.path(arch), ["start", "--port", "99999"]);
         assertEquals(bad.code, 2);
         assert(bad.stderr.trim().startsWith("macula: ") && bad.stderr.includes("--port"), bad.stderr);
-      }));
-    } finally {
-      await Deno.remove(data, { recursive: true });
-    }
-  },
-});
-
-Deno.test({
-  name: "node path: the armv7 and aarch64 binaries (qemu) connect to a native x86_64 node over TCP+Noise",
-  ...opts,
-  async fn() {
-    const b = await nodeBuild();
-    if ("reason" in b) return skipped(`Node-path build: ${b.reason}`);
-    const emulated = (["armv7", "aarch64"] as const).filter((a) => b.arches.includes(a));
-    for (const arch of ["armv7", "aarch64"] as const) {
-      if (!emulated.includes(arch)) skipped(`${arch} connection test: ${b.skipped.get(arch)}`);
-    }
-    if (emulated.length === 0) return;
-    const scratch = `.macula/test-binaries-${crypto.randomUUID().slice(0, 8)}`;
-    const data = await Deno.makeTempDir({ prefix: "macula-connect-" });
-    const permissions = await readDeclaredPermissions(ROOT);
-    const boards: Array<{ arch: Arch; node: MaculaProcess; id: string }> = [];
-    const started: MaculaProcess[] = [];
-    let native: MaculaProcess | undefined;
-    try {
-      native = await launch([
-        Deno.execPath(),
-        "run",
-        ...permissions,
-        "main.ts",
-        "start",
-        "--data-dir",
-        scratch,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--health-port",
-        "0",
-      ], { cwd: ROOT, env: TEST_NODE_ENV });
-      const status = (await native.get("/status")) as { id: string; addrs: string[] };
-      const seed = status.addrs.find((a) => a.startsWith("tcp://127.0.0.1:"));
-      assert(seed?.endsWith(status.id), `a TCP address: ${status.addrs}`);
-      // Both boards boot at once (one core each); every started process is stopped in `finally`.
-      const results = await Promise.allSettled(
-        emulated.map((arch) => startBinary(arch, b.path(arch), ["--data-dir", `${data}/${arch}`, "--seed", seed!])),
-      );
-      for (const r of results) if (r.status === "fulfilled") started.push(r.value);
-      for (const r of results) if (r.status === "rejected") throw r.reason;
-      for (const [i, node] of started.entries()) {
-        const s = (await node.get("/status")) as { id: string; runtime: string };
-        assert(s.runtime.startsWith("node 20.") && s.runtime.endsWith(`linux-${emulated[i]}`), s.runtime);
-        boards.push({ arch: emulated[i], node, id: s.id });
-        console.log(`${emulated[i]} (qemu) ready in ${node.readyMs.toFixed(0)} ms`);
+      } finally {
+        await Deno.remove(data, { recursive: true });
       }
-      const hub = native;
-      await eventually(
-        async () => {
-          const peers = (await hub.get("/peers")) as Array<{ id: string; transport: string }>;
-          return boards.every((board) => peers.some((p) => p.id === board.id && p.transport === "tcp"));
-        },
-        60_000,
-        `the native node to list ${emulated.join(" and ")}`,
-      );
-      for (const board of boards) {
+    },
+  });
+}
+
+for (const arch of ["armv7", "aarch64"] as const) {
+  Deno.test({
+    name: `node path: the ${arch} binary (qemu) connects to a native x86_64 node over TCP+Noise`,
+    ignore: ignoreWithReason(
+      `${arch} connection`,
+      hostArch() === arch ? `this host is ${arch}: nothing to emulate` : nodeBuildUnavailable(arch),
+    ),
+    ...opts,
+    async fn() {
+      const b = await nodeBuildFor(arch);
+      const scratch = `.macula/test-binaries-${crypto.randomUUID().slice(0, 8)}`;
+      const data = await Deno.makeTempDir({ prefix: "macula-connect-" });
+      const permissions = await readDeclaredPermissions(ROOT);
+      let board: MaculaProcess | undefined;
+      let native: MaculaProcess | undefined;
+      try {
+        native = await launch([
+          Deno.execPath(),
+          "run",
+          ...permissions,
+          "main.ts",
+          "start",
+          "--data-dir",
+          scratch,
+          "--host",
+          "127.0.0.1",
+          "--port",
+          "0",
+          "--health-port",
+          "0",
+        ], { cwd: ROOT, env: TEST_NODE_ENV });
+        const status = (await native.get("/status")) as { id: string; addrs: string[] };
+        const seed = status.addrs.find((a) => a.startsWith("tcp://127.0.0.1:"));
+        assert(seed?.endsWith(status.id), `a TCP address: ${status.addrs}`);
+        board = await startBinary(arch, b.path(arch), ["--data-dir", `${data}/${arch}`, "--seed", seed!]);
+        const s = (await board.get("/status")) as { id: string; runtime: string };
+        assert(s.runtime.startsWith("node 20.") && s.runtime.endsWith(`linux-${arch}`), s.runtime);
+        console.log(`${arch} (qemu) ready in ${board.readyMs.toFixed(0)} ms`);
+        const hub = native;
+        await eventually(
+          async () => {
+            const peers = (await hub.get("/peers")) as Array<{ id: string; transport: string }>;
+            return peers.some((p) => p.id === s.id && p.transport === "tcp");
+          },
+          60_000,
+          `the native node to list ${arch}`,
+        );
         // The board's own CLI (fetch under Node) sees the native node.
-        const peers = await runBinary(board.arch, b.path(board.arch), [
+        const peers = await runBinary(arch, b.path(arch), [
           "peers",
           "--json",
           "--health-port",
-          String(board.node.healthPort),
+          String(board.healthPort),
         ]);
         assertEquals(peers.code, 0, peers.stderr);
         const list = JSON.parse(peers.stdout) as Array<{ id: string; transport: string; direction: string }>;
@@ -164,36 +156,39 @@ Deno.test({
           list.some((p) => p.id === status.id && p.transport === "tcp" && p.direction === "outbound"),
           peers.stdout,
         );
+        assertEquals(await board.stop("SIGTERM"), 0, `${arch} exits cleanly`);
+        assert(board.lines.some((l) => l.includes("node stopped")), board.lines.join("\n"));
+        assertEquals(await native.stop("SIGINT"), 0);
+      } finally {
+        await board?.stop("SIGKILL");
+        await native?.stop("SIGKILL");
+        await Deno.remove(data, { recursive: true }).catch(() => {});
+        await Deno.remove(`${ROOT}/${scratch}`, { recursive: true }).catch(() => {});
       }
-      for (const board of boards) {
-        assertEquals(await board.node.stop("SIGTERM"), 0, `${board.arch} exits cleanly`);
-        assert(board.node.lines.some((l) => l.includes("node stopped")), board.node.lines.join("\n"));
-      }
-      assertEquals(await native.stop("SIGINT"), 0);
-    } finally {
-      for (const node of started) await node.stop("SIGKILL");
-      await native?.stop("SIGKILL");
-      await Deno.remove(data, { recursive: true }).catch(() => {});
-      await Deno.remove(`${ROOT}/${scratch}`, { recursive: true }).catch(() => {});
-    }
-  },
-});
+    },
+  });
+}
+
+/** Why no x86_64 denort can be had here (none supplied, cached, or downloadable), or undefined. */
+async function denortUnavailable(arch: Arch, options: { denortBin?: string } = {}): Promise<string | undefined> {
+  try {
+    await locateDenort(TARGETS[arch], await currentDeno(), options);
+    return undefined;
+  } catch (error) {
+    if (error instanceof BuildError && error.code === "E_NO_DENORT") return error.message;
+    throw error;
+  }
+}
+
+const noDenortX86 = await denortUnavailable("x86_64");
+const noDenortAarch64 = await denortUnavailable("aarch64", { denortBin: "" });
 
 Deno.test({
   name: "deno path: compile and run the x86_64 binary when a denort runtime is supplied",
+  ignore: ignoreWithReason("deno path compile and run", noDenortX86),
   ...opts,
   async fn() {
     const deno = await currentDeno();
-    try {
-      await locateDenort(TARGETS.x86_64, deno);
-    } catch (error) {
-      if (error instanceof BuildError && error.code === "E_NO_DENORT") {
-        return skipped(
-          `no denort runtime supplied (set DENORT_BIN to an x86_64 denort, or put denort-x86_64-unknown-linux-gnu.zip in ${deno.denoDir}/dl/release/v${deno.version}/)`,
-        );
-      }
-      throw error;
-    }
     const out = await Deno.makeTempDir({ prefix: "macula-deno-build-" });
     const cwd = await Deno.makeTempDir({ prefix: "macula-deno-run-" });
     try {
@@ -228,18 +223,18 @@ Deno.test({
 
 Deno.test({
   name: "deno path: with no runtime and no download host, `deno task build` fails fast naming what to fetch and where",
+  ignore: ignoreWithReason(
+    "deno path fails fast",
+    noDenortAarch64 === undefined
+      ? "a denort for aarch64 is available here, so the failure cannot be shown"
+      : undefined,
+  ),
   ...opts,
   async fn() {
     const target = TARGETS.aarch64;
     const deno = await currentDeno();
     const env = Deno.env.toObject();
     delete env.DENORT_BIN;
-    try {
-      const source = await locateDenort(target, deno, { denortBin: "" });
-      return skipped(`a denort for ${target.arch} is available here (${source.kind}), so the failure cannot be shown`);
-    } catch (error) {
-      if (!(error instanceof BuildError && error.code === "E_NO_DENORT")) throw error;
-    }
     const out = await Deno.makeTempDir({ prefix: "macula-out-" });
     try {
       const t0 = performance.now();

@@ -19,9 +19,27 @@ export const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "
  */
 export const TEST_NODE_ENV: Record<string, string> = { CLUSTER_STRATEGY: "off" };
 
-/** Print a skip reason the way CI greps for it, never a silent pass. */
-export function skipped(reason: string): void {
-  console.log(`SKIPPED: ${reason}`);
+/**
+ * The `ignore` of a test that cannot run here: prints `SKIPPED (ignored):
+ * <what>: <reason>` when the module loads (so the reason is in the log) and
+ * returns true, so the test counts as ignored, never as passed. No reason:
+ * false.
+ */
+export function ignoreWithReason(what: string, reason: string | undefined): boolean {
+  if (reason === undefined) return false;
+  console.log(`SKIPPED (ignored): ${what}: ${reason}`);
+  return true;
+}
+
+/**
+ * Why the Node-path executable of `arch` cannot be built and run here, or
+ * undefined if it can (checked without building: npm, and a native or
+ * emulated runner).
+ */
+export function nodeBuildUnavailable(arch: Arch): string | undefined {
+  if (!which("npm")) return "npm is not on PATH (the Node binaries and esbuild come from the npm registry)";
+  const runner = runnerFor(arch);
+  return "reason" in runner ? runner.reason : undefined;
 }
 
 async function hashTree(hash: ReturnType<typeof createHash>, path: string): Promise<void> {
@@ -62,6 +80,8 @@ let cached: Promise<NodeBuild | { reason: string }> | undefined;
 /**
  * Build (once per test run and source hash) the Node-path executable of
  * every architecture this machine can run; `{ reason }` if none can be.
+ * (A test decides whether it runs with `nodeBuildUnavailable` when it is
+ * registered; `nodeBuildFor` then only builds.)
  */
 export function nodeBuild(): Promise<NodeBuild | { reason: string }> {
   return cached ??= (async () => {
@@ -110,6 +130,14 @@ export function nodeBuild(): Promise<NodeBuild | { reason: string }> {
       seconds,
     };
   })();
+}
+
+/** The build, for a test whose `arch` was found runnable when it was registered; throws otherwise. */
+export async function nodeBuildFor(arch: Arch): Promise<NodeBuild> {
+  const b = await nodeBuild();
+  if ("reason" in b) throw new Error(`Node-path build: ${b.reason}`);
+  if (!b.arches.includes(arch)) throw new Error(`${arch} was not built: ${b.skipped.get(arch)}`);
+  return b;
 }
 
 /** Does `outDir` hold every binary, matching its sums file? */

@@ -6,10 +6,13 @@ import { bundleForNode } from "../../cross-compile/bundle.ts";
 import { buildCacheDir, installTools } from "../../cross-compile/cache.ts";
 import { run, which } from "../../cross-compile/run.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { ROOT, skipped } from "./helpers.ts";
+import { ignoreWithReason, ROOT } from "./helpers.ts";
 
-Deno.test("node platform: TCP (partial reads, backpressure, half-close), UDP and multicast, HTTP, files and process under Node", async () => {
-  if (!which("node") || !which("npm")) return skipped("node/npm are not on PATH");
+Deno.test({
+  name:
+    "node platform: TCP (partial reads, backpressure, half-close), UDP and multicast, HTTP, files and process under Node",
+  ignore: ignoreWithReason("node platform", !which("node") || !which("npm") ? "node/npm are not on PATH" : undefined),
+}, async () => {
   const tools = await installTools(buildCacheDir());
   const dir = await Deno.makeTempDir({ prefix: "macula-node-platform-" });
   try {

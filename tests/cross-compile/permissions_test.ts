@@ -10,15 +10,25 @@ import { readDeclaredPermissions } from "../../cross-compile/permissions.ts";
 import { run } from "../../cross-compile/run.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { startPermissions } from "../helpers/cli.ts";
-import { eventually, ROOT, TEST_NODE_ENV } from "./helpers.ts";
+import { eventually, ignoreWithReason, ROOT, TEST_NODE_ENV } from "./helpers.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
+/** The file scope of the declared set: the default data dir, and the system one. */
+const DATA_DIR_GRANT = [".macula", "/var/lib/macula"];
+const SYSTEM_DATA_DIR = "/var/lib/macula";
+
+function notRoot(): string | undefined {
+  return Deno.uid() === 0 ? undefined : `needs root to create directories under ${SYSTEM_DATA_DIR} (uid ${Deno.uid()})`;
+}
 
 Deno.test("the compile permission set is the declared one: scoped, with --unstable-net, no -A", async () => {
   const flags = await readDeclaredPermissions(ROOT);
   assertEquals(flags, startPermissions(), "the build and the CLI tests read the same declaration");
   assert(flags.includes("--unstable-net"), flags.join(" "));
-  assert(flags.includes("--allow-read=.macula") && flags.includes("--allow-write=.macula"), flags.join(" "));
+  // Files: `.macula` of the working directory, and `/var/lib/macula` (the systemd unit's state directory).
+  for (const kind of ["read", "write"]) {
+    assert(flags.includes(`--allow-${kind}=${DATA_DIR_GRANT.join(",")}`), flags.join(" "));
+  }
   assert(!flags.some((f) => f === "-A" || f === "--allow-all" || f === "--allow-run" || f === "--allow-ffi"));
   assert(flags.every((f) => f.startsWith("--allow-") || f.startsWith("--unstable-")), flags.join(" "));
 });
@@ -129,6 +139,43 @@ Deno.test({
     } finally {
       await node?.stop("SIGKILL");
       await Deno.remove(`${ROOT}/${scratch}`, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "main.ts under exactly the compile permission set: a data dir under /var/lib/macula works, one beside it is refused",
+  ignore: ignoreWithReason("data dir under /var/lib/macula", notRoot()),
+  ...opts,
+  async fn() {
+    const flags = await readDeclaredPermissions(ROOT);
+    const cli = (args: string[]) =>
+      run(Deno.execPath(), ["run", ...flags, "main.ts", ...args], { cwd: ROOT, env: { NO_COLOR: "1" } });
+    const suffix = crypto.randomUUID().slice(0, 8);
+    // Leave an existing /var/lib/macula (a real install) alone: only remove what this test created.
+    const existed = await Deno.stat(SYSTEM_DATA_DIR).then(() => true, () => false);
+    const inside = `${SYSTEM_DATA_DIR}/test-${suffix}`;
+    const beside = `${SYSTEM_DATA_DIR}-test-${suffix}`; // shares the prefix, but is outside the grant
+    try {
+      const first = await cli(["id", "--data-dir", inside]);
+      assertEquals(first.code, 0, first.stderr);
+      const did = first.stdout.trim();
+      assert(did.startsWith("did:key:z6Mk"), did);
+      assertEquals((await Deno.stat(`${inside}/identity.key`)).mode! & 0o777, 0o600);
+      const again = await cli(["id", "--data-dir", inside]);
+      assertEquals(again.stdout.trim(), did, "the identity is read back");
+      for (const outside of [beside, `/var/tmp/macula-outside-${suffix}`]) {
+        const refused = await cli(["id", "--data-dir", outside]);
+        assertEquals(refused.code, 1, refused.stderr);
+        const lines = refused.stderr.trim().split("\n");
+        assertEquals(lines.length, 1, refused.stderr);
+        assert(lines[0].startsWith("macula: permission denied:"), lines[0]);
+        assert(await Deno.stat(outside).then(() => false, () => true), `${outside} was not created`);
+      }
+    } finally {
+      await Deno.remove(existed ? inside : SYSTEM_DATA_DIR, { recursive: true }).catch(() => {});
+      await Deno.remove(beside, { recursive: true }).catch(() => {});
     }
   },
 });

@@ -20,7 +20,7 @@ import {
 } from "../../src/dht/keys.ts";
 import { KeyPair } from "../../src/identity/ed25519.ts";
 import { NodeId } from "../../src/identity/node-id.ts";
-import { toHex } from "../../src/util/bytes.ts";
+import { fromHex, toHex } from "../../src/util/bytes.ts";
 
 function seeded(seed: number, length = KEY_BYTES): Uint8Array {
   const r = rng(seed);
@@ -49,10 +49,10 @@ Deno.test("dhtId is SHA-256 of the public key (checked against node:crypto)", ()
     assertEquals(dhtId(id).length, KEY_BYTES);
     assertEquals(dhtId(id).constructor, Uint8Array, "a plain Uint8Array, not a Buffer");
   }
-  // A known vector: SHA-256 of 32 zero bytes.
+  // A known vector: SHA-256 of the RFC 8032 test 1 public key (an all-zero key is refused as a small-order point).
   assertEquals(
-    toHex(dhtId(new NodeId(new Uint8Array(32)))),
-    "66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925",
+    toHex(dhtId(new NodeId(fromHex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")))),
+    "21fe31dfa154a261626bf854046fd2271b7bed4b6abe45aa58877ef47f9721b9",
   );
   assertEquals(toHex(sha256(new Uint8Array(0))), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 });

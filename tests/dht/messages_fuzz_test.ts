@@ -1,23 +1,32 @@
 /**
- * Decoders of request-channel traffic against 10,000 mutations each: DHT
- * requests and replies (`src/dht/messages.ts`), the RPC request body
- * (`src/rpc/rpc.ts`) and the request envelope (`src/node/envelope.ts`) — the
- * exported decoders themselves. Each mutated input must decode or throw a
- * `WireError` — nothing else, no hang.
+ * The decoders of request-channel traffic, exactly as the node runs them,
+ * against 10,000 mutations each: a request frame as `serveRequests` decodes
+ * it (`decodeRequest`: the envelope, then the DHT or RPC body), a reply
+ * frame as `RequestChannel` does (`decodeEnvelope`, then `validateReply`),
+ * and the signed records a DHT reply carries (`decodeNodeRecord`,
+ * `decodeProviderRecord`, `decodeValueRecord`). Each mutated input must
+ * decode or throw a `WireError` — nothing else, no hang.
  */
 import { assert, assertEquals, assertThrows } from "../helpers/assert.ts";
 import { fuzzDecoder } from "../helpers/mutate.ts";
-import { MAX_REPLY_PEERS, MAX_REPLY_PROVIDERS, validateDhtReply, validateDhtRequest } from "../../src/dht/messages.ts";
+import {
+  DHT_PROTOCOL,
+  MAX_REPLY_PEERS,
+  MAX_REPLY_PROVIDERS,
+  validateDhtReply,
+  validateDhtRequest,
+} from "../../src/dht/messages.ts";
 import { KeyPair } from "../../src/identity/ed25519.ts";
-import { createNodeRecord, encodeNodeRecord } from "../../src/identity/node-record.ts";
+import { createNodeRecord, decodeNodeRecord, encodeNodeRecord } from "../../src/identity/node-record.ts";
 import { encodeCbor } from "../../src/wire/cbor.ts";
 import { WireError } from "../../src/wire/errors.ts";
-import { messageDecoder } from "../../src/wire/schema.ts";
-import { validateRpcRequest } from "../../src/rpc/rpc.ts";
-import { decodeEnvelope } from "../../src/node/envelope.ts";
+import { RPC_PROTOCOL, validateRpcRequest } from "../../src/rpc/rpc.ts";
+import { decodeEnvelope, decodeRequest, validateReply } from "../../src/node/request-channel.ts";
 import {
   createProviderRecord,
   createValueRecord,
+  decodeProviderRecord,
+  decodeValueRecord,
   encodeProviderRecord,
   encodeValueRecord,
 } from "../../src/dht/records.ts";
@@ -32,47 +41,52 @@ const provider = encodeProviderRecord(
 );
 const value = encodeValueRecord(createValueRecord(signerOf(kp), "default", "profile", new Uint8Array(16), 3, 60_000));
 
-const decodeDhtRequest = messageDecoder("dht request", validateDhtRequest);
-const decodeDhtReply = messageDecoder("dht reply", validateDhtReply);
-const decodeRpcRequest = messageDecoder("rpc request", validateRpcRequest);
-/** An envelope carrying a DHT request, validated all the way down as `serveRequests` does. */
-const decodeDhtEnvelope = (bytes: Uint8Array) => {
-  const env = decodeEnvelope(bytes);
-  try {
-    return validateDhtRequest(env.b, "b");
-  } catch (error) {
-    throw new WireError("E_WIRE_INVALID", "dht request", (error as Error).message);
-  }
+/** A DHT request frame, decoded as `serveRequests` decodes it for the DHT. */
+const dhtRequest = (frame: Uint8Array) => decodeRequest(frame, DHT_PROTOCOL, validateDhtRequest);
+/** An RPC request frame, decoded as `serveRequests` decodes it for RPC. */
+const rpcRequest = (frame: Uint8Array) => decodeRequest(frame, RPC_PROTOCOL, validateRpcRequest);
+/** A DHT reply frame, decoded as `RequestChannel` decodes it (the envelope, then the body). */
+const dhtReply = (frame: Uint8Array) => {
+  const envelope = decodeEnvelope(frame);
+  return envelope.e ?? validateReply(envelope.b, DHT_PROTOCOL, validateDhtReply);
 };
+/** Decoders that take the value itself, not an envelope. */
+const BARE = new Set<unknown>([decodeNodeRecord, decodeProviderRecord, decodeValueRecord]);
 
 const CASES: Array<[string, unknown, (b: Uint8Array) => unknown]> = [
-  ["dht request find_node", { t: "find_node", realm: "default", key }, decodeDhtRequest],
-  ["dht request add_provider", { t: "add_provider", realm: "default", key, rec: provider }, decodeDhtRequest],
-  ["dht request put_value", { t: "put_value", realm: "io.example.app", rec: value }, decodeDhtRequest],
-  ["dht request ping", { t: "ping", realm: "default" }, decodeDhtRequest],
+  ["dht request find_node", { i: 1, b: { t: "find_node", realm: "default", key } }, dhtRequest],
+  ["dht request add_provider", { i: 2, b: { t: "add_provider", realm: "default", key, rec: provider } }, dhtRequest],
+  ["dht request put_value", { i: 3, b: { t: "put_value", realm: "io.example.app", rec: value } }, dhtRequest],
+  ["dht request ping", { i: 4, b: { t: "ping", realm: "default" } }, dhtRequest],
+  ["dht request get_value", { i: 1_000_000, b: { t: "get_value", realm: "default", key } }, dhtRequest],
+  ["dht reply peers", { i: 5, b: { ok: true, peers: [encodeNodeRecord(record), encodeNodeRecord(record)] } }, dhtReply],
+  ["dht reply providers+value", { i: 6, b: { providers: [provider], value, peers: [] } }, dhtReply],
+  ["dht reply error", { i: 7, e: { c: "E_HANDLER", m: "sensor offline" } }, dhtReply],
+  ["rpc request", { i: 8, b: { r: "default", p: "math.add", a: { a: 2, b: [3, 4.5, "x", null, true] } } }, rpcRequest],
   [
-    "dht reply peers",
-    { ok: true, peers: [encodeNodeRecord(record), encodeNodeRecord(record)] },
-    decodeDhtReply,
+    "rpc request with auth",
+    { i: 9, b: { r: "default", p: "math.add", a: [1] }, u: { ucan: new Uint8Array(40) } },
+    rpcRequest,
   ],
-  ["dht reply providers+value", { providers: [provider], value, peers: [] }, decodeDhtReply],
-  ["rpc request", { r: "default", p: "math.add", a: { a: 2, b: [3, 4.5, "x", null, true] } }, decodeRpcRequest],
-  ["envelope request", { i: 42, b: { r: "default", p: "math.add", a: [1, 2] } }, decodeEnvelope],
-  ["envelope request with auth", { i: 9, b: [1], u: { ucan: new Uint8Array(40) } }, decodeEnvelope],
-  ["envelope error reply", { i: 7, e: { c: "E_HANDLER", m: "sensor offline" } }, decodeEnvelope],
-  ["envelope with dht request", { i: 1_000_000, b: { t: "get_value", realm: "default", key } }, decodeDhtEnvelope],
+  ["node record", encodeNodeRecord(record), decodeNodeRecord],
+  ["provider record", provider, decodeProviderRecord],
+  ["value record", value, decodeValueRecord],
 ];
 
 for (const [name, message, decode] of CASES) {
   Deno.test(`fuzz ${name}: 10,000 mutations decode or throw WireError`, () => {
-    const rejected = fuzzDecoder(name, encodeCbor(message), decode, WireError);
+    const valid = BARE.has(decode) ? message as Uint8Array : encodeCbor(message);
+    const rejected = fuzzDecoder(name, valid, decode, WireError);
     assert(rejected > 2000, `${name}: suspiciously few rejections (${rejected})`);
   });
 }
 
+const decodeDhtRequest = (body: unknown) => dhtRequest(encodeCbor({ i: 1, b: body })).request;
+const decodeDhtReply = (body: unknown) => validateReply(body, DHT_PROTOCOL, validateDhtReply);
+
 Deno.test("dht request validator: accepted and rejected shapes", () => {
   for (const t of ["ping", "find_node", "get_providers", "add_provider", "get_value", "put_value"]) {
-    assertEquals(decodeDhtRequest(encodeCbor({ t, realm: "r" })).t, t);
+    assertEquals(decodeDhtRequest({ t, realm: "r" }).t, t);
   }
   const bad: unknown[] = [
     { t: "store", realm: "r" },
@@ -85,25 +99,25 @@ Deno.test("dht request validator: accepted and rejected shapes", () => {
     [],
     "ping",
   ];
-  for (const b of bad) assertThrows(() => decodeDhtRequest(encodeCbor(b)), WireError, undefined, JSON.stringify(b));
+  for (const b of bad) assertThrows(() => decodeDhtRequest(b), WireError, undefined, JSON.stringify(b));
   // null optional fields count as absent.
-  assertEquals(decodeDhtRequest(encodeCbor({ t: "ping", realm: "r", key: null })), { t: "ping", realm: "r" });
+  assertEquals(decodeDhtRequest({ t: "ping", realm: "r", key: null }), { t: "ping", realm: "r" });
 });
 
 Deno.test("dht reply validator: bounds on peers, providers and value", () => {
   const peer = encodeNodeRecord(record);
-  assertEquals(decodeDhtReply(encodeCbor({ peers: Array(MAX_REPLY_PEERS).fill(peer) })).peers?.length, 20);
-  assertThrows(() => decodeDhtReply(encodeCbor({ peers: Array(MAX_REPLY_PEERS + 1).fill(peer) })), WireError);
+  assertEquals(decodeDhtReply({ peers: Array(MAX_REPLY_PEERS).fill(peer) }).peers?.length, 20);
+  assertThrows(() => decodeDhtReply({ peers: Array(MAX_REPLY_PEERS + 1).fill(peer) }), WireError);
   assertEquals(
-    decodeDhtReply(encodeCbor({ providers: Array(MAX_REPLY_PROVIDERS).fill(provider) })).providers?.length,
+    decodeDhtReply({ providers: Array(MAX_REPLY_PROVIDERS).fill(provider) }).providers?.length,
     64,
   );
   assertThrows(
-    () => decodeDhtReply(encodeCbor({ providers: Array(MAX_REPLY_PROVIDERS + 1).fill(provider) })),
+    () => decodeDhtReply({ providers: Array(MAX_REPLY_PROVIDERS + 1).fill(provider) }),
     WireError,
   );
-  assertThrows(() => decodeDhtReply(encodeCbor({ value: new Uint8Array(16 * 1024 + 1) })), WireError);
-  assertThrows(() => decodeDhtReply(encodeCbor({ peers: ["not bytes"] })), WireError, "peers[0]");
-  assertThrows(() => decodeDhtReply(encodeCbor({ ok: "yes" })), WireError, "ok");
-  assertEquals(decodeDhtReply(encodeCbor({})), {});
+  assertThrows(() => decodeDhtReply({ value: new Uint8Array(16 * 1024 + 1) }), WireError);
+  assertThrows(() => decodeDhtReply({ peers: ["not bytes"] }), WireError, "peers[0]");
+  assertThrows(() => decodeDhtReply({ ok: "yes" }), WireError, "ok");
+  assertEquals(decodeDhtReply({}), {});
 });

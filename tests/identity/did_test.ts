@@ -81,11 +81,11 @@ Deno.test("decodeDidKey rejects bad input with DidError", () => {
 });
 
 Deno.test("NodeId text forms, equality and ordering", () => {
-  const a = new NodeId(new Uint8Array(32));
-  const b = new NodeId(Uint8Array.from({ length: 32 }, () => 1));
+  const a = new NodeId(new Uint8Array(32).fill(1)); // not a small-order point, unlike all zeros
+  const b = new NodeId(Uint8Array.from({ length: 32 }, () => 2));
   assert(a.compare(b) < 0);
   assert(b.compare(a) > 0);
-  assert(a.equals(new NodeId(new Uint8Array(32))));
+  assert(a.equals(new NodeId(new Uint8Array(32).fill(1))));
   assertEquals(a.short.length, 8);
   assertEquals(JSON.stringify({ id: a }), JSON.stringify({ id: a.did }));
   assertThrows(() => new NodeId(new Uint8Array(31)), DidError);

@@ -96,22 +96,37 @@ Deno.test({
 });
 
 Deno.test({
-  name: "rpc: a connected, lower-latency provider is preferred; concurrent calls share one stream",
+  name: "rpc: of two connected providers, the one with the lower round trip is used; concurrent calls share one stream",
   ...opts,
   async fn() {
-    const nodes = await chain(new MemoryNetwork(), 4);
-    const [caller, near, , far] = nodes;
+    const network = new MemoryNetwork();
+    // A star: the caller is connected to both providers; their links differ only in latency.
+    const nodes = await joinedNodes(network, 3, "star");
+    const [caller, first, second] = nodes;
+    const name = (n: Node) => new URL(n.addrs[0]).host;
+    /** Give the caller ↔ `slow` link a 40 ms round trip and the caller ↔ `fast` link none, then re-measure. */
+    const makeSlow = async (slow: Node, fast: Node) => {
+      network.setLinkLatency(name(caller), name(slow), 20);
+      network.setLinkLatency(name(slow), name(caller), 20);
+      network.setLinkLatency(name(caller), name(fast), 0);
+      network.setLinkLatency(name(fast), name(caller), 0);
+      const slowRtt = await caller.ping(slow.id);
+      const fastRtt = await caller.ping(fast.id);
+      assert(slowRtt >= 38 && fastRtt < slowRtt, `measured ${slowRtt.toFixed(1)} vs ${fastRtt.toFixed(1)} ms`);
+    };
     try {
-      near.advertise("whoami", () => "near");
-      far.advertise("whoami", () => "far");
+      first.advertise("whoami", () => "first");
+      second.advertise("whoami", () => "second");
       await announced(caller, "whoami", 2);
-      caller.connection(far.id)?.close();
-      await until(() => !caller.connection(far.id), 2000, "far disconnected");
-      await caller.ping(near.id);
-      assertEquals(await caller.call("whoami", null), "near");
-      const results = await Promise.all(Array.from({ length: 200 }, () => caller.call("whoami", null)));
-      assert(results.every((r) => r === "near"));
-      assert(caller.connection(near.id)!.activeStreams <= 4, `streams: ${caller.connection(near.id)!.activeStreams}`);
+      assert(caller.connection(first.id) && caller.connection(second.id), "both providers connected");
+      // Each provider in turn is the faster one, so list order alone cannot pass both rounds.
+      for (const [slow, fast, expected] of [[first, second, "second"], [second, first, "first"]] as const) {
+        await makeSlow(slow, fast);
+        const results = await Promise.all(Array.from({ length: 50 }, () => caller.call("whoami", null)));
+        assertEquals(new Set(results), new Set([expected]), `every call went to the faster provider`);
+        const streams = caller.connection(fast.id)!.activeStreams;
+        assert(streams <= 4, `streams: ${streams}`);
+      }
     } finally {
       await Promise.all(nodes.map((n) => n.stop()));
     }
