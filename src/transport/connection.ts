@@ -67,6 +67,30 @@ export interface OpenStreamOptions {
 
 let nextConnectionId = 1;
 
+/** A stream that can hand out part of a received chunk (the muxer's streams can). */
+interface Splittable extends ByteStream {
+  readUpTo(max: number): Promise<Uint8Array | null>;
+}
+
+function isSplittable(stream: ByteStream): stream is Splittable {
+  return typeof (stream as Partial<Splittable>).readUpTo === "function";
+}
+
+/** Exactly `n` bytes of `stream`, `null` at a clean end before any; `WireError` if it ends in between. */
+async function readExactly(stream: Splittable, n: number): Promise<Uint8Array | null> {
+  const parts: Uint8Array[] = [];
+  for (let got = 0; got < n;) {
+    const chunk = await stream.readUpTo(n - got);
+    if (chunk === null) {
+      if (got === 0) return null;
+      throw new WireError("E_WIRE_TRUNCATED", "stream negotiation", `stream ended after ${got} of ${n} bytes`);
+    }
+    parts.push(chunk);
+    got += chunk.length;
+  }
+  return parts.length === 1 ? parts[0] : concat(...parts);
+}
+
 /**
  * A stream negotiated for one protocol on a `Connection`.
  *
@@ -332,9 +356,14 @@ export class Connection {
       return;
     }
     const reader = new BufferedReader(raw);
+    // Where the stream can split its chunks, negotiation takes only the header: the data after it stays
+    // queued in the stream (and charged to the connection's receive budget) until the handler reads it.
+    const take = isSplittable(raw)
+      ? (n: number) => readExactly(raw, n)
+      : (n: number) => reader.readExact(n, "stream negotiation");
     let protocol: string;
     try {
-      protocol = await withDeadline(this.#readHeader(reader), this.#opts.negotiationTimeout, "stream negotiation");
+      protocol = await withDeadline(this.#readHeader(take), this.#opts.negotiationTimeout, "stream negotiation");
     } catch (error) {
       raw.reset("negotiation failed");
       if (error instanceof WireError) this.protocolViolation(error);
@@ -365,13 +394,13 @@ export class Connection {
     }
   }
 
-  async #readHeader(reader: BufferedReader): Promise<string> {
-    const len = await reader.readExact(1, "stream negotiation");
+  async #readHeader(take: (n: number) => Promise<Uint8Array | null>): Promise<string> {
+    const len = await take(1);
     if (len === null) throw new StreamResetError("stream ended before negotiation");
     if (len[0] === 0 || len[0] > 128) {
       throw new WireError("E_WIRE_INVALID", "stream negotiation", `protocol name length ${len[0]} out of range 1-128`);
     }
-    const body = await reader.readExact(len[0], "stream negotiation");
+    const body = await take(len[0]);
     let name: string | undefined;
     try {
       name = body === null ? undefined : fromUtf8(body);

@@ -21,6 +21,7 @@ import {
   isTimeout,
 } from "./handshake-gate.ts";
 import { secureSession } from "./secure-session.ts";
+import { MemoryBudget } from "./mux/receive-budget.ts";
 import type { DialOptions, Transport, TransportContext } from "./transport.ts";
 
 /** Tunables of the TCP link. */
@@ -39,6 +40,12 @@ export interface TcpOptions {
   maxStreams?: number;
   /** Inbound handshakes in progress at once; more are dropped. Default 128. */
   maxPendingHandshakes?: number;
+  /**
+   * Receive memory budget shared by every connection of this link (and of
+   * whatever else the node hands it to): unread bytes per connection and in
+   * total. Default: its own, 16 MiB per connection, 64 MiB in total.
+   */
+  memory?: MemoryBudget;
   /** Inbound handshakes in progress at once from one source IP (IPv6: /64); more are dropped. Default 8. */
   maxPendingHandshakesPerSource?: number;
 }
@@ -108,11 +115,17 @@ export class TcpTransport implements Transport {
       maxPendingHandshakesPerSource: DEFAULT_MAX_PENDING_PER_SOURCE,
       inboundHandshakeBudget: DEFAULT_INBOUND_HANDSHAKE_BUDGET,
       ...options,
+      memory: options.memory ?? new MemoryBudget(),
     };
     this.#gate = new HandshakeGate({
       maxPending: this.#opts.maxPendingHandshakes,
       maxPendingPerSource: this.#opts.maxPendingHandshakesPerSource,
     });
+  }
+
+  /** The receive memory budget this link's connections share. */
+  get memory(): MemoryBudget {
+    return this.#opts.memory;
   }
 
   get listenAddresses(): PeerAddress[] {
@@ -187,8 +200,8 @@ export class TcpTransport implements Transport {
   }
 
   #sessionOptions() {
-    const { handshakeTimeout, maxStreams, keepAlive } = this.#opts;
-    return { handshakeTimeout, maxStreams, keepAlive };
+    const { handshakeTimeout, maxStreams, keepAlive, memory } = this.#opts;
+    return { handshakeTimeout, maxStreams, keepAlive, memory };
   }
 
   async dial(address: PeerAddress, expected: NodeId, options: DialOptions = {}): Promise<Connection> {
