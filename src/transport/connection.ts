@@ -19,6 +19,7 @@ import { WireError } from "../wire/errors.ts";
 import { BufferedReader, DEFAULT_MAX_FRAME, writeFrame } from "../wire/frame.ts";
 import { ConnectionClosedError, LimitError, ProtocolRefusedError } from "./errors.ts";
 import type { CloseInfo, Direction, Route, Session, TransportKind } from "./session.ts";
+import { isSplittable, readExactly } from "./split-read.ts";
 import type { ByteStream } from "./stream.ts";
 import { StreamResetError } from "./stream.ts";
 
@@ -66,30 +67,6 @@ export interface OpenStreamOptions {
 }
 
 let nextConnectionId = 1;
-
-/** A stream that can hand out part of a received chunk (the muxer's streams can). */
-interface Splittable extends ByteStream {
-  readUpTo(max: number): Promise<Uint8Array | null>;
-}
-
-function isSplittable(stream: ByteStream): stream is Splittable {
-  return typeof (stream as Partial<Splittable>).readUpTo === "function";
-}
-
-/** Exactly `n` bytes of `stream`, `null` at a clean end before any; `WireError` if it ends in between. */
-async function readExactly(stream: Splittable, n: number): Promise<Uint8Array | null> {
-  const parts: Uint8Array[] = [];
-  for (let got = 0; got < n;) {
-    const chunk = await stream.readUpTo(n - got);
-    if (chunk === null) {
-      if (got === 0) return null;
-      throw new WireError("E_WIRE_TRUNCATED", "stream negotiation", `stream ended after ${got} of ${n} bytes`);
-    }
-    parts.push(chunk);
-    got += chunk.length;
-  }
-  return parts.length === 1 ? parts[0] : concat(...parts);
-}
 
 /**
  * A stream negotiated for one protocol on a `Connection`.

@@ -36,7 +36,15 @@ export interface QuicOptions {
   idleTimeout?: number;
   /** Keep-alive interval, ms. Default 5 000. */
   keepAlive?: number;
-  /** Concurrent streams the peer may open. Default 1100. */
+  /**
+   * Concurrent streams the peer may open. Default 1100. Memory: Deno's QUIC
+   * stack (quinn) flow-controls each stream (measured: about 1.2 MiB a peer
+   * may send on a stream that is not read) but exposes no connection-wide
+   * receive window, so a peer may make a listener buffer up to about
+   * `maxStreams` × 1.2 MiB inside the stack. We never read ahead of the
+   * application (`QuicByteStream` reads on demand; negotiation takes one
+   * chunk), and refused streams are reset at once, which frees theirs.
+   */
   maxStreams?: number;
   /** Deadline of an outbound handshake (TLS, then our identity proof), ms. Default 10 000. */
   handshakeTimeout?: number;

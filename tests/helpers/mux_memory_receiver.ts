@@ -25,7 +25,7 @@ const gc = (globalThis as { gc?: () => void }).gc;
 function trimmer(): (() => void) | null {
   try {
     const libc = Deno.dlopen("libc.so.6", { malloc_trim: { parameters: ["usize"], result: "i32" } });
-    return () => void libc.symbols.malloc_trim(0);
+    return () => void libc.symbols.malloc_trim(0n);
   } catch {
     return null;
   }

@@ -81,6 +81,18 @@ export const ResetCode = {
 /** One of the `ResetCode` values. */
 export type ResetCode = typeof ResetCode[keyof typeof ResetCode];
 
+/** What a reset code received from the peer means, for `StreamResetError`. */
+export function resetReason(code: number): string {
+  switch (code) {
+    case ResetCode.StreamLimit:
+      return "stream refused by peer: too many streams";
+    case ResetCode.Memory:
+      return "stream reset by peer: its receive memory budget is exhausted";
+    default:
+      return "stream reset by peer";
+  }
+}
+
 /** One of the `GoAwayCode` values. */
 export type GoAwayCode = typeof GoAwayCode[keyof typeof GoAwayCode];
 

@@ -8,7 +8,7 @@ import { deferred } from "../../util/async.ts";
 import { WireError } from "../../wire/errors.ts";
 import { ChunkQueue, StreamClosedError, StreamResetError } from "../stream.ts";
 import type { ByteStream } from "../stream.ts";
-import { Flag, FrameType, MUX_FRAME, ResetCode, SEND_SEGMENT } from "./frame.ts";
+import { Flag, FrameType, MUX_FRAME, ResetCode, resetReason, SEND_SEGMENT } from "./frame.ts";
 import type { ConnectionBudget } from "./receive-budget.ts";
 import type { FrameOwner, FrameWriter } from "./writer.ts";
 
@@ -39,18 +39,6 @@ export interface StreamHost {
   readonly budget: ConnectionBudget;
   /** A stream was reset because its data did not fit the budget. */
   overBudget(): void;
-}
-
-/** What a reset code received from the peer means, for `StreamResetError`. */
-function resetReason(code: number): string {
-  switch (code) {
-    case ResetCode.StreamLimit:
-      return "stream refused by peer: too many streams";
-    case ResetCode.Memory:
-      return "stream reset by peer: its receive memory budget is exhausted";
-    default:
-      return "stream reset by peer";
-  }
 }
 
 /**

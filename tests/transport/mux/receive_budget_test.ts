@@ -37,10 +37,12 @@ Deno.test("receive budget: streams beyond the connection budget are reset with t
   try {
     const streams = await Promise.all(Array.from({ length: 16 }, () => opener.openStream()));
     const data = new Uint8Array(255 * KiB);
-    const outcomes = await Promise.all(streams.map(async (s) => {
-      await s.write(data).catch(() => {});
-      return await s.read().then(() => "open", (e) => e);
-    }).map((p) => Promise.race([p, new Promise((r) => setTimeout(() => r("open"), 2_000))])));
+    const outcomes = await Promise.all(
+      streams.map(async (s) => {
+        await s.write(data).catch(() => {});
+        return await s.read().then(() => "open", (e) => e);
+      }).map((p) => Promise.race([p, new Promise((r) => setTimeout(() => r("open"), 2_000))])),
+    );
     const reset = outcomes.filter((o) => o instanceof StreamResetError) as StreamResetError[];
     assert(reset.length > 0, "some streams were reset");
     assert(reset.every((e) => /memory budget/.test(e.message)), reset.map((e) => e.message).join("; "));
