@@ -85,6 +85,8 @@ export {
   type TransportKind,
 } from "./src/transport/session.ts";
 export type { DialOptions, Transport, TransportContext } from "./src/transport/transport.ts";
+export type { HandshakeRefusal } from "./src/transport/handshake-gate.ts";
+export { ConnectionBudget, MemoryBudget, type MemoryBudgetOptions } from "./src/transport/mux/receive-budget.ts";
 export {
   secureConnection,
   type SecureConnectionOptions,

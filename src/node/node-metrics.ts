@@ -17,6 +17,8 @@ export interface NodeMetrics {
   dialFailures: Counter;
   /** `macula_handshake_failures_total` (inbound), label `code` (the error code). */
   handshakeFailures: Counter;
+  /** `macula_handshakes_refused_total` (inbound, before authentication), labels `transport`, `reason`. */
+  handshakesRefused: Counter;
   /** `macula_protocol_violations_total`: connections closed because the peer broke the wire protocol. */
   protocolViolations: Counter;
   /** `macula_wire_errors_total`, label `type` (the message type). */
@@ -40,6 +42,10 @@ export function createNodeMetrics(registry = new MetricsRegistry()): NodeMetrics
     handshakeFailures: registry.counter(
       "macula_handshake_failures_total",
       "Inbound handshakes that failed, by transport.",
+    ),
+    handshakesRefused: registry.counter(
+      "macula_handshakes_refused_total",
+      "Inbound handshakes refused before authentication, by transport and reason (global-limit, source-limit, deadline).",
     ),
     protocolViolations: registry.counter(
       "macula_protocol_violations_total",

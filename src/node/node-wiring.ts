@@ -89,6 +89,10 @@ export function wireNode(options: NodeOptions, platform: Platform, log: Logger, 
       metrics.handshakeFailures.inc({ code: (error as MaculaError).code ?? "E_UNKNOWN" });
       log.debug("inbound handshake failed", { remote, error: error.message });
     },
+    onHandshakeRefused: (reason, remote, transport) => {
+      metrics.handshakesRefused.inc({ transport, reason });
+      log.debug("inbound handshake refused", { remote, transport, reason });
+    },
   };
   const transports = createTransports(options, platform);
   if (!options.transports && !options.memory && !platform.quic) {

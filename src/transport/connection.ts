@@ -19,6 +19,7 @@ import { WireError } from "../wire/errors.ts";
 import { BufferedReader, DEFAULT_MAX_FRAME, writeFrame } from "../wire/frame.ts";
 import { ConnectionClosedError, LimitError, ProtocolRefusedError } from "./errors.ts";
 import type { CloseInfo, Direction, Route, Session, TransportKind } from "./session.ts";
+import { isSplittable, readExactly } from "./split-read.ts";
 import type { ByteStream } from "./stream.ts";
 import { StreamResetError } from "./stream.ts";
 
@@ -332,9 +333,14 @@ export class Connection {
       return;
     }
     const reader = new BufferedReader(raw);
+    // Where the stream can split its chunks, negotiation takes only the header: the data after it stays
+    // queued in the stream (and charged to the connection's receive budget) until the handler reads it.
+    const take = isSplittable(raw)
+      ? (n: number) => readExactly(raw, n)
+      : (n: number) => reader.readExact(n, "stream negotiation");
     let protocol: string;
     try {
-      protocol = await withDeadline(this.#readHeader(reader), this.#opts.negotiationTimeout, "stream negotiation");
+      protocol = await withDeadline(this.#readHeader(take), this.#opts.negotiationTimeout, "stream negotiation");
     } catch (error) {
       raw.reset("negotiation failed");
       if (error instanceof WireError) this.protocolViolation(error);
@@ -365,13 +371,13 @@ export class Connection {
     }
   }
 
-  async #readHeader(reader: BufferedReader): Promise<string> {
-    const len = await reader.readExact(1, "stream negotiation");
+  async #readHeader(take: (n: number) => Promise<Uint8Array | null>): Promise<string> {
+    const len = await take(1);
     if (len === null) throw new StreamResetError("stream ended before negotiation");
     if (len[0] === 0 || len[0] > 128) {
       throw new WireError("E_WIRE_INVALID", "stream negotiation", `protocol name length ${len[0]} out of range 1-128`);
     }
-    const body = await reader.readExact(len[0], "stream negotiation");
+    const body = await take(len[0]);
     let name: string | undefined;
     try {
       name = body === null ? undefined : fromUtf8(body);

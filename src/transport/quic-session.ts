@@ -13,6 +13,12 @@ import { QuicByteStream } from "./quic-stream.ts";
 import type { CloseInfo, Direction, Session } from "./session.ts";
 import type { ByteStream } from "./stream.ts";
 
+/** Where a session takes the streams the peer opens from (a reader of `incomingBidirectionalStreams`). */
+export interface IncomingStreams {
+  /** The next stream the peer opened; `done` once the connection ended. */
+  read(): Promise<ReadableStreamReadResult<QuicBidiStream>>;
+}
+
 /** QUIC application close codes. */
 export const QUIC_CLOSE = { normal: 0, authFailed: 1, protocol: 2 } as const;
 
@@ -21,7 +27,7 @@ export class QuicSession implements Session {
   readonly kind = "quic";
   readonly route = "direct";
   #conn: QuicConnection;
-  #incoming: ReadableStreamDefaultReader<QuicBidiStream>;
+  #incoming: IncomingStreams;
   #handler: ((s: ByteStream) => void) | null = null;
   #streams = new Set<QuicByteStream>();
   #closed = deferred<CloseInfo>();
@@ -30,7 +36,7 @@ export class QuicSession implements Session {
 
   constructor(
     conn: QuicConnection,
-    incoming: ReadableStreamDefaultReader<QuicBidiStream>,
+    incoming: IncomingStreams,
     readonly localId: NodeId,
     readonly remoteId: NodeId,
     readonly direction: Direction,

@@ -16,7 +16,9 @@ import { formatAddress, hostPort, type PeerAddress } from "./address.ts";
 import type { Connection } from "./connection.ts";
 import { ConnectionSet } from "./connection-set.ts";
 import { DialError, HandshakeError, PeerIdMismatchError } from "./errors.ts";
-import { authenticateClient, proveIdentity, sendVerdict, verdictReceived } from "./quic-auth.ts";
+import { DEFAULT_INBOUND_HANDSHAKE_BUDGET, DEFAULT_MAX_PENDING_PER_SOURCE, HandshakeGate } from "./handshake-gate.ts";
+import { proveIdentity } from "./quic-auth.ts";
+import { acceptClient } from "./quic-accept.ts";
 import { QuicByteStream } from "./quic-stream.ts";
 import { QUIC_CLOSE, QuicSession } from "./quic-session.ts";
 import type { DialOptions, Transport, TransportContext } from "./transport.ts";
@@ -34,12 +36,28 @@ export interface QuicOptions {
   idleTimeout?: number;
   /** Keep-alive interval, ms. Default 5 000. */
   keepAlive?: number;
-  /** Concurrent streams the peer may open. Default 1100. */
+  /**
+   * Concurrent streams the peer may open. Default 1100. Memory: Deno's QUIC
+   * stack (quinn) flow-controls each stream (measured: about 1.2 MiB a peer
+   * may send on a stream that is not read) but exposes no connection-wide
+   * receive window, so a peer may make a listener buffer up to about
+   * `maxStreams` × 1.2 MiB inside the stack. We never read ahead of the
+   * application (`QuicByteStream` reads on demand; negotiation takes one
+   * chunk), and refused streams are reset at once, which frees theirs.
+   */
   maxStreams?: number;
-  /** Handshake deadline, ms. Default 10 000. */
+  /** Deadline of an outbound handshake (TLS, then our identity proof), ms. Default 10 000. */
   handshakeTimeout?: number;
+  /** Deadline of a whole inbound handshake (TLS and the client's proof together), ms. Default 5 000. */
+  inboundHandshakeBudget?: number;
   /** Inbound handshakes in progress at once; more are dropped. Default 128. */
   maxPendingHandshakes?: number;
+  /**
+   * Inbound handshakes in progress at once from one source IP (IPv6: /64),
+   * counted once TLS is done (Deno does not show the address before); more
+   * are closed. Default 8.
+   */
+  maxPendingHandshakesPerSource?: number;
 }
 
 /**
@@ -61,7 +79,7 @@ export class QuicTransport implements Transport {
   #opts: Required<QuicOptions>;
   #endpoint: QuicEndpoint | null = null;
   #listening = false;
-  #pending = 0;
+  #gate: HandshakeGate;
   #connections: ConnectionSet | null = null;
   #tls: { cert: string; key: string } | null = null;
 
@@ -76,8 +94,14 @@ export class QuicTransport implements Transport {
       maxStreams: 1100,
       handshakeTimeout: 10_000,
       maxPendingHandshakes: 128,
+      maxPendingHandshakesPerSource: DEFAULT_MAX_PENDING_PER_SOURCE,
+      inboundHandshakeBudget: DEFAULT_INBOUND_HANDSHAKE_BUDGET,
       ...options,
     };
+    this.#gate = new HandshakeGate({
+      maxPending: this.#opts.maxPendingHandshakes,
+      maxPendingPerSource: this.#opts.maxPendingHandshakesPerSource,
+    });
   }
 
   get listenAddresses(): PeerAddress[] {
@@ -131,51 +155,17 @@ export class QuicTransport implements Transport {
   }
 
   async #inbound(connecting: Promise<QuicConnection>): Promise<void> {
-    if (this.#pending >= this.#opts.maxPendingHandshakes) {
-      connecting.then((c) => c.close({ closeCode: QUIC_CLOSE.normal, reason: "busy" }), () => {});
-      return;
-    }
     const { ctx, connections } = this.#started();
-    this.#pending++;
-    let conn: QuicConnection | undefined;
-    let remoteId: NodeId;
-    try {
-      conn = await withDeadline(connecting, this.#opts.handshakeTimeout, "QUIC handshake", {
-        onLate: (c) => c.close({ closeCode: QUIC_CLOSE.normal, reason: "handshake timeout" }),
-      });
-      const c = conn;
-      remoteId = await withDeadline(
-        (async () => {
-          const auth = new QuicByteStream(await c.createBidirectionalStream());
-          auth.closed.then(() => {}, () => {});
-          const id = await authenticateClient(auth, ctx.localId);
-          await sendVerdict(auth);
-          await verdictReceived(auth);
-          return id;
-        })(),
-        this.#opts.handshakeTimeout,
-        "QUIC client authentication",
-      );
-    } catch (error) {
-      try {
-        conn?.close({ closeCode: QUIC_CLOSE.authFailed, reason: "authentication failed" });
-      } catch {
-        // already closed
-      }
-      ctx.onHandshakeError?.(error as Error, conn ? hostPort(conn.remoteAddr) : "unknown");
-      return;
-    } finally {
-      this.#pending--;
-    }
+    const accepted = await acceptClient(connecting, {
+      ctx,
+      gate: this.#gate,
+      budget: this.#opts.inboundHandshakeBudget,
+      kind: this.kind,
+    });
+    if (accepted === null) return;
+    const { conn, remoteId, incoming } = accepted;
     // The client has its verdict (or the connection ended after it): the connection is accepted.
-    const session = new QuicSession(
-      conn,
-      conn.incomingBidirectionalStreams.getReader(),
-      ctx.localId,
-      remoteId,
-      "inbound",
-    );
-    ctx.onInbound(connections.wrap(session));
+    ctx.onInbound(connections.wrap(new QuicSession(conn, incoming, ctx.localId, remoteId, "inbound")));
   }
 
   async dial(address: PeerAddress, expected: NodeId, options: DialOptions = {}): Promise<Connection> {

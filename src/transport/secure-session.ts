@@ -13,6 +13,7 @@ import { PeerIdMismatchError } from "../secure/errors.ts";
 import { type RawDuplex, type SecureChannel, secureInitiator, secureResponder } from "../secure/secure-channel.ts";
 import { Connection, type ConnectionOptions, type InboundGate } from "./connection.ts";
 import { Muxer } from "./mux/muxer.ts";
+import type { MemoryBudget } from "./mux/receive-budget.ts";
 import type { CloseInfo, Direction, Route, Session, TransportKind } from "./session.ts";
 import type { ByteStream } from "./stream.ts";
 
@@ -39,6 +40,11 @@ export interface SecureSessionOptions {
   maxStreams?: number;
   /** Keep-alive ping interval, ms (0 disables it). Default 15 000. */
   keepAlive?: number;
+  /**
+   * The node-wide receive memory budget this session takes its share of.
+   * Default: a budget of its own (16 MiB for this session).
+   */
+  memory?: MemoryBudget;
 }
 
 /** Options of `secureConnection`: those of `secureSession`, plus what a `Connection` needs. */
@@ -61,12 +67,13 @@ class MuxSession implements Session {
     readonly localId: NodeId,
     readonly direction: Direction,
     readonly remoteAddress: string,
-    options: { maxStreams: number; keepAlive: number },
+    options: { maxStreams: number; keepAlive: number; memory?: MemoryBudget },
   ) {
     this.#muxer = new Muxer(channel, {
       initiator: direction === "outbound",
       maxStreams: options.maxStreams,
       keepAliveMs: options.keepAlive,
+      budget: options.memory?.connection(),
     });
     this.remoteId = channel.remoteId;
   }
@@ -146,7 +153,7 @@ export async function secureSession(pipe: RawDuplex | ByteStream, options: Secur
     new NodeId(options.keyPair.publicKey),
     initiator ? "outbound" : "inbound",
     options.remoteAddress,
-    { maxStreams: options.maxStreams ?? 1100, keepAlive: options.keepAlive ?? 15_000 },
+    { maxStreams: options.maxStreams ?? 1100, keepAlive: options.keepAlive ?? 15_000, memory: options.memory },
   );
 }
 

@@ -61,6 +61,8 @@ export class ChunkQueue {
   #ended = false;
   #error: Error | null = null;
   #waiter: ReturnType<typeof deferred<Uint8Array | null>> | null = null;
+  /** The most the pending read takes of the next chunk (`readUpTo`). */
+  #waiterMax = Infinity;
   #onConsumed?: (n: number) => void;
 
   constructor(onConsumed?: (n: number) => void) {
@@ -87,7 +89,14 @@ export class ChunkQueue {
     if (this.finished || chunk.length === 0) return;
     if (this.#waiter) {
       const w = this.#waiter;
+      const max = this.#waiterMax;
       this.#waiter = null;
+      this.#waiterMax = Infinity;
+      if (chunk.length > max) {
+        this.#chunks.push(chunk.subarray(max));
+        this.#bytes += chunk.length - max;
+        chunk = chunk.subarray(0, max);
+      }
       this.#onConsumed?.(chunk.length);
       w.resolve(chunk);
       return;
@@ -121,6 +130,23 @@ export class ChunkQueue {
     }
   }
 
+  /**
+   * Read at most `max` bytes of the next chunk (`max` ≥ 1); the rest of it
+   * stays queued. `null` at a clean end.
+   */
+  readUpTo(max: number): Promise<Uint8Array | null> {
+    if (this.#head < this.#chunks.length && this.#chunks[this.#head].length > max) {
+      const chunk = this.#chunks[this.#head];
+      this.#chunks[this.#head] = chunk.subarray(max);
+      this.#bytes -= max;
+      this.#onConsumed?.(max);
+      return Promise.resolve(chunk.subarray(0, max));
+    }
+    const next = this.read();
+    if (this.#waiter) this.#waiterMax = max;
+    return next;
+  }
+
   /** Read the next chunk, `null` at a clean end. */
   read(): Promise<Uint8Array | null> {
     if (this.#error) return Promise.reject(this.#error);
@@ -140,6 +166,7 @@ export class ChunkQueue {
     }
     if (this.#ended) return Promise.resolve(null);
     if (this.#waiter) return Promise.reject(new Error("concurrent read() on one stream"));
+    this.#waiterMax = Infinity;
     this.#waiter = deferred();
     return this.#waiter.promise;
   }

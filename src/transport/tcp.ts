@@ -14,7 +14,14 @@ import { formatAddress, hostPort, type PeerAddress } from "./address.ts";
 import type { Connection } from "./connection.ts";
 import { ConnectionSet } from "./connection-set.ts";
 import { DialError } from "./errors.ts";
+import {
+  DEFAULT_INBOUND_HANDSHAKE_BUDGET,
+  DEFAULT_MAX_PENDING_PER_SOURCE,
+  HandshakeGate,
+  isTimeout,
+} from "./handshake-gate.ts";
 import { secureSession } from "./secure-session.ts";
+import { MemoryBudget } from "./mux/receive-budget.ts";
 import type { DialOptions, Transport, TransportContext } from "./transport.ts";
 
 /** Tunables of the TCP link. */
@@ -23,14 +30,24 @@ export interface TcpOptions {
   host?: string;
   /** TCP port; default 9443, 0 = ephemeral. */
   port?: number;
-  /** Handshake deadline, ms. Default 10 000. */
+  /** Deadline of an outbound handshake (connect + Noise), ms. Default 10 000. */
   handshakeTimeout?: number;
+  /** Deadline of a whole inbound handshake, from accept to authenticated, ms. Default 5 000. */
+  inboundHandshakeBudget?: number;
   /** Keep-alive ping interval, ms (dead-peer detection). Default 15 000. */
   keepAlive?: number;
   /** Concurrent streams the peer may open. Default 1100. */
   maxStreams?: number;
   /** Inbound handshakes in progress at once; more are dropped. Default 128. */
   maxPendingHandshakes?: number;
+  /**
+   * Receive memory budget shared by every connection of this link (and of
+   * whatever else the node hands it to): unread bytes per connection and in
+   * total. Default: its own, 16 MiB per connection, 64 MiB in total.
+   */
+  memory?: MemoryBudget;
+  /** Inbound handshakes in progress at once from one source IP (IPv6: /64); more are dropped. Default 8. */
+  maxPendingHandshakesPerSource?: number;
 }
 
 const READ_SIZE = 64 * 1024;
@@ -81,7 +98,7 @@ export class TcpTransport implements Transport {
   #opts: Required<TcpOptions>;
   #listener: TcpListener | null = null;
   #listening: Promise<void> | null = null;
-  #pending = 0;
+  #gate: HandshakeGate;
   #connections: ConnectionSet | null = null;
   #closed = false;
 
@@ -95,8 +112,20 @@ export class TcpTransport implements Transport {
       keepAlive: 15_000,
       maxStreams: 1100,
       maxPendingHandshakes: 128,
+      maxPendingHandshakesPerSource: DEFAULT_MAX_PENDING_PER_SOURCE,
+      inboundHandshakeBudget: DEFAULT_INBOUND_HANDSHAKE_BUDGET,
       ...options,
+      memory: options.memory ?? new MemoryBudget(),
     };
+    this.#gate = new HandshakeGate({
+      maxPending: this.#opts.maxPendingHandshakes,
+      maxPendingPerSource: this.#opts.maxPendingHandshakesPerSource,
+    });
+  }
+
+  /** The receive memory budget this link's connections share. */
+  get memory(): MemoryBudget {
+    return this.#opts.memory;
   }
 
   get listenAddresses(): PeerAddress[] {
@@ -140,17 +169,18 @@ export class TcpTransport implements Transport {
         if (this.#closed || this.#listener !== listener) return;
         continue;
       }
-      if (this.#pending >= this.#opts.maxPendingHandshakes) {
+      const remote = hostPort(socket.remoteAddr);
+      const slot = this.#gate.enter(remote);
+      if (typeof slot === "string") {
         socket.close();
+        this.#ctx?.onHandshakeRefused?.(slot, remote, this.kind);
         continue;
       }
-      this.#inbound(socket);
+      this.#inbound(socket, remote).finally(slot.release);
     }
   }
 
-  async #inbound(socket: TcpSocket): Promise<void> {
-    this.#pending++;
-    const remote = hostPort(socket.remoteAddr);
+  async #inbound(socket: TcpSocket, remote: string): Promise<void> {
     const { ctx, connections } = this.#started();
     try {
       const session = await secureSession(socketDuplex(socket), {
@@ -159,19 +189,19 @@ export class TcpTransport implements Transport {
         kind: "tcp",
         remoteAddress: remote,
         ...this.#sessionOptions(),
+        handshakeTimeout: this.#opts.inboundHandshakeBudget,
       });
       ctx.onInbound(connections.wrap(session));
     } catch (error) {
       socket.close();
+      if (isTimeout(error)) ctx.onHandshakeRefused?.("deadline", remote, this.kind);
       ctx.onHandshakeError?.(error as Error, remote);
-    } finally {
-      this.#pending--;
     }
   }
 
   #sessionOptions() {
-    const { handshakeTimeout, maxStreams, keepAlive } = this.#opts;
-    return { handshakeTimeout, maxStreams, keepAlive };
+    const { handshakeTimeout, maxStreams, keepAlive, memory } = this.#opts;
+    return { handshakeTimeout, maxStreams, keepAlive, memory };
   }
 
   async dial(address: PeerAddress, expected: NodeId, options: DialOptions = {}): Promise<Connection> {

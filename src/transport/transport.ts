@@ -13,6 +13,7 @@ import type { KeyPair } from "../identity/ed25519.ts";
 import type { NodeId } from "../identity/node-id.ts";
 import type { PeerAddress } from "./address.ts";
 import type { Connection, ConnectionOptions, InboundGate } from "./connection.ts";
+import type { HandshakeRefusal } from "./handshake-gate.ts";
 import type { TransportKind } from "./session.ts";
 
 /** What a link needs from the node. */
@@ -29,6 +30,13 @@ export interface TransportContext {
   onInbound(connection: Connection): void;
   /** Reports inbound handshakes that failed (counted, then dropped). */
   onHandshakeError?(error: Error, remote: string): void;
+  /**
+   * Reports an inbound handshake refused before authentication: over the
+   * global or the per-source cap, or cut off by the handshake deadline
+   * (`"deadline"`, also reported to `onHandshakeError`). `remote` is
+   * `host:port`, or `"unknown"` (QUIC before TLS completed).
+   */
+  onHandshakeRefused?(reason: HandshakeRefusal, remote: string, transport: TransportKind): void;
 }
 
 /** Options of `Transport.dial`. */

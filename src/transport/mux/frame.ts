@@ -9,8 +9,9 @@
  * | 1     | type      | 0 DATA, 1 WINDOW_UPDATE, 2 PING, 3 GO_AWAY           |
  * | 2–3   | flags     | SYN 1, ACK 2, FIN 4, RST 8                           |
  * | 4–7   | stream id | 0 for PING and GO_AWAY, non-zero otherwise           |
- * | 8–11  | length    | DATA: payload size; WINDOW_UPDATE: credit delta;     |
- * |       |           | PING: opaque value; GO_AWAY: error code              |
+ * | 8–11  | length    | DATA: payload size; WINDOW_UPDATE: credit delta      |
+ * |       |           | (with RST: a `ResetCode`); PING: opaque value;       |
+ * |       |           | GO_AWAY: error code                                  |
  *
  * Only DATA frames carry a payload (`length` bytes, at most 64 KiB). The
  * decoder validates every field and throws `WireError` (message type
@@ -64,6 +65,34 @@ export const GoAwayCode = {
   ProtocolError: 1,
   InternalError: 2,
 } as const;
+/**
+ * Why a stream was reset, carried in the length field of a WINDOW_UPDATE
+ * with RST (receivers that predate the codes ignore it). Unknown codes read
+ * as `Normal`.
+ */
+export const ResetCode = {
+  /** Aborted by the application, or no reason given. */
+  Normal: 0,
+  /** Refused: the receiver has as many inbound streams as it allows. */
+  StreamLimit: 1,
+  /** Refused or aborted: the receiver's memory budget (connection or node) is exhausted. */
+  Memory: 2,
+} as const;
+/** One of the `ResetCode` values. */
+export type ResetCode = typeof ResetCode[keyof typeof ResetCode];
+
+/** What a reset code received from the peer means, for `StreamResetError`. */
+export function resetReason(code: number): string {
+  switch (code) {
+    case ResetCode.StreamLimit:
+      return "stream refused by peer: too many streams";
+    case ResetCode.Memory:
+      return "stream reset by peer: its receive memory budget is exhausted";
+    default:
+      return "stream reset by peer";
+  }
+}
+
 /** One of the `GoAwayCode` values. */
 export type GoAwayCode = typeof GoAwayCode[keyof typeof GoAwayCode];
 

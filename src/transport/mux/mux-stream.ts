@@ -8,7 +8,8 @@ import { deferred } from "../../util/async.ts";
 import { WireError } from "../../wire/errors.ts";
 import { ChunkQueue, StreamClosedError, StreamResetError } from "../stream.ts";
 import type { ByteStream } from "../stream.ts";
-import { Flag, FrameType, MUX_FRAME, SEND_SEGMENT } from "./frame.ts";
+import { Flag, FrameType, MUX_FRAME, ResetCode, resetReason, SEND_SEGMENT } from "./frame.ts";
+import type { ConnectionBudget } from "./receive-budget.ts";
 import type { FrameOwner, FrameWriter } from "./writer.ts";
 
 /**
@@ -34,6 +35,10 @@ export interface StreamHost {
   readonly maxWindow: number;
   /** The stream is finished; remove it from the stream table. */
   release(stream: MuxStream): void;
+  /** The connection's receive memory budget: unread bytes are charged to it. */
+  readonly budget: ConnectionBudget;
+  /** A stream was reset because its data did not fit the budget. */
+  overBudget(): void;
 }
 
 /**
@@ -44,7 +49,10 @@ export interface StreamHost {
  * flight; `write()` waits for credit. As the application reads, we grant the
  * peer fresh credit (WINDOW_UPDATE) once half our window was consumed, and
  * double the window (up to the host's `maxWindow`) when those updates are
- * needed faster than about two round trips.
+ * needed faster than about two round trips, and the connection's budget
+ * allows it (`ConnectionBudget.allowsWindow`). Received bytes are charged
+ * to the budget until the application reads them; data that does not fit
+ * resets the stream (RST, `ResetCode.Memory`).
  *
  * @example
  * ```ts
@@ -128,6 +136,14 @@ export class MuxStream implements ByteStream, FrameOwner {
   }
 
   /**
+   * Like `read()`, but at most `max` bytes: the rest of a chunk stays
+   * queued (and charged to the budget) for the next read.
+   */
+  readUpTo(max: number): Promise<Uint8Array | null> {
+    return this.#queue.readUpTo(max);
+  }
+
+  /**
    * Send `chunk` (split into DATA frames of at most 64 KiB). Resolves once
    * all of it fit the send window and was queued for the duplex; rejects
    * with `StreamClosedError` after `closeWrite()`, `StreamResetError` after a
@@ -167,17 +183,27 @@ export class MuxStream implements ByteStream, FrameOwner {
 
   /** Abort both directions (RST); pending and future reads and writes reject. No-op once closed. */
   reset(reason?: string): void {
+    this.#resetWith(ResetCode.Normal, reason ?? "stream was reset");
+  }
+
+  #resetWith(code: ResetCode, reason: string): void {
     if (this.#done) return;
-    const error = new StreamResetError(reason ?? "stream was reset");
+    const error = new StreamResetError(reason);
     this.#error = error;
-    this.#queue.fail(error);
+    this.#dropQueued(error);
     this.#host.writer.control(
       FrameType.WindowUpdate,
       Flag.RST | this.#takeOpenFlag(),
       this.id,
-      0,
+      code,
     );
     this.#terminate();
+  }
+
+  /** Fail reads, giving the budget back what was queued. */
+  #dropQueued(error: Error): void {
+    this.#host.budget.release(this.#queue.bytes);
+    this.#queue.fail(error);
   }
 
   // ---- called by the muxer -------------------------------------------------
@@ -222,14 +248,22 @@ export class MuxStream implements ByteStream, FrameOwner {
         );
       }
       this.#recvAvail -= n;
-      if (!this.#error) this.#queue.push(payload);
+      if (!this.#error) {
+        if (!this.#host.budget.tryCharge(n)) {
+          this.#host.overBudget();
+          this.#resetWith(ResetCode.Memory, "receive memory budget exhausted");
+          return;
+        }
+        // A small view would pin its whole (decrypted) buffer: keep a copy instead.
+        this.#queue.push(n * 4 < payload.buffer.byteLength ? payload.slice() : payload);
+      }
     }
     if (flags & Flag.FIN) this.#remoteFinish();
   }
 
   /** @internal A WINDOW_UPDATE frame arrived. Throws `WireError` on window overflow. */
   receiveWindowUpdate(delta: number, flags: number): void {
-    if (flags & Flag.RST) return this.#remoteReset();
+    if (flags & Flag.RST) return this.#remoteReset(delta);
     if (delta > 0) {
       if (this.#sendWindow + delta > MAX_SEND_WINDOW) {
         throw new WireError(
@@ -251,7 +285,7 @@ export class MuxStream implements ByteStream, FrameOwner {
   abort(error: StreamResetError): void {
     if (this.#done) return;
     this.#error = error;
-    if (!this.#queue.finished) this.#queue.fail(error);
+    if (!this.#queue.finished) this.#dropQueued(error);
     this.#terminate();
   }
 
@@ -328,6 +362,7 @@ export class MuxStream implements ByteStream, FrameOwner {
   }
 
   #onConsumed(n: number): void {
+    this.#host.budget.release(n);
     if (this.#done || this.#remoteFin) return;
     this.#consumed += n;
     if (this.#consumed < this.#recvWindow / 2) return;
@@ -338,9 +373,11 @@ export class MuxStream implements ByteStream, FrameOwner {
       rtt > 0 && now - this.#epoch < 2 * rtt &&
       this.#recvWindow < this.#host.maxWindow
     ) {
-      growth = Math.min(this.#recvWindow * 2, this.#host.maxWindow) -
-        this.#recvWindow;
-      this.#recvWindow += growth;
+      const grown = Math.min(this.#recvWindow * 2, this.#host.maxWindow);
+      if (this.#host.budget.allowsWindow(grown)) {
+        growth = grown - this.#recvWindow;
+        this.#recvWindow = grown;
+      }
     }
     const delta = this.#consumed + growth;
     this.#consumed = 0;
@@ -362,11 +399,11 @@ export class MuxStream implements ByteStream, FrameOwner {
     this.#maybeFinish();
   }
 
-  #remoteReset(): void {
+  #remoteReset(code: number = ResetCode.Normal): void {
     if (this.#done) return;
-    const error = new StreamResetError("stream reset by peer");
+    const error = new StreamResetError(resetReason(code));
     this.#error = error;
-    this.#queue.fail(error);
+    this.#dropQueued(error);
     this.#terminate();
   }
 

@@ -28,13 +28,14 @@ import { ConnectionClosedError, LimitError } from "../errors.ts";
 import type { CloseInfo } from "../session.ts";
 import { StreamResetError } from "../stream.ts";
 import type { ByteStream } from "../stream.ts";
-import { Flag, FrameParser, FrameType, frameTypeName, GoAwayCode, MUX_FRAME } from "./frame.ts";
+import { Flag, FrameParser, FrameType, frameTypeName, GoAwayCode, MUX_FRAME, ResetCode } from "./frame.ts";
 import type { Frame } from "./frame.ts";
 import { goAwayCodeFor, remoteGoAwayError, stopAndClose } from "./go-away.ts";
 import { MuxStream } from "./mux-stream.ts";
 import type { StreamHost } from "./mux-stream.ts";
 import { type MuxerOptions, resolveMuxerOptions } from "./options.ts";
 import { Pinger } from "./pinger.ts";
+import type { ConnectionBudget } from "./receive-budget.ts";
 import { StreamTable } from "./stream-table.ts";
 import { FrameWriter } from "./writer.ts";
 
@@ -89,14 +90,17 @@ export class Muxer {
   #closeInfo: CloseInfo | null = null;
   #closed = deferred<CloseInfo>();
   #host: StreamHost;
+  #budget: ConnectionBudget;
+  #memoryRefusals = 0;
 
   /**
    * Start multiplexing over `duplex` (the muxer owns it from now on and
    * closes it when done). Throws `RangeError` for invalid options.
    */
   constructor(duplex: Duplex, options: MuxerOptions) {
-    const { initiator, maxStreams, initialWindow, maxWindow, keepAliveMs } = resolveMuxerOptions(options);
+    const { initiator, maxStreams, initialWindow, maxWindow, keepAliveMs, budget } = resolveMuxerOptions(options);
     this.#duplex = duplex;
+    this.#budget = budget;
     this.#streams = new StreamTable(initiator, maxStreams);
     this.#initialWindow = initialWindow;
     this.#writer = new FrameWriter(duplex, {
@@ -111,7 +115,9 @@ export class Muxer {
       writer: this.#writer,
       rtt: () => this.#pinger.rtt,
       maxWindow,
+      budget,
       release: (stream) => this.#streams.release(stream),
+      overBudget: () => this.#memoryRefusals++,
     };
     if (options.onStream) this.#handler = options.onStream;
     this.#pinger = new Pinger(this.#writer, keepAliveMs, (error) =>
@@ -130,6 +136,16 @@ export class Muxer {
   /** Smoothed round-trip time in ms from pings and stream opens; 0 until measured. */
   get rtt(): number {
     return this.#pinger.rtt;
+  }
+
+  /** Bytes received and not yet read by the application, charged to this connection's budget. */
+  get bufferedBytes(): number {
+    return this.#budget.used;
+  }
+
+  /** Inbound streams refused, and streams reset, because a receive memory budget was exhausted. */
+  get memoryRefusals(): number {
+    return this.#memoryRefusals;
   }
 
   /** True once closing or closed. */
@@ -306,7 +322,12 @@ export class Muxer {
   /** A SYN arrived: validate it and create the stream, or refuse it (`null`). */
   #acceptSyn(id: number): MuxStream | null {
     if (!this.#streams.admitInbound(id)) {
-      this.#answer(FrameType.WindowUpdate, Flag.RST, id, 0);
+      this.#answer(FrameType.WindowUpdate, Flag.RST, id, ResetCode.StreamLimit);
+      return null;
+    }
+    if (this.#budget.underPressure) {
+      this.#memoryRefusals++;
+      this.#answer(FrameType.WindowUpdate, Flag.RST, id, ResetCode.Memory);
       return null;
     }
     const stream = new MuxStream(this.#host, id, true, this.#initialWindow);
@@ -355,6 +376,7 @@ export class Muxer {
       stream.abort(new StreamResetError(`connection closed: ${info.reason}`));
     }
     this.#pinger.stop(info.reason);
+    this.#budget.close();
     stopAndClose(this.#writer, this.#duplex, goAway);
     this.#closed.resolve(info);
   }

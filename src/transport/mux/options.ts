@@ -6,6 +6,7 @@
  */
 import type { ByteStream } from "../stream.ts";
 import { BASE_WINDOW } from "./mux-stream.ts";
+import { type ConnectionBudget, MemoryBudget } from "./receive-budget.ts";
 
 /** Tunables of a `Muxer`. */
 export interface MuxerOptions {
@@ -21,6 +22,11 @@ export interface MuxerOptions {
   keepAliveMs?: number;
   /** Receiver of streams the peer opens (may also be set with `onStream`). */
   onStream?: (stream: ByteStream) => void;
+  /**
+   * This connection's receive memory budget (from a node-wide
+   * `MemoryBudget`). Default: a share of a budget of its own (16 MiB).
+   */
+  budget?: ConnectionBudget;
 }
 
 /** Default `maxStreams`. */
@@ -44,6 +50,8 @@ export interface ResolvedMuxerOptions {
   maxWindow: number;
   /** Keep-alive ping interval in ms; 0 disables it. */
   keepAliveMs: number;
+  /** This connection's receive memory budget. */
+  budget: ConnectionBudget;
 }
 
 /**
@@ -85,5 +93,6 @@ export function resolveMuxerOptions(options: MuxerOptions): ResolvedMuxerOptions
   if (!(keepAliveMs >= 0) || !Number.isFinite(keepAliveMs)) {
     throw new RangeError("keepAliveMs must be ≥ 0");
   }
-  return { initiator: options.initiator, maxStreams, initialWindow, maxWindow, keepAliveMs };
+  const budget = options.budget ?? new MemoryBudget().connection();
+  return { initiator: options.initiator, maxStreams, initialWindow, maxWindow, keepAliveMs, budget };
 }
