@@ -25,7 +25,7 @@ export interface TcpOptions {
   port?: number;
   /** Handshake deadline, ms. Default 10 000. */
   handshakeTimeout?: number;
-  /** Keep-alive ping interval, ms (dead-peer detection). Default 15 000. */
+  /** Keep-alive ping interval, ms (dead-peer detection: three unanswered intervals close the connection). Default 750. */
   keepAlive?: number;
   /** Concurrent streams the peer may open. Default 1100. */
   maxStreams?: number;
@@ -92,7 +92,7 @@ export class TcpTransport implements Transport {
       host: "0.0.0.0",
       port: 9443,
       handshakeTimeout: 10_000,
-      keepAlive: 15_000,
+      keepAlive: 750,
       maxStreams: 1100,
       maxPendingHandshakes: 128,
       ...options,
