@@ -178,7 +178,7 @@ export class PubSubService implements NodeService {
       }),
       node.on("peer:disconnect", (id) => {
         this.#directory.dropNeighbour(id);
-        outbound.close(id);
+        outbound.disconnected(id);
       }),
     );
   }
