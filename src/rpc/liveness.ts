@@ -25,9 +25,15 @@ export interface LivenessOptions {
   factor?: number;
 }
 
-/** How long a reply (or a ping) may take from a provider with round-trip time `rtt` before it is probed. */
+/** Overdue time when the provider's round-trip time was never measured, ms. */
+export const UNMEASURED_OVERDUE = 500;
+
+/**
+ * How long a reply (or a ping) may take from a provider with round-trip
+ * time `rtt` before it is probed (`UNMEASURED_OVERDUE` if not measured).
+ */
 export function overdueAfter(rtt: number | undefined, floor = 150, factor = 8): number {
-  return Math.max(floor, factor * (rtt ?? floor));
+  return Math.max(floor, rtt === undefined ? UNMEASURED_OVERDUE : factor * rtt);
 }
 
 /**

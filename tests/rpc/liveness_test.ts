@@ -4,7 +4,7 @@ import { overdueAfter, watchAttempt } from "../../src/rpc/liveness.ts";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 Deno.test("liveness: the overdue time follows the RTT above a floor", () => {
-  assertEquals(overdueAfter(undefined), 150);
+  assertEquals(overdueAfter(undefined), 500);
   assertEquals(overdueAfter(1), 150);
   assertEquals(overdueAfter(40), 320);
   assertEquals(overdueAfter(40, 100, 4), 160);
