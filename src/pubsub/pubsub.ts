@@ -330,7 +330,7 @@ export class PubSubService implements NodeService {
     }
   }
 
-  /** Wait until queued messages were handed to their streams (or `timeout` ms passed). */
+  /** Wait until queued messages were acknowledged by their receivers or dropped (or `timeout` ms passed). */
   async flush(timeout = 5_000): Promise<void> {
     await this.#out?.idle(timeout); // #out is undefined if never started
   }
