@@ -36,6 +36,9 @@ import { raceAttempts } from "./dial-race.ts";
 import type { NodeMetrics } from "./node-metrics.ts";
 import type { PeerStore } from "./peer-store.ts";
 
+/** The reason of the `peer:disconnect` of a peer found restarted (its new connection follows at once). */
+export const PEER_RESTARTED = "superseded: the peer restarted";
+
 /** Tunables of the connection manager. */
 export interface ConnectionLimits {
   /** Most connections at once. Default 256. */
@@ -323,9 +326,12 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
     if (entry && session && entry.session && session !== entry.session) {
       // The peer restarted: everything carrying its old session leads to a dead process.
       this.#conns.delete(key);
-      const reason = "superseded: the peer restarted";
+      const reason = PEER_RESTARTED;
       for (const old of entry.all) old.close(reason);
-      this.#log.info("peer restarted; replaced its old connections", { peer: conn.remoteId.short, old: entry.all.size });
+      this.#log.info("peer restarted; replaced its old connections", {
+        peer: conn.remoteId.short,
+        old: entry.all.size,
+      });
       this.#metrics.connectionsSuperseded.inc();
       this.emit("peer:disconnect", conn.remoteId, { reason, local: true });
       entry = undefined;

@@ -10,7 +10,7 @@ import type { Logger } from "../log/logger.ts";
 import type { MetricsRegistry } from "../metrics/registry.ts";
 import type { Connection } from "../transport/connection.ts";
 import type { ConnectionManager } from "./connection-manager.ts";
-import { handleIdentify, identify, type IdentifyAnswer, IDENTIFY_PROTOCOL, newSession } from "./identify.ts";
+import { handleIdentify, identify, IDENTIFY_PROTOCOL, type IdentifyAnswer, newSession } from "./identify.ts";
 import { ProtocolRefusedError } from "../transport/errors.ts";
 import type { PeerStore } from "./peer-store.ts";
 import { handlePing, ping, PING_PROTOCOL } from "./ping.ts";

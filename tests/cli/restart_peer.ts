@@ -8,7 +8,8 @@
  * - `pub`: publishes `--count` messages at `--rate`/s (`{"published":…}`
  *   when done, then its counters once its queues are idle);
  * - `provider`: serves `restart.echo` (answers with its pid);
- * - `caller`: calls `restart.echo` every `--interval` ms, `{"c":ms,"ok":…}`.
+ * - `caller`: calls `restart.echo` every `--interval` ms, `{"c":ms,"ok":…}`;
+ * - `both`: `sub` and `caller` at once.
  *
  * SIGKILL it and start it again with the same data dir and port to reboot it.
  */
@@ -33,10 +34,11 @@ const metric = (name: string) =>
   [...node.metrics.registry.render().matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)$`, "gm"))]
     .reduce((sum, m) => sum + Number(m[1]), 0);
 
-if (role === "sub") {
+if (role === "sub" || role === "both") {
   node.subscribe("restart.news", (m) => out({ m: (m.payload as { seq: number }).seq }));
   await node.pubsub.whenAnnounced();
   out({ ready: node.addrs[0], at: Date.now() });
+  if (role === "both") await callLoop();
 } else if (role === "provider") {
   node.advertise("restart.echo", () => ({ pid: Deno.pid }));
   out({ ready: node.addrs[0], at: Date.now() });
@@ -60,6 +62,12 @@ if (role === "sub") {
   });
 } else if (role === "caller") {
   out({ ready: node.addrs[0], at: Date.now() });
+  await callLoop();
+} else {
+  throw new Error(`unknown role ${role}`);
+}
+
+async function callLoop() {
   const interval = Number(args.interval);
   const count = Number(args.count) || Infinity;
   for (let i = 0; i < count; i++) {
@@ -72,6 +80,4 @@ if (role === "sub") {
     }
     await new Promise((r) => setTimeout(r, interval));
   }
-} else {
-  throw new Error(`unknown role ${role}`);
 }
