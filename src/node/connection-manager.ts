@@ -29,9 +29,10 @@ import type { Connection } from "../transport/connection.ts";
 import { DialError, LimitError } from "../transport/errors.ts";
 import type { CloseInfo } from "../transport/session.ts";
 import type { Transport } from "../transport/transport.ts";
-import { sleep } from "../util/async.ts";
+import { deferred } from "../util/async.ts";
 import type { MaculaError } from "../util/errors.ts";
 import { Emitter } from "../util/events.ts";
+import { retireWhenQuiet, sweepIdle, trimIdle } from "./connection-upkeep.ts";
 import { raceAttempts } from "./dial-race.ts";
 import type { NodeMetrics } from "./node-metrics.ts";
 import type { PeerStore } from "./peer-store.ts";
@@ -98,6 +99,8 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
   #sessions = new WeakMap<Connection, string>();
   #probe?: SessionProbe;
   #pending = new Map<string, Promise<Connection>>();
+  /** Per peer being dialed: resolved by any connection adopted meanwhile (e.g. the peer dialed us first). */
+  #arrivals = new Map<string, ReturnType<typeof deferred<Connection>>>();
   #protected = new Map<string, { id: NodeId; attempt: number; timer?: ReturnType<typeof setTimeout> }>();
   #sweeper?: ReturnType<typeof setInterval>;
   #stopped = false;
@@ -225,7 +228,13 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
     if (addrs?.length) this.#peers.addAddresses(id, addrs);
     const pending = this.#pending.get(id.hex);
     if (pending) return pending;
-    const p = this.#dialNew(id, options).finally(() => this.#pending.delete(id.hex));
+    // A connection the peer makes meanwhile (a restarted peer dialing back) ends the wait at once.
+    const arrival = deferred<Connection>();
+    this.#arrivals.set(id.hex, arrival);
+    const p = Promise.race([this.#dialNew(id, options), arrival.promise]).finally(() => {
+      this.#pending.delete(id.hex);
+      this.#arrivals.delete(id.hex);
+    });
     this.#pending.set(id.hex, p);
     return p;
   }
@@ -347,6 +356,7 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
         addr: conn.remoteAddress,
       });
       this.emit("peer:connect", conn);
+      this.#arrivals.get(key)?.resolve(conn);
       return conn;
     }
     entry.all.add(conn);
@@ -404,20 +414,12 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
 
   /** Close the duplicate `conn` once its streams are done, unless it became the peer's connection meanwhile. */
   #retire(conn: Connection, entry: Entry): void {
-    if (conn.isClosed) return;
-    const deadline = Date.now() + this.#limits.duplicateGrace;
-    const check = async () => {
-      while (
-        !conn.isClosed && conn.activeStreams > 0 && Date.now() - conn.lastActivity < 1_000 && Date.now() < deadline &&
-        !this.#stopped
-      ) {
-        await sleep(200);
-      }
+    retireWhenQuiet(conn, {
+      grace: this.#limits.duplicateGrace,
+      stopped: () => this.#stopped,
       // The kept one died meanwhile and this one took over: never close the last live connection.
-      if (entry.current === conn && this.#conns.get(conn.remoteId.hex) === entry) return;
-      conn.close("duplicate connection");
-    };
-    check();
+      kept: () => entry.current === conn && this.#conns.get(conn.remoteId.hex) === entry,
+    });
   }
 
   #liveCount(): number {
@@ -426,26 +428,11 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
     return n;
   }
 
-  /** Close the least recently active unprotected connection that has been quiet for a while. */
   #trimIdle(): boolean {
-    const quiet = Date.now() - Math.min(5_000, this.#limits.idleTimeout || 5_000);
-    let victim: Entry | undefined;
-    for (const e of this.#conns.values()) {
-      const c = e.current;
-      if (c.isClosed || c.lastActivity > quiet || this.#protected.has(c.remoteId.hex)) continue;
-      if (!victim || c.lastActivity < victim.current.lastActivity) victim = e;
-    }
-    if (!victim) return false;
-    for (const c of [...victim.all]) c.close("trimmed to admit a new connection");
-    return true;
+    return trimIdle(this.#conns.values(), this.#limits.idleTimeout, (c) => this.#protected.has(c.remoteId.hex));
   }
 
   #sweepIdle(): void {
-    const cutoff = Date.now() - this.#limits.idleTimeout;
-    // Idle: no stream opened, closed, read or written for idleTimeout (long-lived but
-    // silent streams, like request channels, do not keep a connection alive).
-    for (const e of this.#conns.values()) {
-      for (const c of e.all) if (c.lastActivity < cutoff && !this.#protected.has(c.remoteId.hex)) c.close("idle");
-    }
+    sweepIdle(this.#conns.values(), this.#limits.idleTimeout, (c) => this.#protected.has(c.remoteId.hex));
   }
 }

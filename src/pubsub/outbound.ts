@@ -136,6 +136,11 @@ export class Outbound {
     for (const w of waiters) w();
   }
 
+  /** `peer` connected (again, perhaps after a restart): its queue, if any, sends again at once. */
+  connected(peer: NodeId): void {
+    this.#senders.get(peer.hex)?.reachable();
+  }
+
   /**
    * `peer` disconnected. An idle queue is closed; one still holding frames
    * stays: it writes them on the next connection to the peer (a reconnect

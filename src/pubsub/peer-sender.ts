@@ -60,6 +60,8 @@ export class PeerSender {
   #stream: Stream | null = null;
   #reader: Promise<void> | null = null;
   #unreachableUntil = 0;
+  /** Bumped by `reachable()`: a connect attempt older than the last connection does not count as failed. */
+  #reachableEpoch = 0;
   #closed = false;
   #roomWaiters: Array<() => void> = [];
 
@@ -72,6 +74,13 @@ export class PeerSender {
   /** True while the peer is considered unreachable. */
   get unreachable(): boolean {
     return Date.now() < this.#unreachableUntil;
+  }
+
+  /** The peer connected (again): it is no longer skipped as unreachable. */
+  reachable(): void {
+    this.#unreachableUntil = 0;
+    this.#reachableEpoch++;
+    this.#kick();
   }
 
   /** Frames waiting (not yet written). */
@@ -178,9 +187,11 @@ export class PeerSender {
     try {
       while (this.#queue.length > 0 && !this.#closed) {
         let stream: Stream;
+        const epoch = this.#reachableEpoch;
         try {
           stream = await this.#ensureStream();
         } catch {
+          if (epoch !== this.#reachableEpoch && retries++ < 2) continue; // the peer connected meanwhile
           this.#unreachableUntil = Date.now() + this.#opts.retryAfter;
           this.#giveUp("unreachable");
           break;

@@ -177,6 +177,7 @@ export class PubSubService implements NodeService {
         // Tell a new neighbour what we subscribe to in the realms we share.
         for (const realm of record.realms) this.#announceTo(record.id, realm);
       }),
+      node.on("peer:connect", (conn) => outbound.connected(conn.remoteId)),
       node.on("peer:disconnect", (id, info) => {
         // A restarted peer is connected again at once and re-announces: until then its
         // last announcement stands, so nothing published meanwhile misses it.

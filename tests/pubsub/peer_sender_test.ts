@@ -206,7 +206,10 @@ Deno.test({
       got.push(m.seq);
     });
     const drops: Array<[number, string]> = [];
-    const sender = new PeerSender(a, b.id, { onDrop: ({ length: n }, why) => drops.push([n, why]), connectTimeout: 500 });
+    const sender = new PeerSender(a, b.id, {
+      onDrop: ({ length: n }, why) => drops.push([n, why]),
+      connectTimeout: 500,
+    });
     sender.send(msgFrame(a, 5, 1, "x.y", null));
     await until(() => got.length === 1, 2000, "delivered while up");
     await b.stop();
