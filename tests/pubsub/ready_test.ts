@@ -3,8 +3,7 @@
  * across real nodes on an in-memory network.
  */
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
-import { joinedNodes, MemoryNetwork, memoryNode, until } from "../helpers/nodes.ts";
-import type { Node } from "../../src/api/node.ts";
+import { joinedNodes, MemoryNetwork, until } from "../helpers/nodes.ts";
 import { SubscriberDirectory } from "../../src/pubsub/directory.ts";
 import { AbortedError } from "../../src/util/async.ts";
 
