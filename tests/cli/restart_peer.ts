@@ -25,7 +25,7 @@ const logger = new Logger({ level, sink: (l) => console.error(l) });
 
 const node = await Node.start({
   dataDir: args["data-dir"],
-  host: "127.0.0.1",
+  host: args.host ?? "127.0.0.1",
   port: Number(args.port),
   seeds: args.seed ? [args.seed] : [],
   logger,
