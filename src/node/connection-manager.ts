@@ -13,6 +13,13 @@
  * period). Of two in the same direction the newer is used and the older
  * left to close on its own, so neither side closes what the other kept.
  *
+ * Restarts: before a connection is adopted its peer is asked for its
+ * session (a nonce it picks at start, carried in identify). A connection
+ * whose session differs from the one the peer's older connections carry
+ * proves the peer restarted: the older ones are closed at once (they lead
+ * to a dead process), and the peer is reported disconnected and connected
+ * again, without waiting for any timeout.
+ *
  * @module
  */
 import type { NodeId } from "../identity/node-id.ts";
@@ -22,12 +29,16 @@ import type { Connection } from "../transport/connection.ts";
 import { DialError, LimitError } from "../transport/errors.ts";
 import type { CloseInfo } from "../transport/session.ts";
 import type { Transport } from "../transport/transport.ts";
-import { sleep } from "../util/async.ts";
+import { deferred } from "../util/async.ts";
 import type { MaculaError } from "../util/errors.ts";
 import { Emitter } from "../util/events.ts";
+import { retireWhenQuiet, sweepIdle, trimIdle } from "./connection-upkeep.ts";
 import { raceAttempts } from "./dial-race.ts";
 import type { NodeMetrics } from "./node-metrics.ts";
 import type { PeerStore } from "./peer-store.ts";
+
+/** The reason of the `peer:disconnect` of a peer found restarted (its new connection follows at once). */
+export const PEER_RESTARTED = "superseded: the peer restarted";
 
 /** Tunables of the connection manager. */
 export interface ConnectionLimits {
@@ -47,6 +58,13 @@ export interface ConnectionLimits {
   duplicateGrace?: number;
 }
 
+/**
+ * Asks a new connection's peer for its session before the connection is
+ * adopted; resolves `undefined` when the peer does not tell one (an older
+ * version), rejects when the connection is unusable.
+ */
+export type SessionProbe = (conn: Connection, signal: AbortSignal) => Promise<string | undefined>;
+
 /** Events of the connection manager. */
 export type ConnectionEvents = {
   "peer:connect": [connection: Connection];
@@ -58,6 +76,16 @@ export interface ManagerDialOptions {
   signal?: AbortSignal;
 }
 
+/** What the manager keeps per peer. */
+interface Entry {
+  /** The connection in use. */
+  current: Connection;
+  /** Every live connection to the peer (duplicates close on their own). */
+  all: Set<Connection>;
+  /** The peer's session, when it told one. */
+  session?: string;
+}
+
 /** Manages every connection of a node. */
 export class ConnectionManager extends Emitter<ConnectionEvents> {
   #localId: NodeId;
@@ -66,9 +94,13 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
   #log: Logger;
   #metrics: NodeMetrics;
   #limits: Required<ConnectionLimits>;
-  /** Per peer: the connection in use, and every live one (duplicates close on their own). */
-  #conns = new Map<string, { current: Connection; all: Set<Connection> }>();
+  /** Per peer: the connection in use, every live one (duplicates close on their own), and the peer's session. */
+  #conns = new Map<string, Entry>();
+  #sessions = new WeakMap<Connection, string>();
+  #probe?: SessionProbe;
   #pending = new Map<string, Promise<Connection>>();
+  /** Per peer being dialed: resolved by any connection adopted meanwhile (e.g. the peer dialed us first). */
+  #arrivals = new Map<string, ReturnType<typeof deferred<Connection>>>();
   #protected = new Map<string, { id: NodeId; attempt: number; timer?: ReturnType<typeof setTimeout> }>();
   #sweeper?: ReturnType<typeof setInterval>;
   #stopped = false;
@@ -98,6 +130,20 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
       duplicateGrace: 10_000,
       ...options.limits,
     };
+  }
+
+  /**
+   * Ask each new connection's peer for its session with `probe` before
+   * adopting it (see the module comment). Without a probe, restarts are
+   * noticed only when the old connection times out.
+   */
+  setSessionProbe(probe: SessionProbe): void {
+    this.#probe = probe;
+  }
+
+  /** The session `conn`'s peer told, if known. */
+  sessionOf(conn: Connection): string | undefined {
+    return this.#sessions.get(conn);
   }
 
   /** Start background maintenance (idle sweeps). */
@@ -182,7 +228,13 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
     if (addrs?.length) this.#peers.addAddresses(id, addrs);
     const pending = this.#pending.get(id.hex);
     if (pending) return pending;
-    const p = this.#dialNew(id, options).finally(() => this.#pending.delete(id.hex));
+    // A connection the peer makes meanwhile (a restarted peer dialing back) ends the wait at once.
+    const arrival = deferred<Connection>();
+    this.#arrivals.set(id.hex, arrival);
+    const p = Promise.race([this.#dialNew(id, options), arrival.promise]).finally(() => {
+      this.#pending.delete(id.hex);
+      this.#arrivals.delete(id.hex);
+    });
     this.#pending.set(id.hex, p);
     return p;
   }
@@ -220,7 +272,21 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
       if (mismatch && causes.length === 1) throw mismatch;
       throw new DialError(`could not connect to ${id.did}: ${detail}`, { cause: error });
     }
-    return this.#adopt(conn);
+    return this.#adopt(conn, await this.#session(conn, signal));
+  }
+
+  /** Ask `conn`'s peer for its session; closes `conn` and throws when that fails. */
+  async #session(conn: Connection, signal: AbortSignal): Promise<string | undefined> {
+    if (!this.#probe) return undefined;
+    const deadline = AbortSignal.any([signal, AbortSignal.timeout(this.#limits.dialTimeout)]);
+    try {
+      const session = await this.#probe(conn, deadline);
+      if (session) this.#sessions.set(conn, session);
+      return session;
+    } catch (error) {
+      conn.close(`identify failed: ${(error as Error).message}`);
+      throw new DialError(`identify of ${conn.remoteId.short} failed: ${(error as Error).message}`, { cause: error });
+    }
   }
 
   /** The first transport that can dial `addr`. */
@@ -242,7 +308,11 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
       conn.close("connection limit reached");
       return;
     }
-    this.#adopt(conn);
+    if (!this.#probe) return void this.#adopt(conn, undefined);
+    this.#session(conn, this.#abort.signal).then(
+      (session) => this.#stopped ? conn.close("node stopping") : void this.#adopt(conn, session),
+      (error) => this.#log.debug("inbound connection not adopted", { peer: conn.remoteId.short, error: error.message }),
+    );
   }
 
   /**
@@ -255,14 +325,28 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
    * stays usable until it closes — so no side ever closes the connection the
    * other side kept.
    */
-  #adopt(conn: Connection): Connection {
+  #adopt(conn: Connection, session: string | undefined): Connection {
     const key = conn.remoteId.hex;
     let entry = this.#conns.get(key);
     if (entry?.all.has(conn)) return entry.current;
+    if (conn.isClosed) throw new DialError(`connection to ${conn.remoteId.short} closed before it was adopted`);
     this.#metrics.connectionsOpened.inc({ transport: conn.transport, direction: conn.direction });
     this.#peers.touch(conn.remoteId);
+    if (entry && session && entry.session && session !== entry.session) {
+      // The peer restarted: everything carrying its old session leads to a dead process.
+      this.#conns.delete(key);
+      const reason = PEER_RESTARTED;
+      for (const old of entry.all) old.close(reason);
+      this.#log.info("peer restarted; replaced its old connections", {
+        peer: conn.remoteId.short,
+        old: entry.all.size,
+      });
+      this.#metrics.connectionsSuperseded.inc();
+      this.emit("peer:disconnect", conn.remoteId, { reason, local: true });
+      entry = undefined;
+    }
     if (!entry) {
-      entry = { current: conn, all: new Set([conn]) };
+      entry = { current: conn, all: new Set([conn]), session };
       this.#conns.set(key, entry);
       this.#watch(conn);
       this.#log.info("peer connected", {
@@ -272,9 +356,11 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
         addr: conn.remoteAddress,
       });
       this.emit("peer:connect", conn);
+      this.#arrivals.get(key)?.resolve(conn);
       return conn;
     }
     entry.all.add(conn);
+    entry.session ??= session;
     this.#watch(conn);
     const current = entry.current;
     if (!current.isClosed && current.relayed !== conn.relayed) {
@@ -282,7 +368,7 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
       const [winner, loser] = conn.relayed ? [current, conn] : [conn, current];
       this.#log.debug("direct and relayed connections", { peer: conn.remoteId.short, keep: "direct" });
       entry.current = winner;
-      this.#retire(loser);
+      this.#retire(loser, entry);
       return winner;
     }
     if (current.isClosed || current.direction === conn.direction) {
@@ -297,7 +383,7 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
       drop: `${loser.transport}/${loser.direction}`,
     });
     entry.current = winner;
-    this.#retire(loser);
+    this.#retire(loser, entry);
     return winner;
   }
 
@@ -326,19 +412,14 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
     });
   }
 
-  #retire(conn: Connection): void {
-    if (conn.isClosed) return;
-    const deadline = Date.now() + this.#limits.duplicateGrace;
-    const check = async () => {
-      while (
-        !conn.isClosed && conn.activeStreams > 0 && Date.now() - conn.lastActivity < 1_000 && Date.now() < deadline &&
-        !this.#stopped
-      ) {
-        await sleep(200);
-      }
-      conn.close("duplicate connection");
-    };
-    check();
+  /** Close the duplicate `conn` once its streams are done, unless it became the peer's connection meanwhile. */
+  #retire(conn: Connection, entry: Entry): void {
+    retireWhenQuiet(conn, {
+      grace: this.#limits.duplicateGrace,
+      stopped: () => this.#stopped,
+      // The kept one died meanwhile and this one took over: never close the last live connection.
+      kept: () => entry.current === conn && this.#conns.get(conn.remoteId.hex) === entry,
+    });
   }
 
   #liveCount(): number {
@@ -347,26 +428,11 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
     return n;
   }
 
-  /** Close the least recently active unprotected connection that has been quiet for a while. */
   #trimIdle(): boolean {
-    const quiet = Date.now() - Math.min(5_000, this.#limits.idleTimeout || 5_000);
-    let victim: { current: Connection; all: Set<Connection> } | undefined;
-    for (const e of this.#conns.values()) {
-      const c = e.current;
-      if (c.isClosed || c.lastActivity > quiet || this.#protected.has(c.remoteId.hex)) continue;
-      if (!victim || c.lastActivity < victim.current.lastActivity) victim = e;
-    }
-    if (!victim) return false;
-    for (const c of [...victim.all]) c.close("trimmed to admit a new connection");
-    return true;
+    return trimIdle(this.#conns.values(), this.#limits.idleTimeout, (c) => this.#protected.has(c.remoteId.hex));
   }
 
   #sweepIdle(): void {
-    const cutoff = Date.now() - this.#limits.idleTimeout;
-    // Idle: no stream opened, closed, read or written for idleTimeout (long-lived but
-    // silent streams, like request channels, do not keep a connection alive).
-    for (const e of this.#conns.values()) {
-      for (const c of e.all) if (c.lastActivity < cutoff && !this.#protected.has(c.remoteId.hex)) c.close("idle");
-    }
+    sweepIdle(this.#conns.values(), this.#limits.idleTimeout, (c) => this.#protected.has(c.remoteId.hex));
   }
 }

@@ -10,7 +10,8 @@ import type { Logger } from "../log/logger.ts";
 import type { MetricsRegistry } from "../metrics/registry.ts";
 import type { Connection } from "../transport/connection.ts";
 import type { ConnectionManager } from "./connection-manager.ts";
-import { handleIdentify, identify, IDENTIFY_PROTOCOL } from "./identify.ts";
+import { handleIdentify, identify, IDENTIFY_PROTOCOL, type IdentifyAnswer, newSession } from "./identify.ts";
+import { ProtocolRefusedError } from "../transport/errors.ts";
 import type { PeerStore } from "./peer-store.ts";
 import { handlePing, ping, PING_PROTOCOL } from "./ping.ts";
 import type { ProtocolRegistry } from "./protocol-registry.ts";
@@ -37,7 +38,10 @@ export interface CoreHost {
 }
 
 /**
- * Install the core protocols, events and gauges of a node.
+ * Install the core protocols, events and gauges of a node. Each new
+ * connection is identified before the connection manager adopts it (the
+ * peer's session tells a restart from a duplicate); the answer becomes a
+ * `peer:identify` event once the peer is connected.
  *
  * @example
  * ```ts
@@ -52,22 +56,40 @@ export function installCoreProtocols(host: CoreHost): void {
   manager.on("peer:connect", (conn) => host.emit("peer:connect", conn));
   manager.on("peer:disconnect", (id, info) => host.emit("peer:disconnect", id, info));
   registry.handle(PING_PROTOCOL, handlePing);
-  registry.handle(IDENTIFY_PROTOCOL, (stream) => handleIdentify(stream, () => host.record()));
-  manager.on("peer:connect", (conn) => greetPeer(host, conn));
+  const session = newSession();
+  registry.handle(IDENTIFY_PROTOCOL, (stream) => handleIdentify(stream, () => host.record(), session));
+  const answers = new WeakMap<Connection, IdentifyAnswer>();
+  manager.setSessionProbe(async (conn, signal) => {
+    try {
+      const answer = await identify(conn, signal);
+      answers.set(conn, answer);
+      learn(host, conn, answer);
+      return answer.session;
+    } catch (error) {
+      if (error instanceof ProtocolRefusedError) return undefined; // an older node: no session
+      throw error;
+    }
+  });
+  manager.on("peer:connect", (conn) => greetPeer(host, conn, answers.get(conn)));
   registerCoreGauges(host);
 }
 
+/** Keep what identify told: the peer's record and the address it sees us at. */
+function learn(host: CoreHost, conn: Connection, { record, transport, observed }: IdentifyAnswer): void {
+  host.peerStore.upsertRecord(record);
+  host.peerStore.observed.add({ transport, address: observed, by: conn.remoteId, at: Date.now() });
+}
+
 /**
- * Identify a new peer (its record and the address it sees us at become a
- * `peer:identify` event; the address is kept in `peerStore.observed`), then
- * measure its round-trip time.
+ * Greet a new peer: its identify answer (asked for now unless given)
+ * becomes a `peer:identify` event, then its round-trip time is measured.
  */
-async function greetPeer(host: CoreHost, conn: Connection): Promise<void> {
+async function greetPeer(host: CoreHost, conn: Connection, known?: IdentifyAnswer): Promise<void> {
   try {
-    const { record, transport, observed } = await identify(conn);
-    host.peerStore.upsertRecord(record);
+    let answer = known;
+    if (!answer) learn(host, conn, answer = await identify(conn));
+    const { record, transport, observed } = answer;
     const seen = { transport, address: observed, by: conn.remoteId, at: Date.now() };
-    host.peerStore.observed.add(seen);
     host.emit("peer:identify", record, conn, seen);
     const [rtt] = await ping(conn);
     host.peerStore.setRtt(conn.remoteId, rtt);

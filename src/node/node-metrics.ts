@@ -13,6 +13,8 @@ export interface NodeMetrics {
   connectionsOpened: Counter;
   /** `macula_connections_closed_total`, label `transport`. */
   connectionsClosed: Counter;
+  /** `macula_connections_superseded_total`: peers found restarted (their old connections closed at once). */
+  connectionsSuperseded: Counter;
   /** `macula_dial_failures_total`, label `code` (the error code). */
   dialFailures: Counter;
   /** `macula_handshake_failures_total` (inbound), label `code` (the error code). */
@@ -38,6 +40,10 @@ export function createNodeMetrics(registry = new MetricsRegistry()): NodeMetrics
       "Connections established, by transport and direction.",
     ),
     connectionsClosed: registry.counter("macula_connections_closed_total", "Connections closed, by transport."),
+    connectionsSuperseded: registry.counter(
+      "macula_connections_superseded_total",
+      "Peers that restarted: a connection with a new session replaced the old ones at once.",
+    ),
     dialFailures: registry.counter("macula_dial_failures_total", "Dials that failed, by error code."),
     handshakeFailures: registry.counter(
       "macula_handshake_failures_total",

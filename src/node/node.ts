@@ -148,6 +148,7 @@ export class NodeCore {
       roles: options.roles ?? [],
       policy: options.authorize,
     });
+    node.#installCoreProtocols(); // before listening: identify must answer the first inbound connection
     try {
       for (const t of transports) {
         try {
@@ -160,7 +161,6 @@ export class NodeCore {
       for (const t of transports) await t.close().catch(() => {});
       throw error;
     }
-    node.#installCoreProtocols();
     manager.start();
     try {
       await node.#services.start(services);

@@ -17,6 +17,7 @@ import type { Stream } from "../transport/connection.ts";
 import { toHex } from "../util/bytes.ts";
 import { WireError } from "../wire/errors.ts";
 import { messageDecoder } from "../wire/schema.ts";
+import { Acknowledger } from "./acks.ts";
 import { SequenceGuard } from "./dedup.ts";
 import type { SubscriberDirectory } from "./directory.ts";
 import type { EncodedMessage } from "./message-codec.ts";
@@ -68,12 +69,22 @@ export class Inbound {
     this.#o = options;
   }
 
-  /** Read and handle every frame of an inbound pub/sub stream, then close our side. */
+  /**
+   * Read and handle every frame of an inbound pub/sub stream, acknowledging
+   * each once handled, then close our side.
+   */
   async serve(stream: Stream): Promise<void> {
-    while (true) {
-      const frame = await stream.readFrame(this.#o.maxPayload + 64 * 1024, "pubsub frame");
-      if (frame === null) break;
-      this.receive(stream.remoteId, decodeFrame(frame), frame);
+    const acks = new Acknowledger(stream);
+    try {
+      while (true) {
+        const frame = await stream.readFrame(this.#o.maxPayload + 64 * 1024, "pubsub frame");
+        if (frame === null) break;
+        this.receive(stream.remoteId, decodeFrame(frame), frame);
+        acks.handled();
+      }
+      await acks.flush();
+    } finally {
+      acks.stop();
     }
     await stream.closeWrite();
   }

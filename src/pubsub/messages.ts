@@ -1,5 +1,5 @@
 /**
- * Frames of `/macula/pubsub/1`. Each node keeps one stream to each peer it
+ * Frames of `/macula/pubsub/2`. Each node keeps one stream to each peer it
  * sends to; frames on it are, in order:
  *
  * - `{ t: "msg", r, o, e, s, tp, d, f?, g? }`: a message in realm `r` from
@@ -10,6 +10,9 @@
  * - `{ t: "subs", r, p }`: the sender's current subscription patterns in
  *   realm `r` (neighbour announcement; replaces the previous list).
  *
+ * The receiver answers on the same stream with `{ a: n }` acknowledgements
+ * (`acks.ts`): n more frames were handled. Version 1 had none.
+ *
  * @module
  */
 import { any, array, bytes, literal, object, optional, str, uint } from "../wire/schema.ts";
@@ -17,7 +20,7 @@ import { encodeCbor } from "../wire/cbor.ts";
 import { MAX_TOPIC_LENGTH } from "./topic.ts";
 
 /** Protocol id. */
-export const PUBSUB_PROTOCOL = "/macula/pubsub/1";
+export const PUBSUB_PROTOCOL = "/macula/pubsub/2";
 /** Most forwarding targets in one frame. */
 export const MAX_FORWARD = 1024;
 /** Most patterns announced per realm. */

@@ -12,7 +12,7 @@ import type { Counter } from "../metrics/registry.ts";
 import type { Dialer } from "../node/request-channel.ts";
 import { deferred } from "../util/async.ts";
 import { type EncodedMessage, MessageEncoder, type MessageFields } from "./message-codec.ts";
-import { PeerSender } from "./peer-sender.ts";
+import { type OutFrame, PeerSender } from "./peer-sender.ts";
 
 /** Options of `Outbound`. */
 export interface OutboundOptions {
@@ -22,7 +22,7 @@ export interface OutboundOptions {
   maxFanout: number;
   /** Messages queued per subscriber node before the oldest are dropped. */
   queueSize: number;
-  /** Counts message frames sent to peers, by route. */
+  /** Counts message frames sent to peers (acknowledged by them), by route. */
   sent: Counter;
   /** Counts messages dropped, by reason. */
   dropped: Counter;
@@ -49,7 +49,6 @@ export class Outbound {
   readonly #o: OutboundOptions;
   readonly #encoder = new MessageEncoder();
   readonly #senders = new Map<string, PeerSender>();
-  readonly #sentDirect: { inc(n?: number): void };
   /** Senders with something queued or being written. */
   readonly #active = new Set<PeerSender>();
   #idleWaiters: Array<() => void> = [];
@@ -57,7 +56,6 @@ export class Outbound {
   /** Outbound queues over the connections of `options.node`. */
   constructor(options: OutboundOptions) {
     this.#o = options;
-    this.#sentDirect = options.sent.with({ route: "direct" });
   }
 
   /** Encode a message frame (`{ t: "msg", r, o, e, s, tp, d }`). */
@@ -67,8 +65,7 @@ export class Outbound {
 
   /** Queue the same encoded message for every one of `targets`. */
   sendDirect(targets: NodeId[], bytes: Uint8Array): void {
-    for (const t of targets) this.#send(t, bytes);
-    this.#sentDirect.inc(targets.length);
+    for (const t of targets) this.#send(t, bytes, "direct");
   }
 
   /**
@@ -86,8 +83,7 @@ export class Outbound {
     const groupSize = Math.ceil(sorted.length / fanout);
     for (let i = 0; i < sorted.length; i += groupSize) {
       const [head, ...rest] = sorted.slice(i, i + groupSize);
-      this.#send(head, message.frame(rest.map((r) => r.bytes)));
-      this.#o.sent.inc({ route: "via-forwarder" });
+      this.#send(head, message.frame(rest.map((r) => r.bytes)), "via-forwarder");
     }
   }
 
@@ -96,9 +92,9 @@ export class Outbound {
     this.#send(peer, bytes);
   }
 
-  #send(peer: NodeId, bytes: Uint8Array): void {
+  #send(peer: NodeId, bytes: Uint8Array, route?: OutFrame["route"]): void {
     const sender = this.#sender(peer);
-    sender.send(bytes);
+    sender.send(bytes, route);
     if (!sender.idle) this.#active.add(sender);
   }
 
@@ -140,14 +136,23 @@ export class Outbound {
     for (const w of waiters) w();
   }
 
-  /** Close the queue of `peer` (it disconnected). */
-  close(peer: NodeId): void {
-    const sender = this.#senders.get(peer.hex);
-    this.#senders.delete(peer.hex);
-    sender?.close();
+  /** `peer` connected (again, perhaps after a restart): its queue, if any, sends again at once. */
+  connected(peer: NodeId): void {
+    this.#senders.get(peer.hex)?.reachable();
   }
 
-  /** Close every queue. */
+  /**
+   * `peer` disconnected. An idle queue is closed; one still holding frames
+   * stays: it writes them on the next connection to the peer (a reconnect
+   * or a restart) or, if none comes, counts them as dropped (`unreachable`).
+   */
+  disconnected(peer: NodeId): void {
+    const sender = this.#senders.get(peer.hex);
+    if (!sender?.idle) return;
+    this.#senders.delete(peer.hex);
+    sender.close();
+  }
+
   /** Drain every queue (see `PeerSender.drain`), at most `timeout` ms, then close them all. */
   async drainAll(timeout: number): Promise<void> {
     const senders = [...this.#senders.values()];
@@ -155,6 +160,7 @@ export class Outbound {
     await Promise.all(senders.map((s) => s.drain(timeout)));
   }
 
+  /** Close every queue (what is left is counted as dropped, reason `closed`). */
   closeAll(): void {
     const senders = [...this.#senders.values()];
     this.#senders.clear();
@@ -166,9 +172,16 @@ export class Outbound {
     if (existing) return existing;
     const sender: PeerSender = new PeerSender(this.#o.node, peer, {
       maxQueue: this.#o.queueSize,
-      onDrop: (count, reason) => {
-        this.#o.dropped.inc({ reason }, count);
+      onDrop: (frames, reason) => {
+        const messages = frames.filter((f) => f.route).length;
+        if (messages > 0) this.#o.dropped.inc({ reason }, messages);
         if (reason === "unreachable") this.#o.onUnreachable(peer);
+      },
+      onSent: (frames) => {
+        let direct = 0, forwarded = 0;
+        for (const f of frames) f.route === "direct" ? direct++ : f.route === "via-forwarder" && forwarded++;
+        if (direct > 0) this.#o.sent.inc({ route: "direct" }, direct);
+        if (forwarded > 0) this.#o.sent.inc({ route: "via-forwarder" }, forwarded);
       },
       onIdle: () => this.#onIdle(sender),
     });

@@ -1,9 +1,14 @@
 /**
  * The outbound queue to one peer: frames are queued (bounded; the oldest
  * are dropped when a peer cannot keep up), coalesced into large writes on
- * one long-lived stream, and written in order. A peer that cannot be
- * reached is marked unreachable for a while and its queue dropped, so one
- * dead subscriber never stalls the others.
+ * one long-lived stream, and written in order. The receiver acknowledges
+ * the frames it handled (`acks.ts`); a frame counts as sent only then.
+ * Frames written but not acknowledged when the stream or connection dies go
+ * back to the front of the queue and are written again on the next
+ * connection to the same peer (a reconnect or a restart), so nothing is
+ * lost silently: every frame is acknowledged or reported dropped with a
+ * reason. A peer that cannot be reached is marked unreachable for a while
+ * and its queue dropped, so one dead subscriber never stalls the others.
  *
  * @module
  */
@@ -12,7 +17,17 @@ import type { Dialer } from "../node/request-channel.ts";
 import type { Stream } from "../transport/connection.ts";
 import { Queue } from "../util/queue.ts";
 import { encodeFrames, FRAME_HEADER } from "../wire/frame.ts";
+import { readAcks } from "./acks.ts";
 import { PUBSUB_PROTOCOL } from "./messages.ts";
+
+/** Why queued frames were given up on. */
+export type DropReason = "queue-full" | "unreachable" | "closed";
+
+/** One queued frame; `route` is set for messages (what the sent counter counts). */
+export interface OutFrame {
+  bytes: Uint8Array;
+  route?: "direct" | "via-forwarder";
+}
 
 /** Options of a `PeerSender`. */
 export interface PeerSenderOptions {
@@ -23,8 +38,10 @@ export interface PeerSenderOptions {
   /** Deadline to connect and open the stream, ms. Default 3 000. */
   connectTimeout?: number;
   /** Told how many frames were dropped and why. */
-  onDrop?: (count: number, reason: "queue-full" | "unreachable") => void;
-  /** Told when the sender becomes idle (nothing queued or being written). */
+  onDrop?: (frames: OutFrame[], reason: DropReason) => void;
+  /** Told which frames the peer acknowledged (handled). */
+  onSent?: (frames: OutFrame[]) => void;
+  /** Told when the sender becomes idle (nothing queued, being written or unacknowledged). */
   onIdle?: () => void;
 }
 
@@ -34,12 +51,17 @@ const BATCH = 64 * 1024;
 export class PeerSender {
   readonly peer: NodeId;
   #node: Dialer;
-  #opts: Required<Omit<PeerSenderOptions, "onDrop" | "onIdle">> & Pick<PeerSenderOptions, "onDrop" | "onIdle">;
-  #queue = new Queue<Uint8Array>();
+  #opts: Required<Pick<PeerSenderOptions, "maxQueue" | "retryAfter" | "connectTimeout">> & PeerSenderOptions;
+  #queue = new Queue<OutFrame>();
+  /** Frames written on `#stream` and not yet acknowledged, oldest first. */
+  #unacked: OutFrame[] = [];
   #pumping = false;
   #drainWaiters: Array<() => void> = [];
   #stream: Stream | null = null;
+  #reader: Promise<void> | null = null;
   #unreachableUntil = 0;
+  /** Bumped by `reachable()`: a connect attempt older than the last connection does not count as failed. */
+  #reachableEpoch = 0;
   #closed = false;
   #roomWaiters: Array<() => void> = [];
 
@@ -54,9 +76,21 @@ export class PeerSender {
     return Date.now() < this.#unreachableUntil;
   }
 
-  /** Frames waiting. */
+  /** The peer connected (again): it is no longer skipped as unreachable. */
+  reachable(): void {
+    this.#unreachableUntil = 0;
+    this.#reachableEpoch++;
+    this.#kick();
+  }
+
+  /** Frames waiting (not yet written). */
   get queued(): number {
     return this.#queue.length;
+  }
+
+  /** Frames written but not yet acknowledged. */
+  get unacknowledged(): number {
+    return this.#unacked.length;
   }
 
   /** True when the queue is over three quarters full: publishers should slow down. */
@@ -87,36 +121,63 @@ export class PeerSender {
     for (const w of waiters) w();
   }
 
-  /** True when nothing is queued or being written. */
+  /** True when nothing is queued, being written or waiting for its acknowledgement. */
   get idle(): boolean {
-    return this.#queue.length === 0 && !this.#pumping;
+    return this.#queue.length === 0 && !this.#pumping && this.#unacked.length === 0;
   }
 
-  /** Queue one encoded message (CBOR); it is framed here. */
-  send(message: Uint8Array): void {
-    if (this.#closed) return;
-    if (this.unreachable) {
-      this.#opts.onDrop?.(1, "unreachable");
-      return;
-    }
-    this.#queue.push(message);
-    if (this.#queue.length > this.#opts.maxQueue) {
-      this.#queue.shift();
-      this.#opts.onDrop?.(1, "queue-full");
-    }
-    if (!this.#pumping) queueMicrotask(() => this.#pump());
+  /** Queue one encoded frame (CBOR; it is framed here); `route` marks a message. */
+  send(message: Uint8Array, route?: OutFrame["route"]): void {
+    const frame = { bytes: message, route };
+    if (this.#closed) return this.#opts.onDrop?.([frame], "closed");
+    if (this.unreachable) return this.#opts.onDrop?.([frame], "unreachable");
+    this.#queue.push(frame);
+    if (this.#queue.length > this.#opts.maxQueue) this.#opts.onDrop?.([this.#queue.shift()!], "queue-full");
+    this.#kick();
+  }
+
+  #kick(): void {
+    if (!this.#pumping && this.#queue.length > 0) queueMicrotask(() => this.#pump());
   }
 
   async #ensureStream(): Promise<Stream> {
     if (this.#stream && !this.#stream.connection.isClosed) return this.#stream;
+    this.#requeueUnacked();
     const signal = AbortSignal.timeout(this.#opts.connectTimeout);
     const conn = await this.#node.connect(this.peer, { signal });
     const stream = await conn.openStream(PUBSUB_PROTOCOL, { signal });
     this.#stream = stream;
-    stream.closed.then(() => {
-      if (this.#stream === stream) this.#stream = null;
-    });
+    this.#reader = readAcks(stream, (n) => this.#acked(n)).finally(() => this.#lost(stream));
     return stream;
+  }
+
+  /** The peer handled `n` more frames of the current stream. */
+  #acked(n: number): void {
+    const done = this.#unacked.splice(0, n);
+    if (done.length > 0) this.#opts.onSent?.(done);
+    if (this.idle) this.#settled();
+  }
+
+  /** `stream` ended or failed: what it did not acknowledge goes back to the queue. */
+  #lost(stream: Stream): void {
+    if (this.#stream !== stream) return;
+    this.#stream = null;
+    this.#requeueUnacked();
+    if (this.#closed) return;
+    this.#kick();
+  }
+
+  #requeueUnacked(): void {
+    for (let i = this.#unacked.length - 1; i >= 0; i--) this.#queue.unshift(this.#unacked[i]);
+    this.#unacked = [];
+  }
+
+  #giveUp(reason: DropReason): void {
+    this.#requeueUnacked();
+    const frames: OutFrame[] = [];
+    for (let f = this.#queue.shift(); f; f = this.#queue.shift()) frames.push(f);
+    if (frames.length > 0) this.#opts.onDrop?.(frames, reason);
+    this.#wake();
   }
 
   async #pump(): Promise<void> {
@@ -126,51 +187,51 @@ export class PeerSender {
     try {
       while (this.#queue.length > 0 && !this.#closed) {
         let stream: Stream;
+        const epoch = this.#reachableEpoch;
         try {
           stream = await this.#ensureStream();
         } catch {
+          if (epoch !== this.#reachableEpoch && retries++ < 2) continue; // the peer connected meanwhile
           this.#unreachableUntil = Date.now() + this.#opts.retryAfter;
-          this.#opts.onDrop?.(this.#queue.length, "unreachable");
-          this.#queue.clear();
-          this.#wake();
+          this.#giveUp("unreachable");
           break;
         }
-        const batch: Uint8Array[] = [];
+        const batch: OutFrame[] = [];
         let size = 0;
         for (let next = this.#queue.peek(); next; next = this.#queue.peek()) {
-          if (batch.length > 0 && size + FRAME_HEADER + next.length > BATCH) break;
+          if (batch.length > 0 && size + FRAME_HEADER + next.bytes.length > BATCH) break;
           batch.push(this.#queue.shift()!);
-          size += FRAME_HEADER + next.length;
+          size += FRAME_HEADER + next.bytes.length;
         }
         this.#wake();
+        this.#unacked.push(...batch);
         try {
-          await stream.write(encodeFrames(batch));
+          await stream.write(encodeFrames(batch.map((f) => f.bytes)));
         } catch {
-          // The stream died: put the batch back and retry on a fresh stream once.
-          this.#stream = null;
-          for (let i = batch.length - 1; i >= 0; i--) this.#queue.unshift(batch[i]);
+          // The stream died: what it did not acknowledge goes back; retry on a fresh stream.
+          if (this.#stream === stream) this.#stream = null;
+          this.#requeueUnacked();
           if (stream.connection.isClosed && retries++ < 2) continue;
           this.#unreachableUntil = Date.now() + this.#opts.retryAfter;
-          this.#opts.onDrop?.(this.#queue.length, "unreachable");
-          this.#queue.clear();
-          this.#wake();
+          this.#giveUp("unreachable");
         }
       }
     } finally {
       this.#pumping = false;
     }
-    if (this.#queue.length === 0) {
-      this.#opts.onIdle?.();
-      for (const w of this.#drainWaiters.splice(0)) w();
-    }
+    if (this.idle) this.#settled();
+  }
+
+  #settled(): void {
+    this.#opts.onIdle?.();
+    for (const w of this.#drainWaiters.splice(0)) w();
   }
 
   /**
-   * Finish gracefully: wait until everything queued was written, close our
-   * side of the stream, and wait until the peer has read it all (it closes
-   * its side once it has handled every frame). At most `timeout` ms; then
-   * `close()`. Bytes handed to a stream are not yet delivered: a node that
-   * stopped right after writing could lose them, which `drain` prevents.
+   * Finish gracefully: wait until everything queued was written and
+   * acknowledged, close our side of the stream, and wait until the peer
+   * closes its side. At most `timeout` ms; then `close()` (what is left is
+   * counted as dropped).
    */
   async drain(timeout: number): Promise<void> {
     const deadline = Date.now() + timeout;
@@ -180,28 +241,24 @@ export class PeerSender {
       await Promise.race([idle, new Promise((r) => setTimeout(r, Math.min(left(), 100)))]);
     }
     const stream = this.#stream;
-    if (!this.#closed && stream && !stream.connection.isClosed) {
-      this.#closed = true;
-      this.#stream = null;
-      const finished = (async () => {
-        await stream.closeWrite();
-        while ((await stream.read()) !== null) { /* the peer sends nothing; wait for its end */ }
-      })().catch(() => {});
+    const reader = this.#reader;
+    if (!this.#closed && stream && reader && !stream.connection.isClosed) {
+      const finished = stream.closeWrite().then(() => reader).catch(() => {});
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([finished, new Promise((r) => timer = setTimeout(r, left()))]);
       clearTimeout(timer);
-      stream.reset("pub/sub sender closed");
     }
     this.close();
   }
 
-  /** Stop sending; drops the queue and closes the stream. */
+  /** Stop sending: what is queued or unacknowledged is dropped (reason `closed`) and the stream reset. */
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
-    this.#queue.clear();
-    this.#wake();
-    if (!this.#pumping) this.#opts.onIdle?.();
-    this.#stream?.closeWrite().catch(() => {});
+    const stream = this.#stream;
     this.#stream = null;
+    this.#giveUp("closed");
+    if (!this.#pumping) this.#settled();
+    stream?.reset("pub/sub sender closed");
   }
 }

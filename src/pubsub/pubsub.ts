@@ -25,6 +25,7 @@ import { encodeCbor } from "../wire/cbor.ts";
 import { SubscriberDirectory, subscriptionKey } from "./directory.ts";
 import { Inbound } from "./inbound.ts";
 import { MESSAGE_DOMAIN, PUBSUB_PROTOCOL } from "./messages.ts";
+import { PEER_RESTARTED } from "../node/connection-manager.ts";
 import { Outbound } from "./outbound.ts";
 import { type MessageHandler, type PubSubMessage, Subscription } from "./subscription.ts";
 import { matches, rootOf, validatePattern, validateTopic } from "./topic.ts";
@@ -176,9 +177,12 @@ export class PubSubService implements NodeService {
         // Tell a new neighbour what we subscribe to in the realms we share.
         for (const realm of record.realms) this.#announceTo(record.id, realm);
       }),
-      node.on("peer:disconnect", (id) => {
-        this.#directory.dropNeighbour(id);
-        outbound.close(id);
+      node.on("peer:connect", (conn) => outbound.connected(conn.remoteId)),
+      node.on("peer:disconnect", (id, info) => {
+        // A restarted peer is connected again at once and re-announces: until then its
+        // last announcement stands, so nothing published meanwhile misses it.
+        if (info.reason !== PEER_RESTARTED) this.#directory.dropNeighbour(id);
+        outbound.disconnected(id);
       }),
     );
   }
@@ -330,7 +334,7 @@ export class PubSubService implements NodeService {
     }
   }
 
-  /** Wait until queued messages were handed to their streams (or `timeout` ms passed). */
+  /** Wait until queued messages were acknowledged by their receivers or dropped (or `timeout` ms passed). */
   async flush(timeout = 5_000): Promise<void> {
     await this.#out?.idle(timeout); // #out is undefined if never started
   }

@@ -26,9 +26,11 @@ import { RemoteHandlerError } from "../node/envelope.ts";
 import { RequestChannel, serveRequests } from "../node/request-channel.ts";
 import { type NodeService, type ServiceHost, type ServiceKey, serviceKey } from "../node/service.ts";
 import { validateTopic } from "../pubsub/topic.ts";
+import { ConnectionClosedError } from "../transport/errors.ts";
 import { AbortedError, TimeoutError } from "../util/async.ts";
 import { MaculaError } from "../util/errors.ts";
 import { any, object, str } from "../wire/schema.ts";
+import { watchAttempt } from "./liveness.ts";
 
 /** Protocol id. */
 export const RPC_PROTOCOL = "/macula/rpc/1";
@@ -75,7 +77,12 @@ export interface CallOptions {
   realm?: string;
   /** Overall deadline, ms. Default 10 000. */
   timeout?: number;
-  /** Deadline of one attempt at one provider, ms. Default: half the overall deadline. */
+  /**
+   * Deadline of one attempt at one provider, ms. Default: half the overall
+   * deadline. Within it, an overdue reply (after `max(150, 8 × RTT)` ms)
+   * makes the provider be pinged; an unanswered ping ends the attempt at
+   * once, so a dead connection costs about twice that, not this deadline.
+   */
   attemptTimeout?: number;
   /** Cancels the call. */
   signal?: AbortSignal;
@@ -282,15 +289,23 @@ export class RpcService implements NodeService {
         const left = deadline - Date.now();
         if (left <= 0) break;
         tried.add(provider.hex);
+        const attempt = new AbortController();
+        const unwatch = watchAttempt({
+          rtt: this.#node.peer(provider)?.rtt,
+          ping: (probe) => this.#node.ping(provider, { signal: probe }),
+          onDead: (why) => attempt.abort(new ConnectionClosedError(`${provider.short}: ${why}`)),
+        });
         try {
           const result = await this.#channel.request(provider, { r: realm, p: procedure, a: args }, {
             timeout: Math.min(left, attemptTimeout),
-            signal,
+            signal: signal ? AbortSignal.any([signal, attempt.signal]) : attempt.signal,
             auth: options.auth,
           });
           this.#calls.inc({ outcome: "ok" });
           return result;
-        } catch (error) {
+        } catch (caught) {
+          // An attempt the liveness watch gave up on fails over like a dead connection.
+          const error = attempt.signal.aborted && !signal?.aborted ? attempt.signal.reason : caught;
           if (error instanceof AbortedError) {
             this.#calls.inc({ outcome: "cancelled" });
             throw error;
@@ -309,6 +324,8 @@ export class RpcService implements NodeService {
           this.#failed.set(provider.hex, Date.now() + 30_000);
           if (this.#failed.size > 1024) this.#failed.delete(this.#failed.keys().next().value!);
           failures.push(`${provider.short}: ${(error as Error).message}`);
+        } finally {
+          unwatch();
         }
       }
       if (refreshed) break;

@@ -34,7 +34,7 @@ export interface TcpOptions {
   handshakeTimeout?: number;
   /** Deadline of a whole inbound handshake, from accept to authenticated, ms. Default 5 000. */
   inboundHandshakeBudget?: number;
-  /** Keep-alive ping interval, ms (dead-peer detection). Default 15 000. */
+  /** Keep-alive ping interval, ms (dead-peer detection: three unanswered intervals close the connection). Default 750. */
   keepAlive?: number;
   /** Concurrent streams the peer may open. Default 1100. */
   maxStreams?: number;
@@ -109,7 +109,7 @@ export class TcpTransport implements Transport {
       host: "0.0.0.0",
       port: 9443,
       handshakeTimeout: 10_000,
-      keepAlive: 15_000,
+      keepAlive: 750,
       maxStreams: 1100,
       maxPendingHandshakes: 128,
       maxPendingHandshakesPerSource: DEFAULT_MAX_PENDING_PER_SOURCE,

@@ -13,6 +13,18 @@ import { duplexPair } from "../helpers/duplex_pair.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
+/**
+ * Both sides hold the same connection, dialed by the smaller id (connections are identified before they are adopted,
+ * and `connect` resolves as soon as any connection to the peer is adopted, so this settles a moment later).
+ */
+function settledOnSmaller(a: Node, b: Node): boolean {
+  const ab = a.connection(b.id);
+  const ba = b.connection(a.id);
+  if (!ab || !ba || ab.direction === ba.direction) return false;
+  const dialer = ab.direction === "outbound" ? a : b;
+  return dialer.id.compare((dialer === a ? b : a).id) < 0;
+}
+
 /** Both nodes hold exactly one, shared connection to each other, dialed by the smaller id. */
 function assertSettledPair(a: Node, b: Node): void {
   const ab = a.connection(b.id);
@@ -39,11 +51,7 @@ Deno.test({
         const [ca, cb] = await Promise.all([a.connect(b.addrs[0]), b.connect(a.addrs[0])]);
         assert(ca.remoteId.equals(b.id) && cb.remoteId.equals(a.id));
         await until(
-          () => {
-            const ab = a.connection(b.id);
-            const ba = b.connection(a.id);
-            return !!ab && !!ba && ab.direction !== ba.direction;
-          },
+          () => settledOnSmaller(a, b),
           3000,
           "tie-break",
         );
@@ -68,11 +76,7 @@ Deno.test({
       try {
         await Promise.all([a.connect(b.addrs[0]), b.connect(a.addrs[0])]);
         await until(
-          () => {
-            const ab = a.connection(b.id);
-            const ba = b.connection(a.id);
-            return !!ab && !!ba && ab.direction !== ba.direction && a.peers().length === 1 && b.peers().length === 1;
-          },
+          () => settledOnSmaller(a, b) && a.peers().length === 1 && b.peers().length === 1,
           15_000,
           `${transports[0]} tie-break`,
         );

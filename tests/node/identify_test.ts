@@ -12,10 +12,12 @@ import type { ObservedAddress } from "../../src/node/observed-addresses.ts";
 
 const kp = KeyPair.generate();
 const record = createNodeRecord(kp, { addrs: ["quic://10.0.0.1:9443"], realms: ["default"] });
-const valid = encodeIdentify(record, "tcp", "203.0.113.7:51234");
+const session = new Uint8Array(16).fill(7);
+const valid = encodeIdentify(record, "tcp", "203.0.113.7:51234", session);
 
-Deno.test("identify: the protocol is version 2; a valid answer decodes with its record and observed address", () => {
-  assertEquals(IDENTIFY_PROTOCOL, "/macula/identify/2");
+Deno.test("identify: the protocol is version 3; a valid answer decodes with its record, observed address and session", () => {
+  assertEquals(IDENTIFY_PROTOCOL, "/macula/identify/3");
+  assertEquals(decodeIdentify(valid).session, "07".repeat(16));
   const answer = decodeIdentify(valid);
   assert(answer.record.id.equals(new NodeId(kp.publicKey)));
   assertEquals(answer.record.addrs, ["quic://10.0.0.1:9443"]);
@@ -29,17 +31,20 @@ Deno.test("identify: malformed answers are WireErrors", () => {
   const bads: Array<[string, unknown]> = [
     ["not a map", [rec, "tcp", "1.2.3.4:5"]],
     ["no record", { transport: "tcp", observed: "1.2.3.4:5" }],
-    ["record not bytes", { record: "x", transport: "tcp", observed: "1.2.3.4:5" }],
-    ["record too big", { record: new Uint8Array(9000), transport: "tcp", observed: "1.2.3.4:5" }],
-    ["bad signature", { record: tampered, transport: "tcp", observed: "1.2.3.4:5" }],
-    ["no transport", { record: rec, observed: "1.2.3.4:5" }],
-    ["bad transport", { record: rec, transport: "TCP!", observed: "1.2.3.4:5" }],
-    ["long transport", { record: rec, transport: "t".repeat(33), observed: "1.2.3.4:5" }],
+    ["record not bytes", { record: "x", transport: "tcp", observed: "1.2.3.4:5", session }],
+    ["record too big", { record: new Uint8Array(9000), transport: "tcp", observed: "1.2.3.4:5", session }],
+    ["bad signature", { record: tampered, transport: "tcp", observed: "1.2.3.4:5", session }],
+    ["no transport", { record: rec, observed: "1.2.3.4:5", session }],
+    ["bad transport", { record: rec, transport: "TCP!", observed: "1.2.3.4:5", session }],
+    ["long transport", { record: rec, transport: "t".repeat(33), observed: "1.2.3.4:5", session }],
     ["no observed", { record: rec, transport: "tcp" }],
-    ["empty observed", { record: rec, transport: "tcp", observed: "" }],
-    ["observed not a string", { record: rec, transport: "tcp", observed: 5 }],
-    ["observed with control characters", { record: rec, transport: "tcp", observed: "1.2.3.4:5\n" }],
-    ["observed too long", { record: rec, transport: "tcp", observed: "a".repeat(257) }],
+    ["empty observed", { record: rec, transport: "tcp", observed: "", session }],
+    ["observed not a string", { record: rec, transport: "tcp", observed: 5, session }],
+    ["observed with control characters", { record: rec, transport: "tcp", observed: "1.2.3.4:5\n", session }],
+    ["observed too long", { record: rec, transport: "tcp", observed: "a".repeat(257), session }],
+    ["no session", { record: rec, transport: "tcp", observed: "1.2.3.4:5" }],
+    ["short session", { record: rec, transport: "tcp", observed: "1.2.3.4:5", session: session.slice(1) }],
+    ["session not bytes", { record: rec, transport: "tcp", observed: "1.2.3.4:5", session: "x" }],
   ];
   for (const [why, value] of bads) assertThrows(() => decodeIdentify(encodeCbor(value)), WireError, undefined, why);
   assertThrows(() => decodeIdentify(new Uint8Array([0xff])), WireError);

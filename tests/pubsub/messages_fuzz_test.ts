@@ -49,7 +49,7 @@ for (const [name, frame] of FRAMES) {
 }
 
 Deno.test("pubsub frame validator: accepted and rejected shapes", () => {
-  assertEquals(PUBSUB_PROTOCOL, "/macula/pubsub/1");
+  assertEquals(PUBSUB_PROTOCOL, "/macula/pubsub/2");
   const ok = decodeFrame(encodeCbor(FRAMES[1][1]));
   assertEquals(ok.t, "msg");
   assertEquals(ok.tp, "sensors.kitchen.temp");

@@ -39,7 +39,7 @@ Deno.test({
       sizes.push(p.pad.length);
     });
     const drops: string[] = [];
-    const sender = new PeerSender(a, b.id, { onDrop: (n, why) => drops.push(`${n} ${why}`) });
+    const sender = new PeerSender(a, b.id, { onDrop: ({ length: n }, why) => drops.push(`${n} ${why}`) });
     assertEquals(sender.peer, b.id);
     assert(sender.idle);
     const epoch = 777;
@@ -86,7 +86,7 @@ Deno.test({
     const sender = new PeerSender(a, unknownPeer(), {
       maxQueue: 5,
       retryAfter: 100,
-      onDrop: (n, why) => drops.push([n, why]),
+      onDrop: ({ length: n }, why) => drops.push([n, why]),
     });
     for (let i = 0; i < 12; i++) sender.send(encodeCbor({ i }));
     assertEquals(sender.queued, 5, "bounded at maxQueue");
@@ -126,7 +126,7 @@ Deno.test({
       got.push(m.seq);
     });
     const drops: Array<[number, string]> = [];
-    const sender = new PeerSender(a, b.id, { maxQueue: 5, onDrop: (n, why) => drops.push([n, why]) });
+    const sender = new PeerSender(a, b.id, { maxQueue: 5, onDrop: ({ length: n }, why) => drops.push([n, why]) });
     // A burst faster than the pump can start (it runs on the next microtask).
     for (let s = 1; s <= 20; s++) sender.send(msgFrame(a, 3, s, "x.y", s));
     assertEquals(sender.queued, 5);
@@ -168,7 +168,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "close() drops the queue and ignores later sends",
+  name: "close() drops the queue; later sends are counted as dropped (closed), never lost silently",
   ...opts,
   async fn() {
     const network = new MemoryNetwork();
@@ -180,7 +180,7 @@ Deno.test({
       got.push(m.seq);
     });
     const drops: string[] = [];
-    const sender = new PeerSender(a, b.id, { onDrop: (n, why) => drops.push(`${n} ${why}`) });
+    const sender = new PeerSender(a, b.id, { onDrop: ({ length: n }, why) => drops.push(`${n} ${why}`) });
     sender.send(msgFrame(a, 1, 1, "x.y", 1));
     await until(() => got.length === 1, 2000, "first message");
     sender.close();
@@ -189,7 +189,7 @@ Deno.test({
     assert(sender.idle);
     await new Promise((r) => setTimeout(r, 30));
     assertEquals(got, [1]);
-    assertEquals(drops, [], "closing is not a drop");
+    assertEquals(drops, ["1 closed"], "a send after close is a counted drop");
   },
 });
 
@@ -206,7 +206,10 @@ Deno.test({
       got.push(m.seq);
     });
     const drops: Array<[number, string]> = [];
-    const sender = new PeerSender(a, b.id, { onDrop: (n, why) => drops.push([n, why]), connectTimeout: 500 });
+    const sender = new PeerSender(a, b.id, {
+      onDrop: ({ length: n }, why) => drops.push([n, why]),
+      connectTimeout: 500,
+    });
     sender.send(msgFrame(a, 5, 1, "x.y", null));
     await until(() => got.length === 1, 2000, "delivered while up");
     await b.stop();

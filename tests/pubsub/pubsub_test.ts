@@ -150,12 +150,17 @@ Deno.test({
       await Promise.all(nodes.map((n) => n.pubsub.whenAnnounced()));
       // Let the directory see all 7 (neighbours + DHT).
       await until(async () => (await pub.publish("fleet.warmup", 0)).remote === 7, 5000, "7 subscribers known");
+      await new Promise((r) => setTimeout(r, 100)); // the warm-up's acknowledgements (sent counts them)
       const before = pub.metrics.registry.render();
       for (let i = 1; i <= 20; i++) await pub.publish("fleet.update", i);
       await until(() => [...counts.values()].every((c) => c.length === 20), 5000, "all delivered");
       for (const c of counts.values()) assertEquals(c, Array.from({ length: 20 }, (_, i) => i + 1));
       const sent = (text: string, route: string) =>
         Number(new RegExp(`macula_pubsub_messages_sent_total\\{route="${route}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+      // Sent means acknowledged by the receiver: the last acknowledgements follow the deliveries.
+      const forwarded = () => sent(pub.metrics.registry.render(), "via-forwarder") - sent(before, "via-forwarder");
+      await until(() => forwarded() >= 40, 2000, "acknowledgements");
+      await new Promise((r) => setTimeout(r, 50));
       const after = pub.metrics.registry.render();
       assertEquals(sent(after, "via-forwarder") - sent(before, "via-forwarder"), 40, "2 heads per message");
       assertEquals(sent(after, "direct") - sent(before, "direct"), 0);
@@ -206,7 +211,7 @@ Deno.test({
       const got: unknown[] = [];
       victim.subscribe("orders.>", (m) => got.push(m.payload));
       const conn = await attacker.connect(victim.addrs[0]);
-      const stream = await conn.openStream("/macula/pubsub/1");
+      const stream = await conn.openStream("/macula/pubsub/2");
       await stream.writeFrame(encodeCbor({
         t: "msg",
         r: "default",
