@@ -139,6 +139,7 @@ export class Collector {
     switch (e.ev) {
       case "ready":
         inc.readyAt = at;
+        if (host.did && host.did !== e.did) host.violations.push(`identity changed on restart: ${host.did} → ${e.did}`);
         host.did = String(e.did);
         host.addrs = e.addrs as string[];
         break;

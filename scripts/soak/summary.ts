@@ -122,6 +122,13 @@ export function buildReport(c: Collector, f: RunFacts): Record<string, unknown> 
         : round(next.served.echo - ready),
     };
   });
+  const partitionImpact = f.partitions.map((p) => ({
+    from: rel(p.start),
+    to: rel(p.end),
+    // Calls that failed or were slow from the cut until 15 s after the heal.
+    badCalls: calls.filter((x) => x.t1 >= p.start && x.t0 < p.end + 15_000 && (!x.ok || x.t1 - x.t0 > slowMs)).length,
+    disruptionMs: round(failoverTime(p.start, calls, slowMs, p.end - p.start + 15_000)),
+  }));
   const values = (key: string, rows: Array<Record<string, unknown>>) =>
     rows.map((r) => r[key]).filter((v): v is number => typeof v === "number");
 
@@ -177,6 +184,8 @@ export function buildReport(c: Collector, f: RunFacts): Record<string, unknown> 
       slowMs,
       failures: errorKinds,
       providerKills,
+      slowCalls: okCalls.filter((x) => x.t1 - x.t0 > slowMs).length,
+      partitionImpact,
       failoverMs: roundSummary(summarize(values("failoverMs", providerKills))),
       failoverServingMs: roundSummary(summarize(values("failoverMs", providerKills.filter((k) => k.servingAtKill)))),
       readyToFirstProbeMs: roundSummary(summarize(values("readyToFirstProbeMs", providerKills))),
@@ -235,6 +244,12 @@ export function formatReport(r: Record<string, unknown>): string {
   if (Object.keys(rpc.failures).length) out.push(`  failures: ${JSON.stringify(rpc.failures)}`);
   out.push(`  failover after a provider kill (bad = failed or > ${rpc.slowMs} ms): ${pm(rpc.failoverMs)} ms`);
   out.push(`    of the provider serving the calls: ${pm(rpc.failoverServingMs)} ms`);
+  out.push(`  calls slower than ${rpc.slowMs} ms: ${rpc.slowCalls}`);
+  for (const p of rpc.partitionImpact) {
+    out.push(
+      `  partition ${p.from}-${p.to} s: ${p.badCalls} failed or slow calls, last ${p.disruptionMs} ms after the cut`,
+    );
+  }
   out.push(`  restarted provider ready → first served probe: ${pm(rpc.readyToFirstProbeMs)} ms`);
   for (const k of rpc.providerKills) {
     out.push(
