@@ -6,7 +6,7 @@
  * iptables `statistic` DROP in a `SOAKLOSS` chain). `destroy()` kills every
  * process started in the lab and deletes the namespaces (which takes their
  * veths and iptables rules with them); `create()` first removes leftovers of
- * runs whose process is gone. Same idea as `tests/helpers/netns.ts`, with
+ * runs whose process is gone (and their processes). Same idea as `tests/helpers/netns.ts`, with
  * the `soak` prefix and without the CLI and observer.
  *
  * @module
@@ -91,7 +91,16 @@ export class SoakLab {
     const names = (await sh("ip", ["netns", "list"])).split("\n").map((l) => l.split(" ")[0]).filter(Boolean);
     for (const name of names) {
       const m = new RegExp(`^${PREFIX}([0-9a-z]+)x[0-9a-z]+-`).exec(name);
-      if (m && !alive(parseInt(m[1], 36))) await sh("ip", ["netns", "del", name]).catch(() => {});
+      if (!m || alive(parseInt(m[1], 36))) continue;
+      // A run that was SIGKILLed left its nodes running in there: end them first.
+      for (const pid of (await sh("ip", ["netns", "pids", name]).catch(() => "")).split("\n").filter(Boolean)) {
+        try {
+          Deno.kill(Number(pid), "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+      await sh("ip", ["netns", "del", name]).catch(() => {});
     }
     const run = `${PREFIX}${Deno.pid.toString(36)}x${Math.random().toString(36).slice(2, 5)}`;
     const hosts = Array.from(

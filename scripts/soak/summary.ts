@@ -102,6 +102,11 @@ export function buildReport(c: Collector, f: RunFacts): Record<string, unknown> 
   for (const x of calls) {
     if (!x.ok) errorKinds[String(x.error).split(":")[0]] = (errorKinds[String(x.error).split(":")[0]] ?? 0) + 1;
   }
+  // A fault's effect on calls is looked for until the next fault starts (at most 15 s), so that a partition's
+  // slow calls are not blamed on the kill before it, nor a kill's on the partition.
+  const faultStarts = [...f.kills.map((k) => k.at), ...f.partitions.map((p) => p.start)].sort((a, b) => a - b);
+  const windowAfter = (t: number, atLeast = 0) =>
+    Math.min(Math.max(15_000, atLeast), (faultStarts.find((x) => x > t) ?? Infinity) - t);
   const providerKills = f.kills.filter((k) => c.hosts[k.host].role === "provider").map((k) => {
     const active = calls.some((x) => x.by === k.host && x.t0 >= k.at - 2_000 && x.t0 < k.at);
     const host = c.hosts[k.host];
@@ -112,7 +117,7 @@ export function buildReport(c: Collector, f: RunFacts): Record<string, unknown> 
       host: k.host,
       killedAt: rel(k.at),
       servingAtKill: active,
-      failoverMs: round(failoverTime(k.at, calls, slowMs, 15_000)),
+      failoverMs: round(failoverTime(k.at, calls, slowMs, windowAfter(k.at))),
       readyAt: ready === undefined ? null : rel(ready),
       readyToFirstProbeMs: ready === undefined || next.served.probe === undefined
         ? null
@@ -125,9 +130,12 @@ export function buildReport(c: Collector, f: RunFacts): Record<string, unknown> 
   const partitionImpact = f.partitions.map((p) => ({
     from: rel(p.start),
     to: rel(p.end),
-    // Calls that failed or were slow from the cut until 15 s after the heal.
-    badCalls: calls.filter((x) => x.t1 >= p.start && x.t0 < p.end + 15_000 && (!x.ok || x.t1 - x.t0 > slowMs)).length,
-    disruptionMs: round(failoverTime(p.start, calls, slowMs, p.end - p.start + 15_000)),
+    // Calls that failed or were slow from the cut until 15 s after the heal (or the next fault).
+    badCalls: calls.filter((x) =>
+      x.t1 >= p.start && x.t0 < p.start + windowAfter(p.start, p.end - p.start + 15_000) &&
+      (!x.ok || x.t1 - x.t0 > slowMs)
+    ).length,
+    disruptionMs: round(failoverTime(p.start, calls, slowMs, windowAfter(p.start, p.end - p.start + 15_000))),
   }));
   const values = (key: string, rows: Array<Record<string, unknown>>) =>
     rows.map((r) => r[key]).filter((v): v is number => typeof v === "number");
