@@ -5,8 +5,8 @@
  * - h0 publishes `soak.data` at 200 msg/s (sequence numbers); h2-h4 subscribe;
  * - h1 calls `soak.echo` at 20 calls/s (5 s deadline each) on
  *   providers h5-h7, and probes each provider's own procedure 4×/s;
- * - every 30 s a subscriber or provider is SIGKILLed and restarted 5 s later
- *   with the same identity, data dir and port;
+ * - every 30 s a subscriber (in turn) or the provider serving the calls is
+ *   SIGKILLed and restarted 5 s later with the same identity, data dir and port;
  * - every 2 min the groups {h0,h1,h2,h5} and {h3,h4,h6,h7} are partitioned
  *   (iptables DROP) for 20 s, then healed;
  * - h4's link loses 10 % of its packets each way.
@@ -169,6 +169,16 @@ function restartSeeds(i: number): string[] {
   return [...new Set([0, 1, mate])].filter((k) => k !== i).map(quicAddr);
 }
 
+/** The provider that served most of the caller's calls in the last 2 s (the one worth killing), if any. */
+function servingProvider(): number | undefined {
+  const counts = new Map<number, number>();
+  for (let k = collector.calls.length - 1; k >= 0 && collector.calls[k].t0 > now() - 2_000; k--) {
+    const by = collector.calls[k].by;
+    if (by !== undefined && running.has(by)) counts.set(by, (counts.get(by) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
+}
+
 /** The fault schedule, in seconds from the start: kills every 30 s, a 20 s partition every 2 min. */
 function schedule(seconds: number): { kills: Array<{ at: number; host: number }>; partitions: Interval[] } {
   const kills = [];
@@ -207,6 +217,7 @@ try {
   for (const k of plan.kills) {
     tasks.push((async () => {
       await sleep(start + k.at * 1000 - now());
+      if (ROLES[k.host] === "provider") k.host = servingProvider() ?? k.host;
       const r = running.get(k.host);
       if (!r) return log(`h${k.host} is not running at ${k.at} s: kill skipped`);
       r.inc.planned = true;
