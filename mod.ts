@@ -153,6 +153,7 @@ export {
   DEFAULT_CLUSTER_PORT,
   type MemberSummary,
 } from "./src/cluster/service.ts";
+export type { Clock } from "./src/cluster/clock.ts";
 export type { MembershipEvent } from "./src/cluster/swim/swim.ts";
 export type { MemberState } from "./src/cluster/swim/membership.ts";
 export type { SwimTimings } from "./src/cluster/options.ts";
