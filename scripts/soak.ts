@@ -23,6 +23,7 @@ import { type LabHost, labUnavailable, SoakLab } from "./soak/lab.ts";
 import type { SoakNodeConfig } from "./soak/node.ts";
 import type { Interval } from "./soak/report.ts";
 import { buildReport, formatReport, type RunFacts } from "./soak/summary.ts";
+import { forEachLine } from "./process.ts";
 
 const { values: args } = parseArgs({
   args: Deno.args,
@@ -93,17 +94,6 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     await cleanup();
     Deno.exit(130);
   });
-}
-
-async function forEachLine(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
-  let buffer = "";
-  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-    buffer += text;
-    const lines = buffer.split("\n");
-    buffer = lines.pop()!;
-    for (const line of lines) onLine(line);
-  }
-  if (buffer) onLine(buffer);
 }
 
 const quicAddr = (i: number) => {

@@ -12,27 +12,9 @@
  * @module
  */
 
-const PREFIX = "soak";
+import { sh } from "../process.ts";
 
-/** Run a command; reject with its stderr if it fails. */
-export async function sh(cmd: string, args: string[], stdin?: string): Promise<string> {
-  const child = new Deno.Command(cmd, {
-    args,
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin !== undefined) {
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(stdin));
-    await w.close();
-  }
-  const out = await child.output();
-  if (!out.success) {
-    throw new Error(`${cmd} ${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr).trim()}`);
-  }
-  return new TextDecoder().decode(out.stdout);
-}
+const PREFIX = "soak";
 
 /** Why the soak cannot run here (no root, no `ip`, `tc` or `iptables`), or null. */
 export async function labUnavailable(): Promise<string | null> {

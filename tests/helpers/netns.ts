@@ -13,6 +13,7 @@
  * Needs root, `ip` (iproute2) and, for packet rules, `iptables`; call
  * `netnsUnavailable()` first and skip with the reason it gives. */
 import { startPermissions } from "./cli.ts";
+import { forEachLine, sh } from "../../scripts/process.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -36,36 +37,6 @@ export async function netnsUnavailable(options: { iptables?: boolean } = {}): Pr
     return `cannot create network namespaces: ${(error as Error).message}`;
   }
   return null;
-}
-
-async function sh(cmd: string, args: string[], stdin?: string): Promise<string> {
-  const child = new Deno.Command(cmd, {
-    args,
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin !== undefined) {
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(stdin));
-    await w.close();
-  }
-  const out = await child.output();
-  if (!out.success) {
-    throw new Error(`${cmd} ${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr).trim()}`);
-  }
-  return new TextDecoder().decode(out.stdout);
-}
-
-/** Call `onLine` for each complete line of a byte stream, until it ends. */
-async function forEachLine(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
-  let buffer = "";
-  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-    buffer += text;
-    const lines = buffer.split("\n");
-    buffer = lines.pop()!;
-    for (const line of lines) onLine(line);
-  }
 }
 
 function alive(pid: number): boolean {
