@@ -30,6 +30,16 @@ function refusals(ctx: ReturnType<typeof testContext>): Map<HandshakeRefusal, nu
 /** Give the listener time to take in the whole flood (the attacker's side is done when its connects resolve). */
 const settle = () => new Promise((r) => setTimeout(r, 500));
 
+/** Start a listener on 127.0.0.1 whose handshake refusals are counted by reason. */
+async function listener<T extends TcpTransport | QuicTransport>(server: T) {
+  const serverCtx = testContext();
+  const refused = refusals(serverCtx);
+  await server.start(serverCtx);
+  const addr = server.listenAddresses[0];
+  if (addr.type !== "direct") throw new Error("unexpected address");
+  return { server, serverCtx, refused, addr };
+}
+
 async function legitimateDial(make: () => Transport, server: Transport, serverCtx: ReturnType<typeof testContext>) {
   const ctx = testContext();
   const t = make();
@@ -51,12 +61,9 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const platform = currentPlatform();
-    const serverCtx = testContext();
-    const refused = refusals(serverCtx);
-    const server = new TcpTransport(platform.tcp, { host: "127.0.0.1", port: 0 });
-    await server.start(serverCtx);
-    const addr = server.listenAddresses[0];
-    if (addr.type !== "direct") throw new Error("unexpected address");
+    const { server, serverCtx, refused, addr } = await listener(
+      new TcpTransport(platform.tcp, { host: "127.0.0.1", port: 0 }),
+    );
     const sockets: net.Socket[] = [];
     try {
       // Half send nothing; half send the start of a Noise message (a length prefix and a few bytes).
@@ -90,12 +97,9 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const platform = currentPlatform();
-    const serverCtx = testContext();
-    const refused = refusals(serverCtx);
-    const server = new QuicTransport(platform.quic!, { host: "127.0.0.1", port: 0 });
-    await server.start(serverCtx);
-    const addr = server.listenAddresses[0];
-    if (addr.type !== "direct") throw new Error("unexpected address");
+    const { server, serverCtx, refused, addr } = await listener(
+      new QuicTransport(platform.quic!, { host: "127.0.0.1", port: 0 }),
+    );
     const endpoint = new Deno.QuicEndpoint({ hostname: ATTACKER, port: 0 });
     const conns: Deno.QuicConn[] = [];
     const n = 150;
