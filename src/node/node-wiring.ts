@@ -85,6 +85,7 @@ export function wireNode(options: NodeOptions, platform: Platform, log: Logger, 
     gate: registry.gate,
     connectionOptions: connectionOptions(options, metrics, log),
     onInbound: (conn) => manager.accept(conn),
+    dial: (address, expected, dialOptions) => manager.dial(expected, [address], dialOptions),
     onHandshakeError: (error, remote) => {
       metrics.handshakeFailures.inc({ code: (error as MaculaError).code ?? "E_UNKNOWN" });
       log.debug("inbound handshake failed", { remote, error: error.message });

@@ -201,6 +201,7 @@ export class NodeCore {
         return { id, record: entry?.record, rtt: entry?.rtt, connected };
       },
       learn: (record) => void this.peerStore.upsertRecord(record),
+      advertiseAs: (owner, addresses) => this.#self.setExtra(owner, addresses),
       ping: (peer, options) => this.ping(peer, options),
       handle: (protocol, handler, options) => this.handle(protocol, handler, options),
       on: (event, listener) => this.#events.on(event, listener),

@@ -7,7 +7,7 @@
  * @module
  */
 import type { KeyPair } from "../identity/ed25519.ts";
-import { createNodeRecord, type NodeRecord } from "../identity/node-record.ts";
+import { createNodeRecord, type NodeRecord, RECORD_LIMITS } from "../identity/node-record.ts";
 import type { Platform } from "../platform/types.ts";
 import { formatAddress, type PeerAddress } from "../transport/address.ts";
 import type { Transport } from "../transport/transport.ts";
@@ -43,6 +43,8 @@ export class SelfRecord {
   #record: NodeRecord | null = null;
   #addrCache: { at: number; addrs: PeerAddress[] } | null = null;
   #recordAddrs = "";
+  /** Addresses services add (relayed addresses, a confirmed public address), by owner. */
+  #extra = new Map<string, PeerAddress[]>();
 
   /** The record of the node described by `options`. */
   constructor(options: SelfRecordOptions) {
@@ -57,7 +59,26 @@ export class SelfRecord {
       const listen = this.#o.transports.flatMap((t) => t.listenAddresses);
       this.#addrCache = { at: now, addrs: announceAddresses(listen, this.#o.platform.process.interfaces()) };
     }
-    return this.#addrCache.addrs;
+    const extra = [...this.#extra.values()].flat();
+    if (extra.length === 0) return this.#addrCache.addrs;
+    const seen = new Set<string>();
+    const all: PeerAddress[] = [];
+    for (const a of [...extra, ...this.#addrCache.addrs]) {
+      const key = formatAddress(a);
+      if (!seen.has(key)) seen.add(key), all.push(a);
+    }
+    return all.slice(0, RECORD_LIMITS.addrs);
+  }
+
+  /**
+   * Set the addresses `owner` (a service) adds to the record, replacing what
+   * it set before (`[]` removes them). They come first: a confirmed public
+   * or relayed address is what other sites can dial. At most
+   * `RECORD_LIMITS.addrs` addresses are announced in all.
+   */
+  setExtra(owner: string, addresses: readonly PeerAddress[]): void {
+    if (addresses.length === 0) this.#extra.delete(owner);
+    else this.#extra.set(owner, [...addresses]);
   }
 
   /** The node's current signed record (re-signed when addresses change). */

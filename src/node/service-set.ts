@@ -6,10 +6,17 @@
  */
 import type { NodeId } from "../identity/node-id.ts";
 import type { Logger } from "../log/logger.ts";
+import type { PeerAddress } from "../transport/address.ts";
 import type { NodeService, ServiceHost, ServiceKey } from "./service.ts";
 
-/** The host a service gets, minus `use` and `log` (the set adds them per service). */
-export type SharedHost = Omit<ServiceHost, "use" | "log">;
+/**
+ * The host a service gets, minus `use`, `log` and `advertise` (the set adds
+ * them per service; `advertise` calls `advertiseAs` with the service's name).
+ */
+export type SharedHost = Omit<ServiceHost, "use" | "log" | "advertise"> & {
+  /** Set the addresses service `owner` announces in the node's record. */
+  advertiseAs(owner: string, addresses: readonly PeerAddress[]): void;
+};
 
 /**
  * `services` ordered so that every service comes after those it `needs`.
@@ -122,8 +129,10 @@ export class ServiceSet {
   #hostFor(service: NodeService): ServiceHost {
     const declared = new Set((service.needs ?? []).map((k) => k.name));
     const get = <T extends NodeService>(key: ServiceKey<T>) => this.get(key);
-    return Object.assign(Object.create(this.#host) as SharedHost, {
+    const host = this.#host;
+    return Object.assign(Object.create(host) as SharedHost, {
       log: this.#log.child({ service: service.name }),
+      advertise: (addresses: readonly PeerAddress[]) => host.advertiseAs(service.name, addresses),
       use<T extends NodeService>(key: ServiceKey<T>): T {
         if (!declared.has(key.name)) {
           throw new TypeError(`service ${service.name} uses ${key.name} without declaring it in needs`);

@@ -13,6 +13,7 @@ import type { NodeId } from "../identity/node-id.ts";
 import type { NodeRecord } from "../identity/node-record.ts";
 import type { Logger } from "../log/logger.ts";
 import type { MetricsRegistry } from "../metrics/registry.ts";
+import type { PeerAddress } from "../transport/address.ts";
 import type { Connection, StreamHandler } from "../transport/connection.ts";
 import type { CloseInfo } from "../transport/session.ts";
 import type { Authorize, Operation } from "./authorize.ts";
@@ -120,6 +121,13 @@ export interface ServiceHost {
   peers(): NodeId[];
   /** What the node knows about `peer`. */
   peer(peer: NodeId): PeerInfo | undefined;
+  /**
+   * Announce `addresses` in the node's record on behalf of this service
+   * (e.g. relayed addresses after a reservation, or a public address
+   * confirmed by a dial-back), replacing what the service announced
+   * before; `[]` withdraws them. The record is re-signed.
+   */
+  advertise(addresses: readonly PeerAddress[]): void;
   /** Remember a verified record of another node (its addresses become dialable). */
   learn(record: NodeRecord): void;
   /** Measure the round-trip time to `peer` in ms (connecting if needed). */

@@ -26,6 +26,12 @@ export interface TransportContext {
   gate: InboundGate;
   /** Options for every `Connection` the link creates. */
   connectionOptions?: ConnectionOptions;
+  /**
+   * Connect to `expected` at `address` through the node (reusing its open
+   * connection to that peer). Transports that ride on other nodes use it,
+   * e.g. a relay transport reaching the relay. Absent outside a node.
+   */
+  dial?(address: PeerAddress, expected: NodeId, options?: { signal?: AbortSignal }): Promise<Connection>;
   /** Receives each authenticated inbound connection. */
   onInbound(connection: Connection): void;
   /** Reports inbound handshakes that failed (counted, then dropped). */
