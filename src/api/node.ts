@@ -8,6 +8,8 @@
  */
 import { DHT, type DhtOptions, DhtService } from "../dht/dht.ts";
 import { NodeCore, type NodeOptions as NodeCoreOptions } from "../node/node.ts";
+import { currentPlatform } from "../platform/current.ts";
+import { type RelayOptions, relayPlugins } from "../relay/plugin.ts";
 import type { NodeService } from "../node/service.ts";
 import {
   type PublishResult,
@@ -35,6 +37,28 @@ export interface NodeOptions extends NodeCoreOptions {
   pubsub?: PubSubOptions;
   /** Tunables of RPC. */
   rpc?: RpcOptions;
+  /**
+   * Relays: serve as one, reserve at some, peer relays (see
+   * `docs/relay.md`). Every node can dial relayed addresses unless this is
+   * `false`.
+   */
+  relay?: RelayOptions | false;
+}
+
+/**
+ * `options` with the relay plug-ins added: the relay transport after the
+ * others, the relay services, and the `relay` role when serving.
+ */
+function withRelay(options: NodeOptions): { options: NodeOptions; services: NodeService[] } {
+  if (options.transports && options.transports.length === 0) return { options, services: [] };
+  const plugins = relayPlugins(options.relay, options.transports);
+  if (!plugins) return { options, services: [] };
+  const platform = options.platform ?? currentPlatform();
+  const base = options.transports ??
+    (options.memory ? [] : platform.quic ? ["quic" as const, "tcp" as const] : ["tcp" as const]);
+  const transports = base.includes(plugins.transport) ? base : [...base, plugins.transport];
+  const roles = [...new Set([...(options.roles ?? []), ...plugins.roles])];
+  return { options: { ...options, transports, roles }, services: plugins.services };
 }
 
 /**
@@ -64,8 +88,10 @@ export function defaultServices(options: NodeOptions): NodeService[] {
 export class Node extends NodeCore {
   /** Start a node: load the identity, listen, start the default services and `options.services`, join seeds. */
   static override start(options: NodeOptions = {}): Promise<Node> {
-    return NodeCore.launch((init) => new Node(init), options, [
+    const relay = withRelay(options);
+    return NodeCore.launch((init) => new Node(init), relay.options, [
       ...defaultServices(options),
+      ...relay.services,
       ...(options.services ?? []),
     ]);
   }

@@ -77,6 +77,8 @@ export interface PeerSummary {
   id: string;
   /** The link the connection runs over. */
   transport: TransportKind;
+  /** `relayed` when the connection runs through a relay node (see `relay`), else `direct`. */
+  route: "direct" | "relayed";
   /** `outbound` if this node dialled, `inbound` if the peer did. */
   direction: "inbound" | "outbound";
   /** The peer's socket address. */

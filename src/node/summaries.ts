@@ -43,6 +43,7 @@ export function peerSummaries(
     return {
       id: c.remoteId.did,
       transport: c.transport,
+      route: c.route,
       direction: c.direction,
       address: c.remoteAddress,
       rtt: entry?.rtt === undefined ? undefined : Math.round(entry.rtt * 1000) / 1000,
