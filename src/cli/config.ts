@@ -35,6 +35,19 @@ export interface StartConfig {
   logFormat: LogFormat;
   logLevel: LogLevel;
   cluster: ClusterConfig;
+  relay: RelayConfig;
+}
+
+/** Relay settings (`MACULA_RELAY*`, `--relay*`). */
+export interface RelayConfig {
+  /** Serve as a relay. */
+  serve: boolean;
+  /** Relays to reserve at (direct addresses with their did:key). */
+  via: string[];
+  /** Who may reserve here: `"*"` or realms; absent = this node's realms. */
+  realms?: "*" | string[];
+  /** Relays to keep peered with (direct addresses with their did:key). */
+  peers: string[];
 }
 
 /** Clustering settings (`CLUSTER_*`, `--cluster-*`). */
@@ -62,6 +75,10 @@ export const ENV_VARS = [
   "MACULA_LOG_FORMAT",
   "MACULA_LOG_LEVEL",
   "MACULA_HEALTH_HOST",
+  "MACULA_RELAY",
+  "MACULA_RELAYS",
+  "MACULA_RELAY_REALMS",
+  "MACULA_RELAY_PEERS",
   "HEALTH_PORT",
   "CLUSTER_STRATEGY",
   "CLUSTER_SECRET",
@@ -88,6 +105,10 @@ export interface StartFlags {
   "cluster-port"?: string;
   "cluster-interface"?: string[];
   "cluster-swim-port"?: string;
+  relay?: boolean;
+  "relay-via"?: string[];
+  "relay-realms"?: string;
+  "relay-peer"?: string[];
 }
 
 /** Defaults: a useful node with no configuration at all. */
@@ -108,6 +129,7 @@ export const DEFAULTS: StartConfig = {
     interfaces: [],
     swimPort: 0,
   },
+  relay: { serve: false, via: [], peers: [] },
 };
 
 function port(value: string, source: string, allowZero = true): number {
@@ -147,6 +169,43 @@ function seed(value: string, source: string): string {
     throw new ConfigError(`invalid ${source}: ${(error as Error).message}`);
   }
   return value.trim();
+}
+
+/** A relay's direct address with its did:key. */
+function relayAddress(value: string, source: string): string {
+  const v = seed(value, source);
+  if (parseAddress(v).type !== "direct") {
+    throw new ConfigError(`invalid ${source}: a relay is given by its direct address, not a relayed one`);
+  }
+  return v;
+}
+
+/** `*` (anyone) or a list of realms. */
+function relayRealms(value: string, source: string): "*" | string[] {
+  if (value.trim() === "*") return "*";
+  const list = splitList(value).map((r) => realm(r, source));
+  if (list.length === 0) throw new ConfigError(`invalid ${source}: name realms or *`);
+  return list;
+}
+
+function flagBool(value: string, source: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (["1", "true", "yes", "on"].includes(v)) return true;
+  if (["0", "false", "no", "off"].includes(v)) return false;
+  throw new ConfigError(`invalid ${source} ${JSON.stringify(value)}: expected 1 or 0`);
+}
+
+function resolveRelay(cfg: RelayConfig, e: (name: string) => string | undefined, flags: StartFlags): void {
+  if (e("MACULA_RELAY")) cfg.serve = flagBool(e("MACULA_RELAY")!, "MACULA_RELAY");
+  if (e("MACULA_RELAYS")) cfg.via = splitList(e("MACULA_RELAYS")!).map((s) => relayAddress(s, "MACULA_RELAYS"));
+  if (e("MACULA_RELAY_REALMS")) cfg.realms = relayRealms(e("MACULA_RELAY_REALMS")!, "MACULA_RELAY_REALMS");
+  if (e("MACULA_RELAY_PEERS")) {
+    cfg.peers = splitList(e("MACULA_RELAY_PEERS")!).map((s) => relayAddress(s, "MACULA_RELAY_PEERS"));
+  }
+  if (flags.relay) cfg.serve = true;
+  if (flags["relay-via"]?.length) cfg.via = flags["relay-via"].map((s) => relayAddress(s, "--relay-via"));
+  if (flags["relay-realms"] !== undefined) cfg.realms = relayRealms(flags["relay-realms"], "--relay-realms");
+  if (flags["relay-peer"]?.length) cfg.peers = flags["relay-peer"].map((s) => relayAddress(s, "--relay-peer"));
 }
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], source: string): T {
@@ -229,6 +288,7 @@ export function resolveStartConfig(env: Partial<Record<string, string>>, flags: 
     seeds: [],
     realms: [...DEFAULTS.realms],
     cluster: { ...DEFAULTS.cluster, interfaces: [] },
+    relay: { serve: false, via: [], peers: [] },
   };
   const e = (name: string) => {
     const v = env[name];
@@ -267,6 +327,7 @@ export function resolveStartConfig(env: Partial<Record<string, string>>, flags: 
     cfg.logLevel = oneOf(flags["log-level"], ["debug", "info", "warn", "error"], "--log-level");
   }
   resolveCluster(cfg.cluster, e, flags);
+  resolveRelay(cfg.relay, e, flags);
   return cfg;
 }
 

@@ -32,10 +32,19 @@ Options:
   --health-host ADDR     HTTP status address (env MACULA_HEALTH_HOST, default 127.0.0.1)
   --health-port N        HTTP status port (env HEALTH_PORT, default 8080; 0 = any free port)
   --seed ADDR            a node to keep connected, as it reports itself:
-                         quic://HOST:PORT/did:key:z6Mk… (repeatable; env MACULA_SEEDS, comma-separated)
+                         quic://HOST:PORT/did:key:z6Mk…, or a relayed address
+                         quic://RELAY:PORT/did:key:…RELAY/circuit/did:key:…NODE
+                         (repeatable; env MACULA_SEEDS, comma-separated)
   --realm NAME           realm to run in (repeatable; env MACULA_REALM, default "default")
   --log-format FORMAT    text or json (env MACULA_LOG_FORMAT, default text)
   --log-level LEVEL      debug, info, warn or error (env MACULA_LOG_LEVEL, default info)
+  --relay                serve as a relay for nodes that cannot be dialed (env MACULA_RELAY=1)
+  --relay-via ADDR       a relay to reserve at, quic://HOST:PORT/did:key:… (repeatable; env MACULA_RELAYS,
+                         comma-separated; relays of the realm met in the mesh are used too)
+  --relay-realms LIST|*  who may reserve at this relay: realms (comma-separated) or * for anyone
+                         (env MACULA_RELAY_REALMS, default this node's realms)
+  --relay-peer ADDR      a relay to peer with, so circuits take one hop between relays
+                         (repeatable; env MACULA_RELAY_PEERS, comma-separated)
   --echo NAME            also provide the RPC procedure NAME, answering {node, from, args}: a
                          diagnostic for checking RPC across the mesh (repeatable)
 

@@ -102,6 +102,7 @@ export async function withClientNode<T>(
     realms: cfg.realms,
     logger: log,
     platform,
+    relay: { autoReserve: 0 }, // a one-shot client dials relayed addresses but reserves nowhere
   });
   try {
     const realm = cfg.realms[0];

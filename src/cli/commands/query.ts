@@ -56,12 +56,15 @@ export async function query(what: "status" | "peers", args: string[], platform: 
       `id       ${s.id}\nrealm    ${s.realm}\nversion  ${s.version}\nruntime  ${s.runtime}\nuptime   ${s.uptime} s\npeers    ${s.peers}`,
     );
     for (const a of (s.addrs as string[]) ?? []) out(`addr     ${a}`);
+    const relays = (s["relay-client"] as { relays?: Array<Record<string, string>> } | undefined)?.relays ?? [];
+    for (const r of relays) out(`relay    ${r.relay}  ${r.state}${r.expires ? `  until ${r.expires}` : ""}`);
   } else {
     const peers = body as Array<Record<string, unknown>>;
     if (peers.length === 0) out("no connected peers");
     for (const p of peers) {
       const rtt = typeof p.rtt === "number" ? `${p.rtt.toFixed(2)} ms` : "-";
-      out(`${p.id}  ${p.transport}  ${p.direction}  ${p.address}  rtt ${rtt}`);
+      const route = p.route === "relayed" ? `relayed via ${p.relay ?? "?"}` : "direct";
+      out(`${p.id}  ${p.transport}  ${p.direction}  ${route}  ${p.address}  rtt ${rtt}`);
     }
   }
   return 0;

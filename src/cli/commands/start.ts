@@ -31,6 +31,10 @@ export async function start(args: string[], platform: Platform): Promise<number>
     "cluster-port": { type: "string" },
     "cluster-interface": { type: "string", multiple: true },
     "cluster-swim-port": { type: "string" },
+    relay: { type: "boolean" },
+    "relay-via": { type: "string", multiple: true },
+    "relay-realms": { type: "string" },
+    "relay-peer": { type: "string", multiple: true },
     echo: { type: "string", multiple: true },
   });
   if (flags.help) return platform.process.stdout(HELP.start + "\n"), 0;
@@ -66,6 +70,12 @@ export async function start(args: string[], platform: Platform): Promise<number>
     logger: log,
     platform,
     services,
+    relay: {
+      serve: cfg.relay.serve,
+      via: cfg.relay.via,
+      realms: cfg.relay.realms,
+      peers: cfg.relay.peers,
+    },
   });
   try {
     for (const name of flags.echo ?? []) {

@@ -1,0 +1,129 @@
+/**
+ * Real `macula start` processes on loopback: a relay R (`--relay`), and B
+ * reserved at R (`--relay-via`) providing an echo procedure. A (a long-lived
+ * node) and the one-shot `call`, `pub` and `sub` clients are given only B's
+ * relayed address as their seed, so every one of them reaches B through R.
+ * (B also listens on loopback, which the test cannot hide from separate
+ * processes; that the traffic went through R is proven by R's circuit and
+ * byte counters and by A's `/peers`, which shows B as relayed via R.)
+ */
+import { assert, assertEquals } from "../helpers/assert.ts";
+import { type NodeProcess, runCli, scratchDir, startNode, startPermissions } from "../helpers/cli.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+function spawnCli(args: string[]) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...startPermissions(), "main.ts", ...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const out: string[] = [];
+  const err: string[] = [];
+  const collect = async (stream: ReadableStream<Uint8Array>, into: string[]) => {
+    let buffer = "";
+    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+      buffer += text;
+      const lines = buffer.split("\n");
+      buffer = lines.pop()!;
+      into.push(...lines);
+    }
+    if (buffer) into.push(buffer);
+  };
+  const done = Promise.all([collect(child.stdout, out), collect(child.stderr, err)]).then(() => child.status);
+  return { child, out, err, done };
+}
+
+async function waitFor(predicate: () => boolean | Promise<boolean>, ms: number, what: string) {
+  const deadline = Date.now() + ms;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+type Status = { id: string; addrs: string[]; "relay-client"?: { relays: Array<{ state: string }> } };
+
+async function metricsOf(n: NodeProcess): Promise<string> {
+  return await (await fetch(`http://127.0.0.1:${n.healthPort}/metrics`)).text();
+}
+
+function counter(metrics: string, name: string): number {
+  return Number(new RegExp(`^${name} (\\d+)`, "m").exec(metrics)?.[1] ?? 0);
+}
+
+Deno.test({
+  name: "relay CLI: call, pub/sub and peers through a relay between macula start processes",
+  ...opts,
+  async fn() {
+    const dir = await scratchDir();
+    const nodes: NodeProcess[] = [];
+    try {
+      const r = await startNode(["--data-dir", `${dir.path}/r`, "--relay"]);
+      nodes.push(r);
+      const rStatus = (await r.get("/status")) as Status;
+      const rAddr = rStatus.addrs[0];
+      const b = await startNode(["--data-dir", `${dir.path}/b`, "--relay-via", rAddr, "--echo", "relay.echo"]);
+      nodes.push(b);
+      let bRelayed = "";
+      await waitFor(
+        async () => {
+          const s = (await b.get("/status")) as Status;
+          bRelayed = s.addrs.find((a) => a.includes("/circuit/")) ?? "";
+          return bRelayed !== "";
+        },
+        15_000,
+        "B's reservation",
+      );
+      const bStatus = (await b.get("/status")) as Status;
+      assertEquals(bStatus["relay-client"]?.relays[0].state, "reserved");
+      assert(bRelayed.startsWith(`${rAddr}/circuit/`), bRelayed);
+
+      // A long-lived node seeded only with B's relayed address.
+      const a = await startNode(["--data-dir", `${dir.path}/a`, "--seed", bRelayed]);
+      nodes.push(a);
+      await waitFor(
+        async () => {
+          const peers = (await a.get("/peers")) as Array<{ id: string; route: string; relay?: string }>;
+          return peers.some((p) => p.id === bStatus.id && p.route === "relayed" && p.relay === rStatus.id);
+        },
+        15_000,
+        "A connected to B through R",
+      );
+      const peersCli = await runCli(["peers", "--health-port", String(a.healthPort)]);
+      assertEquals(peersCli.code, 0, peersCli.stderr);
+      assert(peersCli.stdout.includes(`relayed via ${rStatus.id}`), peersCli.stdout);
+
+      const common = ["--host", "127.0.0.1", "--timeout", "5000", "--seed", bRelayed];
+      const before = counter(await metricsOf(r), "macula_relay_circuits_opened_total");
+      const call = await runCli(["call", "relay.echo", '{"over":"relay"}', ...common]);
+      assertEquals(call.code, 0, call.stderr);
+      const answer = JSON.parse(call.stdout.trim().split("\n")[0]);
+      assertEquals(answer.args, { over: "relay" });
+      assertEquals(answer.node, bStatus.id);
+
+      const sub = spawnCli(["sub", "relay.news", "--count", "2", ...common]);
+      await waitFor(() => sub.err.some((l) => l.includes("subscribed to")), 30_000, "subscription");
+      for (let i = 1; i <= 2; i++) {
+        const pub = await runCli(["pub", "relay.news", JSON.stringify({ n: i }), ...common]);
+        assertEquals(pub.code, 0, pub.stderr);
+      }
+      assertEquals((await sub.done).code, 0, sub.err.join("\n"));
+      assertEquals(sub.out.map((l) => JSON.parse(l).payload), [{ n: 1 }, { n: 2 }]);
+
+      const metrics = await metricsOf(r);
+      const opened = counter(metrics, "macula_relay_circuits_opened_total") - before;
+      assert(opened >= 4, `R opened ${opened} circuits for call, sub and two pubs`);
+      assert(counter(metrics, "macula_relay_bytes_total") > 10_000, "R forwarded the traffic");
+      // B's reservation, and A's: A met R (a relay of its realm) when it dialed through it.
+      assertEquals(counter(metrics, "macula_relay_reservations"), 2, metrics);
+    } finally {
+      await Promise.all(nodes.map((n) => n.stop("SIGKILL")));
+      await dir.cleanup();
+    }
+  },
+});
