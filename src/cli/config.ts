@@ -75,10 +75,6 @@ export const ENV_VARS = [
   "MACULA_LOG_FORMAT",
   "MACULA_LOG_LEVEL",
   "MACULA_HEALTH_HOST",
-  "MACULA_RELAY",
-  "MACULA_RELAYS",
-  "MACULA_RELAY_REALMS",
-  "MACULA_RELAY_PEERS",
   "HEALTH_PORT",
   "CLUSTER_STRATEGY",
   "CLUSTER_SECRET",
@@ -86,6 +82,10 @@ export const ENV_VARS = [
   "CLUSTER_PORT",
   "CLUSTER_INTERFACES",
   "CLUSTER_SWIM_PORT",
+  "MACULA_RELAY",
+  "MACULA_RELAYS",
+  "MACULA_RELAY_REALMS",
+  "MACULA_RELAY_PEERS",
 ] as const;
 
 /** Flags as parsed from the command line (absent = not given). */

@@ -32,6 +32,7 @@ Deno.test("config: no env and no flags gives the defaults", () => {
     logFormat: "text",
     logLevel: "info",
     cluster: { strategy: "gossip", group: "230.1.1.251", port: 45892, interfaces: [], swimPort: 0 },
+    relay: { serve: false, via: [], peers: [] },
   });
   assertEquals(cfg, DEFAULTS);
   assertEquals(DEFAULT_PORT, 9443);
@@ -69,6 +70,7 @@ Deno.test("config: every environment variable overrides its default", () => {
     logFormat: "json",
     logLevel: "debug",
     cluster: DEFAULTS.cluster,
+    relay: DEFAULTS.relay,
   });
 });
 
@@ -106,6 +108,7 @@ Deno.test("config: flags override the environment", () => {
     logFormat: "text",
     logLevel: "warn",
     cluster: DEFAULTS.cluster,
+    relay: DEFAULTS.relay,
   });
 });
 
@@ -231,6 +234,10 @@ Deno.test("config: readEnv asks for exactly the documented names and drops undef
     "CLUSTER_PORT",
     "CLUSTER_INTERFACES",
     "CLUSTER_SWIM_PORT",
+    "MACULA_RELAY",
+    "MACULA_RELAYS",
+    "MACULA_RELAY_REALMS",
+    "MACULA_RELAY_PEERS",
   ]);
   const asked: string[] = [];
   const source: Record<string, string> = {
