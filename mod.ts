@@ -158,3 +158,11 @@ export type { MembershipEvent } from "./src/cluster/swim/swim.ts";
 export type { MemberState } from "./src/cluster/swim/membership.ts";
 export type { SwimTimings } from "./src/cluster/options.ts";
 export { ClusterError, type DropReason } from "./src/cluster/errors.ts";
+
+export { type RefusalReason, RelayRefusedError } from "./src/relay/errors.ts";
+export { type RelayOptions, type RelayPlugins, relayPlugins } from "./src/relay/plugin.ts";
+export { RELAY_ROLE, RelayService, type RelayServiceOptions } from "./src/relay/relay-service.ts";
+export { RelayClient, type RelayClientOptions, type ReservationState } from "./src/relay/relay-client.ts";
+export { RELAY_TRANSPORT, RelayTransport, type ReservedRelay } from "./src/relay/relay-transport.ts";
+export { DEFAULT_RELAY_LIMITS, type RelayLimits } from "./src/relay/limits.ts";
+export { HOP_PROTOCOL, STOP_PROTOCOL } from "./src/relay/messages.ts";

@@ -10,16 +10,10 @@
  *
  * @module
  */
-import { NodeId } from "../identity/node-id.ts";
+import type { NodeId } from "../identity/node-id.ts";
 import type { NodeRecord } from "../identity/node-record.ts";
 import type { NodeService, ServiceHost } from "../node/service.ts";
-import {
-  type DirectAddress,
-  formatAddress,
-  parseAddress,
-  type PeerAddress,
-  type RelayedAddress,
-} from "../transport/address.ts";
+import { type DirectAddress, formatAddress, parseAddress, type RelayedAddress } from "../transport/address.ts";
 import type { Connection, Stream } from "../transport/connection.ts";
 import { secureConnection } from "../transport/secure-session.ts";
 import { withDeadline } from "../util/async.ts";

@@ -21,6 +21,7 @@ import { formatAddress, type PeerAddress, type RelayedAddress } from "../transpo
 import type { Connection, Stream } from "../transport/connection.ts";
 import { DialError, ProtocolRefusedError } from "../transport/errors.ts";
 import { secureConnection } from "../transport/secure-session.ts";
+import type { TransportKind } from "../transport/session.ts";
 import type { DialOptions, Transport, TransportContext } from "../transport/transport.ts";
 import { withDeadline } from "../util/async.ts";
 import { RelayRefusedError } from "./errors.ts";
@@ -123,7 +124,7 @@ export async function openCircuit(
  * ```
  */
 export class RelayTransport implements Transport {
-  readonly kind = RELAY_TRANSPORT;
+  readonly kind: TransportKind = RELAY_TRANSPORT;
   readonly listenAddresses: PeerAddress[] = [];
   #ctx?: TransportContext;
   #conns = new Set<Connection>();

@@ -10,7 +10,7 @@ import { loopbackNode, until } from "../helpers/nodes.ts";
 import { KeyPair } from "../../src/identity/ed25519.ts";
 import { NodeId } from "../../src/identity/node-id.ts";
 import { RelayRefusedError } from "../../src/relay/errors.ts";
-import { RelayClient } from "../../src/relay/relay-client.ts";
+import type { RelayClient } from "../../src/relay/relay-client.ts";
 import { hopRequest, openCircuit } from "../../src/relay/relay-transport.ts";
 import { DialError } from "../../src/transport/errors.ts";
 import { privateNode, relayNode, reserved, tcpAddr } from "./relay_helpers.ts";

@@ -15,7 +15,7 @@ import { Logger } from "../../src/log/logger.ts";
 import { Node } from "../../src/api/node.ts";
 import { currentPlatform } from "../../src/platform/current.ts";
 import { QuicTransport } from "../../src/transport/quic.ts";
-import { hiddenTcp, privateNode, quicAddr, relayNode, reserved, tcpAddr, Unannounced } from "./relay_helpers.ts";
+import { privateNode, quicAddr, relayNode, reserved, tcpAddr, Unannounced } from "./relay_helpers.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
