@@ -158,3 +158,14 @@ export type { MembershipEvent } from "./src/cluster/swim/swim.ts";
 export type { MemberState } from "./src/cluster/swim/membership.ts";
 export type { SwimTimings } from "./src/cluster/options.ts";
 export { ClusterError, type DropReason } from "./src/cluster/errors.ts";
+// Reachability and NAT (observed addresses, mapping type, dial-back).
+export {
+  REACHABILITY,
+  type Reachability,
+  type ReachabilityOptions,
+  ReachabilityService,
+  type ReachabilityState,
+} from "./src/nat/reachability.ts";
+export { type MappingType, type NatMapping } from "./src/nat/mapping.ts";
+export { DIALBACK_PROTOCOL, type DialbackLimits } from "./src/nat/dial-back.ts";
+export { type DialbackRefusal, DialbackRefusedError } from "./src/nat/errors.ts";
