@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { NodeId } from "../identity/node-id.ts";
+import type { NodeId } from "../identity/node-id.ts";
 import type { Counter } from "../metrics/registry.ts";
 import type { NodeService, ServiceHost, ServiceKey } from "../node/service.ts";
 import { serviceKey } from "../node/service.ts";
