@@ -149,7 +149,8 @@ export class ObservationLog {
 
   /**
    * Record a report; it replaces the same peer's earlier report over the same
-   * transport. Returns true if the set of observed addresses changed.
+   * transport. Returns true if the set of observed addresses changed (a new
+   * peer seeing us where others do is no change).
    */
   add(o: Observation): boolean {
     const before = this.#key();
@@ -165,6 +166,6 @@ export class ObservationLog {
   }
 
   #key(): string {
-    return [...new Set(this.#entries.map((e) => `${e.transport}://${e.observed}@${e.peer}`))].sort().join(" ");
+    return [...new Set(this.#entries.map((e) => `${e.transport}://${e.observed}`))].sort().join(" ");
   }
 }

@@ -131,7 +131,8 @@ export class ReachabilityService implements NodeService {
           at: seen.at,
         });
         this.#remap();
-        if (changed) this.#scheduleCheck(this.#opts.settle);
+        // Not on every new peer: only a new address, or while nothing is known yet.
+        if (changed || this.#reachability === "unknown") this.#scheduleCheck(this.#opts.settle);
       }),
     );
     this.#interval = setInterval(() => void this.check(), this.#opts.recheckInterval);

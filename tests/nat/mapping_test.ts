@@ -98,7 +98,7 @@ Deno.test("observation log: newest report per peer and transport, bounded, expir
   assert(!log.add(obs("198.51.100.2:9443", "a", "p:1", { at: at + 1 })), "same address again is no change");
   assert(log.add(obs("198.51.100.2:9444", "a", "p:1", { at: at + 2 })));
   assertEquals(log.list(at + 2).length, 1);
-  log.add(obs("198.51.100.2:9443", "b", "p:2"));
+  assert(!log.add(obs("198.51.100.2:9444", "b", "p:2")), "another peer seeing the same address is no change");
   log.add(obs("198.51.100.2:9443", "c", "p:3"));
   log.add(obs("198.51.100.2:9443", "d", "p:4"));
   assertEquals(log.list(at + 2).map((o) => o.by), ["d", "c", "b"]);

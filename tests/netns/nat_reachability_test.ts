@@ -2,7 +2,8 @@
  * Reachability through real NATs: `macula start` processes behind the NAT
  * lab's routers, two public nodes as observers. A home NAT is private and
  * endpoint-independent, a symmetric one endpoint-dependent, a port-forwarded
- * one public with its public address in its record. Needs root.
+ * one public with its public address in its record, a UDP-blocked one
+ * (TCP only) private with no mapping type. Needs root.
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { netnsUnavailable } from "../helpers/netns.ts";
@@ -40,7 +41,8 @@ async function waitFor(
 }
 
 Deno.test({
-  name: "reachability behind NATs: home private + endpoint-independent, symmetric endpoint-dependent, forwarded public",
+  name:
+    "reachability behind NATs: home private + endpoint-independent, symmetric endpoint-dependent, forwarded public, UDP-blocked private",
   ignore: why !== null,
   sanitizeOps: false,
   sanitizeResources: false,
@@ -52,12 +54,16 @@ Deno.test({
         { name: "home", profile: "home" },
         { name: "sym", profile: "symmetric" },
         { name: "fwd", profile: "port-forwarded", forwardPort: 9443 },
+        { name: "udpb", profile: "udp-blocked" },
       ],
     });
     try {
       const observers = await Promise.all([0, 1].map((i) => lab.startNode(lab.publicHost(i))));
       const seeds = observers.flatMap((o, i) => ["--seed", NatLab.quicAddress(lab.publicAddr(i), o)]);
       const [home, sym, fwd] = await Promise.all(["home", "sym", "fwd"].map((s) => lab.startNode(lab.host(s), seeds)));
+      // UDP blocked: QUIC seeds would never answer; TCP ones do.
+      const tcpSeeds = observers.flatMap((o, i) => ["--seed", `tcp://${lab.publicAddr(i)}:9443/${o.did}`]);
+      const udpb = await lab.startNode(lab.host("udpb"), tcpSeeds);
 
       const h = await waitFor(
         lab,
@@ -82,6 +88,11 @@ Deno.test({
       // The private ones announce no public address.
       const homeAddrs = ((await lab.get(home, "/status")) as { addrs: string[] }).addrs;
       assert(!homeAddrs.some((a) => a.includes(lab.routerWan("home"))), homeAddrs.join(" "));
+
+      // TCP only: no mapping type (TCP dials from a new port each time), the dial-back of the TCP port fails.
+      const u = await waitFor(lab, udpb, (s) => s.reachability !== "unknown", "udp-blocked");
+      assertEquals([u.reachability, u.nat.mapping, u.nat.publicIp], ["private", "unknown", lab.routerWan("udpb")]);
+      assert(u.observed.every((a) => a.startsWith(`tcp://${lab.routerWan("udpb")}:`)), u.observed.join(" "));
 
       // The observers themselves sit on public addresses: dialed back by the sites, they are public.
       const o = await waitFor(lab, observers[0], (s) => s.reachability === "public", "observer: public");
