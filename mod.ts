@@ -166,3 +166,14 @@ export { RelayClient, type RelayClientOptions, type ReservationState } from "./s
 export { RELAY_TRANSPORT, RelayTransport, type ReservedRelay } from "./src/relay/relay-transport.ts";
 export { DEFAULT_RELAY_LIMITS, type RelayLimits } from "./src/relay/limits.ts";
 export { HOP_PROTOCOL, STOP_PROTOCOL } from "./src/relay/messages.ts";
+// Reachability and NAT (observed addresses, mapping type, dial-back).
+export {
+  REACHABILITY,
+  type Reachability,
+  type ReachabilityOptions,
+  ReachabilityService,
+  type ReachabilityState,
+} from "./src/nat/reachability.ts";
+export { type MappingType, type NatMapping } from "./src/nat/mapping.ts";
+export { DIALBACK_PROTOCOL, type DialbackLimits } from "./src/nat/dial-back.ts";
+export { type DialbackRefusal, DialbackRefusedError } from "./src/nat/errors.ts";

@@ -11,6 +11,7 @@ import { NodeCore, type NodeOptions as NodeCoreOptions } from "../node/node.ts";
 import { currentPlatform } from "../platform/current.ts";
 import { type RelayOptions, relayPlugins } from "../relay/plugin.ts";
 import type { NodeService } from "../node/service.ts";
+import { type ReachabilityOptions, ReachabilityService } from "../nat/reachability.ts";
 import {
   type PublishResult,
   PUBSUB,
@@ -43,6 +44,8 @@ export interface NodeOptions extends NodeCoreOptions {
    * `false`.
    */
   relay?: RelayOptions | false;
+  /** Tunables of the reachability service (`"nat"`), or `false` to run without it. */
+  nat?: ReachabilityOptions | false;
 }
 
 /**
@@ -62,16 +65,23 @@ function withRelay(options: NodeOptions): { options: NodeOptions; services: Node
 }
 
 /**
- * The default service set: DHT, pub/sub and RPC, configured from `options`.
+ * The default service set: DHT, pub/sub, RPC and reachability (`nat`,
+ * unless `options.nat` is `false`), configured from `options`.
  *
  * @example
  * ```ts
  * import { defaultServices } from "./node.ts";
- * defaultServices({}).map((s) => s.name); // ["dht", "pubsub", "rpc"]
+ * defaultServices({}).map((s) => s.name); // ["dht", "pubsub", "rpc", "nat"]
  * ```
  */
 export function defaultServices(options: NodeOptions): NodeService[] {
-  return [new DhtService(options.dht), new PubSubService(options.pubsub), new RpcService(options.rpc)];
+  const services: NodeService[] = [
+    new DhtService(options.dht),
+    new PubSubService(options.pubsub),
+    new RpcService(options.rpc),
+  ];
+  if (options.nat !== false) services.push(new ReachabilityService(options.nat));
+  return services;
 }
 
 /**

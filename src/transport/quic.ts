@@ -12,7 +12,7 @@ import type { NodeId } from "../identity/node-id.ts";
 import type { QuicApi, QuicConnection, QuicEndpoint } from "../platform/types.ts";
 import { serverNameFor, tlsIdentity, trustAnchor } from "../secure/certificate.ts";
 import { withDeadline } from "../util/async.ts";
-import { formatAddress, hostPort, type PeerAddress } from "./address.ts";
+import { type DirectAddress, formatAddress, hostPort, type PeerAddress } from "./address.ts";
 import type { Connection } from "./connection.ts";
 import { ConnectionSet } from "./connection-set.ts";
 import { DialError, HandshakeError, PeerIdMismatchError } from "./errors.ts";
@@ -173,7 +173,27 @@ export class QuicTransport implements Transport {
       throw new DialError(`the QUIC transport cannot dial ${formatAddress(address)}`);
     }
     const { ctx, connections } = this.#started();
-    const endpoint = this.#ensureEndpoint();
+    const endpoint = options.fresh
+      ? this.#api.createEndpoint({ hostname: this.#opts.host, port: 0 })
+      : this.#ensureEndpoint();
+    const release = () => options.fresh && endpoint.close();
+    try {
+      const connection = connections.wrap(await this.#dialFrom(endpoint, address, expected, options, ctx));
+      if (options.fresh) connection.closed.finally(release);
+      return connection;
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  async #dialFrom(
+    endpoint: QuicEndpoint,
+    address: DirectAddress,
+    expected: NodeId,
+    options: DialOptions,
+    ctx: TransportContext,
+  ): Promise<QuicSession> {
     const target = `quic://${hostPort({ hostname: address.host, port: address.port })}`;
     const timeout = options.timeout ?? this.#opts.handshakeTimeout;
     let conn: QuicConnection;
@@ -214,7 +234,7 @@ export class QuicTransport implements Transport {
         `QUIC authentication with ${target}`,
         { signal: options.signal },
       );
-      return connections.wrap(new QuicSession(conn, incoming, ctx.localId, expected, "outbound"));
+      return new QuicSession(conn, incoming, ctx.localId, expected, "outbound");
     } catch (error) {
       try {
         conn.close({ closeCode: QUIC_CLOSE.authFailed, reason: "authentication failed" });
