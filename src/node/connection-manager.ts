@@ -455,7 +455,8 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
         return;
       }
       this.#conns.delete(key);
-      if (entry.viaRelay && !conn.relayed && !info.local && !this.#stopped) {
+      // Not after a deliberate close of ours (idle, trimmed, stopping), which carries no error.
+      if (entry.viaRelay && !conn.relayed && (!info.local || info.error) && !this.#stopped) {
         this.#fallBack(conn.remoteId, info);
         return;
       }
