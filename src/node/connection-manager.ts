@@ -288,9 +288,7 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
       const known = this.#peers.addresses(id).map((a) => formatAddress(a)).join(", ");
       const what = options.direct ? "direct " : only ? "relayed " : "";
       throw new DialError(
-        known
-          ? `no transport here for any ${what}address of ${id.did} (${known})`
-          : `no known address for ${id.did}`,
+        known ? `no transport here for any ${what}address of ${id.did} (${known})` : `no known address for ${id.did}`,
       );
     }
     const signal = options.signal ? AbortSignal.any([options.signal, this.#abort.signal]) : this.#abort.signal;
@@ -451,7 +449,9 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
       const next = live.find((c) => !c.relayed) ?? live[0];
       if (next) {
         entry.current = next;
-        if (next.relayed && !conn.relayed) this.#log.info("direct connection lost; using the relayed one", { peer: conn.remoteId.short });
+        if (next.relayed && !conn.relayed) {
+          this.#log.info("direct connection lost; using the relayed one", { peer: conn.remoteId.short });
+        }
         return;
       }
       this.#conns.delete(key);

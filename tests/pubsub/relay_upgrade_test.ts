@@ -55,8 +55,12 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
-function report(what: string, received: Received, extra = ""): void {
+function report(what: string, pair: UpgradePair, received: Received, extra = ""): void {
   const d = received.delays;
+  const copies = pair.b.node.metrics.registry.counter("macula_pubsub_dropped_total", "").get({
+    reason: "duplicate-or-late",
+  });
+  extra += `; copies dropped by B's sequence guard ${copies}`;
   console.log(
     `${what}: delay p50 ${percentile(d, 0.5).toFixed(1)} ms, p99 ${percentile(d, 0.99).toFixed(1)} ms, max ${
       Math.max(...d).toFixed(1)
@@ -86,8 +90,11 @@ Deno.test({
       const relayedAtEnd = pair.a.relay.bytesOf(relayedConn);
       report(
         "upgrade",
+        pair,
         received,
-        `; switch-over ${switchMs.toFixed(1)} ms; relayed bytes ${relayedAfterSwitch} 300 messages after it, ${relayedAtEnd} at the end`,
+        `; switch-over ${
+          switchMs.toFixed(1)
+        } ms; relayed bytes ${relayedAfterSwitch} 300 messages after it, ${relayedAtEnd} at the end`,
       );
       assertEquals(relayedAtEnd, relayedAfterSwitch, "nothing more goes through the relay after the switch");
       assert(pair.a.direct.bytesOf(pair.a.node.connection(pair.b.node.id)!) > 0, "the direct connection carries it");
@@ -98,7 +105,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "pubsub: the direct connection dies mid-stream while the relayed one is still open: falls back, no loss, no duplicate",
+  name:
+    "pubsub: the direct connection dies mid-stream while the relayed one is still open: falls back, no loss, no duplicate",
   ...opts,
   async fn() {
     const pair = await upgradePair({ latency: 5, limits: { duplicateGrace: 30_000 } });
@@ -113,7 +121,7 @@ Deno.test({
         }
       });
       await assertExactlyOnceInOrder(received);
-      report("fallback to the open relayed connection", received);
+      report("fallback to the open relayed connection", pair, received);
       assert(pair.a.node.connection(pair.b.node.id)?.relayed, "still relayed");
     } finally {
       await pair.stop();
@@ -122,7 +130,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "pubsub: the direct connection dies after the relayed one closed: the relayed path is re-dialed, no loss, no duplicate",
+  name:
+    "pubsub: the direct connection dies after the relayed one closed: the relayed path is re-dialed, no loss, no duplicate",
   ...opts,
   async fn() {
     const pair = await upgradePair({ latency: 5, limits: { duplicateGrace: 300 } });
@@ -143,7 +152,12 @@ Deno.test({
       await assertExactlyOnceInOrder(received);
       const now = pair.a.node.connection(pair.b.node.id);
       assert(now?.relayed && now !== pair.relayed, "a new relayed connection carries the stream");
-      report("fallback by re-dialing the relay", received, `; stream ended ${(performance.now() - killedAt).toFixed(0)} ms after the kill`);
+      report(
+        "fallback by re-dialing the relay",
+        pair,
+        received,
+        `; stream ended ${(performance.now() - killedAt).toFixed(0)} ms after the kill`,
+      );
       assertEquals(disconnects, 0, "neither side reported the peer gone");
     } finally {
       await pair.stop();
