@@ -108,7 +108,12 @@ interface Entry {
   session?: string;
   /** Whether the peer was ever reached through a relay (its relayed path is dialed again when a direct one dies). */
   viaRelay?: boolean;
+  /** When a direct connection to the peer last died (not closed on purpose by us), ms since epoch. */
+  directLost?: number;
 }
+
+/** A relayed connection that closes this soon after a direct one died is part of the same loss (the peer retired it meanwhile). */
+const FALLBACK_WINDOW = 10_000;
 
 /** Manages every connection of a node. */
 export class ConnectionManager extends Emitter<ConnectionEvents> {
@@ -443,6 +448,9 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
     conn.closed.then((info) => {
       this.#metrics.connectionsClosed.inc({ transport: conn.transport });
       const entry = this.#conns.get(key);
+      // Not after a deliberate close of ours (idle, trimmed, stopping), which carries no error.
+      const lost = !info.local || !!info.error;
+      if (entry && lost && !conn.relayed) entry.directLost = Date.now();
       if (!entry?.all.delete(conn) || entry.current !== conn) return;
       // Newest first, a direct one before a relayed one.
       const live = [...entry.all].reverse().filter((c) => !c.isClosed);
@@ -455,8 +463,9 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
         return;
       }
       this.#conns.delete(key);
-      // Not after a deliberate close of ours (idle, trimmed, stopping), which carries no error.
-      if (entry.viaRelay && !conn.relayed && (!info.local || info.error) && !this.#stopped) {
+      // The direct path died (and perhaps the relayed one the peer was retiring meanwhile): dial the relay again.
+      const directDied = !conn.relayed || Date.now() - (entry.directLost ?? 0) < FALLBACK_WINDOW;
+      if (entry.viaRelay && lost && directDied && !this.#stopped) {
         this.#fallBack(conn.remoteId, info);
         return;
       }

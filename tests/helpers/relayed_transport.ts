@@ -154,7 +154,7 @@ export class PipeTransport implements Transport {
         gate: ctx.gate,
         connectionOptions: ctx.connectionOptions,
       });
-      this.#track(conn, pipe);
+      this.#track(conn, pipe, mine);
       return conn;
     } catch (error) {
       this.#cut(pipe);
@@ -173,13 +173,20 @@ export class PipeTransport implements Transport {
       gate: ctx.gate,
       connectionOptions: ctx.connectionOptions,
     });
-    this.#track(conn, pipe);
+    this.#track(conn, pipe, pipe.ends[1]);
     ctx.onInbound(conn);
   }
 
-  #track(conn: Connection, pipe: Pipe): void {
+  /** `conn` runs on `end` of `pipe`: when it closes, its end closes (the peer reads the end of the data). */
+  #track(conn: Connection, pipe: Pipe, end: MemoryDuplex): void {
     this.#counters.set(conn, pipe.counter);
-    conn.closed.then(() => this.#cut(pipe));
+    // After what is still delayed on the way (see `latency`).
+    conn.closed.then(() => setTimeout(() => this.#closeEnd(pipe, end), this.#latency && this.#latency + 5));
+  }
+
+  #closeEnd(pipe: Pipe, end: MemoryDuplex): void {
+    end.close();
+    if (pipe.ends.every((e) => e.isClosed)) { for (const owner of pipe.owners) owner.#pipes.delete(pipe); }
   }
 
   /** Count and (optionally) delay what is written on `end`. */
@@ -195,7 +202,7 @@ export class PipeTransport implements Transport {
           count(chunk.length);
           return end.write(chunk);
         },
-        close: () => this.#cut(pipe),
+        close: () => this.#closeEnd(pipe, end),
       };
     }
     const latency = this.#latency;
@@ -213,10 +220,13 @@ export class PipeTransport implements Transport {
         }).catch(() => {});
         return Promise.resolve();
       },
-      close: () => this.#cut(pipe),
+      close: () => {
+        tail = tail.then(() => this.#closeEnd(pipe, end));
+      },
     };
   }
 
+  /** The link dies: both ends fail at once. */
   #cut(pipe: Pipe): void {
     for (const end of pipe.ends) end.close();
     for (const owner of pipe.owners) owner.#pipes.delete(pipe);
