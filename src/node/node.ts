@@ -34,7 +34,7 @@ import {
 } from "./options.ts";
 
 export { DEFAULT_PORT, DEFAULT_REALM, type Exposure, ListenError, type NodeOptions, type NodeStatus, type PeerSummary };
-import type { ConnectionManager, ManagerDialOptions } from "./connection-manager.ts";
+import type { ConnectionManager } from "./connection-manager.ts";
 import { installCoreProtocols } from "./core-protocols.ts";
 import { appProtocol, type ExposedHandler, exposedStreamHandler, type RequestOptions, requestOver } from "./expose.ts";
 import { type Authorize, decide } from "./authorize.ts";
@@ -269,9 +269,10 @@ export class NodeCore {
   /**
    * Connect to a peer: a full address (`quic://…/did:key:…`), a `did:key`
    * whose addresses are known, or a `NodeId`. Reuses an open connection;
-   * with `direct: true`, not a relayed one (see `ManagerDialOptions`).
+   * with `direct: true`, not a relayed one: a direct connection is dialed
+   * (relayed addresses are skipped) and, once made, used instead.
    */
-  connect(target: string | NodeId, options: ManagerDialOptions = {}): Promise<Connection> {
+  connect(target: string | NodeId, options: { signal?: AbortSignal; direct?: boolean } = {}): Promise<Connection> {
     if (this.#stopped) return Promise.reject(new DialError("node is stopped"));
     let id: NodeId;
     let addrs: PeerAddress[] | undefined;
