@@ -4,8 +4,19 @@
  * dials deterministically, keeps seeds connected with backoff, closes idle
  * connections and enforces the connection limit.
  *
- * Direct before relayed: when a peer is reachable both directly and through
- * a relay node, the direct connection is kept and the relayed one retired.
+ * Direct before relayed (transparent upgrade): when a peer is reachable
+ * both directly and through a relay node, the direct connection becomes the
+ * one in use at once (new streams and requests go there) and the relayed
+ * one is retired: it stays open while streams on it are still in flight
+ * (slow requests, pub/sub frames waiting for their acknowledgement) and
+ * closes once quiet (`retireWhenQuiet`). `dial(id, addrs, { direct: true })`
+ * makes a direct connection to a peer reached through a relay.
+ *
+ * Fallback: when the connection in use closes, the next live one takes
+ * over, a direct one before a relayed one. When a direct connection to a
+ * peer once reached through a relay dies and nothing is left, the relayed
+ * path is dialed again at once (before the peer is reported disconnected),
+ * so traffic falls back to the relay without a gap.
  *
  * Tie-break: when two connections to one peer exist in opposite
  * directions, both sides keep the one dialed by the node with the smaller
@@ -54,7 +65,11 @@ export interface ConnectionLimits {
   backoffInitial?: number;
   /** Largest reconnect delay for seeds, ms. Default 60 000. */
   backoffMax?: number;
-  /** Grace period before a duplicate connection is closed anyway, ms. Default 10 000. */
+  /**
+   * A retired duplicate or relayed connection closes once no stream on it
+   * moved for this long, ms (at once when it carries no stream; after 6 ×
+   * this at the latest). Default 10 000.
+   */
   duplicateGrace?: number;
 }
 
@@ -73,7 +88,14 @@ export type ConnectionEvents = {
 
 /** Options of `ConnectionManager.dial`. */
 export interface ManagerDialOptions {
+  /** Cancels the dial. */
   signal?: AbortSignal;
+  /**
+   * Make a direct connection: an open relayed connection is not reused and
+   * relayed addresses are not tried (the upgrade from a relay; a direct one
+   * open already is returned).
+   */
+  direct?: boolean;
 }
 
 /** What the manager keeps per peer. */
@@ -84,7 +106,14 @@ interface Entry {
   all: Set<Connection>;
   /** The peer's session, when it told one. */
   session?: string;
+  /** Whether the peer was ever reached through a relay (its relayed path is dialed again when a direct one dies). */
+  viaRelay?: boolean;
+  /** When a direct connection to the peer last died (not closed on purpose by us), ms since epoch. */
+  directLost?: number;
 }
+
+/** A relayed connection that closes this soon after a direct one died is part of the same loss (the peer retired it meanwhile). */
+const FALLBACK_WINDOW = 10_000;
 
 /** Manages every connection of a node. */
 export class ConnectionManager extends Emitter<ConnectionEvents> {
@@ -103,6 +132,8 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
   #arrivals = new Map<string, ReturnType<typeof deferred<Connection>>>();
   #protected = new Map<string, { id: NodeId; attempt: number; timer?: ReturnType<typeof setTimeout> }>();
   #sweeper?: ReturnType<typeof setInterval>;
+  /** Peers whose relayed path is being dialed again after their direct connection died (no disconnect reported). */
+  #fallingBack = new Set<string>();
   #stopped = false;
   #abort = new AbortController();
 
@@ -224,8 +255,9 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
     if (this.#stopped) return Promise.reject(new DialError("node is stopped"));
     if (id.equals(this.#localId)) return Promise.reject(new DialError("refusing to dial our own node id"));
     const existing = this.get(id);
-    if (existing) return Promise.resolve(existing);
+    if (existing && !(options.direct && existing.relayed)) return Promise.resolve(existing);
     if (addrs?.length) this.#peers.addAddresses(id, addrs);
+    if (options.direct) return this.#dialDirect(id, options);
     const pending = this.#pending.get(id.hex);
     if (pending) return pending;
     // A connection the peer makes meanwhile (a restarted peer dialing back) ends the wait at once.
@@ -239,15 +271,29 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
     return p;
   }
 
-  async #dialNew(id: NodeId, options: ManagerDialOptions): Promise<Connection> {
-    if (this.#liveCount() >= this.#limits.maxConnections && !this.#trimIdle()) {
+  /** A direct connection to `id`, which may be connected through a relay now (one such dial at a time). */
+  #dialDirect(id: NodeId, options: ManagerDialOptions): Promise<Connection> {
+    const key = `${id.hex}/direct`;
+    const pending = this.#pending.get(key);
+    if (pending) return pending;
+    const p = this.#dialNew(id, options).finally(() => this.#pending.delete(key));
+    this.#pending.set(key, p);
+    return p;
+  }
+
+  async #dialNew(id: NodeId, options: ManagerDialOptions, only?: "relayed"): Promise<Connection> {
+    const upgrade = options.direct && this.get(id);
+    if (!upgrade && this.#liveCount() >= this.#limits.maxConnections && !this.#trimIdle()) {
       throw new LimitError(`connection limit of ${this.#limits.maxConnections} reached`);
     }
-    const candidates = this.#peers.addresses(id).filter((a) => this.#transportFor(a));
+    const candidates = this.#peers.addresses(id).filter((a) =>
+      this.#transportFor(a) && (options.direct ? a.type !== "relayed" : only ? a.type === "relayed" : true)
+    );
     if (candidates.length === 0) {
       const known = this.#peers.addresses(id).map((a) => formatAddress(a)).join(", ");
+      const what = options.direct ? "direct " : only ? "relayed " : "";
       throw new DialError(
-        known ? `no transport here for any address of ${id.did} (${known})` : `no known address for ${id.did}`,
+        known ? `no transport here for any ${what}address of ${id.did} (${known})` : `no known address for ${id.did}`,
       );
     }
     const signal = options.signal ? AbortSignal.any([options.signal, this.#abort.signal]) : this.#abort.signal;
@@ -346,7 +392,7 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
       entry = undefined;
     }
     if (!entry) {
-      entry = { current: conn, all: new Set([conn]), session };
+      entry = { current: conn, all: new Set([conn]), session, viaRelay: conn.relayed };
       this.#conns.set(key, entry);
       this.#watch(conn);
       this.#log.info("peer connected", {
@@ -355,12 +401,15 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
         direction: conn.direction,
         addr: conn.remoteAddress,
       });
-      this.emit("peer:connect", conn);
+      // After a fall-back the services never saw the peer go: no second connect either.
+      if (!this.#fallingBack.delete(key)) this.emit("peer:connect", conn);
+      else entry.viaRelay = true;
       this.#arrivals.get(key)?.resolve(conn);
       return conn;
     }
     entry.all.add(conn);
     entry.session ??= session;
+    if (conn.relayed) entry.viaRelay = true;
     this.#watch(conn);
     const current = entry.current;
     if (!current.isClosed && current.relayed !== conn.relayed) {
@@ -399,17 +448,59 @@ export class ConnectionManager extends Emitter<ConnectionEvents> {
     conn.closed.then((info) => {
       this.#metrics.connectionsClosed.inc({ transport: conn.transport });
       const entry = this.#conns.get(key);
+      // Not after a deliberate close of ours (idle, trimmed, stopping), which carries no error.
+      const lost = !info.local || !!info.error;
+      if (entry && lost && !conn.relayed) entry.directLost = Date.now();
       if (!entry?.all.delete(conn) || entry.current !== conn) return;
-      const next = [...entry.all].reverse().find((c) => !c.isClosed);
+      // Newest first, a direct one before a relayed one.
+      const live = [...entry.all].reverse().filter((c) => !c.isClosed);
+      const next = live.find((c) => !c.relayed) ?? live[0];
       if (next) {
         entry.current = next;
+        if (next.relayed && !conn.relayed) {
+          this.#log.info("direct connection lost; using the relayed one", { peer: conn.remoteId.short });
+        }
         return;
       }
       this.#conns.delete(key);
-      this.#log.info("peer disconnected", { peer: conn.remoteId.short, reason: info.reason });
-      this.emit("peer:disconnect", conn.remoteId, info);
-      if (this.#protected.has(key)) this.#scheduleReconnect(conn.remoteId, this.#limits.backoffInitial);
+      // The direct path died (and perhaps the relayed one the peer was retiring meanwhile): dial the relay again.
+      const directDied = !conn.relayed || Date.now() - (entry.directLost ?? 0) < FALLBACK_WINDOW;
+      if (entry.viaRelay && lost && directDied && !this.#stopped) {
+        this.#fallBack(conn.remoteId, info);
+        return;
+      }
+      this.#disconnected(conn.remoteId, info);
     });
+  }
+
+  #disconnected(id: NodeId, info: CloseInfo): void {
+    this.#log.info("peer disconnected", { peer: id.short, reason: info.reason });
+    this.emit("peer:disconnect", id, info);
+    if (this.#protected.has(id.hex)) this.#scheduleReconnect(id, this.#limits.backoffInitial);
+  }
+
+  /**
+   * The direct connection to a peer once reached through a relay died with
+   * nothing left: dial its relayed path again at once. Callers meanwhile
+   * wait for that dial (`dial` finds it pending); the peer is reported
+   * disconnected only if it fails.
+   */
+  #fallBack(id: NodeId, info: CloseInfo): void {
+    this.#fallingBack.add(id.hex);
+    this.#log.info("direct connection lost; dialing the relayed path again", { peer: id.short, reason: info.reason });
+    const dial = this.#pending.get(id.hex) ?? this.#dialNew(id, {}, "relayed");
+    const p = dial.finally(() => {
+      if (this.#pending.get(id.hex) === p) this.#pending.delete(id.hex);
+    });
+    this.#pending.set(id.hex, p);
+    p.then(
+      (conn) => this.#log.info("fell back to the relayed path", { peer: id.short, transport: conn.transport }),
+      (error) => {
+        this.#log.info("relayed path lost too", { peer: id.short, error: (error as Error).message });
+        this.#fallingBack.delete(id.hex);
+        if (!this.get(id)) this.#disconnected(id, info);
+      },
+    );
   }
 
   /** Close the duplicate `conn` once its streams are done, unless it became the peer's connection meanwhile. */

@@ -16,22 +16,52 @@ export interface PeerConnections {
   all: Set<Connection>;
 }
 
+/** Options of `retireWhenQuiet`. */
+export interface RetireOptions {
+  /**
+   * Close once no stream moved for this long, ms, even with streams open
+   * (idle long-lived streams, e.g. a request channel the peer keeps).
+   */
+  grace: number;
+  /** Close anyway after this long, ms. Default 6 × `grace`. */
+  maxAge?: number;
+  /** Once the connection carries no stream, wait this long before closing, ms. Default min(1 000, `grace`). */
+  settle?: number;
+  /** True once the node stops (close at once). */
+  stopped(): boolean;
+  /** True when `conn` became the connection in use (it is then left open). */
+  kept(): boolean;
+}
+
 /**
- * Close the duplicate `conn` once its streams are done (or after
- * `grace` ms), unless `kept()` says it became the connection in use.
+ * Close the duplicate (or superseded relayed) `conn` once it is quiet: when
+ * it has carried no stream for `settle` ms, or when no stream on it moved
+ * for `grace` ms, or after `maxAge` ms — unless `kept()` says it became the
+ * connection in use. Streams still in flight on it (a slow request, a
+ * pub/sub stream waiting for its acknowledgements) finish first: a stream
+ * that moves keeps the connection up to `maxAge`.
+ *
+ * @example
+ * ```ts
+ * import { retireWhenQuiet } from "./connection-upkeep.ts";
+ * declare const relayed: import("../transport/connection.ts").Connection;
+ * retireWhenQuiet(relayed, { grace: 10_000, stopped: () => false, kept: () => false });
+ * ```
  */
-export function retireWhenQuiet(
-  conn: Connection,
-  options: { grace: number; stopped(): boolean; kept(): boolean },
-): void {
+export function retireWhenQuiet(conn: Connection, options: RetireOptions): void {
   if (conn.isClosed) return;
-  const deadline = Date.now() + options.grace;
+  const started = Date.now();
+  const maxAge = options.maxAge ?? options.grace * 6;
+  const settle = options.settle ?? Math.min(1_000, options.grace);
   (async () => {
-    while (
-      !conn.isClosed && conn.activeStreams > 0 && Date.now() - conn.lastActivity < 1_000 && Date.now() < deadline &&
-      !options.stopped()
-    ) {
-      await sleep(200);
+    let emptySince = conn.activeStreams === 0 ? started : 0;
+    while (!conn.isClosed && !options.stopped()) {
+      const now = Date.now();
+      if (conn.activeStreams > 0) emptySince = 0;
+      else if (emptySince === 0) emptySince = now;
+      if (emptySince > 0 && now - emptySince >= settle && now - started >= settle) break;
+      if (now - conn.lastActivity >= options.grace || now - started >= maxAge) break;
+      await sleep(Math.min(200, Math.max(20, settle / 4)));
     }
     if (!options.kept()) conn.close("duplicate connection");
   })();

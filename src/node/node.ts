@@ -283,9 +283,11 @@ export class NodeCore {
 
   /**
    * Connect to a peer: a full address (`quic://…/did:key:…`), a `did:key`
-   * whose addresses are known, or a `NodeId`. Reuses an open connection.
+   * whose addresses are known, or a `NodeId`. Reuses an open connection;
+   * with `direct: true`, not a relayed one: a direct connection is dialed
+   * (relayed addresses are skipped) and, once made, used instead.
    */
-  connect(target: string | NodeId, options: { signal?: AbortSignal } = {}): Promise<Connection> {
+  connect(target: string | NodeId, options: { signal?: AbortSignal; direct?: boolean } = {}): Promise<Connection> {
     if (this.#stopped) return Promise.reject(new DialError("node is stopped"));
     let id: NodeId;
     let addrs: PeerAddress[] | undefined;

@@ -113,8 +113,12 @@ export interface ServiceHost {
    * signature that the core's handshakes or node records would accept.
    */
   sign(domain: string, message: Uint8Array): Uint8Array;
-  /** Connect to a peer by id (its addresses must be known) or reuse the open connection. */
-  connect(peer: NodeId, options?: { signal?: AbortSignal }): Promise<Connection>;
+  /**
+   * Connect to a peer by id (its addresses must be known) or reuse the open
+   * connection; with `direct: true`, make a direct one even if a relayed one
+   * is open (it becomes the one in use; the relayed one retires).
+   */
+  connect(peer: NodeId, options?: { signal?: AbortSignal; direct?: boolean }): Promise<Connection>;
   /** The open connection to `peer`, if any. */
   connection(peer: NodeId): Connection | undefined;
   /** Ids of the connected peers. */

@@ -9,15 +9,14 @@
  */
 import type { NodeId } from "../identity/node-id.ts";
 import type { Counter } from "../metrics/registry.ts";
-import type { Dialer } from "../node/request-channel.ts";
 import { deferred } from "../util/async.ts";
 import { type EncodedMessage, MessageEncoder, type MessageFields } from "./message-codec.ts";
-import { type OutFrame, PeerSender } from "./peer-sender.ts";
+import { type OutFrame, PeerSender, type SenderNode } from "./peer-sender.ts";
 
 /** Options of `Outbound`. */
 export interface OutboundOptions {
   /** The node whose connections carry the frames. */
-  node: Dialer;
+  node: SenderNode;
   /** Subscriber nodes one node sends a message to directly. */
   maxFanout: number;
   /** Messages queued per subscriber node before the oldest are dropped. */

@@ -10,11 +10,25 @@
  * reason. A peer that cannot be reached is marked unreachable for a while
  * and its queue dropped, so one dead subscriber never stalls the others.
  *
+ * Moving to another connection (a relayed peer became directly reachable,
+ * or the direct path died and the relayed one took over): before the next
+ * batch the sender checks which connection the node uses for the peer. If
+ * it is not the one its stream runs on, it stops writing, waits until the
+ * old stream acknowledged everything written on it (at most
+ * `connectTimeout`), half-closes it, and only then opens a stream on the new
+ * connection. So frames never overtake each other across the two paths: the
+ * receiver sees them in order, and what the old path never acknowledged is
+ * written again on the new one (the receiver's `SequenceGuard` drops a copy
+ * it did handle). Only when the old path neither acknowledges nor dies
+ * within the deadline is its stream reset and its unacknowledged frames sent
+ * again — a copy of one still in flight on the old path would then arrive
+ * late and be dropped.
+ *
  * @module
  */
 import type { NodeId } from "../identity/node-id.ts";
 import type { Dialer } from "../node/request-channel.ts";
-import type { Stream } from "../transport/connection.ts";
+import type { Connection, Stream } from "../transport/connection.ts";
 import { Queue } from "../util/queue.ts";
 import { encodeFrames, FRAME_HEADER } from "../wire/frame.ts";
 import { readAcks } from "./acks.ts";
@@ -47,10 +61,16 @@ export interface PeerSenderOptions {
 
 const BATCH = 64 * 1024;
 
+/** What a sender needs of its node: connections by peer id, and which one is in use. */
+export interface SenderNode extends Dialer {
+  /** The connection the node uses for `peer` now, if any (checked before each batch). */
+  connection?(peer: NodeId): Connection | undefined;
+}
+
 /** Sends frames to one peer. */
 export class PeerSender {
   readonly peer: NodeId;
-  #node: Dialer;
+  #node: SenderNode;
   #opts: Required<Pick<PeerSenderOptions, "maxQueue" | "retryAfter" | "connectTimeout">> & PeerSenderOptions;
   #queue = new Queue<OutFrame>();
   /** Frames written on `#stream` and not yet acknowledged, oldest first. */
@@ -64,8 +84,9 @@ export class PeerSender {
   #reachableEpoch = 0;
   #closed = false;
   #roomWaiters: Array<() => void> = [];
+  #ackWaiters: Array<() => void> = [];
 
-  constructor(node: Dialer, peer: NodeId, options: PeerSenderOptions = {}) {
+  constructor(node: SenderNode, peer: NodeId, options: PeerSenderOptions = {}) {
     this.#node = node;
     this.peer = peer;
     this.#opts = { maxQueue: 4096, retryAfter: 5_000, connectTimeout: 3_000, ...options };
@@ -141,18 +162,52 @@ export class PeerSender {
   }
 
   async #ensureStream(): Promise<Stream> {
-    if (this.#stream && !this.#stream.connection.isClosed) return this.#stream;
+    const old = this.#stream;
+    if (old && !old.connection.isClosed) {
+      const now = this.#node.connection?.(this.peer);
+      if (!now || now === old.connection || now.isClosed) return old;
+      await this.#leave(old);
+    }
     this.#requeueUnacked();
     const signal = AbortSignal.timeout(this.#opts.connectTimeout);
     const conn = await this.#node.connect(this.peer, { signal });
     const stream = await conn.openStream(PUBSUB_PROTOCOL, { signal });
     this.#stream = stream;
-    this.#reader = readAcks(stream, (n) => this.#acked(n)).finally(() => this.#lost(stream));
+    this.#reader = readAcks(stream, (n) => this.#acked(stream, n)).finally(() => this.#lost(stream));
     return stream;
   }
 
-  /** The peer handled `n` more frames of the current stream. */
-  #acked(n: number): void {
+  /**
+   * The node uses another connection for the peer now: wait until `old`
+   * acknowledged what was written on it (or died), then half-close it.
+   * Unacknowledged frames go back to the queue.
+   */
+  async #leave(old: Stream): Promise<void> {
+    const deadline = Date.now() + this.#opts.connectTimeout;
+    while (this.#unacked.length > 0 && this.#stream === old && !old.connection.isClosed && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(wake, 50);
+        function wake() {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.#ackWaiters.push(wake);
+      });
+    }
+    if (this.#stream !== old) return; // it died meanwhile (`#lost` requeued)
+    this.#stream = null;
+    if (this.#unacked.length === 0) {
+      old.closeWrite().catch(() => {});
+    } else {
+      old.reset("pub/sub moved to another connection");
+      this.#requeueUnacked();
+    }
+  }
+
+  /** The peer handled `n` more frames of `stream`. */
+  #acked(stream: Stream, n: number): void {
+    if (this.#stream !== stream) return;
+    for (const w of this.#ackWaiters.splice(0)) w();
     const done = this.#unacked.splice(0, n);
     if (done.length > 0) this.#opts.onSent?.(done);
     if (this.idle) this.#settled();
