@@ -26,7 +26,8 @@
  *     destination: endpoint-dependent), drops like home;
  *   - `udp-blocked`: like home, and only TCP is forwarded outbound;
  *   - `double-nat`: home router, then an inner home router `lab.innerRouter(site)`
- *     (wan 10.n.0.2, lan 10.n.1.1/24) and the host at 10.n.1.10;
+ *     (wan 10.n.0.2, lan 10.n.1.1/24) and the host at 10.n.1.10 (one hop
+ *     more: its TTL-2 packets die in the outer router, TTL 3 in the core);
  *   - `port-forwarded`: home + DNAT of `forwardPort` (default 9443, UDP and
  *     TCP) on the router's wan address to the host: publicly reachable at
  *     `lab.routerWan(site):forwardPort`.
