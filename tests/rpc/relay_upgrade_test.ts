@@ -96,3 +96,38 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "rpc: when the direct connection dies, new calls and requests go over the relay at once",
+  ...opts,
+  async fn() {
+    const pair = await upgradePair({ latency: 5, limits: { duplicateGrace: 200 } });
+    const { a, b } = pair;
+    try {
+      b.node.advertise("echo", (args) => args);
+      b.node.expose("echo", (_from, payload) => payload);
+      await pair.upgrade();
+      await until(
+        async () => (await a.node.call("echo", 1, { timeout: 1_000 }).catch(() => null)) === 1,
+        5_000,
+        "the provider is found",
+      );
+      await until(() => pair.relayed.isClosed, 3_000, "the relayed connection retired");
+      const direct = a.node.connection(b.node.id)!;
+      const killed = performance.now();
+      a.direct.kill();
+      // (A request made before the node noticed the loss fails with ConnectionClosedError, as on any dead link.)
+      await until(() => direct.isClosed, 2_000, "the loss noticed");
+      // Both work right away: the manager re-dials the relay and the callers wait for it.
+      assertEquals(await a.node.request(b.node.id, "echo", "via relay"), "via relay");
+      const requestMs = performance.now() - killed;
+      assertEquals(await a.node.call("echo", "again"), "again");
+      const now = a.node.connection(b.node.id)!;
+      assert(now.relayed, "over a relayed connection");
+      assert(a.relay.bytesOf(now) > 0);
+      console.log(`first request after the direct connection died answered in ${requestMs.toFixed(1)} ms (relayed)`);
+    } finally {
+      await pair.stop();
+    }
+  },
+});
