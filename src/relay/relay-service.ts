@@ -255,6 +255,9 @@ export class RelayService implements NodeService {
     const forwarded = "from" in request;
     const dialer = forwarded ? request.from : stream.remoteId;
     if (stream.connection.relayed) return await this.#refuse(stream, "hop-limit");
+    if (request.target.equals(dialer) || request.target.equals(this.#host!.id)) {
+      return await this.#refuse(stream, "bad-request");
+    }
     if (forwarded && request.hops > MAX_HOPS) return await this.#refuse(stream, "hop-limit");
     if (!this.#admits(await this.#recordOf(stream.remoteId))) return await this.#refuse(stream, "not-in-realm");
     const reservation = this.#reservations.get(request.target);

@@ -127,3 +127,68 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "relay CLI: a killed relay restarts, B re-reserves and a call through it answers within 10 s",
+  ...opts,
+  async fn() {
+    const dir = await scratchDir();
+    const nodes: NodeProcess[] = [];
+    try {
+      let r = await startNode(["--data-dir", `${dir.path}/r`, "--relay"]);
+      nodes.push(r);
+      const rStatus = (await r.get("/status")) as Status;
+      const rAddr = rStatus.addrs[0];
+      const port = /:(\d+)\//.exec(rAddr)![1];
+      const b = await startNode(["--data-dir", `${dir.path}/b`, "--relay-via", rAddr, "--echo", "relay.echo"]);
+      nodes.push(b);
+      let bRelayed = "";
+      await waitFor(
+        async () => {
+          bRelayed = ((await b.get("/status")) as Status).addrs.find((a) => a.includes("/circuit/")) ?? "";
+          return bRelayed !== "";
+        },
+        15_000,
+        "B's reservation",
+      );
+      const reservation = async () => {
+        const relays = ((await b.get("/status")) as Status & {
+          "relay-client": { relays: Array<{ state: string; expires?: string }> };
+        })["relay-client"].relays;
+        return relays[0];
+      };
+      const before = await reservation();
+      const call = async () =>
+        await runCli(["call", "relay.echo", "2", "--host", "127.0.0.1", "--timeout", "5000", "--seed", bRelayed]);
+      assertEquals((await call()).code, 0);
+
+      await r.stop("SIGKILL");
+      const killedAt = performance.now();
+      r = await startNode(["--data-dir", `${dir.path}/r`, "--relay", "--port", port]);
+      nodes.push(r);
+      // B notices the dead relay (QUIC idle timeout), reconnects and reserves again.
+      await waitFor(
+        async () => {
+          const now = await reservation();
+          return now.state === "reserved" && now.expires !== before.expires;
+        },
+        10_000,
+        "B's new reservation",
+      );
+      const reserved = (performance.now() - killedAt) / 1000;
+      const result = await call();
+      assertEquals(result.code, 0, result.stderr);
+      assertEquals(JSON.parse(result.stdout.trim()).args, 2);
+      const resumed = (performance.now() - killedAt) / 1000;
+      console.log(
+        `relay killed and restarted: B reserved again after ${reserved.toFixed(1)} s, a call through it answered ${
+          resumed.toFixed(1)
+        } s after the kill`,
+      );
+      assert(resumed < 10, `resumed after ${resumed.toFixed(1)} s`);
+    } finally {
+      await Promise.all(nodes.map((n) => n.stop("SIGKILL")));
+      await dir.cleanup();
+    }
+  },
+});
