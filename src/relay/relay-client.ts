@@ -31,6 +31,16 @@ export interface RelayClientOptions {
   autoReserve?: number;
 }
 
+/**
+ * When to refresh a reservation of `ttl` ms: at half its lifetime, and at
+ * least every minute, so that the connection to the relay never looks idle
+ * to either side's idle sweep (5 min by default), which would end the
+ * reservation with it.
+ */
+function refreshDelay(ttl: number): number {
+  return Math.max(1_000, Math.min(ttl / 2, 60_000));
+}
+
 /** Where a reservation stands. */
 export type ReservationState = "pending" | "reserved" | `refused: ${string}`;
 
@@ -211,7 +221,7 @@ export class RelayClient implements NodeService {
       r.error = undefined;
       r.refresh = setTimeout(() => {
         this.#reserve(id, conn).catch(() => this.#keeper?.lost(id));
-      }, Math.max(1_000, ttl / 2));
+      }, refreshDelay(ttl));
       this.#host?.log.info("relay reservation made", { relay: id.short, ttl_ms: ttl });
       this.#advertise();
     } catch (error) {
