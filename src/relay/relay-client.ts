@@ -54,6 +54,8 @@ interface RelayEntry {
   connection?: Connection;
   refresh?: ReturnType<typeof setTimeout>;
   error?: string;
+  /** The connection whose closing is watched (once per connection). */
+  watched?: Connection;
 }
 
 /**
@@ -215,6 +217,7 @@ export class RelayClient implements NodeService {
       const { stream, answer } = await hopRequest(conn, { t: "reserve" });
       await stream.closeWrite().catch(() => {});
       const ttl = answer.ttl ?? 15 * 60_000;
+      const refreshed = r.state === "reserved" && r.connection === conn;
       r.state = "reserved";
       r.connection = conn;
       r.expires = Date.now() + ttl;
@@ -222,8 +225,22 @@ export class RelayClient implements NodeService {
       r.refresh = setTimeout(() => {
         this.#reserve(id, conn).catch(() => this.#keeper?.lost(id));
       }, refreshDelay(ttl));
-      this.#host?.log.info("relay reservation made", { relay: id.short, ttl_ms: ttl });
+      if (refreshed) this.#host?.log.debug("relay reservation refreshed", { relay: id.short, ttl_ms: ttl });
+      else this.#host?.log.info("relay reservation made", { relay: id.short, ttl_ms: ttl });
       this.#advertise();
+      // The reservation lives on this connection: when it closes (even with the relay still connected over
+      // another one), the reservation is gone; make a new one.
+      if (r.watched !== conn) {
+        r.watched = conn;
+        conn.closed.then(() => {
+          if (this.#stopped || r.connection !== conn) return;
+          clearTimeout(r.refresh);
+          r.state = "pending";
+          r.connection = undefined;
+          this.#advertise();
+          this.#keeper?.lost(id);
+        });
+      }
     } catch (error) {
       if (!(error instanceof RelayRefusedError)) throw error;
       r.state = `refused: ${error.reason}`;
