@@ -184,3 +184,35 @@ Deno.test({
     assertEquals(s.a.connection(s.b.id), undefined);
   },
 });
+
+Deno.test({
+  name: "relay security: malformed hop requests close only the sender's connection; the relay keeps serving",
+  ...opts,
+  async fn() {
+    const { relayNode } = await import("./relay_helpers.ts");
+    const { encodeCbor } = await import("../../src/wire/cbor.ts");
+    const { HOP_PROTOCOL } = await import("../../src/relay/messages.ts");
+    await using r = await relayNode();
+    await using b = await privateNode([tcpAddr(r)]);
+    const bAddr = await reserved(b, r);
+    const bad = [
+      encodeCbor({ t: "connect" }), // no target
+      encodeCbor({ t: "reserve", target: new Uint8Array(32) }),
+      Uint8Array.of(0xff, 0xfe, 0xfd),
+      new Uint8Array(4096), // over the 1 KiB message limit
+    ];
+    for (const frame of bad) {
+      await using m = await privateNode([]);
+      const conn = await m.connect(tcpAddr(r));
+      const s = await conn.openStream(HOP_PROTOCOL);
+      await s.writeFrame(frame, 8192).catch(() => {});
+      await until(() => conn.isClosed, 5_000, "the relay to drop the misbehaving connection");
+    }
+    // Still serving: a fresh node reaches b through the relay.
+    await using a = await privateNode([tcpAddr(r)]);
+    b.expose("ok", () => "ok");
+    await a.connect(bAddr);
+    assertEquals(await a.request(b.id, "ok", null), "ok");
+    assert(r.metrics.registry.render().includes("macula_protocol_violations_total"));
+  },
+});
