@@ -213,6 +213,7 @@ Deno.test({
     b.expose("ok", () => "ok");
     await a.connect(bAddr);
     assertEquals(await a.request(b.id, "ok", null), "ok");
-    assert(r.metrics.registry.render().includes("macula_protocol_violations_total"));
+    const violations = Number(/^macula_protocol_violations_total (\d+)/m.exec(r.metrics.registry.render())?.[1]);
+    assertEquals(violations, bad.length);
   },
 });
