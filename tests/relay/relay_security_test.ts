@@ -7,7 +7,10 @@
  * - flipping one byte kills the circuit (the AEAD tag fails) and the
  *   tampered data reaches no handler;
  * - connecting the dialer to another node than the one asked for is refused
- *   (`PeerIdMismatchError`: the handshake is pinned to the target's id).
+ *   (`PeerIdMismatchError`: the handshake is pinned to the target's id);
+ * - naming another dialer to the target is refused by the target (it
+ *   expects the announced id in the handshake);
+ * - malformed control messages close only the sender's connection.
  */
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
 import { until } from "../helpers/nodes.ts";
@@ -31,7 +34,7 @@ import { hiddenTcp, privateNode, reserved, tcpAddr } from "./relay_helpers.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
-type Mode = "inspect" | "flip" | "swap";
+type Mode = "inspect" | "flip" | "swap" | "lie";
 
 /** A relay that speaks the protocol but forwards with intent. */
 class EvilRelay implements NodeService {
@@ -63,7 +66,12 @@ class EvilRelay implements NodeService {
       );
     }
     const stop = await target!.openStream(STOP_PROTOCOL);
-    await stop.writeFrame(encodeStopRequest({ from: s.remoteId }));
+    // "lie": tell the target that another node (one of the reserved ones) is dialing.
+    const claimed = this.mode === "lie"
+      ? [...this.reserved.values()].find((c) => !c.remoteId.equals(req.target) && !c.remoteId.equals(s.remoteId))!
+        .remoteId
+      : s.remoteId;
+    await stop.writeFrame(encodeStopRequest({ from: claimed }));
     const answer = await stop.readMessage(decodeRelayAnswer);
     if (!answer?.ok) throw new Error("target refused");
     await s.writeFrame(encodeRelayAnswer({ ok: true }));
@@ -215,5 +223,23 @@ Deno.test({
     assertEquals(await a.request(b.id, "ok", null), "ok");
     const violations = Number(/^macula_protocol_violations_total (\d+)/m.exec(r.metrics.registry.render())?.[1]);
     assertEquals(violations, bad.length);
+  },
+});
+
+Deno.test({
+  name: "relay security: a relay that names another dialer to the target is refused by the target",
+  ...opts,
+  async fn() {
+    await using s = await evilSetup("lie");
+    const bText = await reserved(s.b, s.r);
+    await assertRejects(() => s.a.connect(bText));
+    assertEquals(s.a.connection(s.b.id), undefined);
+    assertEquals(s.b.connection(s.a.id), undefined);
+    assertEquals(s.b.connection(s.c.id), undefined, "b did not take a for c");
+    await until(
+      () => s.b.metrics.registry.render().includes('macula_handshake_failures_total{code="E_PEER_ID_MISMATCH"} 1'),
+      5_000,
+      "b to count the mismatch",
+    );
   },
 });
