@@ -10,7 +10,7 @@
  *   (`relay_process.ts`); its CPU time (from /proc) over the unlimited
  *   transfer, divided by the relayed MB/s.
  *
- * Run: `deno task bench:relay` (add `--quick` for fewer samples).
+ * Run: `deno task bench:relay` (add `--quick` for fewer samples, `--quic` for QUIC legs instead of TCP + Noise).
  *
  * @module
  */
@@ -20,10 +20,20 @@ import { Node } from "../src/api/node.ts";
 import type { Connection } from "../src/transport/connection.ts";
 import type { NodeId } from "../src/identity/node-id.ts";
 import { parseAddress } from "../src/transport/address.ts";
-import { hiddenTcp, reserved, tcpAddr } from "../tests/relay/relay_helpers.ts";
+import { hiddenTcp, quicAddr, reserved, tcpAddr, Unannounced } from "../tests/relay/relay_helpers.ts";
+import { QuicTransport } from "../src/transport/quic.ts";
+import { currentPlatform } from "../src/platform/current.ts";
 
 const QUICK = Deno.args.includes("--quick");
-const ROUND_TRIPS = QUICK ? 300 : 2_000;
+/** Run every leg over QUIC instead of TCP + Noise (the end-to-end session is Noise in both cases). */
+const QUIC = Deno.args.includes("--quic");
+const LINK = QUIC ? "quic" : "tcp";
+const hidden = () =>
+  QUIC ? new Unannounced(new QuicTransport(currentPlatform().quic!, { host: "127.0.0.1", port: 0 })) : hiddenTcp();
+const linkAddr = QUIC ? quicAddr : tcpAddr;
+// Over QUIC, at most ~1,000 requests per connection: request streams are not counted closed there until the
+// requester reads the end of the reply (a bug outside the relay, see the report), and the peer refuses the 1,025th.
+const ROUND_TRIPS = QUICK ? 300 : QUIC ? 900 : 2_000;
 const BULK = (QUICK ? 16 : 64) << 20;
 const LIMITED = (QUICK ? 2 : 4) << 20;
 
@@ -42,7 +52,7 @@ async function cpuSeconds(pid: number): Promise<number> {
 async function startRelay(unlimited: boolean) {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", "--unstable-net", new URL("./relay_process.ts", import.meta.url).pathname]
-      .concat(unlimited ? ["--unlimited"] : []),
+      .concat(unlimited ? ["--unlimited"] : [], QUIC ? ["--quic"] : []),
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
@@ -59,7 +69,7 @@ function node(options: Parameters<typeof Node.start>[0] = {}) {
     host: "127.0.0.1",
     port: 0,
     logger: Logger.silent(),
-    transports: ["tcp"],
+    transports: [LINK],
     ...options,
   });
 }
@@ -106,14 +116,14 @@ const a1 = await node();
 const b1 = await node();
 b1.expose("echo", (_f, x) => x);
 sink(b1);
-const direct = await a1.connect(tcpAddr(b1));
+const direct = await a1.connect(linkAddr(b1));
 const directRtt = await roundTrips(a1, b1);
 const directBulk = await throughput(direct, BULK);
 
 // Relayed, through a relay process without rate limits.
 const fast = await startRelay(true);
-const a2 = await node({ transports: [hiddenTcp()], relay: { via: [fast.addr] } });
-const b2 = await node({ transports: [hiddenTcp()], relay: { via: [fast.addr] } });
+const a2 = await node({ transports: [hidden()], relay: { via: [fast.addr] } });
+const b2 = await node({ transports: [hidden()], relay: { via: [fast.addr] } });
 b2.expose("echo", (_f, x) => x);
 sink(b2);
 const relayed = await a2.connect(await reserved(b2));
@@ -126,8 +136,8 @@ const cpu = await cpuSeconds(fast.child.pid) - cpu0;
 
 // Relayed at the default per-circuit limit.
 const slow = await startRelay(false);
-const a3 = await node({ transports: [hiddenTcp()], relay: { via: [slow.addr] } });
-const b3 = await node({ transports: [hiddenTcp()], relay: { via: [slow.addr] } });
+const a3 = await node({ transports: [hidden()], relay: { via: [slow.addr] } });
+const b3 = await node({ transports: [hidden()], relay: { via: [slow.addr] } });
 sink(b3);
 const limited = await a3.connect(await reserved(b3));
 const limitedBulk = await throughput(limited, LIMITED);
@@ -162,7 +172,11 @@ row(
   `${(100 * cpuShare).toFixed(0)}% of a core at ${(BULK / 1e6 / relayedBulk.seconds).toFixed(0)} MB/s`,
 );
 
-console.log(`relay bench (${QUICK ? "quick" : "full"}; ${ROUND_TRIPS} sequential requests; loopback TCP + Noise)\n`);
+console.log(
+  `relay bench (${QUICK ? "quick" : "full"}; ${ROUND_TRIPS} sequential requests; loopback, ${
+    QUIC ? "QUIC" : "TCP + Noise"
+  } legs)\n`,
+);
 const header = ["figure", "direct", "relayed", "relayed / direct"];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i])).join("  "));

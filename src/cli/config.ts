@@ -48,7 +48,22 @@ export interface RelayConfig {
   realms?: "*" | string[];
   /** Relays to keep peered with (direct addresses with their did:key). */
   peers: string[];
+  /** Operator limits when serving (see `RelayLimits`); unset ones keep their defaults. */
+  limits: Partial<Record<RelayLimitName, number>>;
 }
+
+/** The relay limits an operator may set (`--relay-limit NAME=N`, `MACULA_RELAY_LIMITS`). */
+export const RELAY_LIMIT_NAMES = [
+  "maxReservations",
+  "maxCircuitsPerPeer",
+  "maxCircuits",
+  "circuitRate",
+  "totalRate",
+  "reservationTtl",
+] as const;
+
+/** One of `RELAY_LIMIT_NAMES`. */
+export type RelayLimitName = typeof RELAY_LIMIT_NAMES[number];
 
 /** Clustering settings (`CLUSTER_*`, `--cluster-*`). */
 export interface ClusterConfig {
@@ -86,6 +101,7 @@ export const ENV_VARS = [
   "MACULA_RELAYS",
   "MACULA_RELAY_REALMS",
   "MACULA_RELAY_PEERS",
+  "MACULA_RELAY_LIMITS",
 ] as const;
 
 /** Flags as parsed from the command line (absent = not given). */
@@ -109,6 +125,7 @@ export interface StartFlags {
   "relay-via"?: string[];
   "relay-realms"?: string;
   "relay-peer"?: string[];
+  "relay-limit"?: string[];
 }
 
 /** Defaults: a useful node with no configuration at all. */
@@ -129,7 +146,7 @@ export const DEFAULTS: StartConfig = {
     interfaces: [],
     swimPort: 0,
   },
-  relay: { serve: false, via: [], peers: [] },
+  relay: { serve: false, via: [], peers: [], limits: {} },
 };
 
 function port(value: string, source: string, allowZero = true): number {
@@ -188,6 +205,26 @@ function relayRealms(value: string, source: string): "*" | string[] {
   return list;
 }
 
+/** `NAME=N` settings of relay limits (0 rates: unlimited; ttl at least 10 s). */
+function relayLimits(items: string[], source: string): Partial<Record<RelayLimitName, number>> {
+  const out: Partial<Record<RelayLimitName, number>> = {};
+  for (const item of items) {
+    const m = /^([A-Za-z]+)=(\d{1,15})$/.exec(item.trim());
+    const name = m?.[1] as RelayLimitName | undefined;
+    if (!m || !RELAY_LIMIT_NAMES.includes(name!)) {
+      throw new ConfigError(
+        `invalid ${source} ${JSON.stringify(item)}: expected NAME=N with NAME one of ${RELAY_LIMIT_NAMES.join(", ")}`,
+      );
+    }
+    const value = Number(m[2]);
+    if (name === "reservationTtl" && value < 10_000) {
+      throw new ConfigError(`invalid ${source}: reservationTtl is at least 10000 ms`);
+    }
+    out[name!] = value;
+  }
+  return out;
+}
+
 function flagBool(value: string, source: string): boolean {
   const v = value.trim().toLowerCase();
   if (["1", "true", "yes", "on"].includes(v)) return true;
@@ -202,9 +239,15 @@ function resolveRelay(cfg: RelayConfig, e: (name: string) => string | undefined,
   if (e("MACULA_RELAY_PEERS")) {
     cfg.peers = splitList(e("MACULA_RELAY_PEERS")!).map((s) => relayAddress(s, "MACULA_RELAY_PEERS"));
   }
+  if (e("MACULA_RELAY_LIMITS")) {
+    cfg.limits = relayLimits(splitList(e("MACULA_RELAY_LIMITS")!), "MACULA_RELAY_LIMITS");
+  }
   if (flags.relay) cfg.serve = true;
   if (flags["relay-via"]?.length) cfg.via = flags["relay-via"].map((s) => relayAddress(s, "--relay-via"));
   if (flags["relay-realms"] !== undefined) cfg.realms = relayRealms(flags["relay-realms"], "--relay-realms");
+  if (flags["relay-limit"]?.length) {
+    cfg.limits = { ...cfg.limits, ...relayLimits(flags["relay-limit"], "--relay-limit") };
+  }
   if (flags["relay-peer"]?.length) cfg.peers = flags["relay-peer"].map((s) => relayAddress(s, "--relay-peer"));
 }
 
@@ -288,7 +331,7 @@ export function resolveStartConfig(env: Partial<Record<string, string>>, flags: 
     seeds: [],
     realms: [...DEFAULTS.realms],
     cluster: { ...DEFAULTS.cluster, interfaces: [] },
-    relay: { serve: false, via: [], peers: [] },
+    relay: { serve: false, via: [], peers: [], limits: {} },
   };
   const e = (name: string) => {
     const v = env[name];

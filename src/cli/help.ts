@@ -45,6 +45,10 @@ Options:
                          (env MACULA_RELAY_REALMS, default this node's realms)
   --relay-peer ADDR      a relay to peer with, so circuits take one hop between relays
                          (repeatable; env MACULA_RELAY_PEERS, comma-separated)
+  --relay-limit NAME=N   a limit of this relay (repeatable; env MACULA_RELAY_LIMITS, comma-separated):
+                         maxReservations (128), maxCircuitsPerPeer (16), maxCircuits (512),
+                         circuitRate and totalRate in bytes/s (1048576, 8388608; 0 = unlimited),
+                         reservationTtl in ms (900000)
   --echo NAME            also provide the RPC procedure NAME, answering {node, from, args}: a
                          diagnostic for checking RPC across the mesh (repeatable)
 

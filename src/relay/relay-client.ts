@@ -31,6 +31,16 @@ export interface RelayClientOptions {
   autoReserve?: number;
 }
 
+/**
+ * When to refresh a reservation of `ttl` ms: at half its lifetime, and at
+ * least every minute, so that the connection to the relay never looks idle
+ * to either side's idle sweep (5 min by default), which would end the
+ * reservation with it.
+ */
+function refreshDelay(ttl: number): number {
+  return Math.max(1_000, Math.min(ttl / 2, 60_000));
+}
+
 /** Where a reservation stands. */
 export type ReservationState = "pending" | "reserved" | `refused: ${string}`;
 
@@ -44,6 +54,8 @@ interface RelayEntry {
   connection?: Connection;
   refresh?: ReturnType<typeof setTimeout>;
   error?: string;
+  /** The connection whose closing is watched (once per connection). */
+  watched?: Connection;
 }
 
 /**
@@ -205,15 +217,30 @@ export class RelayClient implements NodeService {
       const { stream, answer } = await hopRequest(conn, { t: "reserve" });
       await stream.closeWrite().catch(() => {});
       const ttl = answer.ttl ?? 15 * 60_000;
+      const refreshed = r.state === "reserved" && r.connection === conn;
       r.state = "reserved";
       r.connection = conn;
       r.expires = Date.now() + ttl;
       r.error = undefined;
       r.refresh = setTimeout(() => {
         this.#reserve(id, conn).catch(() => this.#keeper?.lost(id));
-      }, Math.max(1_000, ttl / 2));
-      this.#host?.log.info("relay reservation made", { relay: id.short, ttl_ms: ttl });
+      }, refreshDelay(ttl));
+      if (refreshed) this.#host?.log.debug("relay reservation refreshed", { relay: id.short, ttl_ms: ttl });
+      else this.#host?.log.info("relay reservation made", { relay: id.short, ttl_ms: ttl });
       this.#advertise();
+      // The reservation lives on this connection: when it closes (even with the relay still connected over
+      // another one), the reservation is gone; make a new one.
+      if (r.watched !== conn) {
+        r.watched = conn;
+        conn.closed.then(() => {
+          if (this.#stopped || r.connection !== conn) return;
+          clearTimeout(r.refresh);
+          r.state = "pending";
+          r.connection = undefined;
+          this.#advertise();
+          this.#keeper?.lost(id);
+        });
+      }
     } catch (error) {
       if (!(error instanceof RelayRefusedError)) throw error;
       r.state = `refused: ${error.reason}`;

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { NodeId } from "../identity/node-id.ts";
+import { NodeId } from "../identity/node-id.ts";
 import type { NodeRecord } from "../identity/node-record.ts";
 import type { Counter } from "../metrics/registry.ts";
 import type { NodeService, ServiceHost } from "../node/service.ts";
@@ -37,6 +37,8 @@ import { TokenBucket } from "./rate-limit.ts";
 
 /** The role a serving relay announces in its node record. */
 export const RELAY_ROLE = "relay";
+/** How often a relay pings its peer relays, ms. */
+const PEER_PING_INTERVAL = 60_000;
 /** Time allowed for a control message (request or answer), ms. */
 const CONTROL_TIMEOUT = 10_000;
 
@@ -177,6 +179,14 @@ export class RelayService implements NodeService {
       this.#keeper.keep(addr.id!);
     }
     this.#offs.push(host.on("peer:disconnect", (id) => this.#keeper?.lost(id)));
+    // A ping a minute keeps peering connections from looking idle to either side's idle sweep.
+    const pinger = setInterval(() => {
+      for (const did of this.#peered) {
+        const id = NodeId.fromDid(did);
+        if (host.connection(id)) host.ping(id, { signal: AbortSignal.timeout(10_000) }).catch(() => {});
+      }
+    }, PEER_PING_INTERVAL);
+    this.#offs.push(() => clearInterval(pinger));
     if (this.#o.discoverPeers === false) return;
     this.#offs.push(host.on("peer:identify", (record) => {
       if (record.roles.includes(RELAY_ROLE) && !this.#keeper?.has(record.id) && this.#sharesRealm(record)) {

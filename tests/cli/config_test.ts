@@ -32,7 +32,7 @@ Deno.test("config: no env and no flags gives the defaults", () => {
     logFormat: "text",
     logLevel: "info",
     cluster: { strategy: "gossip", group: "230.1.1.251", port: 45892, interfaces: [], swimPort: 0 },
-    relay: { serve: false, via: [], peers: [] },
+    relay: { serve: false, via: [], peers: [], limits: {} },
   });
   assertEquals(cfg, DEFAULTS);
   assertEquals(DEFAULT_PORT, 9443);
@@ -238,6 +238,7 @@ Deno.test("config: readEnv asks for exactly the documented names and drops undef
     "MACULA_RELAYS",
     "MACULA_RELAY_REALMS",
     "MACULA_RELAY_PEERS",
+    "MACULA_RELAY_LIMITS",
   ]);
   const asked: string[] = [];
   const source: Record<string, string> = {

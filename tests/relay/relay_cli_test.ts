@@ -63,10 +63,11 @@ Deno.test({
     const dir = await scratchDir();
     const nodes: NodeProcess[] = [];
     try {
-      const r = await startNode(["--data-dir", `${dir.path}/r`, "--relay"]);
+      const r = await startNode(["--data-dir", `${dir.path}/r`, "--relay", "--relay-limit", "maxCircuits=100"]);
       nodes.push(r);
       const rStatus = (await r.get("/status")) as Status;
       const rAddr = rStatus.addrs[0];
+      assert((await metricsOf(r)).includes('macula_relay_limit{limit="maxCircuits"} 100'), "the operator's limit");
       const b = await startNode(["--data-dir", `${dir.path}/b`, "--relay-via", rAddr, "--echo", "relay.echo"]);
       nodes.push(b);
       let bRelayed = "";

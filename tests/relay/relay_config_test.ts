@@ -12,12 +12,13 @@ Deno.test("relay config: environment", () => {
     MACULA_RELAY_REALMS: "*",
     MACULA_RELAY_PEERS: R2,
   }, {});
-  assertEquals(cfg.relay, { serve: true, via: [R, R2], realms: "*", peers: [R2] });
+  assertEquals(cfg.relay, { serve: true, via: [R, R2], realms: "*", peers: [R2], limits: {} });
   assertEquals(resolveStartConfig({ MACULA_RELAY: "0", MACULA_RELAY_REALMS: "a, b.c" }, {}).relay, {
     serve: false,
     via: [],
     realms: ["a", "b.c"],
     peers: [],
+    limits: {},
   });
 });
 
@@ -28,7 +29,21 @@ Deno.test("relay config: flags override the environment", () => {
     "relay-realms": "home",
     "relay-peer": [R, R2],
   });
-  assertEquals(cfg.relay, { serve: true, via: [R2], realms: ["home"], peers: [R, R2] });
+  assertEquals(cfg.relay, { serve: true, via: [R2], realms: ["home"], peers: [R, R2], limits: {} });
+});
+
+Deno.test("relay config: limits from the environment and flags", () => {
+  const cfg = resolveStartConfig({ MACULA_RELAY_LIMITS: "maxReservations=64, circuitRate=0" }, {
+    "relay-limit": ["circuitRate=262144", "reservationTtl=60000"],
+  });
+  assertEquals(cfg.relay.limits, { maxReservations: 64, circuitRate: 262144, reservationTtl: 60000 });
+  assertThrows(() => resolveStartConfig({}, { "relay-limit": ["speed=1"] }), ConfigError, "--relay-limit");
+  assertThrows(
+    () => resolveStartConfig({ MACULA_RELAY_LIMITS: "maxCircuits=-1" }, {}),
+    ConfigError,
+    "MACULA_RELAY_LIMITS",
+  );
+  assertThrows(() => resolveStartConfig({}, { "relay-limit": ["reservationTtl=5"] }), ConfigError, "at least");
 });
 
 Deno.test("relay config: bad values are ConfigErrors naming the source", () => {

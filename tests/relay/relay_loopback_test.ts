@@ -59,3 +59,38 @@ Deno.test({
     assertEquals(relayedAddrs(a).length, 1);
   },
 });
+
+Deno.test({
+  name: "relay: a node reserves automatically at up to 2 connected relays of its realm, none of another realm",
+  ...opts,
+  async fn() {
+    const { Node } = await import("../../src/api/node.ts");
+    const { KeyPair } = await import("../../src/identity/ed25519.ts");
+    const { Logger } = await import("../../src/log/logger.ts");
+    const { hiddenTcp } = await import("./relay_helpers.ts");
+    type Client = import("../../src/relay/relay-client.ts").RelayClient;
+    const relays = await Promise.all([0, 1, 2].map(() => relayNode()));
+    await using foreign = await relayNode({ realms: ["elsewhere"] }, { realms: "*" });
+    try {
+      await using n = await Node.start({
+        keyPair: KeyPair.generate(),
+        host: "127.0.0.1",
+        port: 0,
+        logger: Logger.silent(),
+        transports: [hiddenTcp()],
+        seeds: [...relays, foreign].map(tcpAddr),
+      });
+      const client = n.service<Client>("relay-client")!;
+      await until(() => client.relays().filter((r) => r.state === "reserved").length === 2, 10_000, "2 reservations");
+      await until(() => n.peers().length === 4, 10_000, "all four relays connected");
+      await new Promise((r) => setTimeout(r, 300));
+      assertEquals(client.relays().length, 2, "no third reservation, none at the foreign relay");
+      assert(!client.relays().some((r) => r.relay === foreign.did));
+      assertEquals(relayedAddrs(n).length, 2);
+      const status = n.status()["relay-client"] as { relays: Array<{ state: string; expires?: string }> };
+      assert(status.relays.every((r) => r.state === "reserved" && r.expires));
+    } finally {
+      await Promise.all(relays.map((r) => r.stop()));
+    }
+  },
+});

@@ -7,7 +7,10 @@
  * - flipping one byte kills the circuit (the AEAD tag fails) and the
  *   tampered data reaches no handler;
  * - connecting the dialer to another node than the one asked for is refused
- *   (`PeerIdMismatchError`: the handshake is pinned to the target's id).
+ *   (`PeerIdMismatchError`: the handshake is pinned to the target's id);
+ * - naming another dialer to the target is refused by the target (it
+ *   expects the announced id in the handshake);
+ * - malformed control messages close only the sender's connection.
  */
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
 import { until } from "../helpers/nodes.ts";
@@ -31,7 +34,7 @@ import { hiddenTcp, privateNode, reserved, tcpAddr } from "./relay_helpers.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
-type Mode = "inspect" | "flip" | "swap";
+type Mode = "inspect" | "flip" | "swap" | "lie";
 
 /** A relay that speaks the protocol but forwards with intent. */
 class EvilRelay implements NodeService {
@@ -63,7 +66,12 @@ class EvilRelay implements NodeService {
       );
     }
     const stop = await target!.openStream(STOP_PROTOCOL);
-    await stop.writeFrame(encodeStopRequest({ from: s.remoteId }));
+    // "lie": tell the target that another node (one of the reserved ones) is dialing.
+    const claimed = this.mode === "lie"
+      ? [...this.reserved.values()].find((c) => !c.remoteId.equals(req.target) && !c.remoteId.equals(s.remoteId))!
+        .remoteId
+      : s.remoteId;
+    await stop.writeFrame(encodeStopRequest({ from: claimed }));
     const answer = await stop.readMessage(decodeRelayAnswer);
     if (!answer?.ok) throw new Error("target refused");
     await s.writeFrame(encodeRelayAnswer({ ok: true }));
@@ -182,5 +190,56 @@ Deno.test({
     await assertRejects(() => s.aTransport.dial(bAddr, s.b.id), PeerIdMismatchError);
     await assertRejects(() => s.a.connect(bText), PeerIdMismatchError);
     assertEquals(s.a.connection(s.b.id), undefined);
+  },
+});
+
+Deno.test({
+  name: "relay security: malformed hop requests close only the sender's connection; the relay keeps serving",
+  ...opts,
+  async fn() {
+    const { relayNode } = await import("./relay_helpers.ts");
+    const { encodeCbor } = await import("../../src/wire/cbor.ts");
+    const { HOP_PROTOCOL } = await import("../../src/relay/messages.ts");
+    await using r = await relayNode();
+    await using b = await privateNode([tcpAddr(r)]);
+    const bAddr = await reserved(b, r);
+    const bad = [
+      encodeCbor({ t: "connect" }), // no target
+      encodeCbor({ t: "reserve", target: new Uint8Array(32) }),
+      Uint8Array.of(0xff, 0xfe, 0xfd),
+      new Uint8Array(4096), // over the 1 KiB message limit
+    ];
+    for (const frame of bad) {
+      await using m = await privateNode([]);
+      const conn = await m.connect(tcpAddr(r));
+      const s = await conn.openStream(HOP_PROTOCOL);
+      await s.writeFrame(frame, 8192).catch(() => {});
+      await until(() => conn.isClosed, 5_000, "the relay to drop the misbehaving connection");
+    }
+    // Still serving: a fresh node reaches b through the relay.
+    await using a = await privateNode([tcpAddr(r)]);
+    b.expose("ok", () => "ok");
+    await a.connect(bAddr);
+    assertEquals(await a.request(b.id, "ok", null), "ok");
+    const violations = Number(/^macula_protocol_violations_total (\d+)/m.exec(r.metrics.registry.render())?.[1]);
+    assertEquals(violations, bad.length);
+  },
+});
+
+Deno.test({
+  name: "relay security: a relay that names another dialer to the target is refused by the target",
+  ...opts,
+  async fn() {
+    await using s = await evilSetup("lie");
+    const bText = await reserved(s.b, s.r);
+    await assertRejects(() => s.a.connect(bText));
+    assertEquals(s.a.connection(s.b.id), undefined);
+    assertEquals(s.b.connection(s.a.id), undefined);
+    assertEquals(s.b.connection(s.c.id), undefined, "b did not take a for c");
+    await until(
+      () => s.b.metrics.registry.render().includes('macula_handshake_failures_total{code="E_PEER_ID_MISMATCH"} 1'),
+      5_000,
+      "b to count the mismatch",
+    );
   },
 });

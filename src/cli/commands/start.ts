@@ -35,6 +35,7 @@ export async function start(args: string[], platform: Platform): Promise<number>
     "relay-via": { type: "string", multiple: true },
     "relay-realms": { type: "string" },
     "relay-peer": { type: "string", multiple: true },
+    "relay-limit": { type: "string", multiple: true },
     echo: { type: "string", multiple: true },
   });
   if (flags.help) return platform.process.stdout(HELP.start + "\n"), 0;
@@ -75,6 +76,7 @@ export async function start(args: string[], platform: Platform): Promise<number>
       via: cfg.relay.via,
       realms: cfg.relay.realms,
       peers: cfg.relay.peers,
+      limits: cfg.relay.limits,
     },
   });
   try {
