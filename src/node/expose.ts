@@ -76,6 +76,8 @@ export function exposedStreamHandler(
       await stream.writeMessage(errorReply(request.i, new Error(`reply of handler ${name} is too large`)));
     }
     await stream.closeWrite();
+    // The caller half-closed after its request: read that end, so the stream counts as finished (QUIC needs it).
+    if ((await stream.read()) !== null) stream.reset("data after the request");
   };
 }
 
@@ -116,6 +118,8 @@ export function requestOver(
       sent = true;
       const reply = await stream.readMessage(decodeEnvelope, maxPayload);
       if (reply === null) throw new WireError("E_WIRE_TRUNCATED", "app reply", "stream ended before the reply");
+      // Read the end of the stream too: QUIC counts a stream as finished only once both sides read to its end.
+      stream.read().then((rest) => rest === null || stream.reset("data after the reply"), () => {});
       if (reply.e) throw remoteFailure(reply.e, name);
       return reply.b;
     } catch (error) {

@@ -180,3 +180,29 @@ Deno.test({
     assert(conn instanceof Connection);
   },
 });
+
+Deno.test({
+  name: "1,200 sequential requests on one QUIC connection: every request stream is finished (no stream leak)",
+  ...opts,
+  async fn() {
+    await using a = await Node.start({
+      host: "127.0.0.1",
+      port: 0,
+      transports: ["quic"],
+      logger: Logger.silent(),
+      keyPair: undefined,
+      dataDir: await Deno.makeTempDir(),
+    });
+    await using b = await Node.start({
+      host: "127.0.0.1",
+      port: 0,
+      transports: ["quic"],
+      logger: Logger.silent(),
+      dataDir: await Deno.makeTempDir(),
+    });
+    b.expose("echo", (_from, x) => x);
+    const conn = await a.connect(b.addrs.find((x) => x.startsWith("quic://127.0.0.1"))!);
+    for (let i = 0; i < 1200; i++) assertEquals(await a.request(b.id, "echo", i), i);
+    assert(a.connection(b.id) === conn, "the same connection carried every request");
+  },
+});
