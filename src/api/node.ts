@@ -8,7 +8,6 @@
  */
 import { DHT, type DhtOptions, DhtService } from "../dht/dht.ts";
 import { NodeCore, type NodeOptions as NodeCoreOptions } from "../node/node.ts";
-import { currentPlatform } from "../platform/current.ts";
 import { type RelayOptions, relayPlugins } from "../relay/plugin.ts";
 import type { NodeService } from "../node/service.ts";
 import { type ReachabilityOptions, ReachabilityService } from "../nat/reachability.ts";
@@ -54,14 +53,12 @@ export interface NodeOptions extends NodeCoreOptions {
  */
 function withRelay(options: NodeOptions): { options: NodeOptions; services: NodeService[] } {
   if (options.transports && options.transports.length === 0) return { options, services: [] };
-  const plugins = relayPlugins(options.relay, options.transports);
+  const plugins = relayPlugins(options.relay, [...(options.transports ?? []), ...(options.addTransports ?? [])]);
   if (!plugins) return { options, services: [] };
-  const platform = options.platform ?? currentPlatform();
-  const base = options.transports ??
-    (options.memory ? [] : platform.quic ? ["quic" as const, "tcp" as const] : ["tcp" as const]);
-  const transports = base.includes(plugins.transport) ? base : [...base, plugins.transport];
+  const given = [...(options.transports ?? []), ...(options.addTransports ?? [])].includes(plugins.transport);
+  const addTransports = given ? options.addTransports : [...(options.addTransports ?? []), plugins.transport];
   const roles = [...new Set([...(options.roles ?? []), ...plugins.roles])];
-  return { options: { ...options, transports, roles }, services: plugins.services };
+  return { options: { ...options, addTransports, roles }, services: plugins.services };
 }
 
 /**

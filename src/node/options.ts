@@ -40,6 +40,11 @@ export interface NodeOptions {
    * Default `["quic", "tcp"]` (QUIC only where the runtime has it).
    */
   transports?: Array<"quic" | "tcp" | Transport>;
+  /**
+   * Transports added after `transports` (or after the default ones), e.g.
+   * the relay transport, which dials relayed addresses through other links.
+   */
+  addTransports?: Transport[];
   /** Also (or only) join an in-process network, for tests and simulations (shorthand for a `MemoryTransport`). */
   memory?: { network: MemoryNetwork; name: string };
   /** Addresses of nodes to keep connected (`quic://…/did:key:…`). */

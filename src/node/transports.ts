@@ -56,5 +56,6 @@ export function createTransports(options: NodeOptions, platform: Platform): Tran
   }
   if (options.memory) add(new MemoryTransport(options.memory.network, options.memory.name));
   if (transports.length === 0) throw new ListenError("no transport to listen on");
+  for (const extra of options.addTransports ?? []) add(extra);
   return transports;
 }
