@@ -27,6 +27,8 @@ export interface RelayOptions {
   autoReserve?: number;
   /** Operator limits when serving. */
   limits?: RelayLimits;
+  /** Whether automatic reservations are needed now (`Node` passes "not known to be public"). Default: always. */
+  needsRelay?: () => boolean;
 }
 
 /** What `relayPlugins` builds. */
@@ -70,6 +72,12 @@ export function relayPlugins(
       }),
     );
   }
-  services.push(new RelayClient(transport, { via: o.via, autoReserve: o.autoReserve ?? (o.serve ? 0 : 2) }));
+  services.push(
+    new RelayClient(transport, {
+      via: o.via,
+      autoReserve: o.autoReserve ?? (o.serve ? 0 : 2),
+      needsRelay: o.needsRelay,
+    }),
+  );
   return { transport, services, roles: o.serve ? [RELAY_ROLE] : [] };
 }

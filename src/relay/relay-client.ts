@@ -29,6 +29,12 @@ export interface RelayClientOptions {
   via?: readonly string[];
   /** How many relays found automatically (role `relay`, a shared realm) to reserve at. Default 2; 0 disables. */
   autoReserve?: number;
+  /**
+   * Whether the node needs automatic reservations now (e.g. it is not known
+   * to be publicly reachable). Default: always. Configured relays (`via`)
+   * are reserved at regardless.
+   */
+  needsRelay?: () => boolean;
 }
 
 /**
@@ -170,6 +176,7 @@ export class RelayClient implements NodeService {
   #consider(record: NodeRecord): void {
     const max = this.#o.autoReserve ?? 2;
     if (this.#relays.has(record.id.hex) || !record.roles.includes(RELAY_ROLE)) return;
+    if (this.#o.needsRelay && !this.#o.needsRelay()) return;
     if (!record.realms.some((r) => this.#host!.realms.includes(r))) return;
     const auto = [...this.#relays.values()].filter((r) => !r.configured).length;
     if (auto >= max) return;
