@@ -127,6 +127,10 @@ Deno.test({
         direct.address.startsWith(`${lab.routerWan("b")}:`),
         `direct connection goes to B's router, not a relay: ${direct.address}`,
       );
+      // A hole punch made it (nothing else can pass B's router), and the node says how long it took.
+      const punched = String(await lab.get(a, "/metrics")) + String(await lab.get(b, "/metrics"));
+      assert(/^macula_punch_results_total\{[^}]*result="direct"[^}]*\} [1-9]/m.test(punched), punched);
+      assert(/^macula_punch_time_to_direct_seconds_count [1-9]/m.test(punched), "time to direct recorded");
       // The relayed circuit retires once quiet; no circuit stays open at either relay.
       await until(
         async () => {
