@@ -5,44 +5,9 @@
  * stream of calls makes them fail over to the other provider.
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { type NodeProcess, scratchDir, startNode, startPermissions } from "../helpers/cli.ts";
+import { type NodeProcess, scratchDir, spawnCli, startNode, waitFor } from "../helpers/cli.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
-const ROOT = new URL("../../", import.meta.url).pathname;
-
-/** Spawn a CLI command and collect its stdout lines as they arrive. */
-function spawnCli(args: string[]) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...startPermissions(), "main.ts", ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const out: string[] = [];
-  const err: string[] = [];
-  const collect = async (stream: ReadableStream<Uint8Array>, into: string[]) => {
-    let buffer = "";
-    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-      buffer += text;
-      const lines = buffer.split("\n");
-      buffer = lines.pop()!;
-      into.push(...lines);
-    }
-    if (buffer) into.push(buffer);
-  };
-  const done = Promise.all([collect(child.stdout, out), collect(child.stderr, err)]).then(() => child.status);
-  return { child, out, err, done };
-}
-
-async function waitFor(predicate: () => boolean, ms: number, what: string, detail: () => string = () => "") {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${detail()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 Deno.test({
   name: "five CLI nodes in a chain: pub/sub and RPC between the ends; killing a provider fails calls over",

@@ -72,3 +72,54 @@ export function startNode(args: string[], options: { env?: Record<string, string
     },
   );
 }
+
+/** A CLI command running in the background, with its output lines as they arrive. */
+export interface CliProcess {
+  child: Deno.ChildProcess;
+  /** stdout lines so far. */
+  out: string[];
+  /** stderr lines so far. */
+  err: string[];
+  /** Resolves with the exit status once both outputs ended. */
+  done: Promise<Deno.CommandStatus>;
+}
+
+/** Spawn `macula <args>` (the declared permission set) and collect its output lines as they arrive. */
+export function spawnCli(args: string[]): CliProcess {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...startPermissions(), "main.ts", ...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const out: string[] = [];
+  const err: string[] = [];
+  const collect = async (stream: ReadableStream<Uint8Array>, into: string[]) => {
+    let buffer = "";
+    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+      buffer += text;
+      const lines = buffer.split("\n");
+      buffer = lines.pop()!;
+      into.push(...lines);
+    }
+    if (buffer) into.push(buffer);
+  };
+  const done = Promise.all([collect(child.stdout, out), collect(child.stderr, err)]).then(() => child.status);
+  return { child, out, err, done };
+}
+
+/** Wait until `predicate` holds, at most `ms`; the error names `what` and adds `detail()`. */
+export async function waitFor(
+  predicate: () => boolean | Promise<boolean>,
+  ms: number,
+  what: string,
+  detail: () => string = () => "",
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${detail()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

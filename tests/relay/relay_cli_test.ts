@@ -8,43 +8,9 @@
  * byte counters and by A's `/peers`, which shows B as relayed via R.)
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { type NodeProcess, runCli, scratchDir, startNode, startPermissions } from "../helpers/cli.ts";
+import { type NodeProcess, runCli, scratchDir, spawnCli, startNode, waitFor } from "../helpers/cli.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
-const ROOT = new URL("../../", import.meta.url).pathname;
-
-function spawnCli(args: string[]) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...startPermissions(), "main.ts", ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const out: string[] = [];
-  const err: string[] = [];
-  const collect = async (stream: ReadableStream<Uint8Array>, into: string[]) => {
-    let buffer = "";
-    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-      buffer += text;
-      const lines = buffer.split("\n");
-      buffer = lines.pop()!;
-      into.push(...lines);
-    }
-    if (buffer) into.push(buffer);
-  };
-  const done = Promise.all([collect(child.stdout, out), collect(child.stderr, err)]).then(() => child.status);
-  return { child, out, err, done };
-}
-
-async function waitFor(predicate: () => boolean | Promise<boolean>, ms: number, what: string) {
-  const deadline = Date.now() + ms;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 type Status = { id: string; addrs: string[]; "relay-client"?: { relays: Array<{ state: string }> } };
 
