@@ -36,6 +36,8 @@ export interface StartConfig {
   logLevel: LogLevel;
   cluster: ClusterConfig;
   relay: RelayConfig;
+  /** Upgrade relayed connections to direct ones by hole punching. */
+  punch: boolean;
 }
 
 /** Relay settings (`MACULA_RELAY*`, `--relay*`). */
@@ -102,6 +104,7 @@ export const ENV_VARS = [
   "MACULA_RELAY_REALMS",
   "MACULA_RELAY_PEERS",
   "MACULA_RELAY_LIMITS",
+  "MACULA_PUNCH",
 ] as const;
 
 /** Flags as parsed from the command line (absent = not given). */
@@ -126,6 +129,7 @@ export interface StartFlags {
   "relay-realms"?: string;
   "relay-peer"?: string[];
   "relay-limit"?: string[];
+  "no-punch"?: boolean;
 }
 
 /** Defaults: a useful node with no configuration at all. */
@@ -147,6 +151,7 @@ export const DEFAULTS: StartConfig = {
     swimPort: 0,
   },
   relay: { serve: false, via: [], peers: [], limits: {} },
+  punch: true,
 };
 
 function port(value: string, source: string, allowZero = true): number {
@@ -371,6 +376,8 @@ export function resolveStartConfig(env: Partial<Record<string, string>>, flags: 
   }
   resolveCluster(cfg.cluster, e, flags);
   resolveRelay(cfg.relay, e, flags);
+  if (e("MACULA_PUNCH")) cfg.punch = flagBool(e("MACULA_PUNCH")!, "MACULA_PUNCH");
+  if (flags["no-punch"]) cfg.punch = false;
   return cfg;
 }
 

@@ -49,6 +49,8 @@ Options:
                          maxReservations (128), maxCircuitsPerPeer (16), maxCircuits (512),
                          circuitRate and totalRate in bytes/s (1048576, 8388608; 0 = unlimited),
                          reservationTtl in ms (900000)
+  --no-punch             never upgrade relayed connections to direct ones by hole punching
+                         (env MACULA_PUNCH=0; default: punch where the NATs allow it)
   --echo NAME            also provide the RPC procedure NAME, answering {node, from, args}: a
                          diagnostic for checking RPC across the mesh (repeatable)
 

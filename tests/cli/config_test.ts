@@ -33,6 +33,7 @@ Deno.test("config: no env and no flags gives the defaults", () => {
     logLevel: "info",
     cluster: { strategy: "gossip", group: "230.1.1.251", port: 45892, interfaces: [], swimPort: 0 },
     relay: { serve: false, via: [], peers: [], limits: {} },
+    punch: true,
   });
   assertEquals(cfg, DEFAULTS);
   assertEquals(DEFAULT_PORT, 9443);
@@ -239,6 +240,7 @@ Deno.test("config: readEnv asks for exactly the documented names and drops undef
     "MACULA_RELAY_REALMS",
     "MACULA_RELAY_PEERS",
     "MACULA_RELAY_LIMITS",
+    "MACULA_PUNCH",
   ]);
   const asked: string[] = [];
   const source: Record<string, string> = {
@@ -261,4 +263,11 @@ Deno.test("config: the declared --allow-env list matches ENV_VARS", () => {
   const m = /^--allow-env=(\S+)$/.exec(startPermissions().find((f) => f.startsWith("--allow-env")) ?? "");
   assert(m, "the declared permission set should restrict env access");
   assertEquals(m[1].split(",").sort(), [...ENV_VARS].sort());
+});
+
+Deno.test("punching: on by default, MACULA_PUNCH=0 or --no-punch turns it off, a bad value is refused", () => {
+  assertEquals(resolveStartConfig({}, {}).punch, true);
+  assertEquals(resolveStartConfig({ MACULA_PUNCH: "0" }, {}).punch, false);
+  assertEquals(resolveStartConfig({ MACULA_PUNCH: "1" }, { "no-punch": true }).punch, false);
+  assertThrows(() => resolveStartConfig({ MACULA_PUNCH: "maybe" }, {}), ConfigError, "MACULA_PUNCH");
 });

@@ -36,6 +36,7 @@ export async function start(args: string[], platform: Platform): Promise<number>
     "relay-realms": { type: "string" },
     "relay-peer": { type: "string", multiple: true },
     "relay-limit": { type: "string", multiple: true },
+    "no-punch": { type: "boolean" },
     echo: { type: "string", multiple: true },
   });
   if (flags.help) return platform.process.stdout(HELP.start + "\n"), 0;
@@ -78,6 +79,7 @@ export async function start(args: string[], platform: Platform): Promise<number>
       peers: cfg.relay.peers,
       limits: cfg.relay.limits,
     },
+    punch: cfg.punch ? undefined : false,
   });
   try {
     for (const name of flags.echo ?? []) {
