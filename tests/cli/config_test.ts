@@ -72,6 +72,7 @@ Deno.test("config: every environment variable overrides its default", () => {
     logLevel: "debug",
     cluster: DEFAULTS.cluster,
     relay: DEFAULTS.relay,
+    punch: true,
   });
 });
 
@@ -110,6 +111,7 @@ Deno.test("config: flags override the environment", () => {
     logLevel: "warn",
     cluster: DEFAULTS.cluster,
     relay: DEFAULTS.relay,
+    punch: true,
   });
 });
 
