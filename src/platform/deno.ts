@@ -20,6 +20,7 @@ import type {
   UdpApi,
   UdpSocket,
 } from "./types.ts";
+import { preopenUdp } from "./udp-preopen.ts";
 
 function socketAddress(addr: Deno.Addr): SocketAddress {
   const a = addr as Deno.NetAddr;
@@ -217,6 +218,8 @@ const udp: UdpApi = {
       return Promise.reject(error);
     }
   },
+  // Deno.DatagramConn has no TTL setting; node:dgram has (setTTL works under Deno).
+  preopen: preopenUdp,
 };
 
 const http: HttpApi = {
