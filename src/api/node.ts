@@ -7,7 +7,11 @@
  * @module
  */
 import { DHT, type DhtOptions, DhtService } from "../dht/dht.ts";
-import { NodeCore, type NodeOptions as NodeCoreOptions } from "../node/node.ts";
+import { DEFAULT_PORT, NodeCore, type NodeOptions as NodeCoreOptions } from "../node/node.ts";
+import { type PunchOptions, PunchService } from "../nat/punch.ts";
+import { currentPlatform } from "../platform/current.ts";
+import type { Platform } from "../platform/types.ts";
+import { QuicTransport } from "../transport/quic.ts";
 import type { NodeService } from "../node/service.ts";
 import {
   type PublishResult,
@@ -35,19 +39,59 @@ export interface NodeOptions extends NodeCoreOptions {
   pubsub?: PubSubOptions;
   /** Tunables of RPC. */
   rpc?: RpcOptions;
+  /**
+   * Hole punching (relayed connections become direct QUIC connections):
+   * on by default where the node has QUIC; `false` turns it off.
+   */
+  punch?: Omit<PunchOptions, "quic"> | false;
+}
+
+/** The node's local IPv4 addresses, offered as punch candidates to peers on the same LAN. */
+function localIpv4(platform: Platform): () => string[] {
+  return () =>
+    platform.process.interfaces().filter((i) => i.family === "IPv4" && !i.internal).map((i) => i.address).slice(0, 4);
 }
 
 /**
- * The default service set: DHT, pub/sub and RPC, configured from `options`.
+ * The options with the QUIC transport built here (with UDP for NAT
+ * pre-opening) rather than by name, so the punch service can use it.
+ */
+function withPunchLink(options: NodeOptions): { options: NodeOptions; quic?: QuicTransport } {
+  if (options.punch === false) return { options };
+  const platform = options.platform ?? currentPlatform();
+  const wanted = options.transports ?? (options.memory ? [] : ["quic", "tcp"] as const);
+  const given = wanted.find((t): t is QuicTransport => t instanceof QuicTransport);
+  if (given) return { options, quic: given };
+  if (!wanted.includes("quic") || !platform.quic) return { options };
+  const quic = new QuicTransport(platform.quic, {
+    host: options.host ?? "0.0.0.0",
+    port: options.port ?? DEFAULT_PORT,
+    udp: platform.udp,
+  });
+  return { options: { ...options, transports: wanted.map((t) => t === "quic" ? quic : t) }, quic };
+}
+
+/**
+ * The default service set: DHT, pub/sub and RPC, configured from
+ * `options`, and hole punching over `quic` unless `options.punch` is `false`.
  *
  * @example
  * ```ts
  * import { defaultServices } from "./node.ts";
- * defaultServices({}).map((s) => s.name); // ["dht", "pubsub", "rpc"]
+ * defaultServices({}).map((s) => s.name); // ["dht", "pubsub", "rpc", "punch"]
  * ```
  */
-export function defaultServices(options: NodeOptions): NodeService[] {
-  return [new DhtService(options.dht), new PubSubService(options.pubsub), new RpcService(options.rpc)];
+export function defaultServices(options: NodeOptions, quic?: QuicTransport): NodeService[] {
+  const services: NodeService[] = [
+    new DhtService(options.dht),
+    new PubSubService(options.pubsub),
+    new RpcService(options.rpc),
+  ];
+  if (options.punch !== false) {
+    const localAddresses = localIpv4(options.platform ?? currentPlatform());
+    services.push(new PunchService({ localAddresses, ...options.punch, quic }));
+  }
+  return services;
 }
 
 /**
@@ -64,9 +108,10 @@ export function defaultServices(options: NodeOptions): NodeService[] {
 export class Node extends NodeCore {
   /** Start a node: load the identity, listen, start the default services and `options.services`, join seeds. */
   static override start(options: NodeOptions = {}): Promise<Node> {
-    return NodeCore.launch((init) => new Node(init), options, [
-      ...defaultServices(options),
-      ...(options.services ?? []),
+    const { options: opts, quic } = withPunchLink(options);
+    return NodeCore.launch((init) => new Node(init), opts, [
+      ...defaultServices(opts, quic),
+      ...(opts.services ?? []),
     ]);
   }
 

@@ -188,6 +188,19 @@ export class QuicTransport implements Transport {
   }
 
   /**
+   * A free local UDP port for a later `punchEndpoint` (bound and released
+   * at once; needs `udp` in the options). Rejects with `DialError`.
+   */
+  async pickPunchPort(): Promise<number> {
+    if (!this.#udp) throw new DialError("no UDP sockets to pick a punch port with (QuicOptions.udp)");
+    try {
+      return await this.#udp.preopen({ hostname: this.#opts.host, port: 0, to: [], ttl: 2 });
+    } catch (error) {
+      throw new DialError(`cannot pick a punch port: ${(error as Error)?.message ?? error}`, { cause: error });
+    }
+  }
+
+  /**
    * A fresh endpoint for hole punching: on `options.port` (0: a free one),
    * bound right after that port sent one datagram with TTL `options.ttl`
    * (default 2) to each of `options.preopen`, so our NAT holds a mapping
