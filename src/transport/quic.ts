@@ -247,7 +247,7 @@ export class QuicTransport implements Transport {
     return punch;
   }
 
-  async dial(address: PeerAddress, expected: NodeId, options: DialOptions = {}): Promise<Connection> {
+  dial(address: PeerAddress, expected: NodeId, options: DialOptions = {}): Promise<Connection> {
     if (!this.canDial(address) || address.type !== "direct") {
       throw new DialError(`the QUIC transport cannot dial ${formatAddress(address)}`);
     }
