@@ -23,8 +23,12 @@ export interface SelfView {
   mapping: NatMapping;
 }
 
-/** Where the punch service gets the node's `SelfView` (swap in the reachability service's). */
-export type SelfViewSource = () => SelfView;
+/**
+ * Where the punch service gets the node's `SelfView`: given what identify
+ * reports (`observed`), return the view to use (swap in the reachability
+ * service's here).
+ */
+export type SelfViewSource = (observed: SelfView) => SelfView;
 
 /** Parse `host:port` or `[v6]:port`; `null` when it is neither. */
 export function parseHostPort(text: string): SocketAddress | null {

@@ -42,7 +42,7 @@ export interface PunchQuic extends PunchLink {
 export interface PunchOptions {
   /** The QUIC link to punch with; without it the service only declines (`no-quic`). */
   quic?: PunchQuic;
-  /** The node's public view; default: what peers report through identify (`ObservedSelf`). */
+  /** The node's public view, from what peers report through identify; default: that report as it is. */
   selfView?: SelfViewSource;
   /** Local IPv4 addresses to offer as candidates (same-LAN peers). Default none. */
   localAddresses?: () => string[];
@@ -123,7 +123,7 @@ export class PunchService implements NodeService {
   /** A punch service with `options`. */
   constructor(options: PunchOptions = {}) {
     this.#quic = options.quic;
-    this.#selfView = options.selfView ?? (() => this.#observed.view());
+    this.#selfView = options.selfView ?? ((observed) => observed);
     this.#opts = {
       localAddresses: () => [],
       attempts: 3,
@@ -168,7 +168,7 @@ export class PunchService implements NodeService {
 
   /** The node's public view as the service uses it. */
   selfView(): SelfView {
-    return this.#selfView();
+    return this.#selfView(this.#observed.view());
   }
 
   /** Per-peer state (newest contact last). */
@@ -212,6 +212,7 @@ export class PunchService implements NodeService {
     } else if (contact) {
       st.since = Date.now();
       st.timeToDirect = undefined;
+      st.reason = undefined;
       st.round = 0;
     }
     return st;
