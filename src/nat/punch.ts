@@ -239,6 +239,9 @@ export class PunchService implements NodeService {
     st.last = { ...res, role, at: Date.now() };
     this.#counts[res.result]++;
     this.#metrics!.results.inc({ result: res.result, reason: res.reason });
+    if (res.result !== "direct") {
+      this.#host!.log.debug("punch attempt", { peer: st.id.short, role, result: res.result, reason: res.reason, ms: res.ms });
+    }
     if (res.result === "direct" && st.state !== "direct") {
       st.state = "direct";
       st.reason = undefined;

@@ -45,7 +45,7 @@ function split(text: string): { hostname: string; port: number } {
 
 async function node(seeds: string[], listenAt?: { hostname: string; port: number }, hideMapping = false) {
   const quic = new QuicTransport(platform.quic!, { host: "0.0.0.0", port: 9443, udp: platform.udp });
-  const logger = new Logger({ format: "json", level: "info", sink: (line) => console.error(line) });
+  const logger = new Logger({ format: "json", level: "debug", sink: (line) => console.error(line) });
   const punch = new PunchService({
     quic,
     retryDelays: [],
