@@ -47,7 +47,8 @@ export interface AttemptResult {
   /**
    * `ok`, a `SkipReason`, or a failure: `timeout` (no direct connection by
    * the deadline), `port-unavailable`, `protocol-refused` (the peer does
-   * not punch), `stream-error`, `protocol-error`.
+   * not punch), `connection-closed` (the connection it ran over closed, or
+   * the service stopped), `stream-error`, `protocol-error`.
    */
   reason: string;
   /** Round trip of the CONNECT exchange, ms (initiator, when measured). */
@@ -110,16 +111,17 @@ async function waitDirect(ctx: AttemptContext, ms: number): Promise<boolean> {
   return true;
 }
 
-/** Both sides, after SYNC: dial (the responder at once, the initiator after `delay`) and wait for a direct connection. */
+/**
+ * Both sides, after SYNC: dial (the responder at once, the initiator after
+ * `delay`) and wait for a direct connection. The peer's dial may win
+ * instead of ours (it arrives on our endpoint, possibly a retransmit
+ * later): either one makes the node direct, so wait for the node, not for
+ * our dial.
+ */
 async function dialAndWait(ep: PunchEndpoint, peerAddrs: SocketAddress[], delay: number, ctx: AttemptContext) {
   if (delay > 0) await sleep(delay, ctx.signal).catch(() => {});
-  const dialing = dialCandidates(ep, peerAddrs, ctx);
-  // The peer's dial may win instead of ours (it arrives on our endpoint): either one makes the node direct.
-  const direct = await Promise.race([
-    waitDirect(ctx, ctx.timeout + 1_000),
-    dialing.then((c) => c ? waitDirect(ctx, 1_000) : new Promise<boolean>(() => {})),
-  ]);
-  return direct || ctx.isDirect();
+  void dialCandidates(ep, peerAddrs, ctx);
+  return await waitDirect(ctx, ctx.timeout + 1_000);
 }
 
 function failure(error: unknown): string {
@@ -127,6 +129,7 @@ function failure(error: unknown): string {
   const e = error as { code?: string; name?: string };
   if (e?.code === "E_PROTOCOL_REFUSED") return "protocol-refused";
   if (e?.name === "TimeoutError") return "timeout";
+  if (e?.name === "AbortedError" || e?.code === "E_CONNECTION_CLOSED") return "connection-closed";
   if (e?.code === "E_DIAL_FAILED" && /punch endpoint/.test(String((error as Error).message))) return "port-unavailable";
   return "stream-error";
 }

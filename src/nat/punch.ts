@@ -218,8 +218,11 @@ export class PunchService implements NodeService {
     return st;
   }
 
-  #context(peer: NodeId): AttemptContext {
+  /** The context of an attempt over `conn` (the attempt stops when `conn` closes or the service stops). */
+  #context(peer: NodeId, conn: Connection): AttemptContext {
     const host = this.#host!;
+    const gone = new AbortController();
+    conn.closed.then(() => gone.abort());
     return {
       link: this.#quic!,
       peer,
@@ -230,7 +233,7 @@ export class PunchService implements NodeService {
         return !!c && !c.relayed;
       },
       timeout: this.#opts.timeout,
-      signal: this.#stop.signal,
+      signal: AbortSignal.any([this.#stop.signal, gone.signal]),
     };
   }
 
@@ -240,7 +243,13 @@ export class PunchService implements NodeService {
     this.#counts[res.result]++;
     this.#metrics!.results.inc({ result: res.result, reason: res.reason });
     if (res.result !== "direct") {
-      this.#host!.log.debug("punch attempt", { peer: st.id.short, role, result: res.result, reason: res.reason, ms: res.ms });
+      this.#host!.log.debug("punch attempt", {
+        peer: st.id.short,
+        role,
+        result: res.result,
+        reason: res.reason,
+        ms: res.ms,
+      });
     }
     if (res.result === "direct" && st.state !== "direct") {
       st.state = "direct";
@@ -277,7 +286,7 @@ export class PunchService implements NodeService {
         }
         st.state = "punching";
         this.#metrics!.attempts.inc({ role: "initiator" });
-        last = await initiatePunch(conn, n, this.#context(st.id));
+        last = await initiatePunch(conn, n, this.#context(st.id, conn));
         this.#record(st, last, "initiator");
         if (last.result === "direct") return;
         if (last.result === "skipped") break;
@@ -334,7 +343,7 @@ export class PunchService implements NodeService {
     st.responding = true;
     try {
       if (st.state !== "direct") st.state = "punching";
-      const res = await respondPunch(stream, this.#context(st.id), decline);
+      const res = await respondPunch(stream, this.#context(st.id, stream.connection), decline);
       this.#record(st, res, "responder");
       if (res.result === "direct") return;
       if (res.reason === "both-endpoint-dependent") {

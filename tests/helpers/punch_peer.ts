@@ -16,6 +16,8 @@
  *   a node that, `rounds` times, connects to the peer through the splicer,
  *   waits up to 10 s for the hole punch to give a direct connection, prints
  *   `{"round","direct","remote","relayedRemote","ms","timeToDirect","state","reason"}`
+ *   (`ms`: from the `connect` call, relayed handshake included; `timeToDirect`:
+ *   the service's own figure, from the relayed connection's adoption)
  *   and then closes every connection to the peer (both sides start the next
  *   round from scratch). `direct` is judged from the connection: not relayed
  *   and its remote address is the peer's public IP. `--mapping unknown`
@@ -115,6 +117,11 @@ if (role === "splicer") {
       await sleep(20);
     }
     const ms = Math.round(performance.now() - started);
+    // The service notes the upgrade (and its time from relayed contact) a poll after the node has it.
+    for (let i = 0; direct && i < 40; i++) {
+      if (n.service(PUNCH)!.peerStates().find((p) => p.peer === peerDid)?.state === "direct") break;
+      await sleep(25);
+    }
     const c = n.connection(peer);
     const st = n.service(PUNCH)!.peerStates().find((p) => p.peer === peerDid);
     const remote = c?.remoteAddress ?? "";

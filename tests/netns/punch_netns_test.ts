@@ -106,7 +106,7 @@ async function runPair(
       const direct = lines.filter((l) => l.direct === true).length;
       // "Direct" is only what the remote address proves; a non-relayed connection elsewhere would be a false one.
       const falseDirect = lines.filter((l) => l.route === "direct" && l.direct !== true).length;
-      const times = lines.filter((l) => l.direct === true).map((l) => Number(l.timeToDirect ?? l.ms));
+      const times = lines.filter((l) => l.direct === true).map((l) => Number(l.timeToDirect));
       return { rounds: lines, direct, falseDirect, times, initiator: ready, responder: r };
     } finally {
       initiator.kill();
