@@ -70,8 +70,14 @@ export interface AttemptContext {
   isDirect(): boolean;
   /** Deadline of the exchange and of the dials after SYNC, ms. */
   timeout: number;
-  /** Stops the attempt. */
+  /** Stops the exchange (e.g. the connection it runs over closed). */
   signal?: AbortSignal;
+  /**
+   * Stops the dials and the wait for a direct connection. Not the end of
+   * the connection the exchange ran over: the peer may retire it as soon as
+   * it has the direct one, before ours is adopted.
+   */
+  stop?: AbortSignal;
 }
 
 async function readMessage(stream: Stream, timeout: number, signal?: AbortSignal): Promise<PunchMessage | null> {
@@ -91,7 +97,7 @@ async function dialCandidates(
 ): Promise<Connection | null> {
   if (targets.length === 0) return null;
   const stop = new AbortController();
-  const signal = ctx.signal ? AbortSignal.any([ctx.signal, stop.signal]) : stop.signal;
+  const signal = ctx.stop ? AbortSignal.any([ctx.stop, stop.signal]) : stop.signal;
   try {
     return await Promise.any(targets.map((t) => ep.dial(t, ctx.peer, { timeout: ctx.timeout, signal })));
   } catch {
@@ -105,7 +111,7 @@ async function dialCandidates(
 async function waitDirect(ctx: AttemptContext, ms: number): Promise<boolean> {
   const until = performance.now() + ms;
   while (!ctx.isDirect()) {
-    if (performance.now() >= until || ctx.signal?.aborted) return false;
+    if (performance.now() >= until || ctx.stop?.aborted) return ctx.isDirect();
     await sleep(25);
   }
   return true;
@@ -119,7 +125,7 @@ async function waitDirect(ctx: AttemptContext, ms: number): Promise<boolean> {
  * our dial.
  */
 async function dialAndWait(ep: PunchEndpoint, peerAddrs: SocketAddress[], delay: number, ctx: AttemptContext) {
-  if (delay > 0) await sleep(delay, ctx.signal).catch(() => {});
+  if (delay > 0) await sleep(delay, ctx.stop).catch(() => {});
   void dialCandidates(ep, peerAddrs, ctx);
   return await waitDirect(ctx, ctx.timeout + 1_000);
 }

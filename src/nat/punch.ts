@@ -82,7 +82,8 @@ interface PeerState {
   last?: PunchPeerStatus["last"];
   timeToDirect?: number;
   initiating: boolean;
-  responding: boolean;
+  /** The connection a responder attempt runs over, while one does. */
+  responding?: Connection;
   round: number;
   retry?: ReturnType<typeof setTimeout>;
   nextRetryAt?: number;
@@ -201,7 +202,7 @@ export class PunchService implements NodeService {
   #state(id: NodeId, contact: boolean): PeerState {
     let st = this.#peers.get(id.hex);
     if (!st) {
-      st = { id, since: Date.now(), state: "relayed", attempts: 0, initiating: false, responding: false, round: 0 };
+      st = { id, since: Date.now(), state: "relayed", attempts: 0, initiating: false, round: 0 };
       this.#peers.set(id.hex, st);
       for (const [key, old] of this.#peers) {
         if (this.#peers.size <= MAX_PEERS) break;
@@ -234,6 +235,7 @@ export class PunchService implements NodeService {
       },
       timeout: this.#opts.timeout,
       signal: AbortSignal.any([this.#stop.signal, gone.signal]),
+      stop: this.#stop.signal,
     };
   }
 
@@ -251,18 +253,22 @@ export class PunchService implements NodeService {
         ms: res.ms,
       });
     }
-    if (res.result === "direct" && st.state !== "direct") {
-      st.state = "direct";
-      st.reason = undefined;
-      st.timeToDirect = Date.now() - st.since;
-      this.#metrics!.timeToDirect(st.timeToDirect);
-      this.#host!.log.info("direct connection by hole punching", {
-        peer: st.id.short,
-        role,
-        ms: st.timeToDirect,
-        attempt_ms: res.ms,
-      });
-    }
+    if (res.result === "direct") this.#markDirect(st, role, res.ms);
+  }
+
+  /** The node is direct with the peer now, by punching: note the time since the relayed contact (once). */
+  #markDirect(st: PeerState, role: "initiator" | "responder", attemptMs?: number): void {
+    if (st.state === "direct") return;
+    st.state = "direct";
+    st.reason = undefined;
+    st.timeToDirect = Date.now() - st.since;
+    this.#metrics!.timeToDirect(st.timeToDirect);
+    this.#host!.log.info("direct connection by hole punching", {
+      peer: st.id.short,
+      role,
+      ms: st.timeToDirect,
+      attempt_ms: attemptMs,
+    });
   }
 
   async #round(st: PeerState): Promise<void> {
@@ -281,7 +287,8 @@ export class PunchService implements NodeService {
         const conn = host.connection(st.id);
         if (!conn || this.#stop.signal.aborted) return;
         if (!conn.relayed) {
-          st.state = "direct";
+          // The previous attempt's dials completed after it gave up (or the peer's did).
+          if (n > 1) this.#markDirect(st, "initiator");
           return;
         }
         st.state = "punching";
@@ -327,7 +334,8 @@ export class PunchService implements NodeService {
   async #respond(stream: Stream): Promise<void> {
     const host = this.#host!;
     const st = this.#state(stream.remoteId, false);
-    const busy = st.responding;
+    // An attempt over a connection that is gone (the peer started over) does not count.
+    const busy = !!st.responding && !st.responding.isClosed;
     const decline = (peerNat: string): SkipReason | null => {
       const c = host.connection(st.id);
       if (c && !c.relayed) return "already-direct";
@@ -340,7 +348,8 @@ export class PunchService implements NodeService {
       return null;
     };
     this.#metrics!.attempts.inc({ role: "responder" });
-    st.responding = true;
+    const mine = stream.connection;
+    st.responding = mine;
     try {
       if (st.state !== "direct") st.state = "punching";
       const res = await respondPunch(stream, this.#context(st.id, stream.connection), decline);
@@ -349,11 +358,13 @@ export class PunchService implements NodeService {
       if (res.reason === "both-endpoint-dependent") {
         st.state = "stays-relayed";
         st.reason = res.reason;
+      } else if (host.connection(st.id)?.relayed === false) {
+        this.#markDirect(st, "responder");
       } else if (st.state === "punching") {
-        st.state = host.connection(st.id)?.relayed === false ? "direct" : "relayed";
+        st.state = "relayed";
       }
     } finally {
-      if (!busy) st.responding = false;
+      if (st.responding === mine) st.responding = undefined;
     }
   }
 }
