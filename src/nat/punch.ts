@@ -82,8 +82,8 @@ interface PeerState {
   last?: PunchPeerStatus["last"];
   timeToDirect?: number;
   initiating: boolean;
-  /** The connection a responder attempt runs over, while one does. */
-  responding?: Connection;
+  /** Ends the responder attempt in progress, while one is (a new attempt of the peer replaces it). */
+  responding?: AbortController;
   round: number;
   retry?: ReturnType<typeof setTimeout>;
   nextRetryAt?: number;
@@ -220,7 +220,7 @@ export class PunchService implements NodeService {
   }
 
   /** The context of an attempt over `conn` (the attempt stops when `conn` closes or the service stops). */
-  #context(peer: NodeId, conn: Connection): AttemptContext {
+  #context(peer: NodeId, conn: Connection, end?: AbortSignal): AttemptContext {
     const host = this.#host!;
     const gone = new AbortController();
     conn.closed.then(() => gone.abort());
@@ -235,7 +235,7 @@ export class PunchService implements NodeService {
       },
       timeout: this.#opts.timeout,
       signal: AbortSignal.any([this.#stop.signal, gone.signal]),
-      stop: this.#stop.signal,
+      stop: end ? AbortSignal.any([this.#stop.signal, end]) : this.#stop.signal,
     };
   }
 
@@ -334,8 +334,10 @@ export class PunchService implements NodeService {
   async #respond(stream: Stream): Promise<void> {
     const host = this.#host!;
     const st = this.#state(stream.remoteId, false);
-    // An attempt over a connection that is gone (the peer started over) does not count.
-    const busy = !!st.responding && !st.responding.isClosed;
+    // A new attempt of the peer replaces the one we answer (the peer gave that one up).
+    st.responding?.abort();
+    const mine = new AbortController();
+    st.responding = mine;
     const decline = (peerNat: string): SkipReason | null => {
       const c = host.connection(st.id);
       if (c && !c.relayed) return "already-direct";
@@ -344,15 +346,13 @@ export class PunchService implements NodeService {
         return "both-endpoint-dependent";
       }
       // Both sides started a round at once: the smaller id's round goes on.
-      if (busy || (st.initiating && host.id.compare(st.id) < 0)) return "busy";
+      if (st.initiating && host.id.compare(st.id) < 0) return "busy";
       return null;
     };
     this.#metrics!.attempts.inc({ role: "responder" });
-    const mine = stream.connection;
-    st.responding = mine;
     try {
       if (st.state !== "direct") st.state = "punching";
-      const res = await respondPunch(stream, this.#context(st.id, stream.connection), decline);
+      const res = await respondPunch(stream, this.#context(st.id, stream.connection, mine.signal), decline);
       this.#record(st, res, "responder");
       if (res.result === "direct") return;
       if (res.reason === "both-endpoint-dependent") {
