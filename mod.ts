@@ -95,6 +95,8 @@ export {
 } from "./src/transport/secure-session.ts";
 export { type TcpOptions, TcpTransport } from "./src/transport/tcp.ts";
 export { type QuicOptions, QuicTransport } from "./src/transport/quic.ts";
+export { PunchEndpoint, type PunchEndpointOptions, type UdpPreopener } from "./src/transport/quic-punch.ts";
+export type { SocketAddress, UdpPreopenOptions } from "./src/platform/types.ts";
 export type { ObservedAddress } from "./src/node/observed-addresses.ts";
 export { type ByteStream, StreamClosedError, StreamResetError } from "./src/transport/stream.ts";
 export { MemoryNetwork, MemoryTransport } from "./src/transport/memory.ts";
@@ -158,3 +160,23 @@ export type { MembershipEvent } from "./src/cluster/swim/swim.ts";
 export type { MemberState } from "./src/cluster/swim/membership.ts";
 export type { SwimTimings } from "./src/cluster/options.ts";
 export { ClusterError, type DropReason } from "./src/cluster/errors.ts";
+// Hole punching (relayed connections become direct).
+export {
+  PUNCH,
+  type PunchOptions,
+  type PunchPeerStatus,
+  type PunchQuic,
+  PunchService,
+  type PunchState,
+} from "./src/nat/punch.ts";
+export type { AttemptResult, PunchLink } from "./src/nat/punch-attempt.ts";
+export {
+  type NatMapping,
+  PUNCH_PROTOCOL,
+  type PunchConnect,
+  type PunchMessage,
+  type PunchSkip,
+  type PunchSync,
+  type SkipReason,
+} from "./src/nat/punch-messages.ts";
+export { ObservedSelf, type SelfReport, type SelfView, type SelfViewSource } from "./src/nat/punch-self.ts";

@@ -43,6 +43,7 @@ export interface PunchLink {
  * (one side declined, `reason` says why).
  */
 export interface AttemptResult {
+  /** How it ended. */
   result: "direct" | "failed" | "skipped";
   /**
    * `ok`, a `SkipReason`, or a failure: `timeout` (no direct connection by

@@ -58,6 +58,7 @@ const natMapping = literal<NatMapping>("endpoint-independent", "endpoint-depende
 
 /** CONNECT: candidate addresses and what the sender knows of its NAT. */
 export interface PunchConnect {
+  /** Message type. */
   t: "connect";
   /** Candidate addresses of the sender's punch endpoint, most likely first. */
   addrs: SocketAddress[];
@@ -69,12 +70,15 @@ export interface PunchConnect {
 
 /** SKIP: the responder declines (and says why). */
 export interface PunchSkip {
+  /** Message type. */
   t: "skip";
+  /** Why. */
   reason: SkipReason;
 }
 
 /** SYNC: the initiator dials RTT/2 after sending it; the responder dials on receipt. */
 export interface PunchSync {
+  /** Message type. */
   t: "sync";
   /** Attempt number, as in CONNECT. */
   n: number;

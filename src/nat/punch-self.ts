@@ -81,7 +81,7 @@ export class ObservedSelf {
   }
 
   /** The view the reports of the last `maxAge` ms add up to. */
-  view(now = Date.now()): SelfView {
+  view(now: number = Date.now()): SelfView {
     const fresh = [...this.#reports.values()].filter((r) => now - r.at <= this.#maxAge).sort((a, b) => b.at - a.at);
     const unique = <T>(xs: T[], key: (x: T) => string) => {
       const seen = new Set<string>();

@@ -18,7 +18,7 @@
  */
 import type { NodeId } from "../identity/node-id.ts";
 import type { NodeService, ServiceHost } from "../node/service.ts";
-import { serviceKey } from "../node/service.ts";
+import { type ServiceKey, serviceKey } from "../node/service.ts";
 import type { Connection, Stream } from "../transport/connection.ts";
 import { sleep } from "../util/async.ts";
 import {
@@ -61,11 +61,15 @@ export type PunchState = "punching" | "direct" | "relayed" | "stays-relayed" | "
 
 /** What the service reports per peer (`status().peers`). */
 export interface PunchPeerStatus {
+  /** The peer's did:key. */
   peer: string;
+  /** Where it stands. */
   state: PunchState;
   /** Why it stays relayed, or the last result's reason. */
   reason?: string;
+  /** Attempts with this peer so far, either role. */
   attempts: number;
+  /** The last attempt: its result, our role, when it ended (ms since epoch). */
   last?: AttemptResult & { role: "initiator" | "responder"; at: number };
   /** Relayed contact → direct, ms (when it became direct by punching). */
   timeToDirect?: number;
@@ -90,7 +94,7 @@ interface PeerState {
 }
 
 /** The service's key (for `needs` and `node.service`). */
-export const PUNCH = serviceKey<PunchService>("punch");
+export const PUNCH: ServiceKey<PunchService> = serviceKey("punch");
 
 const MAX_PEERS = 128;
 

@@ -9,7 +9,9 @@
 
 /** A socket address. */
 export interface SocketAddress {
+  /** IP address (or name, where the API resolves one). */
   hostname: string;
+  /** Port. */
   port: number;
 }
 

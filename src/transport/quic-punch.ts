@@ -10,7 +10,7 @@
  * @module
  */
 import type { NodeId } from "../identity/node-id.ts";
-import type { QuicEndpoint, SocketAddress } from "../platform/types.ts";
+import type { QuicEndpoint, SocketAddress, UdpPreopenOptions } from "../platform/types.ts";
 import type { Connection } from "./connection.ts";
 import type { DialOptions } from "./transport.ts";
 
@@ -24,10 +24,19 @@ export interface PunchEndpointOptions {
   ttl?: number;
 }
 
+/** What pre-opening needs of the platform's UDP (`UdpApi` has it). */
+export interface UdpPreopener {
+  /** See `UdpApi.preopen`. */
+  preopen(options: UdpPreopenOptions): Promise<number>;
+}
+
 /** What a `PunchEndpoint` needs from its transport. */
 export interface PunchEndpointParts {
+  /** The bound endpoint. */
   endpoint: QuicEndpoint;
+  /** Dial from `endpoint` (as `QuicTransport.dial`), handing the connection to the node. */
   dial(endpoint: QuicEndpoint, address: SocketAddress, expected: NodeId, options: DialOptions): Promise<Connection>;
+  /** Called once the endpoint closed. */
   onClose(endpoint: PunchEndpoint): void;
 }
 

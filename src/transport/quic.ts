@@ -9,7 +9,7 @@
  * @module
  */
 import type { NodeId } from "../identity/node-id.ts";
-import type { QuicApi, QuicConnection, QuicEndpoint, SocketAddress, UdpApi } from "../platform/types.ts";
+import type { QuicApi, QuicConnection, QuicEndpoint, SocketAddress } from "../platform/types.ts";
 import { serverNameFor, tlsIdentity, trustAnchor } from "../secure/certificate.ts";
 import { withDeadline } from "../util/async.ts";
 import { formatAddress, hostPort, type PeerAddress } from "./address.ts";
@@ -20,7 +20,7 @@ import { DEFAULT_INBOUND_HANDSHAKE_BUDGET, DEFAULT_MAX_PENDING_PER_SOURCE, Hands
 import { proveIdentity } from "./quic-auth.ts";
 import { acceptClient } from "./quic-accept.ts";
 import { QuicByteStream } from "./quic-stream.ts";
-import { PunchEndpoint, type PunchEndpointOptions } from "./quic-punch.ts";
+import { PunchEndpoint, type PunchEndpointOptions, type UdpPreopener } from "./quic-punch.ts";
 import { QUIC_CLOSE, QuicSession } from "./quic-session.ts";
 import type { DialOptions, Transport, TransportContext } from "./transport.ts";
 
@@ -60,7 +60,7 @@ export interface QuicOptions {
    */
   maxPendingHandshakesPerSource?: number;
   /** UDP sockets, for pre-opening NAT mappings before a punch endpoint binds (`punchEndpoint`). */
-  udp?: UdpApi;
+  udp?: UdpPreopener;
 }
 
 /**
@@ -80,7 +80,7 @@ export class QuicTransport implements Transport {
   #api: QuicApi;
   #ctx: TransportContext | null = null;
   #opts: Required<Omit<QuicOptions, "udp">>;
-  #udp?: UdpApi;
+  #udp?: UdpPreopener;
   #punches = new Set<PunchEndpoint>();
   #punched = new WeakSet<Connection>();
   #endpoint: QuicEndpoint | null = null;
