@@ -8,8 +8,11 @@
  *
  * @module
  */
-import dgram from "node:dgram";
+import type dgram from "node:dgram";
 import type { UdpPreopenOptions } from "./types.ts";
+
+/** `node:dgram`, loaded on first use: a node that never punches never loads it (see tests/platform/module_graph_test.ts). */
+let dgramModule: Promise<typeof dgram> | undefined;
 
 /** The bytes sent: short, recognisable in a capture, meaningless to a QUIC stack. */
 const PROBE = new TextEncoder().encode("macula-preopen");
@@ -43,7 +46,8 @@ function sendOne(socket: dgram.Socket, port: number, hostname: string): Promise<
  */
 export async function preopenUdp(options: UdpPreopenOptions): Promise<number> {
   const v6 = options.hostname.includes(":");
-  const socket = dgram.createSocket({ type: v6 ? "udp6" : "udp4" });
+  const { createSocket } = await (dgramModule ??= import("node:dgram").then((m) => m.default));
+  const socket = createSocket({ type: v6 ? "udp6" : "udp4" });
   socket.on("error", () => {}); // send errors reach the send callback; nothing else may crash the process
   try {
     await bindSocket(socket, options.hostname, options.port);
