@@ -160,6 +160,17 @@ export type { MembershipEvent } from "./src/cluster/swim/swim.ts";
 export type { MemberState } from "./src/cluster/swim/membership.ts";
 export type { SwimTimings } from "./src/cluster/options.ts";
 export { ClusterError, type DropReason } from "./src/cluster/errors.ts";
+// Reachability and NAT (observed addresses, mapping type, dial-back).
+export {
+  REACHABILITY,
+  type Reachability,
+  type ReachabilityOptions,
+  ReachabilityService,
+  type ReachabilityState,
+} from "./src/nat/reachability.ts";
+export { type MappingType, type NatMapping } from "./src/nat/mapping.ts";
+export { DIALBACK_PROTOCOL, type DialbackLimits } from "./src/nat/dial-back.ts";
+export { type DialbackRefusal, DialbackRefusedError } from "./src/nat/errors.ts";
 // Hole punching (relayed connections become direct).
 export {
   PUNCH,
@@ -171,7 +182,6 @@ export {
 } from "./src/nat/punch.ts";
 export type { AttemptResult, PunchLink } from "./src/nat/punch-attempt.ts";
 export {
-  type NatMapping,
   PUNCH_PROTOCOL,
   type PunchConnect,
   type PunchMessage,

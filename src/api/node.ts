@@ -9,10 +9,12 @@
 import { DHT, type DhtOptions, DhtService } from "../dht/dht.ts";
 import { DEFAULT_PORT, NodeCore, type NodeOptions as NodeCoreOptions } from "../node/node.ts";
 import { type PunchOptions, PunchService } from "../nat/punch.ts";
+import type { SelfViewSource } from "../nat/punch-self.ts";
 import { currentPlatform } from "../platform/current.ts";
 import type { Platform } from "../platform/types.ts";
 import { QuicTransport } from "../transport/quic.ts";
 import type { NodeService } from "../node/service.ts";
+import { type ReachabilityOptions, ReachabilityService } from "../nat/reachability.ts";
 import {
   type PublishResult,
   PUBSUB,
@@ -44,6 +46,8 @@ export interface NodeOptions extends NodeCoreOptions {
    * on by default where the node has QUIC; `false` turns it off.
    */
   punch?: Omit<PunchOptions, "quic"> | false;
+  /** Tunables of the reachability service (`"nat"`), or `false` to run without it. */
+  nat?: ReachabilityOptions | false;
 }
 
 /** The node's local IPv4 addresses, offered as punch candidates to peers on the same LAN. */
@@ -72,13 +76,29 @@ function withPunchLink(options: NodeOptions): { options: NodeOptions; quic?: Qui
 }
 
 /**
- * The default service set: DHT, pub/sub and RPC, configured from
- * `options`, and hole punching over `quic` unless `options.punch` is `false`.
+ * What the punch service takes as the node's public view: the reachability
+ * service's judgement of the mapping and public IP where it has one, else
+ * what the punch service gathered from identify itself.
+ */
+function reachabilityView(nat: ReachabilityService): SelfViewSource {
+  return (observed) => {
+    const m = nat.mapping();
+    const publicHosts = m.publicIp
+      ? [m.publicIp, ...observed.publicHosts.filter((h) => h !== m.publicIp)]
+      : observed.publicHosts;
+    return { ...observed, publicHosts, mapping: m.type !== "unknown" ? m.type : observed.mapping };
+  };
+}
+
+/**
+ * The default service set: DHT, pub/sub, RPC, reachability (`nat`, unless
+ * `options.nat` is `false`) and hole punching over `quic` (`punch`, unless
+ * `options.punch` is `false`), configured from `options`.
  *
  * @example
  * ```ts
  * import { defaultServices } from "./node.ts";
- * defaultServices({}).map((s) => s.name); // ["dht", "pubsub", "rpc", "punch"]
+ * defaultServices({}).map((s) => s.name); // ["dht", "pubsub", "rpc", "nat", "punch"]
  * ```
  */
 export function defaultServices(options: NodeOptions, quic?: QuicTransport): NodeService[] {
@@ -87,9 +107,12 @@ export function defaultServices(options: NodeOptions, quic?: QuicTransport): Nod
     new PubSubService(options.pubsub),
     new RpcService(options.rpc),
   ];
+  const nat = options.nat === false ? undefined : new ReachabilityService(options.nat);
+  if (nat) services.push(nat);
   if (options.punch !== false) {
     const localAddresses = localIpv4(options.platform ?? currentPlatform());
-    services.push(new PunchService({ localAddresses, ...options.punch, quic }));
+    const selfView = nat ? reachabilityView(nat) : undefined;
+    services.push(new PunchService({ localAddresses, selfView, ...options.punch, quic }));
   }
   return services;
 }

@@ -23,11 +23,11 @@ import {
   decodePunch,
   encodePunch,
   MAX_PUNCH_FRAME,
-  type NatMapping,
   PUNCH_PROTOCOL,
   type PunchMessage,
   type SkipReason,
 } from "./punch-messages.ts";
+import type { MappingType } from "./mapping.ts";
 
 /** What punching needs of the QUIC link (`QuicTransport` has it). */
 export interface PunchLink {
@@ -66,7 +66,7 @@ export interface AttemptContext {
   /** Our candidates for a punch endpoint on `port`. */
   candidates(port: number): SocketAddress[];
   /** Our NAT mapping, as far as known. */
-  mapping(): NatMapping;
+  mapping(): MappingType;
   /** Is the node's connection to the peer direct now? */
   isDirect(): boolean;
   /** Deadline of the exchange and of the dials after SYNC, ms. */
@@ -202,7 +202,7 @@ export async function initiatePunch(conn: Connection, n: number, ctx: AttemptCon
 export async function respondPunch(
   stream: Stream,
   ctx: AttemptContext,
-  decline: (peerNat: NatMapping) => SkipReason | null,
+  decline: (peerNat: MappingType) => SkipReason | null,
 ): Promise<AttemptResult> {
   const started = performance.now();
   const done = (result: AttemptResult["result"], reason: string): AttemptResult => ({

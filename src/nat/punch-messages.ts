@@ -22,6 +22,7 @@
 import type { SocketAddress } from "../platform/types.ts";
 import { encodeCbor } from "../wire/cbor.ts";
 import { WireError } from "../wire/errors.ts";
+import type { MappingType } from "./mapping.ts";
 import { array, literal, messageDecoder, object, optional, str, uint } from "../wire/schema.ts";
 
 /** Protocol id. */
@@ -36,13 +37,6 @@ export const MAX_CANDIDATES = 8;
 /** Most attempts of one round (the attempt number is at most this). */
 export const MAX_ATTEMPTS = 3;
 
-/**
- * A node's NAT mapping as it knows it: `endpoint-independent` (the same
- * public port towards every destination), `endpoint-dependent` (a new port
- * per destination: "symmetric"), or `unknown`.
- */
-export type NatMapping = "endpoint-independent" | "endpoint-dependent" | "unknown";
-
 /** Why a responder declines an attempt. */
 export type SkipReason = "both-endpoint-dependent" | "no-quic" | "busy" | "already-direct";
 
@@ -54,7 +48,7 @@ const candidate = object({
   p: uint({ max: 65535 }),
 });
 
-const natMapping = literal<NatMapping>("endpoint-independent", "endpoint-dependent", "unknown");
+const natMapping = literal<MappingType>("endpoint-independent", "endpoint-dependent", "unknown");
 
 /** CONNECT: candidate addresses and what the sender knows of its NAT. */
 export interface PunchConnect {
@@ -62,8 +56,8 @@ export interface PunchConnect {
   t: "connect";
   /** Candidate addresses of the sender's punch endpoint, most likely first. */
   addrs: SocketAddress[];
-  /** The sender's NAT mapping. */
-  nat: NatMapping;
+  /** The sender's NAT mapping (`endpoint-independent`, `endpoint-dependent` or `unknown`). */
+  nat: MappingType;
   /** Attempt number, 1-based. */
   n: number;
 }

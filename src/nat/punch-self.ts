@@ -11,7 +11,8 @@
  * @module
  */
 import type { SocketAddress } from "../platform/types.ts";
-import { MAX_CANDIDATES, type NatMapping } from "./punch-messages.ts";
+import type { MappingType } from "./mapping.ts";
+import { MAX_CANDIDATES } from "./punch-messages.ts";
 
 /** What a node knows of its public side. */
 export interface SelfView {
@@ -20,7 +21,7 @@ export interface SelfView {
   /** Public addresses of our listening endpoint, newest first. */
   listen: SocketAddress[];
   /** The NAT's mapping, as far as known. */
-  mapping: NatMapping;
+  mapping: MappingType;
 }
 
 /**
@@ -89,7 +90,7 @@ export class ObservedSelf {
     };
     const listen = unique(fresh.map(({ hostname, port }) => ({ hostname, port })), (a) => `${a.hostname}:${a.port}`);
     const publicHosts = unique(fresh.map((r) => r.hostname), (h) => h);
-    let mapping: NatMapping = "unknown";
+    let mapping: MappingType = "unknown";
     if (fresh.length >= 2) {
       const ports = new Set(fresh.map((r) => `${r.hostname}:${r.port}`));
       mapping = ports.size === 1 ? "endpoint-independent" : "endpoint-dependent";

@@ -200,6 +200,7 @@ export class NodeCore {
         if (!entry && !connected) return undefined;
         return { id, record: entry?.record, rtt: entry?.rtt, connected };
       },
+      probe: (address, expected, options) => this.#probe(address, expected, options),
       learn: (record) => void this.peerStore.upsertRecord(record),
       advertiseAs: (owner, addresses) => this.#self.setExtra(owner, addresses),
       ping: (peer, options) => this.ping(peer, options),
@@ -208,6 +209,20 @@ export class NodeCore {
       emit: (event, ...args) => this.#events.emit(event, ...args),
       authorize: (subject, operation, local) => this.authorize(subject, operation, local),
     };
+  }
+
+  /** `ServiceHost.probe`: a fresh connection through the transport, closed at once. */
+  async #probe(
+    address: PeerAddress,
+    expected: NodeId,
+    options: { signal?: AbortSignal; timeout?: number } = {},
+  ): Promise<void> {
+    if (this.#stopped) throw new DialError("node is stopped");
+    const transport = this.#transports.find((t) => t.canDial(address));
+    if (!transport) throw new DialError(`no transport here can dial ${formatAddress(address)}`);
+    const conn = await transport.dial(address, expected, { ...options, fresh: true });
+    // At once: the peer must not get to adopt it (its identify of this connection fails).
+    conn.close("probe done");
   }
 
   #installCoreProtocols(): void {

@@ -128,6 +128,15 @@ export interface ServiceHost {
    * before; `[]` withdraws them. The record is re-signed.
    */
   advertise(addresses: readonly PeerAddress[]): void;
+  /**
+   * Check that `expected` answers at `address`: a FRESH connection through
+   * the transport directly (not the connection manager, not an open
+   * connection; QUIC dials from a new local port), closed at once.
+   * Resolves when the peer proved its id there; rejects with the dial's
+   * error (`DialError`, `PeerIdMismatchError`, `TimeoutError`, …).
+   * Dial-back checks of reachability use it.
+   */
+  probe(address: PeerAddress, expected: NodeId, options?: { signal?: AbortSignal; timeout?: number }): Promise<void>;
   /** Remember a verified record of another node (its addresses become dialable). */
   learn(record: NodeRecord): void;
   /** Measure the round-trip time to `peer` in ms (connecting if needed). */

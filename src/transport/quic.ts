@@ -249,9 +249,24 @@ export class QuicTransport implements Transport {
 
   dial(address: PeerAddress, expected: NodeId, options: DialOptions = {}): Promise<Connection> {
     if (!this.canDial(address) || address.type !== "direct") {
-      throw new DialError(`the QUIC transport cannot dial ${formatAddress(address)}`);
+      return Promise.reject(new DialError(`the QUIC transport cannot dial ${formatAddress(address)}`));
     }
-    return this.#dialFrom(this.#ensureEndpoint(), { hostname: address.host, port: address.port }, expected, options);
+    const to = { hostname: address.host, port: address.port };
+    if (!options.fresh) return this.#dialFrom(this.#ensureEndpoint(), to, expected, options);
+    return this.#dialFresh(to, expected, options);
+  }
+
+  /** Dial from a new endpoint on a free port, closed with the connection (a dial-back must not ride our NAT mapping). */
+  async #dialFresh(to: SocketAddress, expected: NodeId, options: DialOptions): Promise<Connection> {
+    const endpoint = this.#api.createEndpoint({ hostname: this.#opts.host, port: 0 });
+    try {
+      const connection = await this.#dialFrom(endpoint, to, expected, options);
+      connection.closed.finally(() => endpoint.close());
+      return connection;
+    } catch (error) {
+      endpoint.close();
+      throw error;
+    }
   }
 
   async #dialFrom(

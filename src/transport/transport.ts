@@ -51,6 +51,12 @@ export interface DialOptions {
   signal?: AbortSignal;
   /** Overall deadline for connect + handshake, ms. */
   timeout?: number;
+  /**
+   * Dial from a new local port, not the listening one (QUIC; TCP always
+   * does): a reachability probe must not ride on a NAT mapping that an
+   * existing connection opened. The port is released with the connection.
+   */
+  fresh?: boolean;
 }
 
 /**

@@ -26,7 +26,8 @@
  *     destination: endpoint-dependent), drops like home;
  *   - `udp-blocked`: like home, and only TCP is forwarded outbound;
  *   - `double-nat`: home router, then an inner home router `lab.innerRouter(site)`
- *     (wan 10.n.0.2, lan 10.n.1.1/24) and the host at 10.n.1.10;
+ *     (wan 10.n.0.2, lan 10.n.1.1/24) and the host at 10.n.1.10 (one hop
+ *     more: its TTL-2 packets die in the outer router, TTL 3 in the core);
  *   - `port-forwarded`: home + DNAT of `forwardPort` (default 9443, UDP and
  *     TCP) on the router's wan address to the host: publicly reachable at
  *     `lab.routerWan(site):forwardPort`.
@@ -40,7 +41,10 @@
  * @module
  */
 import { cleanStaleLabs } from "./netns.ts";
+import { startPermissions } from "./cli.ts";
 import { forEachLine, sh } from "../../scripts/process.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
 /** Router behaviour of a site (see the module doc). */
 export type NatProfile = "home" | "accepting" | "symmetric" | "udp-blocked" | "double-nat" | "port-forwarded";
@@ -91,6 +95,20 @@ export interface LabProcess {
 export interface ProbeProcess extends LabProcess {
   /** The next JSON line it prints (rejects if it exits first or after `ms`). */
   next(ms?: number): Promise<Record<string, unknown>>;
+}
+
+/** A `macula start` running in a lab namespace. */
+export interface LabNode {
+  /** Namespace it runs in. */
+  ns: string;
+  /** The process (its own group). */
+  proc: LabProcess;
+  /** Its did:key (from the "node started" log line). */
+  did: string;
+  /** Its JSON log lines so far. */
+  logs: Array<Record<string, unknown>>;
+  /** Its data directory, relative to the repository root. */
+  dataDir: string;
 }
 
 interface Site extends SiteOptions {
@@ -425,6 +443,71 @@ export class NatLab {
     return JSON.parse(lines[lines.length - 1]);
   }
 
+  /**
+   * Start `macula start` in a namespace: QUIC and TCP on 0.0.0.0:9443, the
+   * status endpoint on 0.0.0.0:8080 (read it with `get`), JSON logs,
+   * clustering off (`CLUSTER_STRATEGY=off`), its own data directory; `args`
+   * are added (e.g. `--seed …`). Resolves once its status endpoint listens.
+   */
+  async startNode(ns: string, args: string[] = [], options: { env?: Record<string, string> } = {}): Promise<LabNode> {
+    const dataDir = `.macula/${this.run}/${ns.slice(this.run.length + 1)}`;
+    const proc = this.spawn(ns, Deno.execPath(), [
+      "run",
+      ...startPermissions(),
+      "main.ts",
+      "start",
+      "--data-dir",
+      dataDir,
+      "--host",
+      "0.0.0.0",
+      "--port",
+      "9443",
+      "--health-host",
+      "0.0.0.0",
+      "--health-port",
+      "8080",
+      "--log-format",
+      "json",
+      ...args,
+    ], { cwd: ROOT, env: { NO_COLOR: "1", CLUSTER_STRATEGY: "off", ...options.env }, stdout: "null", stderr: "piped" });
+    const node: LabNode = { ns, proc, did: "", logs: [], dataDir };
+    const ready = Promise.withResolvers<void>();
+    forEachLine(proc.child.stderr!, (line) => {
+      let entry: Record<string, unknown>;
+      try {
+        entry = JSON.parse(line);
+      } catch {
+        entry = { msg: line };
+      }
+      node.logs.push(entry);
+      if (entry.msg === "node started") node.did = String(entry.id);
+      if (entry.msg === "status endpoint listening") ready.resolve();
+    }).catch(() => {}).finally(() =>
+      ready.reject(new Error(`node in ${ns} exited early:\n${node.logs.map((l) => JSON.stringify(l)).join("\n")}`))
+    );
+    const timer = setTimeout(() => ready.reject(new Error(`node in ${ns} not ready after 60 s`)), 60_000);
+    try {
+      await ready.promise;
+    } finally {
+      clearTimeout(timer);
+    }
+    return node;
+  }
+
+  /** `quic://<addr>:9443/<did>` of a node started with `startNode` at a host reachable at `addr`. */
+  static quicAddress(addr: string, node: LabNode): string {
+    return `quic://${addr}:9443/${node.did}`;
+  }
+
+  /** GET `path` of a node's status endpoint (from inside its namespace), parsed as JSON unless it is `/metrics`. */
+  async get(node: LabNode, path: string): Promise<unknown> {
+    const url = `http://127.0.0.1:8080${path}`;
+    const body = await this.exec(node.ns, ["curl", "-sf", "--max-time", "5", url]).catch(() =>
+      this.exec(node.ns, [Deno.execPath(), "run", "--allow-net", PROBE, "get", url])
+    );
+    return path === "/metrics" ? body : JSON.parse(body);
+  }
+
   /** Number of conntrack entries in a namespace (needs `conntrack`). */
   async conntrackCount(ns: string): Promise<number> {
     const out = await this.exec(ns, ["conntrack", "-L"]).catch((e: Error) => {
@@ -459,5 +542,6 @@ export class NatLab {
     await Promise.all(
       names.filter((n) => n.startsWith(`${this.run}-`)).map((n) => sh("ip", ["netns", "del", n]).catch(() => {})),
     );
+    await Deno.remove(`${ROOT}/.macula/${this.run}`, { recursive: true }).catch(() => {});
   }
 }

@@ -12,6 +12,7 @@
  * - `send <host:port> [--local-port N] [--ttl N]`: one UDP datagram, prints `{"sent":true}`.
  * - `listen udp|tcp <port> [--timeout ms]`: prints `{"ready":true}`, then
  *   `{"from":"ip:port"}` for the first datagram / connection or `{"error":"timeout"}`.
+ * - `get <url>`: prints the body of an HTTP GET (exit code 1 unless 2xx).
  *
  * @module
  */
@@ -160,10 +161,14 @@ if (import.meta.main) {
     await new Promise<void>((resolve, reject) => socket.send("!", port, host, (e) => e ? reject(e) : resolve()));
     socket.close();
     out({ sent: true });
+  } else if (command === "get") {
+    const res = await fetch(args[0], { signal: AbortSignal.timeout(timeout) });
+    console.log(await res.text());
+    if (!res.ok) Deno.exit(1);
   } else if (command === "listen") {
     await listen(args[0], Number(args[1]), timeout);
   } else {
-    console.error("usage: nat_probe.ts echo|ask|send|listen …");
+    console.error("usage: nat_probe.ts echo|ask|send|listen|get …");
     Deno.exit(2);
   }
 }

@@ -38,3 +38,35 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "quic: a fresh dial comes from a new local port, not the listening one",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const platform = currentPlatform();
+    const server = testContext();
+    const client = testContext();
+    const ts = new QuicTransport(platform.quic!, { host: "127.0.0.1", port: 0 });
+    const tc = new QuicTransport(platform.quic!, { host: "127.0.0.1", port: 0 });
+    await ts.start(server);
+    await tc.start(client);
+    try {
+      const listening = tc.listenAddresses[0];
+      const port = (conn: { remoteAddress: string }) => Number(conn.remoteAddress.split(":").pop());
+      const usual = await tc.dial(ts.listenAddresses[0], server.localId);
+      assertEquals(port(await server.nextInbound()), listening.type === "direct" ? listening.port : -1);
+      const fresh = await tc.dial(ts.listenAddresses[0], server.localId, { fresh: true });
+      const inbound = await server.nextInbound();
+      const freshPort = port(inbound);
+      assert(listening.type === "direct" && freshPort !== listening.port, `fresh dial from ${freshPort}`);
+      fresh.close("done");
+      await inbound.closed;
+      // (Deno frees the fresh endpoint's socket once its objects are garbage-collected, not at close.)
+      assert(!usual.isClosed, "the usual connection is untouched");
+    } finally {
+      await tc.close();
+      await ts.close();
+    }
+  },
+});
