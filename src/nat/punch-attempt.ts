@@ -28,6 +28,7 @@ import {
   type SkipReason,
 } from "./punch-messages.ts";
 import type { MappingType } from "./mapping.ts";
+import { isDialableCandidate } from "./punch-self.ts";
 
 /** What punching needs of the QUIC link (`QuicTransport` has it). */
 export interface PunchLink {
@@ -172,10 +173,11 @@ export async function initiatePunch(conn: Connection, n: number, ctx: AttemptCon
     if (reply === null) return done("failed", "stream-error");
     if (reply.t === "skip") return done("skipped", reply.reason);
     if (reply.t !== "connect") throw new WireError("E_WIRE_INVALID", "punch", `expected connect, got ${reply.t}`);
-    ep = await ctx.link.punchEndpoint({ port, preopen: reply.addrs });
+    const theirs = reply.addrs.filter(isDialableCandidate);
+    ep = await ctx.link.punchEndpoint({ port, preopen: theirs });
     await writeMessage(stream, { t: "sync", n });
     await stream.closeWrite();
-    const direct = await dialAndWait(ep, reply.addrs, rtt / 2, ctx);
+    const direct = await dialAndWait(ep, theirs, rtt / 2, ctx);
     return done(direct ? "direct" : "failed", direct ? "ok" : "timeout", Math.round(rtt));
   } catch (error) {
     stream?.reset("punch failed");
@@ -221,13 +223,14 @@ export async function respondPunch(
       await stream.closeWrite();
       return done("skipped", why);
     }
-    ep = await ctx.link.punchEndpoint({ port: 0, preopen: hello.addrs });
+    const theirs = hello.addrs.filter(isDialableCandidate);
+    ep = await ctx.link.punchEndpoint({ port: 0, preopen: theirs });
     await writeMessage(stream, { t: "connect", addrs: ctx.candidates(ep.port), nat: ctx.mapping(), n: hello.n });
     const sync = await readMessage(stream, ctx.timeout, ctx.signal);
     if (sync === null) return done("failed", "stream-error");
     if (sync.t !== "sync") throw new WireError("E_WIRE_INVALID", "punch", `expected sync, got ${sync.t}`);
     await stream.closeWrite();
-    const direct = await dialAndWait(ep, hello.addrs, 0, ctx);
+    const direct = await dialAndWait(ep, theirs, 0, ctx);
     return done(direct ? "direct" : "failed", direct ? "ok" : "timeout");
   } catch (error) {
     stream.reset("punch failed");

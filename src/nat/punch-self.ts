@@ -39,6 +39,31 @@ export function parseHostPort(text: string): SocketAddress | null {
   return port > 0 && port < 65536 ? { hostname: m[1], port } : null;
 }
 
+/**
+ * May a punch endpoint send to `addr`? Not to an unspecified, multicast or
+ * broadcast address, nor to port 0: a peer's candidates are only what it
+ * says, and we pre-open and dial them.
+ *
+ * @example
+ * ```ts
+ * import { isDialableCandidate } from "./punch-self.ts";
+ * isDialableCandidate({ hostname: "203.0.113.7", port: 40123 }); // true
+ * isDialableCandidate({ hostname: "239.1.1.1", port: 40123 }); // false
+ * ```
+ */
+export function isDialableCandidate(addr: SocketAddress): boolean {
+  if (addr.port <= 0 || addr.port > 65535) return false;
+  const h = addr.hostname.toLowerCase();
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
+  if (v4) {
+    const [a, b, c, d] = v4.slice(1).map(Number);
+    if ([a, b, c, d].some((x) => x > 255)) return false;
+    return a !== 0 && a < 224 && !(a === 255 && b === 255 && c === 255 && d === 255);
+  }
+  if (!h.includes(":") || !/^[0-9a-f:.]+$/.test(h)) return false;
+  return h !== "::" && !h.startsWith("ff");
+}
+
 /** One report of the address a peer sees our listening endpoint at. */
 export interface SelfReport {
   /** Who reported it (any stable key, e.g. the peer id's hex). */

@@ -54,6 +54,11 @@ export interface PunchOptions {
   timeout?: number;
   /** Pause between attempts of a round, ms. Default 250. */
   attemptGap?: number;
+  /**
+   * Attempts a peer may ask us to answer per minute (each opens a UDP port
+   * and sends to its candidates); more are declined as `busy`. Default 10.
+   */
+  maxAnswersPerMinute?: number;
 }
 
 /** Where a peer stands. */
@@ -89,6 +94,8 @@ interface PeerState {
   /** Ends the responder attempt in progress, while one is (a new attempt of the peer replaces it). */
   responding?: AbortController;
   round: number;
+  /** When we answered this peer's recent attempts, ms since epoch (the last minute's). */
+  answered: number[];
   retry?: ReturnType<typeof setTimeout>;
   nextRetryAt?: number;
 }
@@ -135,6 +142,7 @@ export class PunchService implements NodeService {
       retryDelays: [60_000, 300_000, 900_000],
       timeout: 3_000,
       attemptGap: 250,
+      maxAnswersPerMinute: 10,
       ...options,
     };
   }
@@ -206,7 +214,7 @@ export class PunchService implements NodeService {
   #state(id: NodeId, contact: boolean): PeerState {
     let st = this.#peers.get(id.hex);
     if (!st) {
-      st = { id, since: Date.now(), state: "relayed", attempts: 0, initiating: false, round: 0 };
+      st = { id, since: Date.now(), state: "relayed", attempts: 0, initiating: false, round: 0, answered: [] };
       this.#peers.set(id.hex, st);
       for (const [key, old] of this.#peers) {
         if (this.#peers.size <= MAX_PEERS) break;
@@ -351,6 +359,10 @@ export class PunchService implements NodeService {
       }
       // Both sides started a round at once: the smaller id's round goes on.
       if (st.initiating && host.id.compare(st.id) < 0) return "busy";
+      const now = Date.now();
+      st.answered = st.answered.filter((t) => now - t < 60_000);
+      if (st.answered.length >= this.#opts.maxAnswersPerMinute) return "busy";
+      st.answered.push(now);
       return null;
     };
     this.#metrics!.attempts.inc({ role: "responder" });

@@ -1,5 +1,5 @@
 /**
- * `QuicTransport.punchEndpoint` over loopback: the UDP pre-open returns a
+ * `QuicTransport.punchEndpoint` (src/transport/quic-punch.ts) over loopback: the UDP pre-open returns a
  * free port the QUIC endpoint then binds; two punch endpoints dial each
  * other at once (both connections reach both nodes, authenticated, marked
  * as punched); the endpoint closes itself once settled and empty; a taken
