@@ -95,6 +95,8 @@ export {
 } from "./src/transport/secure-session.ts";
 export { type TcpOptions, TcpTransport } from "./src/transport/tcp.ts";
 export { type QuicOptions, QuicTransport } from "./src/transport/quic.ts";
+export { PunchEndpoint, type PunchEndpointOptions, type UdpPreopener } from "./src/transport/quic-punch.ts";
+export type { SocketAddress, UdpPreopenOptions } from "./src/platform/types.ts";
 export type { ObservedAddress } from "./src/node/observed-addresses.ts";
 export { type ByteStream, StreamClosedError, StreamResetError } from "./src/transport/stream.ts";
 export { MemoryNetwork, MemoryTransport } from "./src/transport/memory.ts";
@@ -177,3 +179,22 @@ export {
 export { type MappingType, type NatMapping } from "./src/nat/mapping.ts";
 export { DIALBACK_PROTOCOL, type DialbackLimits } from "./src/nat/dial-back.ts";
 export { type DialbackRefusal, DialbackRefusedError } from "./src/nat/errors.ts";
+// Hole punching (relayed connections become direct).
+export {
+  PUNCH,
+  type PunchOptions,
+  type PunchPeerStatus,
+  type PunchQuic,
+  PunchService,
+  type PunchState,
+} from "./src/nat/punch.ts";
+export type { AttemptResult, PunchLink } from "./src/nat/punch-attempt.ts";
+export {
+  PUNCH_PROTOCOL,
+  type PunchConnect,
+  type PunchMessage,
+  type PunchSkip,
+  type PunchSync,
+  type SkipReason,
+} from "./src/nat/punch-messages.ts";
+export { ObservedSelf, type SelfReport, type SelfView, type SelfViewSource } from "./src/nat/punch-self.ts";

@@ -1,23 +1,15 @@
 /**
  * `Node`: the node applications start. It is a `NodeCore` that hosts the
- * default services — the Kademlia DHT, pub/sub and RPC — before any the
- * caller adds, and offers them as `node.dht`, `node.pubsub`, `node.rpc` and
- * the shortcuts `subscribe`, `publish`, `advertise` and `call`.
+ * default services — the Kademlia DHT, pub/sub and RPC — plus
+ * reachability, hole punching and the relay plug-ins (`./plugins.ts`),
+ * before any the caller adds, and offers them as `node.dht`, `node.pubsub`,
+ * `node.rpc` and the shortcuts `subscribe`, `publish`, `advertise` and `call`.
  *
  * @module
  */
-import { DHT, type DhtOptions, DhtService } from "../dht/dht.ts";
-import { NodeCore, type NodeOptions as NodeCoreOptions } from "../node/node.ts";
-import { type RelayOptions, relayPlugins } from "../relay/plugin.ts";
-import type { NodeService } from "../node/service.ts";
-import { type ReachabilityOptions, ReachabilityService } from "../nat/reachability.ts";
-import {
-  type PublishResult,
-  PUBSUB,
-  type PubSubOptions,
-  PubSubService,
-  type SubscribeOptions,
-} from "../pubsub/pubsub.ts";
+import { DHT, type DhtService } from "../dht/dht.ts";
+import { NodeCore } from "../node/node.ts";
+import { type PublishResult, PUBSUB, type PubSubService, type SubscribeOptions } from "../pubsub/pubsub.ts";
 import type { MessageHandler, Subscription } from "../pubsub/subscription.ts";
 import {
   type Advertisement,
@@ -25,61 +17,11 @@ import {
   type CallOptions,
   RPC,
   type RpcHandler,
-  type RpcOptions,
-  RpcService,
+  type RpcService,
 } from "../rpc/rpc.ts";
+import { type NodeOptions, withPlugins } from "./plugins.ts";
 
-/** Options of `Node.start`: the node core's, plus the default services' tunables. */
-export interface NodeOptions extends NodeCoreOptions {
-  /** Tunables of the DHT. */
-  dht?: DhtOptions;
-  /** Tunables of pub/sub. */
-  pubsub?: PubSubOptions;
-  /** Tunables of RPC. */
-  rpc?: RpcOptions;
-  /**
-   * Relays: serve as one, reserve at some, peer relays (see
-   * `docs/relay.md`). Every node can dial relayed addresses unless this is
-   * `false`.
-   */
-  relay?: RelayOptions | false;
-  /** Tunables of the reachability service (`"nat"`), or `false` to run without it. */
-  nat?: ReachabilityOptions | false;
-}
-
-/**
- * `options` with the relay plug-ins added: the relay transport after the
- * others, the relay services, and the `relay` role when serving.
- */
-function withRelay(options: NodeOptions): { options: NodeOptions; services: NodeService[] } {
-  if (options.transports && options.transports.length === 0) return { options, services: [] };
-  const plugins = relayPlugins(options.relay, [...(options.transports ?? []), ...(options.addTransports ?? [])]);
-  if (!plugins) return { options, services: [] };
-  const given = [...(options.transports ?? []), ...(options.addTransports ?? [])].includes(plugins.transport);
-  const addTransports = given ? options.addTransports : [...(options.addTransports ?? []), plugins.transport];
-  const roles = [...new Set([...(options.roles ?? []), ...plugins.roles])];
-  return { options: { ...options, addTransports, roles }, services: plugins.services };
-}
-
-/**
- * The default service set: DHT, pub/sub, RPC and reachability (`nat`,
- * unless `options.nat` is `false`), configured from `options`.
- *
- * @example
- * ```ts
- * import { defaultServices } from "./node.ts";
- * defaultServices({}).map((s) => s.name); // ["dht", "pubsub", "rpc", "nat"]
- * ```
- */
-export function defaultServices(options: NodeOptions): NodeService[] {
-  const services: NodeService[] = [
-    new DhtService(options.dht),
-    new PubSubService(options.pubsub),
-    new RpcService(options.rpc),
-  ];
-  if (options.nat !== false) services.push(new ReachabilityService(options.nat));
-  return services;
-}
+export { defaultServices, type NodeOptions } from "./plugins.ts";
 
 /**
  * A mesh node with the DHT, pub/sub and RPC.
@@ -95,12 +37,8 @@ export function defaultServices(options: NodeOptions): NodeService[] {
 export class Node extends NodeCore {
   /** Start a node: load the identity, listen, start the default services and `options.services`, join seeds. */
   static override start(options: NodeOptions = {}): Promise<Node> {
-    const relay = withRelay(options);
-    return NodeCore.launch((init) => new Node(init), relay.options, [
-      ...defaultServices(options),
-      ...relay.services,
-      ...(options.services ?? []),
-    ]);
+    const { options: opts, services } = withPlugins(options);
+    return NodeCore.launch((init) => new Node(init), opts, [...services, ...(opts.services ?? [])]);
   }
 
   /** The Kademlia DHT. */

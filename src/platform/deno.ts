@@ -20,6 +20,7 @@ import type {
   UdpApi,
   UdpSocket,
 } from "./types.ts";
+import { preopenUdp } from "./udp-preopen.ts";
 
 function socketAddress(addr: Deno.Addr): SocketAddress {
   const a = addr as Deno.NetAddr;
@@ -106,10 +107,26 @@ const quic: QuicApi = {
       port: addr.port,
     });
     let listener: Deno.QuicListener | undefined;
+    let closed = false;
     return {
       addr: socketAddress(endpoint.addr),
       listen(options, onConnection) {
         listener = endpoint.listen(options);
+        // Accept with the transport options spelled out: Deno then builds the connection's server config
+        // from them (quinn's accept_with) instead of the endpoint's, which `stop()` clears: an incoming
+        // accepted after that (a late Initial racing close) panicked in quinn-proto (endpoint.rs:556).
+        const {
+          keepAliveInterval,
+          maxIdleTimeout,
+          maxConcurrentBidirectionalStreams,
+          maxConcurrentUnidirectionalStreams,
+        } = options;
+        const transport = {
+          keepAliveInterval,
+          maxIdleTimeout,
+          maxConcurrentBidirectionalStreams,
+          maxConcurrentUnidirectionalStreams,
+        };
         (async () => {
           try {
             for await (const incoming of listener!) {
@@ -118,7 +135,11 @@ const quic: QuicApi = {
               // accepted connection instead.
               let accepted: Promise<QuicConnection>;
               try {
-                accepted = incoming.accept() as Promise<QuicConnection>;
+                if (closed) {
+                  incoming.ignore();
+                  continue;
+                }
+                accepted = incoming.accept(transport) as Promise<QuicConnection>;
               } catch {
                 continue;
               }
@@ -135,6 +156,7 @@ const quic: QuicApi = {
         >;
       },
       close() {
+        closed = true;
         try {
           listener?.stop();
         } catch {
@@ -217,6 +239,8 @@ const udp: UdpApi = {
       return Promise.reject(error);
     }
   },
+  // Deno.DatagramConn has no TTL setting; node:dgram has (setTTL works under Deno).
+  preopen: preopenUdp,
 };
 
 const http: HttpApi = {

@@ -9,7 +9,9 @@
 
 /** A socket address. */
 export interface SocketAddress {
+  /** IP address (or name, where the API resolves one). */
   hostname: string;
+  /** Port. */
   port: number;
 }
 
@@ -178,9 +180,27 @@ export interface UdpSocket {
   close(): void;
 }
 
+/** Options of `UdpApi.preopen`. */
+export interface UdpPreopenOptions {
+  /** Local address to bind (e.g. `0.0.0.0`). */
+  hostname: string;
+  /** Local port; 0 picks a free one. */
+  port: number;
+  /** Where to send one datagram each (may be empty: then it only finds a free port). */
+  to: SocketAddress[];
+  /** IP TTL of those datagrams: small, so they open our NAT mapping but die before the peer's NAT. */
+  ttl: number;
+}
+
 /** UDP sockets (unicast and IPv4 multicast), where the runtime has them. */
 export interface UdpApi {
   bind(options: UdpBindOptions): Promise<UdpSocket>;
+  /**
+   * NAT pre-opening for hole punching: bind `hostname:port`, send one small
+   * datagram with TTL `ttl` to each of `to`, close, and resolve with the
+   * bound port (free again for a QUIC endpoint). Rejects if the port is taken.
+   */
+  preopen(options: UdpPreopenOptions): Promise<number>;
 }
 
 /** Process-level facilities. */

@@ -9,10 +9,10 @@
  * @module
  */
 import type { NodeId } from "../identity/node-id.ts";
-import type { QuicApi, QuicConnection, QuicEndpoint } from "../platform/types.ts";
+import type { QuicApi, QuicConnection, QuicEndpoint, SocketAddress } from "../platform/types.ts";
 import { serverNameFor, tlsIdentity, trustAnchor } from "../secure/certificate.ts";
 import { withDeadline } from "../util/async.ts";
-import { type DirectAddress, formatAddress, hostPort, type PeerAddress } from "./address.ts";
+import { formatAddress, hostPort, type PeerAddress } from "./address.ts";
 import type { Connection } from "./connection.ts";
 import { ConnectionSet } from "./connection-set.ts";
 import { DialError, HandshakeError, PeerIdMismatchError } from "./errors.ts";
@@ -20,6 +20,7 @@ import { DEFAULT_INBOUND_HANDSHAKE_BUDGET, DEFAULT_MAX_PENDING_PER_SOURCE, Hands
 import { proveIdentity } from "./quic-auth.ts";
 import { acceptClient } from "./quic-accept.ts";
 import { QuicByteStream } from "./quic-stream.ts";
+import { PunchEndpoint, type PunchEndpointOptions, type UdpPreopener } from "./quic-punch.ts";
 import { QUIC_CLOSE, QuicSession } from "./quic-session.ts";
 import type { DialOptions, Transport, TransportContext } from "./transport.ts";
 
@@ -58,6 +59,8 @@ export interface QuicOptions {
    * are closed. Default 8.
    */
   maxPendingHandshakesPerSource?: number;
+  /** UDP sockets, for pre-opening NAT mappings before a punch endpoint binds (`punchEndpoint`). */
+  udp?: UdpPreopener;
 }
 
 /**
@@ -76,7 +79,10 @@ export class QuicTransport implements Transport {
   readonly kind = "quic";
   #api: QuicApi;
   #ctx: TransportContext | null = null;
-  #opts: Required<QuicOptions>;
+  #opts: Required<Omit<QuicOptions, "udp">>;
+  #udp?: UdpPreopener;
+  #punches = new Set<PunchEndpoint>();
+  #punched = new WeakSet<Connection>();
   #endpoint: QuicEndpoint | null = null;
   #listening = false;
   #gate: HandshakeGate;
@@ -98,6 +104,7 @@ export class QuicTransport implements Transport {
       inboundHandshakeBudget: DEFAULT_INBOUND_HANDSHAKE_BUDGET,
       ...options,
     };
+    this.#udp = options.udp;
     this.#gate = new HandshakeGate({
       maxPending: this.#opts.maxPendingHandshakes,
       maxPendingPerSource: this.#opts.maxPendingHandshakesPerSource,
@@ -154,7 +161,7 @@ export class QuicTransport implements Transport {
     return Promise.resolve();
   }
 
-  async #inbound(connecting: Promise<QuicConnection>): Promise<void> {
+  async #inbound(connecting: Promise<QuicConnection>, punch?: PunchEndpoint): Promise<void> {
     const { ctx, connections } = this.#started();
     const accepted = await acceptClient(connecting, {
       ctx,
@@ -165,43 +172,118 @@ export class QuicTransport implements Transport {
     if (accepted === null) return;
     const { conn, remoteId, incoming } = accepted;
     // The client has its verdict (or the connection ended after it): the connection is accepted.
-    ctx.onInbound(connections.wrap(new QuicSession(conn, incoming, ctx.localId, remoteId, "inbound")));
+    const connection = connections.wrap(new QuicSession(conn, incoming, ctx.localId, remoteId, "inbound"));
+    if (punch) this.#adoptPunched(punch, connection);
+    ctx.onInbound(connection);
   }
 
-  async dial(address: PeerAddress, expected: NodeId, options: DialOptions = {}): Promise<Connection> {
-    if (!this.canDial(address) || address.type !== "direct") {
-      throw new DialError(`the QUIC transport cannot dial ${formatAddress(address)}`);
-    }
-    const { ctx, connections } = this.#started();
-    const endpoint = options.fresh
-      ? this.#api.createEndpoint({ hostname: this.#opts.host, port: 0 })
-      : this.#ensureEndpoint();
-    const release = () => options.fresh && endpoint.close();
+  #adoptPunched(punch: PunchEndpoint, connection: Connection): void {
+    this.#punched.add(connection);
+    punch.track(connection);
+  }
+
+  /** Was `connection` made or accepted by a punch endpoint (not the listening endpoint)? */
+  isPunched(connection: Connection): boolean {
+    return this.#punched.has(connection);
+  }
+
+  /**
+   * A free local UDP port for a later `punchEndpoint` (bound and released
+   * at once; needs `udp` in the options). Rejects with `DialError`.
+   */
+  async pickPunchPort(): Promise<number> {
+    if (!this.#udp) throw new DialError("no UDP sockets to pick a punch port with (QuicOptions.udp)");
     try {
-      const connection = connections.wrap(await this.#dialFrom(endpoint, address, expected, options, ctx));
-      if (options.fresh) connection.closed.finally(release);
+      return await this.#udp.preopen({ hostname: this.#opts.host, port: 0, to: [], ttl: 2 });
+    } catch (error) {
+      throw new DialError(`cannot pick a punch port: ${(error as Error)?.message ?? error}`, { cause: error });
+    }
+  }
+
+  /**
+   * A fresh endpoint for hole punching: on `options.port` (0: a free one),
+   * bound right after that port sent one datagram with TTL `options.ttl`
+   * (default 2) to each of `options.preopen`, so our NAT holds a mapping
+   * towards the peer before its first packet arrives (needs `udp` in the
+   * options). It listens with the node's identity (inbound connections go
+   * to the node as usual) and dials from its own port; every connection it
+   * makes is handed to the node too. Rejects with `DialError` when the port
+   * cannot be bound.
+   */
+  async punchEndpoint(options: PunchEndpointOptions = {}): Promise<PunchEndpoint> {
+    const { ctx } = this.#started();
+    const host = this.#opts.host;
+    let port = options.port ?? 0;
+    const preopen = options.preopen ?? [];
+    let endpoint: QuicEndpoint;
+    try {
+      if (this.#udp) {
+        port = await this.#udp.preopen({ hostname: host, port, to: preopen, ttl: options.ttl ?? 2 });
+      } else if (preopen.length > 0) {
+        throw new Error("no UDP sockets to pre-open with (QuicOptions.udp)");
+      }
+      endpoint = this.#api.createEndpoint({ hostname: host, port });
+    } catch (error) {
+      throw new DialError(`cannot open a punch endpoint on port ${port}: ${(error as Error)?.message ?? error}`, {
+        cause: error,
+      });
+    }
+    this.#tls ??= tlsIdentity(ctx.keyPair);
+    const punch: PunchEndpoint = new PunchEndpoint({
+      endpoint,
+      dial: async (ep, address, expected, dialOptions) => {
+        const connection = await this.#dialFrom(ep, address, expected, dialOptions);
+        this.#adoptPunched(punch, connection);
+        ctx.onInbound(connection);
+        return connection;
+      },
+      onClose: (p) => this.#punches.delete(p),
+    });
+    this.#punches.add(punch);
+    endpoint.listen(
+      { ...this.#transportOptions(), alpnProtocols: [ALPN], cert: this.#tls.cert, key: this.#tls.key },
+      (conn) => this.#inbound(conn, punch),
+    );
+    return punch;
+  }
+
+  dial(address: PeerAddress, expected: NodeId, options: DialOptions = {}): Promise<Connection> {
+    if (!this.canDial(address) || address.type !== "direct") {
+      return Promise.reject(new DialError(`the QUIC transport cannot dial ${formatAddress(address)}`));
+    }
+    const to = { hostname: address.host, port: address.port };
+    if (!options.fresh) return this.#dialFrom(this.#ensureEndpoint(), to, expected, options);
+    return this.#dialFresh(to, expected, options);
+  }
+
+  /** Dial from a new endpoint on a free port, closed with the connection (a dial-back must not ride our NAT mapping). */
+  async #dialFresh(to: SocketAddress, expected: NodeId, options: DialOptions): Promise<Connection> {
+    const endpoint = this.#api.createEndpoint({ hostname: this.#opts.host, port: 0 });
+    try {
+      const connection = await this.#dialFrom(endpoint, to, expected, options);
+      connection.closed.finally(() => endpoint.close());
       return connection;
     } catch (error) {
-      release();
+      endpoint.close();
       throw error;
     }
   }
 
   async #dialFrom(
     endpoint: QuicEndpoint,
-    address: DirectAddress,
+    address: SocketAddress,
     expected: NodeId,
     options: DialOptions,
-    ctx: TransportContext,
-  ): Promise<QuicSession> {
-    const target = `quic://${hostPort({ hostname: address.host, port: address.port })}`;
+  ): Promise<Connection> {
+    const { ctx, connections } = this.#started();
+    const target = `quic://${hostPort(address)}`;
     const timeout = options.timeout ?? this.#opts.handshakeTimeout;
     let conn: QuicConnection;
     try {
       conn = await withDeadline(
         endpoint.connect({
           ...this.#transportOptions(),
-          hostname: address.host,
+          hostname: address.hostname,
           port: address.port,
           serverName: serverNameFor(expected.bytes),
           alpnProtocols: [ALPN],
@@ -234,7 +316,7 @@ export class QuicTransport implements Transport {
         `QUIC authentication with ${target}`,
         { signal: options.signal },
       );
-      return new QuicSession(conn, incoming, ctx.localId, expected, "outbound");
+      return connections.wrap(new QuicSession(conn, incoming, ctx.localId, expected, "outbound"));
     } catch (error) {
       try {
         conn.close({ closeCode: QUIC_CLOSE.authFailed, reason: "authentication failed" });
@@ -249,6 +331,7 @@ export class QuicTransport implements Transport {
   }
 
   close(): Promise<void> {
+    for (const punch of [...this.#punches]) punch.close();
     this.#connections?.closeAll("shutting down");
     this.#endpoint?.close();
     this.#endpoint = null;

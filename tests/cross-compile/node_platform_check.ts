@@ -136,6 +136,11 @@ async function udp(): Promise<void> {
   assert.deepEqual(got.from, a.addr);
   await b.send(new Uint8Array([4]), got.from);
   assert.deepEqual((await a.receive()).data, new Uint8Array([4]));
+  // NAT pre-opening: one TTL-limited datagram from a chosen port, then the port is free again.
+  const opened = await api.preopen({ hostname: "127.0.0.1", port: 0, to: [b.addr], ttl: 2 });
+  assert.equal((await b.receive()).from.port, opened);
+  const again = await api.bind({ hostname: "127.0.0.1", port: opened });
+  again.close();
 
   const group = "239.255.77.77";
   const r1 = await api.bind({ hostname: "0.0.0.0", port: 0, reuseAddress: true });

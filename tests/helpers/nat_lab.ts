@@ -207,7 +207,10 @@ export class NatLab {
       names.add(s.name);
     }
     await cleanStaleLabs();
-    const run = `${options.prefix}-${Deno.pid.toString(36)}x${Math.random().toString(36).slice(2, 5)}`;
+    // No "x" in the random part: `cleanStaleLabs` reads the pid up to the last "x" (else it may remove a live lab).
+    const run = `${options.prefix}-${Deno.pid.toString(36)}x${
+      Math.random().toString(36).slice(2, 5).replaceAll("x", "y")
+    }`;
     const lab = new NatLab(run, options.publicHosts, options.sites);
     try {
       await lab.#build();

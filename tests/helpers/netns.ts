@@ -133,7 +133,8 @@ export class NetnsLab {
     if (options.prefix !== undefined && !/^[a-z]{4}$/.test(options.prefix)) throw new RangeError("prefix: 4 letters");
     await cleanStaleLabs();
     const head = options.prefix ? `${options.prefix}-` : "mcl";
-    const run = `${head}${Deno.pid.toString(36)}x${Math.random().toString(36).slice(2, 5)}`;
+    // No "x" in the random part: `cleanStaleLabs` reads the pid up to the last "x" (else it may remove a live lab).
+    const run = `${head}${Deno.pid.toString(36)}x${Math.random().toString(36).slice(2, 5).replaceAll("x", "y")}`;
     const lansOf = options.lans ?? (() => [0]);
     const hosts: Host[] = Array.from({ length: count }, (_, i) => {
       const lans = lansOf(i);

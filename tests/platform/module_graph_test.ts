@@ -1,11 +1,17 @@
 /**
  * The Deno module graph of `mod.ts` (and of `main.ts`) must not load Node's
  * socket, HTTP, process or file modules: the Node platform is installed only
- * by the Node bundle's entry (cross-compile/node_main.ts).
+ * by the Node bundle's entry (cross-compile/node_main.ts). One exception,
+ * loaded lazily: `src/platform/udp-preopen.ts` imports `node:dgram`
+ * dynamically on first use, because only it can send a datagram with a TTL
+ * under Deno (NAT pre-opening for hole punching).
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
+
+/** Dynamic imports allowed in the Deno graph: importer (relative to the root) → built-in. */
+const LAZY = new Map([["src/platform/udp-preopen.ts", "node:dgram"]]);
 
 /** Node built-ins that only the Node platform may use. */
 const FORBIDDEN = new Set([
@@ -35,13 +41,18 @@ async function nodeBuiltins(entry: string): Promise<string[]> {
   }).output();
   assert(out.success, new TextDecoder().decode(out.stderr));
   const info = JSON.parse(new TextDecoder().decode(out.stdout)) as {
-    modules: { specifier: string; dependencies?: { specifier: string; code?: { specifier?: string } }[] }[];
+    modules: {
+      specifier: string;
+      dependencies?: { specifier: string; isDynamic?: boolean; code?: { specifier?: string } }[];
+    }[];
   };
   const found = new Set<string>();
   for (const module of info.modules) {
-    if (module.specifier.startsWith("node:")) found.add(module.specifier);
+    // Every module but the entry is reached by an edge: the edges tell what is loaded, and how.
     for (const dep of module.dependencies ?? []) {
       const target = dep.code?.specifier ?? dep.specifier;
+      const importer = module.specifier.replace(`file://${ROOT}`, "");
+      if (dep.isDynamic && LAZY.get(importer) === target) continue;
       if (target.startsWith("node:")) found.add(target);
     }
   }

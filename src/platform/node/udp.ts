@@ -6,6 +6,7 @@
  */
 import dgram from "node:dgram";
 import type { Datagram, SocketAddress, UdpApi, UdpBindOptions, UdpSocket } from "../types.ts";
+import { preopenUdp } from "../udp-preopen.ts";
 
 /** Datagrams queued while nobody calls `receive()`; older ones are dropped (UDP may drop). */
 const MAX_QUEUED = 1024;
@@ -124,4 +125,4 @@ function bind(options: UdpBindOptions): Promise<UdpSocket> {
  * a.close(), b.close();
  * ```
  */
-export const nodeUdp: UdpApi = { bind };
+export const nodeUdp: UdpApi = { bind, preopen: preopenUdp };

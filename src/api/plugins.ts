@@ -1,0 +1,134 @@
+/**
+ * The plug-ins `Node.start` adds to the core, built from its options: the
+ * default services (DHT, pub/sub, RPC), reachability (`nat`), hole
+ * punching (`punch`, over a QUIC transport built here so that it can open
+ * punch endpoints) and the relay plug-ins (the `relay` transport, the relay
+ * client and, when serving, the relay service). Each can be tuned, and
+ * `nat`, `punch` and `relay` turned off with `false`.
+ *
+ * @module
+ */
+import { type DhtOptions, DhtService } from "../dht/dht.ts";
+import { type PunchOptions, PunchService } from "../nat/punch.ts";
+import type { SelfViewSource } from "../nat/punch-self.ts";
+import { type ReachabilityOptions, ReachabilityService } from "../nat/reachability.ts";
+import { DEFAULT_PORT, type NodeOptions as NodeCoreOptions } from "../node/options.ts";
+import type { NodeService } from "../node/service.ts";
+import { currentPlatform } from "../platform/current.ts";
+import type { Platform } from "../platform/types.ts";
+import { type PubSubOptions, PubSubService } from "../pubsub/pubsub.ts";
+import { type RelayOptions, relayPlugins } from "../relay/plugin.ts";
+import { type RpcOptions, RpcService } from "../rpc/rpc.ts";
+import { QuicTransport } from "../transport/quic.ts";
+
+/** Options of `Node.start`: the node core's, plus the tunables of the plug-ins it adds. */
+export interface NodeOptions extends NodeCoreOptions {
+  /** Tunables of the DHT. */
+  dht?: DhtOptions;
+  /** Tunables of pub/sub. */
+  pubsub?: PubSubOptions;
+  /** Tunables of RPC. */
+  rpc?: RpcOptions;
+  /**
+   * Relays: serve as one, reserve at some, peer relays (see
+   * `docs/relay.md`). Every node can dial relayed addresses unless this is
+   * `false`.
+   */
+  relay?: RelayOptions | false;
+  /** Tunables of the reachability service (`"nat"`), or `false` to run without it. */
+  nat?: ReachabilityOptions | false;
+  /**
+   * Hole punching (relayed connections become direct QUIC connections):
+   * on by default where the node has QUIC; `false` turns it off.
+   */
+  punch?: Omit<PunchOptions, "quic"> | false;
+}
+
+/**
+ * The default service set: DHT, pub/sub and RPC, configured from `options`.
+ *
+ * @example
+ * ```ts
+ * import { defaultServices } from "./plugins.ts";
+ * defaultServices({}).map((s) => s.name); // ["dht", "pubsub", "rpc"]
+ * ```
+ */
+export function defaultServices(options: NodeOptions): NodeService[] {
+  return [new DhtService(options.dht), new PubSubService(options.pubsub), new RpcService(options.rpc)];
+}
+
+/** The node's local IPv4 addresses, offered as punch candidates to peers on the same LAN. */
+function localIpv4(platform: Platform): () => string[] {
+  return () =>
+    platform.process.interfaces().filter((i) => i.family === "IPv4" && !i.internal).map((i) => i.address).slice(0, 4);
+}
+
+/**
+ * The QUIC transport the punch service works with: the caller's, or one
+ * built here (with UDP, for pre-opening NAT mappings) in place of `"quic"`.
+ */
+function punchLink(options: NodeOptions, platform: Platform): { options: NodeOptions; quic?: QuicTransport } {
+  if (options.punch === false) return { options };
+  const wanted = options.transports ?? (options.memory ? [] : ["quic", "tcp"] as const);
+  const given = wanted.find((t): t is QuicTransport => t instanceof QuicTransport);
+  if (given) return { options, quic: given };
+  if (!wanted.includes("quic") || !platform.quic) return { options };
+  const quic = new QuicTransport(platform.quic, {
+    host: options.host ?? "0.0.0.0",
+    port: options.port ?? DEFAULT_PORT,
+    udp: platform.udp,
+  });
+  return { options: { ...options, transports: wanted.map((t) => t === "quic" ? quic : t) }, quic };
+}
+
+/**
+ * What the punch service takes as the node's public view: the reachability
+ * service's judgement of the mapping and public IP where it has one, else
+ * what the punch service gathered from identify itself.
+ */
+function reachabilityView(nat: ReachabilityService): SelfViewSource {
+  return (observed) => {
+    const m = nat.mapping();
+    const publicHosts = m.publicIp
+      ? [m.publicIp, ...observed.publicHosts.filter((h) => h !== m.publicIp)]
+      : observed.publicHosts;
+    return { ...observed, publicHosts, mapping: m.type !== "unknown" ? m.type : observed.mapping };
+  };
+}
+
+/**
+ * `options` completed with every plug-in `Node.start` adds, and the services
+ * to start (before `options.services`).
+ *
+ * @example
+ * ```ts
+ * import { withPlugins } from "./plugins.ts";
+ * const { services } = withPlugins({ port: 0, relay: { serve: true } });
+ * services.map((s) => s.name); // ["dht", "pubsub", "rpc", "nat", "punch", "relay", "relay-client"]
+ * ```
+ */
+export function withPlugins(options: NodeOptions): { options: NodeOptions; services: NodeService[] } {
+  const platform = options.platform ?? currentPlatform();
+  const { options: linked, quic } = punchLink(options, platform);
+  let opts = linked;
+  const services = defaultServices(opts);
+  const nat = opts.nat === false ? undefined : new ReachabilityService(opts.nat);
+  if (nat) services.push(nat);
+  if (opts.punch !== false) {
+    const selfView = nat ? reachabilityView(nat) : undefined;
+    services.push(new PunchService({ localAddresses: localIpv4(platform), selfView, ...opts.punch, quic }));
+  }
+  const links = [...(opts.transports ?? []), ...(opts.addTransports ?? [])];
+  const relay = opts.transports?.length === 0 ? undefined : relayPlugins(
+    opts.relay === false ? false : { needsRelay: () => nat?.reachability() !== "public", ...opts.relay },
+    links,
+  );
+  if (relay) {
+    const addTransports = links.includes(relay.transport)
+      ? opts.addTransports
+      : [...(opts.addTransports ?? []), relay.transport];
+    opts = { ...opts, addTransports, roles: [...new Set([...(opts.roles ?? []), ...relay.roles])] };
+    services.push(...relay.services);
+  }
+  return { options: opts, services };
+}
