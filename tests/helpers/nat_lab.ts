@@ -148,6 +148,40 @@ function ruleset(profile: NatProfile, forward?: { host: string; port: number }):
 }
 
 /**
+ * `proc` with `next()`: its stdout read as JSON lines, one per call, in
+ * order (`label` names it in errors; `defaultMs` is the default wait).
+ */
+export function jsonLines(proc: LabProcess, label: string, defaultMs: number): ProbeProcess {
+  const queue: Array<Record<string, unknown>> = [];
+  const waiters: Array<(v: Record<string, unknown> | null) => void> = [];
+  let ended = false;
+  forEachLine(proc.child.stdout, (line) => {
+    const value = JSON.parse(line);
+    const w = waiters.shift();
+    if (w) w(value);
+    else queue.push(value);
+  }).catch(() => {}).finally(() => {
+    ended = true;
+    for (const w of waiters.splice(0)) w(null);
+  });
+  return {
+    ...proc,
+    next(ms = defaultMs) {
+      if (queue.length) return Promise.resolve(queue.shift()!);
+      if (ended) return Promise.reject(new Error(`${label} exited`));
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${label}: no output after ${ms} ms`)), ms);
+        waiters.push((v) => {
+          clearTimeout(timer);
+          if (v) resolve(v);
+          else reject(new Error(`${label} exited`));
+        });
+      });
+    },
+  };
+}
+
+/**
  * Public hosts, a core router and NAT sites.
  *
  * @example
@@ -406,34 +440,7 @@ export class NatLab {
 
   /** Start `nat_probe.ts <args>` in a namespace (see that file for the commands). */
   spawnProbe(ns: string, args: string[]): ProbeProcess {
-    const proc = this.spawn(ns, Deno.execPath(), ["run", "--allow-net", PROBE, ...args]);
-    const queue: Array<Record<string, unknown>> = [];
-    const waiters: Array<(v: Record<string, unknown> | null) => void> = [];
-    let ended = false;
-    forEachLine(proc.child.stdout, (line) => {
-      const value = JSON.parse(line);
-      const w = waiters.shift();
-      if (w) w(value);
-      else queue.push(value);
-    }).catch(() => {}).finally(() => {
-      ended = true;
-      for (const w of waiters.splice(0)) w(null);
-    });
-    return {
-      ...proc,
-      next(ms = 10_000) {
-        if (queue.length) return Promise.resolve(queue.shift()!);
-        if (ended) return Promise.reject(new Error(`probe in ${ns} exited`));
-        return new Promise((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`probe in ${ns}: no output after ${ms} ms`)), ms);
-          waiters.push((v) => {
-            clearTimeout(timer);
-            if (v) resolve(v);
-            else reject(new Error(`probe in ${ns} exited`));
-          });
-        });
-      },
-    };
+    return jsonLines(this.spawn(ns, Deno.execPath(), ["run", "--allow-net", PROBE, ...args]), `probe in ${ns}`, 10_000);
   }
 
   /** Run `nat_probe.ts <args>` to completion in a namespace; resolves with its (last) JSON line. */

@@ -17,8 +17,7 @@
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { netnsUnavailable } from "../helpers/netns.ts";
-import { type LabProcess, NatLab } from "../helpers/nat_lab.ts";
-import { forEachLine } from "../../scripts/process.ts";
+import { jsonLines, NatLab, type ProbeProcess } from "../helpers/nat_lab.ts";
 
 const why = await netnsUnavailable();
 if (why) console.log(`punch_netns_test skipped: ${why}`);
@@ -30,41 +29,13 @@ const ONLY = Deno.env.get("PUNCH_STEPS");
 
 type Line = Record<string, unknown>;
 
-interface JsonProcess extends LabProcess {
-  next(ms?: number): Promise<Line>;
-}
+type JsonProcess = ProbeProcess;
 
 function spawnPeer(lab: NatLab, ns: string, args: string[]): JsonProcess {
   const proc = lab.spawn(ns, Deno.execPath(), ["run", "--allow-all", "--unstable-net", PEER, ...args], {
     stderr: Deno.env.get("PUNCH_LOGS") ? "inherit" : "null",
   });
-  const queue: Line[] = [];
-  const waiters: Array<(v: Line | null) => void> = [];
-  let ended = false;
-  forEachLine(proc.child.stdout, (line) => {
-    const value = JSON.parse(line);
-    const w = waiters.shift();
-    if (w) w(value);
-    else queue.push(value);
-  }).catch(() => {}).finally(() => {
-    ended = true;
-    for (const w of waiters.splice(0)) w(null);
-  });
-  return {
-    ...proc,
-    next(ms = 20_000) {
-      if (queue.length) return Promise.resolve(queue.shift()!);
-      if (ended) return Promise.reject(new Error(`${args[0]} in ${ns} exited`));
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${args[0]} in ${ns}: no output after ${ms} ms`)), ms);
-        waiters.push((v) => {
-          clearTimeout(timer);
-          if (v) resolve(v);
-          else reject(new Error(`${args[0]} in ${ns} exited`));
-        });
-      });
-    },
-  };
+  return jsonLines(proc, `${args[0]} in ${ns}`, 20_000);
 }
 
 interface PairResult {

@@ -24,6 +24,26 @@ function counter(metrics: string, name: string): number {
   return Number(new RegExp(`^${name} (\\d+)`, "m").exec(metrics)?.[1] ?? 0);
 }
 
+/**
+ * B: reserved at the relay `rAddr`, providing `relay.echo`, never punching
+ * (on one host a punch succeeds at once); resolves once it announces its
+ * relayed address.
+ */
+async function startReservedB(dir: string, rAddr: string, nodes: NodeProcess[]) {
+  const b = await startNode(["--data-dir", `${dir}/b`, "--relay-via", rAddr, "--echo", "relay.echo", "--no-punch"]);
+  nodes.push(b);
+  let bRelayed = "";
+  await waitFor(
+    async () => {
+      bRelayed = ((await b.get("/status")) as Status).addrs.find((a) => a.includes("/circuit/")) ?? "";
+      return bRelayed !== "";
+    },
+    15_000,
+    "B's reservation",
+  );
+  return { b, bRelayed };
+}
+
 Deno.test({
   name: "relay CLI: call, pub/sub and peers through a relay between macula start processes",
   ...opts,
@@ -36,26 +56,7 @@ Deno.test({
       const rStatus = (await r.get("/status")) as Status;
       const rAddr = rStatus.addrs[0];
       assert((await metricsOf(r)).includes('macula_relay_limit{limit="maxCircuits"} 100'), "the operator's limit");
-      const b = await startNode([
-        "--data-dir",
-        `${dir.path}/b`,
-        "--relay-via",
-        rAddr,
-        "--echo",
-        "relay.echo",
-        "--no-punch",
-      ]);
-      nodes.push(b);
-      let bRelayed = "";
-      await waitFor(
-        async () => {
-          const s = (await b.get("/status")) as Status;
-          bRelayed = s.addrs.find((a) => a.includes("/circuit/")) ?? "";
-          return bRelayed !== "";
-        },
-        15_000,
-        "B's reservation",
-      );
+      const { b, bRelayed } = await startReservedB(dir.path, rAddr, nodes);
       const bStatus = (await b.get("/status")) as Status;
       assertEquals(bStatus["relay-client"]?.relays[0].state, "reserved");
       assert(bRelayed.startsWith(`${rAddr}/circuit/`), bRelayed);
@@ -117,25 +118,7 @@ Deno.test({
       const rStatus = (await r.get("/status")) as Status;
       const rAddr = rStatus.addrs[0];
       const port = /:(\d+)\//.exec(rAddr)![1];
-      const b = await startNode([
-        "--data-dir",
-        `${dir.path}/b`,
-        "--relay-via",
-        rAddr,
-        "--echo",
-        "relay.echo",
-        "--no-punch",
-      ]);
-      nodes.push(b);
-      let bRelayed = "";
-      await waitFor(
-        async () => {
-          bRelayed = ((await b.get("/status")) as Status).addrs.find((a) => a.includes("/circuit/")) ?? "";
-          return bRelayed !== "";
-        },
-        15_000,
-        "B's reservation",
-      );
+      const { b, bRelayed } = await startReservedB(dir.path, rAddr, nodes);
       const reservation = async () => {
         const relays = ((await b.get("/status")) as Status & {
           "relay-client": { relays: Array<{ state: string; expires?: string }> };
