@@ -44,14 +44,22 @@ function percentile(values: number[], p: number): number {
 
 /** CPU seconds (user + system) of process `pid`. */
 async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  // Deno asks for --allow-all to read /proc/<pid>; `cat` keeps the permission set scoped.
+  const out = await new Deno.Command("cat", { args: [`/proc/${pid}/stat`], stdout: "piped" }).output();
+  const stat = new TextDecoder().decode(out.stdout);
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in ticks (CLK_TCK 100)
 }
 
 async function startRelay(unlimited: boolean) {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--unstable-net", new URL("./relay_process.ts", import.meta.url).pathname]
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-sys=networkInterfaces",
+      "--unstable-net",
+      new URL("./relay_process.ts", import.meta.url).pathname,
+    ]
       .concat(unlimited ? ["--unlimited"] : [], QUIC ? ["--quic"] : []),
     stdout: "piped",
     stderr: "inherit",
