@@ -3,6 +3,7 @@
  * exactly the permission set `deno task start` declares in deno.json.
  */
 import { launch, type MaculaProcess } from "../../cross-compile/launch.ts";
+import { forEachLine } from "../../scripts/process.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -121,5 +122,40 @@ export async function waitFor(
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${detail()}`);
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Follow a `macula start --log-format json` process's log on `stderr`:
+ * every line goes to `node.logs` (with `at` when `stamp`), the "node
+ * started" line sets `node.did`. Resolves once the status endpoint
+ * listens; rejects with the log if the process ends first, or after 60 s.
+ * `where` names the node in errors.
+ */
+export async function followStartLog(
+  stderr: ReadableStream<Uint8Array>,
+  node: { logs: Array<Record<string, unknown>>; did: string },
+  where: string,
+  options: { stamp?: boolean } = {},
+): Promise<void> {
+  const ready = Promise.withResolvers<void>();
+  forEachLine(stderr, (line) => {
+    let entry: Record<string, unknown>;
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      entry = { msg: line };
+    }
+    node.logs.push(options.stamp ? { ...entry, at: Date.now() } : entry);
+    if (entry.msg === "node started") node.did = String(entry.id);
+    if (entry.msg === "status endpoint listening") ready.resolve();
+  }).catch(() => {}).finally(() =>
+    ready.reject(new Error(`node ${where} exited early:\n${node.logs.map((l) => JSON.stringify(l)).join("\n")}`))
+  );
+  const timer = setTimeout(() => ready.reject(new Error(`node ${where} not ready after 60 s`)), 60_000);
+  try {
+    await ready.promise;
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -41,7 +41,7 @@
  * @module
  */
 import { cleanStaleLabs } from "./netns.ts";
-import { startPermissions } from "./cli.ts";
+import { followStartLog, startPermissions } from "./cli.ts";
 import { forEachLine, sh } from "../../scripts/process.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
@@ -478,26 +478,7 @@ export class NatLab {
       ...args,
     ], { cwd: ROOT, env: { NO_COLOR: "1", CLUSTER_STRATEGY: "off", ...options.env }, stdout: "null", stderr: "piped" });
     const node: LabNode = { ns, proc, did: "", logs: [], dataDir };
-    const ready = Promise.withResolvers<void>();
-    forEachLine(proc.child.stderr!, (line) => {
-      let entry: Record<string, unknown>;
-      try {
-        entry = JSON.parse(line);
-      } catch {
-        entry = { msg: line };
-      }
-      node.logs.push(entry);
-      if (entry.msg === "node started") node.did = String(entry.id);
-      if (entry.msg === "status endpoint listening") ready.resolve();
-    }).catch(() => {}).finally(() =>
-      ready.reject(new Error(`node in ${ns} exited early:\n${node.logs.map((l) => JSON.stringify(l)).join("\n")}`))
-    );
-    const timer = setTimeout(() => ready.reject(new Error(`node in ${ns} not ready after 60 s`)), 60_000);
-    try {
-      await ready.promise;
-    } finally {
-      clearTimeout(timer);
-    }
+    await followStartLog(proc.child.stderr!, node, `in ${ns}`);
     return node;
   }
 

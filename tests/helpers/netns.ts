@@ -12,7 +12,7 @@
  *
  * Needs root, `ip` (iproute2) and, for packet rules, `iptables`; call
  * `netnsUnavailable()` first and skip with the reason it gives. */
-import { startPermissions } from "./cli.ts";
+import { followStartLog, startPermissions } from "./cli.ts";
 import { forEachLine, sh } from "../../scripts/process.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
@@ -237,29 +237,7 @@ export class NetnsLab {
     }).spawn();
     const node: LabNode = { host, child, logs: [], did: "", exited: child.status };
     this.nodes.push(node);
-    const ready = Promise.withResolvers<void>();
-    (async () => {
-      await forEachLine(child.stderr, (line) => {
-        let entry: Record<string, unknown>;
-        try {
-          entry = JSON.parse(line);
-        } catch {
-          entry = { msg: line };
-        }
-        node.logs.push({ ...entry, at: Date.now() });
-        if (entry.msg === "node started") node.did = String(entry.id);
-        if (entry.msg === "status endpoint listening") ready.resolve();
-      });
-      ready.reject(
-        new Error(`node on ${host.addr} exited early:\n${node.logs.map((l) => JSON.stringify(l)).join("\n")}`),
-      );
-    })();
-    const timer = setTimeout(() => ready.reject(new Error(`node on ${host.addr} not ready after 60 s`)), 60_000);
-    try {
-      await ready.promise;
-    } finally {
-      clearTimeout(timer);
-    }
+    await followStartLog(child.stderr, node, `on ${host.addr}`, { stamp: true });
     return node;
   }
 
