@@ -7,18 +7,24 @@ import { currentPlatform } from "../../src/platform/current.ts";
 
 linkSuite("quic", (port = 0) => new QuicTransport(currentPlatform().quic!, { host: "127.0.0.1", port }));
 
+/** A listening QUIC transport (`ts`, context `server`) and a dialing one (`tc`, context `client`) on loopback. */
+async function quicPair() {
+  const platform = currentPlatform();
+  const server = testContext();
+  const client = testContext();
+  const ts = new QuicTransport(platform.quic!, { host: "127.0.0.1", port: 0 });
+  const tc = new QuicTransport(platform.quic!, { host: "127.0.0.1", port: 0 });
+  await ts.start(server);
+  await tc.start(client);
+  return { server, client, ts, tc };
+}
+
 Deno.test({
   name: "quic: a dial that resolved was accepted by the listener, even if closed at once (20 times)",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const platform = currentPlatform();
-    const server = testContext();
-    const client = testContext();
-    const ts = new QuicTransport(platform.quic!, { host: "127.0.0.1", port: 0 });
-    const tc = new QuicTransport(platform.quic!, { host: "127.0.0.1", port: 0 });
-    await ts.start(server);
-    await tc.start(client);
+    const { server, client, ts, tc } = await quicPair();
     try {
       for (let i = 0; i < 20; i++) {
         const conn = await tc.dial(ts.listenAddresses[0], server.localId);
@@ -44,13 +50,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const platform = currentPlatform();
-    const server = testContext();
-    const client = testContext();
-    const ts = new QuicTransport(platform.quic!, { host: "127.0.0.1", port: 0 });
-    const tc = new QuicTransport(platform.quic!, { host: "127.0.0.1", port: 0 });
-    await ts.start(server);
-    await tc.start(client);
+    const { server, client, ts, tc } = await quicPair();
     try {
       const listening = tc.listenAddresses[0];
       const port = (conn: { remoteAddress: string }) => Number(conn.remoteAddress.split(":").pop());
