@@ -50,7 +50,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const { server, client, ts, tc } = await quicPair();
+    const { server, ts, tc } = await quicPair();
     try {
       const listening = tc.listenAddresses[0];
       const port = (conn: { remoteAddress: string }) => Number(conn.remoteAddress.split(":").pop());
