@@ -8,7 +8,7 @@
  * @module
  */
 import type { ByteStream } from "../transport/stream.ts";
-import type { TokenBucket } from "./rate-limit.ts";
+import type { TokenBucket } from "../util/token-bucket.ts";
 
 /** Options of `pipeCircuit`. */
 export interface PipeOptions {
@@ -40,7 +40,7 @@ async function copy(from: ByteStream, to: ByteStream, options: PipeOptions): Pro
  * @example
  * ```ts
  * import { pipeCircuit } from "./circuit.ts";
- * import { TokenBucket } from "./rate-limit.ts";
+ * import { TokenBucket } from "../util/token-bucket.ts";
  * declare const dialer: import("../transport/stream.ts").ByteStream;
  * declare const target: import("../transport/stream.ts").ByteStream;
  * let bytes = 0;

@@ -33,7 +33,7 @@ import {
   MAX_RELAY_MESSAGE,
   STOP_PROTOCOL,
 } from "./messages.ts";
-import { TokenBucket } from "./rate-limit.ts";
+import { TokenBucket } from "../util/token-bucket.ts";
 
 /** The role a serving relay announces in its node record. */
 export const RELAY_ROLE = "relay";

@@ -1,5 +1,5 @@
 /**
- * The small relay modules on their own: the token bucket (rate-limit.ts),
+ * The small relay modules on their own: the token bucket (src/util/token-bucket.ts),
  * the reservation and circuit tables (limits.ts), the byte pipe
  * (circuit.ts) and the peer keeper (keeper.ts).
  */
@@ -7,7 +7,7 @@ import { assert, assertEquals } from "../helpers/assert.ts";
 import { loopbackNode, until } from "../helpers/nodes.ts";
 import { KeyPair } from "../../src/identity/ed25519.ts";
 import { NodeId } from "../../src/identity/node-id.ts";
-import { TokenBucket } from "../../src/relay/rate-limit.ts";
+import { TokenBucket } from "../../src/util/token-bucket.ts";
 import { CircuitTable, DEFAULT_RELAY_LIMITS, Reservations } from "../../src/relay/limits.ts";
 import { PeerKeeper } from "../../src/relay/keeper.ts";
 import { pipeCircuit } from "../../src/relay/circuit.ts";

@@ -12,7 +12,7 @@ import { sleep } from "../util/async.ts";
  *
  * @example
  * ```ts
- * import { TokenBucket } from "./rate-limit.ts";
+ * import { TokenBucket } from "./token-bucket.ts";
  * const bucket = new TokenBucket(1 << 20); // 1 MiB/s
  * await bucket.take(64 * 1024); // returns at once while tokens remain, later when in debt
  * ```

@@ -1,0 +1,38 @@
+/**
+ * Typed errors of the content service.
+ *
+ * @module
+ */
+import { MaculaError } from "../util/errors.ts";
+
+/** A content id that does not parse (bad multibase, version, codec, size or length). */
+export class InvalidMcidError extends MaculaError {
+  /** `message` says what is wrong with the text or bytes given. */
+  constructor(message: string) {
+    super("E_CONTENT_MCID", message);
+  }
+}
+
+/** Bytes that do not match their content id (a lying provider, a corrupt file). */
+export class ContentVerificationError extends MaculaError {
+  /** `message` names the content and the group. */
+  constructor(message: string) {
+    super("E_CONTENT_VERIFY", message);
+  }
+}
+
+/** Content that is neither here nor at any reachable provider. */
+export class ContentNotFoundError extends MaculaError {
+  /** `mcid` is the text form of the content id. */
+  constructor(readonly mcid: string, detail = "no provider has it") {
+    super("E_CONTENT_NOT_FOUND", `content ${mcid} not found: ${detail}`);
+  }
+}
+
+/** The store cannot take the content within its quota (pinned content is never evicted). */
+export class QuotaExceededError extends MaculaError {
+  /** `needed` and `quota` are in bytes. */
+  constructor(readonly needed: number, readonly quota: number) {
+    super("E_CONTENT_QUOTA", `content store quota exceeded: ${needed} bytes needed, quota ${quota} bytes`);
+  }
+}
