@@ -24,6 +24,8 @@ export interface BlockRequest {
   left: RangeSet;
   /** When it was sent (performance.now()). */
   sentAt: number;
+  /** Taken over from another provider in the end game (never taken over again). */
+  stolen: boolean;
 }
 
 /** Bytes of the groups of `set` in content of `size` bytes. */
@@ -39,7 +41,7 @@ export const MIN_OUTSTANDING = 1024 * 1024;
 /** Maximum pipeline, bytes outstanding per provider. */
 export const MAX_OUTSTANDING = 32 * 1024 * 1024;
 /** Pipeline before the provider's rate is known. */
-export const INITIAL_OUTSTANDING = 4 * 1024 * 1024;
+export const INITIAL_OUTSTANDING = 2 * 1024 * 1024;
 
 /** A provider's session (see the module doc). */
 export class ProviderSession {
@@ -134,8 +136,8 @@ export class ProviderSession {
   }
 
   /** Send a want-block for `groups`. */
-  request(want: ContentRequest & { t: "want-block" }): BlockRequest {
-    const req = { left: want.ranges.clone(), sentAt: performance.now() };
+  request(want: ContentRequest & { t: "want-block" }, stolen = false): BlockRequest {
+    const req = { left: want.ranges.clone(), sentAt: performance.now(), stolen };
     if (this.requests.size === 0) this.lastProgress = req.sentAt;
     this.requests.set(want.id, req);
     this.outstanding += bytesOf(want.ranges, this.size);

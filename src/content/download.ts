@@ -122,6 +122,8 @@ const MIN_CLAIM = 16;
 const MAX_REQUEST_GROUPS = 64;
 /** How often stalls and busy back-offs are checked, ms. */
 const TICK = 100;
+/** End game: how much later (ms) than the taker a provider must be due before its last request is taken over. */
+const STEAL_MARGIN = 500;
 /** Busy answers after which a provider is dropped. */
 const MAX_BUSY = 8;
 
@@ -364,6 +366,7 @@ export class Download {
     const writes: Promise<void>[] = [];
     for (const [i, group] of parts) {
       if (this.#present.has(i) || this.#writing.has(i)) {
+        if (Deno.env.get("DBG")) console.log("dup", s.did.slice(-4), id, i, !!req);
         this.#duplicate += group.length;
         this.#o.metrics?.duplicate(group.length);
       } else if (!groupMatches(this.#o.hasher, this.#leaves, this.#size, i, group)) {
@@ -538,6 +541,7 @@ export class Download {
       const size = Math.max(MIN_CLAIM, Math.min(MAX_REQUEST_GROUPS, Math.floor(target / 4 / 16384)));
       while (s.outstanding < target) {
         if (s.share.empty && !this.#claim(s)) break;
+        if (s.share.empty) continue; // the claim was a request taken over whole
         const ranges = s.share.take(size);
         s.request({ t: "want-block", id: s.nextId(), mcid: this.#o.mcid, ranges });
       }
@@ -593,7 +597,7 @@ export class Download {
       const bytes = bytesOf(left, this.#size);
       const theirEta = o.outstanding / Math.max(o.meter.rate(), 1) * 1000;
       const myEta = bytes / myRate * 1000 + s.rtt;
-      if (theirEta > 2 * myEta + 200 && now - req.sentAt > o.rtt && theirEta > worst) {
+      if (!req.stolen && theirEta > 2 * myEta + STEAL_MARGIN && now - req.sentAt > o.rtt && theirEta > worst) {
         worst = theirEta;
         pick = { o, id, left };
       }
@@ -601,9 +605,10 @@ export class Download {
     if (!pick) return false;
     const { o, id, left } = pick;
     o.requests.delete(id);
+    if (Deno.env.get("DBG")) console.log("steal", s.did.slice(-4), "from", o.did.slice(-4), left.toArray(), worst);
     o.outstanding -= bytesOf(left, this.#size);
     o.send({ t: "cancel", id }).catch(() => {});
-    s.share.union(left);
+    s.request({ t: "want-block", id: s.nextId(), mcid: this.#o.mcid, ranges: left }, true);
     return true;
   }
 

@@ -46,7 +46,7 @@ function snapshot(e: Entry): StoredContent {
  * import { MemoryContentStore } from "./memory-store.ts";
  * const store = new MemoryContentStore({ quota: 1 << 20 });
  * await store.open();
- * const entry = await store.put([new TextEncoder().encode("hello")]);
+ * const entry = await store.put(ReadableStream.from([new TextEncoder().encode("hello")]));
  * entry.complete; // true
  * const reader = await store.reader(entry.mcid);
  * await reader!.read(0, 5); // the bytes of "hello"
