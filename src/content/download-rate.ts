@@ -54,12 +54,16 @@ export class RateMeter {
     return this.#total;
   }
 
-  /** Bytes/s over the window (or since creation, if younger); 0 before anything was recorded. */
-  rate(now = performance.now()): number {
+  /**
+   * Bytes/s over the window (or since creation, if younger, but over at
+   * least `minSpan` ms: a young meter does not mistake a burst for a rate);
+   * 0 before anything was recorded.
+   */
+  rate(now = performance.now(), minSpan = BUCKET_MS): number {
     this.#advance(now);
     let sum = 0;
     for (const b of this.#buckets) sum += b;
-    const span = Math.min(this.window, Math.max(now - this.#start, BUCKET_MS));
+    const span = Math.min(this.window, Math.max(now - this.#start, minSpan));
     return sum * 1000 / span;
   }
 }

@@ -125,7 +125,7 @@ const TICK = 100;
 /** End game: how much later (ms) than the taker a provider must be due before its last request is taken over. */
 const STEAL_MARGIN = 500;
 /** Busy answers after which a provider is dropped. */
-const MAX_BUSY = 8;
+const MAX_BUSY = 6;
 
 /**
  * A download of one content id.
@@ -366,7 +366,6 @@ export class Download {
     const writes: Promise<void>[] = [];
     for (const [i, group] of parts) {
       if (this.#present.has(i) || this.#writing.has(i)) {
-        if (Deno.env.get("DBG")) console.log("dup", s.did.slice(-4), id, i, !!req);
         this.#duplicate += group.length;
         this.#o.metrics?.duplicate(group.length);
       } else if (!groupMatches(this.#o.hasher, this.#leaves, this.#size, i, group)) {
@@ -394,7 +393,7 @@ export class Download {
     if (req.left.empty) s.requests.delete(answer.id);
     if (answer.reason === "busy") {
       s.busyStrikes++;
-      s.busyUntil = performance.now() + Math.min(5000, 250 * 2 ** s.busyStrikes);
+      s.busyUntil = performance.now() + Math.min(2000, 100 * 2 ** s.busyStrikes);
       gone.union(s.share);
       s.share = new RangeSet();
       if (s.busyStrikes >= MAX_BUSY) return this.#drop(s, "busy");
@@ -595,7 +594,7 @@ export class Download {
       const left = req.left.intersect(s.have);
       if (left.empty || left.count !== req.left.count) continue;
       const bytes = bytesOf(left, this.#size);
-      const theirEta = o.outstanding / Math.max(o.meter.rate(), 1) * 1000;
+      const theirEta = o.outstanding / Math.max(o.meter.rate(now, 1000), 1) * 1000;
       const myEta = bytes / myRate * 1000 + s.rtt;
       if (!req.stolen && theirEta > 2 * myEta + STEAL_MARGIN && now - req.sentAt > o.rtt && theirEta > worst) {
         worst = theirEta;
@@ -605,7 +604,6 @@ export class Download {
     if (!pick) return false;
     const { o, id, left } = pick;
     o.requests.delete(id);
-    if (Deno.env.get("DBG")) console.log("steal", s.did.slice(-4), "from", o.did.slice(-4), left.toArray(), worst);
     o.outstanding -= bytesOf(left, this.#size);
     o.send({ t: "cancel", id }).catch(() => {});
     s.request({ t: "want-block", id: s.nextId(), mcid: this.#o.mcid, ranges: left }, true);

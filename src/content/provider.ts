@@ -182,7 +182,7 @@ class Session {
       this.#failed = true;
       this.#ended = true;
       this.#wake?.();
-      await pump.catch(() => {});
+      pump.catch(() => {}); // it stops at its next step (a store read may still be pending)
       throw error;
     }
     this.#ended = true;
