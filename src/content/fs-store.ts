@@ -107,10 +107,10 @@ class Serial {
  * @example
  * ```ts
  * import { FsContentStore } from "./fs-store.ts";
- * import { platform } from "../platform/current.ts";
+ * import { currentPlatform } from "../platform/current.ts";
  *
  * const dir = "/tmp/macula-store-example";
- * const store = new FsContentStore(platform.fs, dir, { quota: 1 << 30 });
+ * const store = new FsContentStore(currentPlatform().fs, dir, { quota: 1 << 30 });
  * await store.open();
  * const entry = await store.put(new Blob(["hello"]).stream(), { pin: true });
  * const reader = (await store.reader(entry.mcid))!;
