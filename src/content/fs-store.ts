@@ -71,6 +71,10 @@ interface Entry {
   metaDirty: boolean;
   /** Serialises metadata writes. */
   metaChain: Promise<void>;
+  /** The leaves file was checked against the root in this process (no need to re-hash). */
+  leavesVerified?: boolean;
+  /** Verified leaves, cached while a reader or writer is open (shared: never mutated). */
+  leaves?: Uint8Array;
 }
 
 function presentBytes(have: RangeSet, size: number): number {
@@ -395,8 +399,7 @@ export class FsContentStore implements ContentStore {
       };
       e.pinned ||= options.pin ?? false;
       e.lastUsed = this.#now();
-      const leavesPath = this.#file(e, "leaves");
-      await this.#io("write", leavesPath, () => this.fs.writeFileAtomic(leavesPath, leaves, FILE_MODE));
+      await this.writeLeaves(e, leaves);
       const metaPath = this.#file(e, "meta");
       await this.#io("write", metaPath, () => this.fs.writeFileAtomic(metaPath, encodeMeta(e), FILE_MODE));
       const dataPath = this.#file(e, "data");
@@ -427,12 +430,24 @@ export class FsContentStore implements ContentStore {
     return [...this.#entries.values()].map((e) => snapshot(e, e.writer?.pending));
   }
 
-  /** The entry's verified leaves from disk, or `undefined` if absent or wrong. */
+  /**
+   * The entry's verified leaves (cached while open; from disk, hashed up to
+   * the root once per process), or `undefined` if absent or wrong.
+   */
   async #readLeaves(e: Entry): Promise<Uint8Array | undefined> {
+    if (e.leaves) return e.leaves;
     const path = this.#file(e, "leaves");
     const bytes = await this.#io("read", path, () => this.fs.readFile(path));
     if (!bytes || bytes.length !== groupCount(e.mcid.size) * HASH_LENGTH) return undefined;
-    return leavesMatch(await this.hasher(e.mcid.codec), e.mcid, bytes) ? bytes : undefined;
+    if (!e.leavesVerified && !leavesMatch(await this.hasher(e.mcid.codec), e.mcid, bytes)) return undefined;
+    e.leavesVerified = true;
+    if (e.readers > 0 || e.writer) e.leaves = bytes;
+    return bytes;
+  }
+
+  /** Drop the cached leaves of `e` once nothing has it open. */
+  #idle(e: Entry): void {
+    if (e.readers === 0 && !e.writer) e.leaves = undefined;
   }
 
   /** Leaves of a complete entry: from disk, or rebuilt from its data; `undefined` if the data is corrupt. */
@@ -446,8 +461,7 @@ export class FsContentStore implements ContentStore {
     });
     const { mcid, leaves } = builder.finish();
     if (!mcid.equals(e.mcid)) return undefined;
-    const leavesPath = this.#file(e, "leaves");
-    await this.#io("write", leavesPath, () => this.fs.writeFileAtomic(leavesPath, leaves, FILE_MODE));
+    await this.writeLeaves(e, leaves);
     return leaves;
   }
 
@@ -536,10 +550,12 @@ export class FsContentStore implements ContentStore {
       return new FsContentReader(e.mcid, leaves, have, handle, path, async () => {
         this.#handles.delete(handle);
         e.readers--;
+        this.#idle(e);
         await handle.close();
       });
     } catch (error) {
       e.readers--;
+      this.#idle(e);
       throw error;
     }
   }
@@ -588,6 +604,8 @@ export class FsContentStore implements ContentStore {
   async writeLeaves(e: Entry, leaves: Uint8Array): Promise<void> {
     const path = this.#file(e, "leaves");
     await this.#io("write", path, () => this.fs.writeFileAtomic(path, leaves, FILE_MODE));
+    e.leavesVerified = true;
+    if (e.readers > 0 || e.writer) e.leaves = leaves;
   }
 
   /** @internal Turn partial `e` complete: rename `.part` to `.data`, drop the have-set. */
@@ -606,7 +624,8 @@ export class FsContentStore implements ContentStore {
   /** @internal Forget the writer of `e`. */
   releaseWriter(e: Entry, handle: FileHandle | undefined): void {
     if (handle) this.#handles.delete(handle);
-    if (e.writer) e.writer = undefined;
+    e.writer = undefined;
+    this.#idle(e);
   }
 
   /** @internal Mark `e` used. */
