@@ -5,7 +5,6 @@
  * throws (non-zero exit) at the first failed check.
  */
 import assert from "node:assert/strict";
-import { rm } from "node:fs/promises";
 import { createNodePlatform } from "../../src/platform/node.ts";
 import type { TcpSocket } from "../../src/platform/types.ts";
 
@@ -122,7 +121,51 @@ async function fs(): Promise<void> {
   await assert.rejects(platform.fs.writeFileAtomic("/nonexistent-dir/x", new Uint8Array([1]), 0o600));
   assert.ok(platform.fs.resolve("x/y").endsWith("/x/y") && platform.fs.resolve("x/y").startsWith("/"));
   assert.equal(platform.fs.resolve("/abs"), "/abs");
-  await rm(base, { recursive: true });
+
+  step("fs: positional handles (sparse, past 4 GiB offsets, concurrent), rename, remove, readDir, stat, readStream");
+  const path = platform.fs.join(dir, "positional");
+  const h = await platform.fs.open(path, { read: true, write: true, create: true });
+  await h.writeAt(new Uint8Array([1, 2, 3]), 10);
+  const buf = new Uint8Array(20);
+  assert.equal(await h.readAt(buf, 8), 5);
+  assert.deepEqual([...buf.subarray(0, 5)], [0, 0, 1, 2, 3]);
+  const far = 5 * 1024 ** 3 + 1;
+  await h.writeAt(new Uint8Array([9, 8]), far);
+  assert.equal(await h.size(), far + 2);
+  const two = new Uint8Array(2);
+  assert.equal(await h.readAt(two, far), 2);
+  assert.deepEqual([...two], [9, 8]);
+  await Promise.all(Array.from({ length: 32 }, (_, i) => h.writeAt(new Uint8Array(1000).fill(i), i * 1000)));
+  for (let i = 0; i < 32; i++) {
+    const b = new Uint8Array(1000);
+    await h.readAt(b, i * 1000);
+    assert.ok(b.every((x) => x === i), `block ${i}`);
+  }
+  await h.sync();
+  await h.truncate(5000);
+  assert.equal(await h.size(), 5000);
+  await h.close();
+  await h.close();
+  await assert.rejects(platform.fs.open(platform.fs.join(dir, "missing"), { read: true }));
+  const created = await platform.fs.open(platform.fs.join(dir, "new"), { write: true, createNew: true });
+  await created.close();
+  await assert.rejects(platform.fs.open(platform.fs.join(dir, "new"), { write: true, createNew: true }));
+  await platform.fs.rename(path, platform.fs.join(dir, "new"));
+  assert.deepEqual((await platform.fs.readDir(dir))?.sort(), ["identity.key", "new"]);
+  assert.equal(await platform.fs.readDir(platform.fs.join(dir, "missing")), null);
+  const st = await platform.fs.stat(platform.fs.join(dir, "new"));
+  assert.ok(st?.isFile && st.size === 5000 && !st.isDirectory && st.mtime > 0);
+  assert.equal(await platform.fs.stat(platform.fs.join(dir, "missing")), null);
+  const chunks: number[] = [];
+  for await (const c of platform.fs.readStream(platform.fs.join(dir, "new"), 2048)) chunks.push(c.length);
+  assert.deepEqual(chunks, [2048, 2048, 904]);
+  const reader = platform.fs.readStream(platform.fs.join(dir, "new")).getReader();
+  assert.equal((await reader.read()).value?.length, 5000);
+  await reader.cancel();
+  await platform.fs.syncDir(dir);
+  assert.equal(await platform.fs.remove(platform.fs.join(dir, "new")), true);
+  assert.equal(await platform.fs.remove(platform.fs.join(dir, "new")), false);
+  assert.equal(await platform.fs.remove(base, { recursive: true }), true);
 }
 
 async function udp(): Promise<void> {
