@@ -8,7 +8,8 @@
  * - `put` streams into `put-<uuid>.tmp` while hashing, fsyncs it, writes the
  *   leaves and metadata atomically, then renames the temp file to
  *   `<mcid>.data` — the rename is the moment the entry becomes complete;
- * - a writer writes verified groups into the sparse `<mcid>.part`; `flush`
+ * - a writer writes verified groups into the sparse `<mcid>.part` (runs of
+ *   consecutive groups gathered into writes of up to 256 KiB); `flush`
  *   fsyncs it and only then writes the have-set file (atomically), so a
  *   crash never marks unwritten bytes present; `complete` flushes, renames
  *   `.part` to `.data`, then drops the have-set file;
@@ -55,6 +56,8 @@ const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
 /** Writes of a `put` are gathered into buffers of this size. */
 const PUT_BUFFER = 1024 * 1024;
+/** A writer gathers runs of consecutive groups into one file write of up to this size. */
+const COALESCE_BYTES = 16 * GROUP_SIZE;
 
 /** An entry as the store tracks it. */
 interface Entry {
@@ -649,7 +652,11 @@ class FsContentWriter implements ContentWriter {
   #serial = new Serial();
   #closed = false;
   #superseded = false;
-  #inFlight = 0;
+  /** Consecutive groups gathered for one write: `#bufGroups` groups from `#bufStart`. */
+  #buf: Uint8Array | undefined;
+  #bufStart = 0;
+  #bufGroups = 0;
+  #bufBytes = 0;
 
   constructor(private readonly store: FsContentStore, private readonly entry: Entry) {
     this.mcid = entry.mcid;
@@ -665,6 +672,7 @@ class FsContentWriter implements ContentWriter {
   supersede(): void {
     this.#superseded = true;
     this.pending = new RangeSet();
+    this.#bufGroups = 0;
   }
 
   #usable(): boolean {
@@ -692,37 +700,66 @@ class FsContentWriter implements ContentWriter {
   }
 
   have(): RangeSet {
-    return this.entry.have.clone().union(this.pending);
+    const have = this.entry.have.clone().union(this.pending);
+    return this.#bufGroups > 0 ? have.add(this.#bufStart, this.#bufStart + this.#bufGroups) : have;
   }
 
-  async writeGroup(index: number, data: Uint8Array): Promise<void> {
-    if (!this.#usable()) return;
+  writeGroup(index: number, data: Uint8Array): Promise<void> {
+    if (!this.#usable()) return Promise.resolve();
     const n = groupCount(this.mcid.size);
     if (!Number.isSafeInteger(index) || index < 0 || index >= n) {
-      throw new RangeError(`group ${index} is outside 0..${n - 1} of ${this.mcid}`);
+      return Promise.reject(new RangeError(`group ${index} is outside 0..${n - 1} of ${this.mcid}`));
     }
     if (data.length !== groupLength(index, this.mcid.size)) {
-      throw new ContentVerificationError(
-        `group ${index} of ${this.mcid} must be ${groupLength(index, this.mcid.size)} bytes, got ${data.length}`,
+      return Promise.reject(
+        new ContentVerificationError(
+          `group ${index} of ${this.mcid} must be ${groupLength(index, this.mcid.size)} bytes, got ${data.length}`,
+        ),
       );
     }
-    if (!this.#leaves) throw new ContentStoreError(`cannot write group ${index} of ${this.mcid} before its leaves`);
-    this.#inFlight++;
+    if (!this.#leaves) {
+      return Promise.reject(
+        new ContentStoreError(`cannot write group ${index} of ${this.mcid} before its leaves`),
+      );
+    }
+    return this.#serial.run(async () => {
+      if (!this.#usable()) return;
+      if (this.entry.have.has(index) || this.pending.has(index) || this.#buffered(index)) return;
+      if (this.#bufGroups > 0 && index !== this.#bufStart + this.#bufGroups) await this.#drain();
+      if (this.#bufGroups === 0) this.#bufStart = index;
+      this.#buf ??= new Uint8Array(COALESCE_BYTES);
+      this.#buf.set(data, this.#bufGroups * GROUP_SIZE);
+      this.#bufGroups++;
+      this.#bufBytes = (this.#bufGroups - 1) * GROUP_SIZE + data.length;
+      if (this.#bufGroups * GROUP_SIZE >= COALESCE_BYTES || index === n - 1) await this.#drain();
+    });
+  }
+
+  #buffered(index: number): boolean {
+    return this.#bufGroups > 0 && index >= this.#bufStart && index < this.#bufStart + this.#bufGroups;
+  }
+
+  /** Write the buffered run of groups to the file; they become pending (readable, not yet durable). */
+  async #drain(): Promise<void> {
+    if (this.#bufGroups === 0) return;
+    const start = this.#bufStart, count = this.#bufGroups, bytes = this.#bufBytes;
+    this.#bufGroups = 0;
+    this.#bufBytes = 0;
     try {
-      await this.#handle!.writeAt(data, index * GROUP_SIZE);
+      await this.#handle!.writeAt(this.#buf!.subarray(0, bytes), start * GROUP_SIZE);
     } catch (error) {
       throw new ContentStoreError(
-        `content store: cannot write group ${index} of ${this.mcid}: ${describeError(error)}`,
+        `content store: cannot write groups ${start}..${start + count - 1} of ${this.mcid}: ${describeError(error)}`,
       );
-    } finally {
-      this.#inFlight--;
     }
-    if (!this.#superseded) this.pending.add(index);
+    if (!this.#superseded) this.pending.add(start, start + count);
   }
 
   flush(): Promise<void> {
     return this.#serial.run(async () => {
-      if (!this.#usable() || this.pending.empty) return;
+      if (!this.#usable()) return;
+      await this.#drain();
+      if (this.pending.empty) return;
       const batch = this.pending;
       this.pending = new RangeSet();
       try {

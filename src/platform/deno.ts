@@ -271,10 +271,16 @@ function dirname(path: string): string {
   return i <= 0 ? (i === 0 ? "/" : ".") : path.slice(0, i);
 }
 
-/** Positional access over a Deno file: seek + read/write, one operation at a time. */
+/**
+ * Positional access over a Deno file: seek + read/write, one operation at a
+ * time (the seek is skipped when the file offset is already there, so
+ * sequential access costs one call per operation).
+ */
 class DenoFileHandle implements FileHandle {
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
+  /** The file offset, or -1 when unknown (after an error). */
+  #pos = 0;
 
   constructor(private readonly file: Deno.FsFile) {}
 
@@ -283,18 +289,28 @@ class DenoFileHandle implements FileHandle {
       if (this.#closed) throw new Deno.errors.BadResource("file is closed");
       return op();
     });
-    this.#queue = next.catch(() => {});
+    this.#queue = next.catch(() => {
+      this.#pos = -1;
+    });
     return next;
+  }
+
+  async #seek(position: number): Promise<void> {
+    if (position === this.#pos) return;
+    this.#pos = -1;
+    await this.file.seek(position, Deno.SeekMode.Start);
+    this.#pos = position;
   }
 
   readAt(buffer: Uint8Array, position: number): Promise<number> {
     return this.#run(async () => {
-      await this.file.seek(position, Deno.SeekMode.Start);
+      await this.#seek(position);
       let got = 0;
       while (got < buffer.length) {
         const n = await this.file.read(buffer.subarray(got));
         if (n === null) break;
         got += n;
+        this.#pos += n;
       }
       return got;
     });
@@ -302,9 +318,13 @@ class DenoFileHandle implements FileHandle {
 
   writeAt(data: Uint8Array, position: number): Promise<void> {
     return this.#run(async () => {
-      await this.file.seek(position, Deno.SeekMode.Start);
+      await this.#seek(position);
       let off = 0;
-      while (off < data.length) off += await this.file.write(data.subarray(off));
+      while (off < data.length) {
+        const n = await this.file.write(data.subarray(off));
+        off += n;
+        this.#pos += n;
+      }
     });
   }
 

@@ -220,6 +220,34 @@ export function storeConformance(
     }
   });
 
+  test("writer: groups written concurrently, in runs and twice; readers see only written groups", async (open) => {
+    const store = await open();
+    const data = randomBytes(40 * GROUP_SIZE + 99, 5);
+    const { mcid, leaves } = await hashBytes(data);
+    const n = groupCount(data.length);
+    const w = await store.writer(mcid);
+    await w.setLeaves(leaves);
+    const order = [...Array(n).keys()].filter((g) => g % 10 < 7); // runs of 7 with gaps
+    await Promise.all([...order, 3, 4, 22].map((g) => w.writeGroup(g, group(data, g))));
+    const expected = new RangeSet(order.map((g) => [g, g + 1] as const));
+    assertEquals(w.have().toArray(), expected.toArray());
+    await w.flush();
+    const r = (await store.reader(mcid))!;
+    assertEquals(r.have().toArray(), expected.toArray());
+    for (const [s, e] of expected.toArray()) {
+      const end = Math.min(e * GROUP_SIZE, data.length);
+      assert(sameBytes(await r.read(s * GROUP_SIZE, end - s * GROUP_SIZE), data.subarray(s * GROUP_SIZE, end)));
+    }
+    await r.close();
+    const rest = RangeSet.full(n).subtract(w.have());
+    await Promise.all([...rest].reverse().map((g) => w.writeGroup(g, group(data, g))));
+    await w.complete();
+    await w.close();
+    const full = (await store.reader(mcid))!;
+    assert(sameBytes(await full.read(0, data.length), data));
+    await full.close();
+  });
+
   test("pin, unpin and remove", async (open) => {
     const store = await open();
     const a = await store.put(streamOf(randomBytes(1000, 1)));
