@@ -408,12 +408,20 @@ export class FsContentStore implements ContentStore {
       const dataPath = this.#file(e, "data");
       await this.#io("rename", tmp, () => this.fs.rename(tmp, dataPath));
       await this.fs.syncDir(this.dir);
-      e.complete = true;
-      e.have = RangeSet.full(groupCount(mcid.size));
-      e.writer?.supersede();
-      if (existing) await this.#removeFiles(name, ["part", "have"]);
-      this.#entries.set(name, e);
-      return snapshot(e);
+      // A writer may have created a partial entry for the same content meanwhile: complete that one.
+      const current = this.#entries.get(name);
+      const done = current ?? e;
+      done.complete = true;
+      done.have = RangeSet.full(groupCount(mcid.size));
+      done.writer?.supersede();
+      if (current) await this.#removeFiles(name, ["part", "have"]);
+      if (current && current !== e) {
+        current.pinned ||= e.pinned;
+        current.lastUsed = e.lastUsed;
+        await this.#saveMeta(current);
+      }
+      this.#entries.set(name, done);
+      return snapshot(done);
     } catch (error) {
       this.#handles.delete(handle);
       await handle.close().catch(() => {});
@@ -476,6 +484,7 @@ export class FsContentStore implements ContentStore {
     const created = !e;
     if (!e) {
       await this.#makeRoom(mcid.size);
+      if (this.#entries.has(name)) return await this.writer(mcid); // created meanwhile
       e = {
         mcid,
         name,
