@@ -5,6 +5,8 @@
  * throws (non-zero exit) at the first failed check.
  */
 import assert from "node:assert/strict";
+import { FsContentStore } from "../../src/content/fs-store.ts";
+import { groupCount } from "../../src/content/tree.ts";
 import { createNodePlatform } from "../../src/platform/node.ts";
 import type { TcpSocket } from "../../src/platform/types.ts";
 
@@ -216,10 +218,41 @@ function processApi(): void {
   assert.equal(platform.permissionDenied(new Error("EACCES")), null);
 }
 
+async function contentStore(): Promise<void> {
+  step("content store on the Node fs: put, read, writer resume across a reopen, complete");
+  const dir = platform.fs.join("/tmp", `macula-node-store-${crypto.randomUUID()}`);
+  const data = new Uint8Array(100_000).map((_, i) => (i * 131) >> 2);
+  const store = new FsContentStore(platform.fs, dir);
+  await store.open();
+  const entry = await store.put(new Blob([data]).stream(), { pin: true });
+  const reader = (await store.reader(entry.mcid))!;
+  assert.deepEqual(await reader.read(0, data.length), data);
+  const leaves = reader.leaves!;
+  await reader.close();
+  await store.remove(entry.mcid);
+  const w = await store.writer(entry.mcid);
+  await w.setLeaves(leaves);
+  await w.writeGroup(2, data.subarray(2 * 16384, 3 * 16384));
+  await w.close();
+  await store.close();
+  const again = new FsContentStore(platform.fs, dir);
+  await again.open();
+  const w2 = await again.writer(entry.mcid);
+  assert.deepEqual(w2.have().toArray(), [[2, 3]]);
+  for (let g = 0; g < groupCount(data.length); g++) await w2.writeGroup(g, data.subarray(g * 16384, (g + 1) * 16384));
+  assert.equal((await w2.complete()).complete, true);
+  const r2 = (await again.reader(entry.mcid))!;
+  assert.deepEqual(await r2.read(0, data.length), data);
+  await r2.close();
+  await again.close();
+  await platform.fs.remove(dir, { recursive: true });
+}
+
 // CommonJS has no top-level await.
 (async () => {
   processApi();
   await fs();
+  await contentStore();
   await tcp();
   await udp();
   await http();
