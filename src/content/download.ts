@@ -294,7 +294,11 @@ export class Download {
           await this.#onBlock(s, answer);
         } else if (!s.answered(answer)) {
           if (answer.t === "dont-have") this.#onDontHave(s, answer);
-          else throw new WireError("E_WIRE_INVALID", "content answer", `unexpected ${answer.t} for request ${answer.id}`);
+          else {throw new WireError(
+              "E_WIRE_INVALID",
+              "content answer",
+              `unexpected ${answer.t} for request ${answer.id}`,
+            );}
         }
         if (this.#finished) return;
       }

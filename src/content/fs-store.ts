@@ -552,6 +552,8 @@ export class FsContentStore implements ContentStore {
         }
         have = e.have.clone();
       } else {
+        // Groups a writer still holds in its coalescing buffer become readable first.
+        await e.writer?.spill();
         leaves = await this.#readLeaves(e);
         have = leaves ? e.have.clone().union(e.writer?.pending ?? new RangeSet()) : new RangeSet();
       }
@@ -746,6 +748,13 @@ class FsContentWriter implements ContentWriter {
 
   #buffered(index: number): boolean {
     return this.#bufGroups > 0 && index >= this.#bufStart && index < this.#bufStart + this.#bufGroups;
+  }
+
+  /** Write buffered groups out now, so that a reader opened next can read them (not yet durable). */
+  spill(): Promise<void> {
+    return this.#serial.run(async () => {
+      if (this.#usable()) await this.#drain();
+    });
   }
 
   /** Write the buffered run of groups to the file; they become pending (readable, not yet durable). */

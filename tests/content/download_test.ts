@@ -5,7 +5,7 @@
  * busy providers), resume, abort and the boundary sizes.
  */
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
-import { Download, askHave } from "../../src/content/download.ts";
+import { askHave, Download } from "../../src/content/download.ts";
 import { loadHasher } from "../../src/content/hash.ts";
 import { MemoryContentStore } from "../../src/content/memory-store.ts";
 import { ContentNotFoundError } from "../../src/content/errors.ts";
@@ -208,10 +208,11 @@ Deno.test("download: a lying provider is detected, counted and dropped; no bad g
 });
 
 Deno.test("download: a provider with wrong leaf hashes is dropped and the tree is taken from another", async () => {
-  const swarm = await Swarm.start(2, (i) =>
-    i === 0
-      ? { store: new FaultyStore(new MemoryContentStore(), { leaves: (l) => l && l.map((b) => b ^ 1) }) }
-      : {});
+  const swarm = await Swarm.start(
+    2,
+    (i) =>
+      i === 0 ? { store: new FaultyStore(new MemoryContentStore(), { leaves: (l) => l && l.map((b) => b ^ 1) }) } : {},
+  );
   try {
     const data = randomBytes(3 * MiB);
     const mcid = await swarm.publish(data);
@@ -289,7 +290,7 @@ Deno.test("download: abort leaves a resumable writer; the resumed run fetches on
     await assertRejects(() => first.download.done, Error, "user stop");
     const partial = store.get(mcid)!;
     assert(!partial.complete && partial.bytes > 2 * MiB && partial.bytes < data.length, `partial ${partial.bytes}`);
-    const before = (await store.writer(mcid));
+    const before = await store.writer(mcid);
     const had = before.have();
     await before.close();
     const written: number[] = [];
