@@ -89,6 +89,44 @@ Deno.test("FsContentStore: reopen keeps complete and partial entries, pins, leav
   );
 });
 
+Deno.test("FsContentStore: lastUsed is written in batches, not on every read", async () => {
+  const dir = newDir();
+  let t = 5_000_000;
+  const store = new FsContentStore(fs, dir, { now: () => t, lastUsedPersistMs: 1000 });
+  await store.open();
+  const e = await store.put(streamOf(randomBytes(100, 1)));
+  const metaPath = `${dir}/${entryFileName(e.mcid.toString(), "meta")}`;
+  const onDisk = async () => decodeMeta(await Deno.readFile(metaPath))?.lastUsed;
+  assertEquals(await onDisk(), 5_000_000);
+  for (const step of [300, 300, 300]) {
+    t += step;
+    await (await store.reader(e.mcid))!.close();
+  }
+  assertEquals(store.get(e.mcid)?.lastUsed, 5_000_900, "in memory at once");
+  assertEquals(await onDisk(), 5_000_000, "not yet on disk");
+  t += 200;
+  await (await store.reader(e.mcid))!.close();
+  assertEquals(await onDisk(), 5_001_100, "written once the interval passed");
+  await store.close();
+});
+
+Deno.test("FsContentStore: a writer of removed content fails with a typed error", async () => {
+  const store = new FsContentStore(fs, newDir());
+  await store.open();
+  const data = randomBytes(2 * GROUP_SIZE, 8);
+  const { mcid, leaves } = await hashBytes(data);
+  const w = await store.writer(mcid);
+  await w.setLeaves(leaves);
+  await w.writeGroup(0, group(data, 0));
+  assertEquals(await store.remove(mcid), true);
+  await assertRejects(() => w.writeGroup(1, group(data, 1)), ContentStoreError, "removed");
+  await assertRejects(() => w.complete(), ContentStoreError, "removed");
+  await w.close();
+  assertEquals(store.get(mcid), undefined);
+  assertEquals(await names(store.dir), []);
+  await store.close();
+});
+
 Deno.test("FsContentStore: the have-set on disk only covers flushed groups", async () => {
   const dir = newDir();
   const s1 = new FsContentStore(fs, dir);
