@@ -315,7 +315,7 @@ Deno.test("FsContentStore: I/O errors are typed and name the path", async () => 
   await assertRejects(() => store.put(streamOf(new Uint8Array(1))), ContentStoreError, "not open");
 });
 
-Deno.test("FsContentStore: 1 GiB put from a file stream and read back in 64 KiB pieces with bounded RSS growth (child process)", async () => {
+Deno.test("FsContentStore: 1 GiB put from a file stream and read back in 64 KiB pieces with bounded RSS growth (child process; slow: 8-25 s)", async () => {
   const dir = newDir();
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-read", "--allow-write", "--allow-env", CHILD, "rss", dir, "1024", "65536"],
