@@ -199,7 +199,7 @@ Deno.test("FsContentStore: open removes temp files, orphans and stale files, and
 
 Deno.test("FsContentStore: a child SIGKILLed while writing groups leaves only verified groups marked; resume completes", async () => {
   const dir = newDir();
-  const data = randomBytes(4 << 20, 11);
+  const data = randomBytes(16 << 20, 11);
   const { mcid, leaves } = await hashBytes(data);
   await Deno.writeFile(`${base}/crash.src`, data);
   await Deno.writeFile(`${base}/crash.leaves`, leaves);
