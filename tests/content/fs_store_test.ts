@@ -24,6 +24,8 @@ import { group, randomBytes, sameBytes, storeConformance, streamOf } from "./sto
 
 const fs = currentPlatform().fs;
 const base = await Deno.makeTempDir({ prefix: "macula-fs-store-" });
+// Removed at exit even when a filter skips the last test.
+globalThis.addEventListener("unload", () => Deno.removeSync(base, { recursive: true }));
 let dirs = 0;
 const newDir = () => `${base}/s${dirs++}`;
 const CHILD = new URL("./store_crash_child.ts", import.meta.url).pathname;
@@ -85,6 +87,44 @@ Deno.test("FsContentStore: reopen keeps complete and partial entries, pins, leav
     ].sort(),
     "no have-set or part file once complete",
   );
+});
+
+Deno.test("FsContentStore: lastUsed is written in batches, not on every read", async () => {
+  const dir = newDir();
+  let t = 5_000_000;
+  const store = new FsContentStore(fs, dir, { now: () => t, lastUsedPersistMs: 1000 });
+  await store.open();
+  const e = await store.put(streamOf(randomBytes(100, 1)));
+  const metaPath = `${dir}/${entryFileName(e.mcid.toString(), "meta")}`;
+  const onDisk = async () => decodeMeta(await Deno.readFile(metaPath))?.lastUsed;
+  assertEquals(await onDisk(), 5_000_000);
+  for (const step of [300, 300, 300]) {
+    t += step;
+    await (await store.reader(e.mcid))!.close();
+  }
+  assertEquals(store.get(e.mcid)?.lastUsed, 5_000_900, "in memory at once");
+  assertEquals(await onDisk(), 5_000_000, "not yet on disk");
+  t += 200;
+  await (await store.reader(e.mcid))!.close();
+  assertEquals(await onDisk(), 5_001_100, "written once the interval passed");
+  await store.close();
+});
+
+Deno.test("FsContentStore: a writer of removed content fails with a typed error", async () => {
+  const store = new FsContentStore(fs, newDir());
+  await store.open();
+  const data = randomBytes(2 * GROUP_SIZE, 8);
+  const { mcid, leaves } = await hashBytes(data);
+  const w = await store.writer(mcid);
+  await w.setLeaves(leaves);
+  await w.writeGroup(0, group(data, 0));
+  assertEquals(await store.remove(mcid), true);
+  await assertRejects(() => w.writeGroup(1, group(data, 1)), ContentStoreError, "removed");
+  await assertRejects(() => w.complete(), ContentStoreError, "removed");
+  await w.close();
+  assertEquals(store.get(mcid), undefined);
+  assertEquals(await names(store.dir), []);
+  await store.close();
 });
 
 Deno.test("FsContentStore: the have-set on disk only covers flushed groups", async () => {
@@ -159,7 +199,7 @@ Deno.test("FsContentStore: open removes temp files, orphans and stale files, and
 
 Deno.test("FsContentStore: a child SIGKILLed while writing groups leaves only verified groups marked; resume completes", async () => {
   const dir = newDir();
-  const data = randomBytes(4 << 20, 11);
+  const data = randomBytes(16 << 20, 11);
   const { mcid, leaves } = await hashBytes(data);
   await Deno.writeFile(`${base}/crash.src`, data);
   await Deno.writeFile(`${base}/crash.leaves`, leaves);
@@ -275,7 +315,7 @@ Deno.test("FsContentStore: I/O errors are typed and name the path", async () => 
   await assertRejects(() => store.put(streamOf(new Uint8Array(1))), ContentStoreError, "not open");
 });
 
-Deno.test("FsContentStore: 1 GiB put from a file stream and read back in 64 KiB pieces with bounded RSS growth (child process)", async () => {
+Deno.test("FsContentStore: 1 GiB put from a file stream and read back in 64 KiB pieces with bounded RSS growth (child process; slow: 8-25 s)", async () => {
   const dir = newDir();
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-read", "--allow-write", "--allow-env", CHILD, "rss", dir, "1024", "65536"],
@@ -357,8 +397,4 @@ Deno.test("fs-store files: decoders never throw on 10,000 random and mutated inp
     }
   }
   assert(decodedMeta > 0 && decodedHave > 0, `the fuzz reaches the accepting paths (${decodedMeta}, ${decodedHave})`);
-});
-
-Deno.test("FsContentStore: clean up the test directory", async () => {
-  await Deno.remove(base, { recursive: true });
 });

@@ -8,6 +8,10 @@
  *   until the parent SIGKILLs it (it never completes the entry).
  * - `rss <dir> <mib> [piece]`: put a file of `mib` MiB (written first) from `FsApi.readStream`, then read it all
  *   back in pieces of `piece` bytes (default 64 KiB), sampling RSS; prints one JSON line with the figures.
+ * - `write <dir> <mib> [flushMiB]`: the fetch path without the network: every
+ *   16 KiB group of a `mib` MiB entry read from one store and written through
+ *   a writer of another, flushing every `flushMiB` MiB (default 4); prints one
+ *   JSON line (MiB/s, flush cost, RSS growth).
  */
 import { FsContentStore } from "../../src/content/fs-store.ts";
 import { Mcid } from "../../src/content/mcid.ts";
@@ -106,6 +110,54 @@ if (mode === "crash") {
     putSeconds,
     readSeconds,
     check,
+  }));
+} else if (mode === "write") {
+  // The fetch path without the network: groups of a complete entry written
+  // one by one through a writer of a second store, flushing every few MiB.
+  const [mibText, flushText] = rest;
+  const mib = Number(mibText), flushMiB = Number(flushText ?? 4);
+  const a = new FsContentStore(fs, `${dir}/a`), b = new FsContentStore(fs, `${dir}/b`);
+  await a.open();
+  await b.open();
+  const chunk = new Uint8Array(1 << 20);
+  let i = 0;
+  const source = await a.put(
+    new ReadableStream({
+      pull(c) {
+        if (i === mib) return c.close();
+        chunk.fill(i++ & 0xff);
+        c.enqueue(chunk);
+      },
+    }, { highWaterMark: 0 }),
+  );
+  const r = (await a.reader(source.mcid))!;
+  const baseline = Deno.memoryUsage().rss;
+  let peak = baseline, flushes = 0, flushMs = 0;
+  const t0 = performance.now();
+  const w = await b.writer(source.mcid);
+  await w.setLeaves(r.leaves!);
+  const n = groupCount(source.mcid.size);
+  for (let g = 0; g < n; g++) {
+    await w.writeGroup(g, await r.read(g * GROUP_SIZE, groupLength(g, source.mcid.size)));
+    if ((g + 1) % (flushMiB * 64) === 0) {
+      const t = performance.now();
+      await w.flush();
+      flushMs += performance.now() - t;
+      flushes++;
+    }
+    if (g % 64 === 0) peak = Math.max(peak, Deno.memoryUsage().rss);
+  }
+  await w.complete();
+  const seconds = (performance.now() - t0) / 1000;
+  await r.close();
+  await a.close();
+  await b.close();
+  out(JSON.stringify({
+    mib,
+    mibPerSecond: mib / seconds,
+    flushes,
+    flushMsAverage: flushMs / flushes,
+    rssGrowth: peak - baseline,
   }));
 } else {
   throw new Error(`unknown mode ${mode}`);
