@@ -322,7 +322,9 @@ function archName(arch: string): string {
 /** CPU model, count and whether it has SHA instructions (native SHA-256 depends on them). */
 async function machine(): Promise<string> {
   try {
-    const info = await Deno.readTextFile("/proc/cpuinfo");
+    // Deno needs --allow-all to read /proc directly; `cat` needs only --allow-run.
+    const out = await new Deno.Command("cat", { args: ["/proc/cpuinfo"], stdout: "piped", stderr: "null" }).output();
+    const info = new TextDecoder().decode(out.stdout);
     const model = /^model name\s*:\s*(.+)$/m.exec(info)?.[1]?.trim() ?? "unknown CPU";
     const cpus = info.match(/^processor\s*:/gm)?.length ?? 0;
     const sha = /^flags\s*:.*\bsha_ni\b/m.test(info) || /^Features\s*:.*\bsha2\b/m.test(info);
