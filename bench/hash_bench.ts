@@ -5,8 +5,9 @@
  * (`groupMatches`) per codec — under Deno, under Node (x86_64), and under
  * the armv7 Node in qemu user-mode emulation (relative figures only: qemu
  * is no board). Every figure is the median of `--runs` runs of at least
- * `--ms` milliseconds each, after a warm-up run; the ratio column divides by
- * WebCrypto SHA-256 on 16 KiB groups measured in the same process.
+ * `--ms` milliseconds each, after a warm-up run, the candidates taking turns
+ * run by run; the ratio column divides by WebCrypto SHA-256 on 16 KiB
+ * groups measured in the same process.
  *
  * The same file is the measuring child under Node: it bundles itself with
  * esbuild (the project's cross-compile bundler, npm packages from Deno's
@@ -177,15 +178,17 @@ async function measure(runs: number, ms: number, runtime: string, version: strin
   const data = new Uint8Array(DATA_SIZE);
   for (let off = 0; off < data.length; off += 65536) crypto.getRandomValues(data.subarray(off, off + 65536));
   const { works: all, skipped } = await works(data);
-  const figures: Figure[] = [];
-  for (const [id] of CANDIDATES) {
-    const work = all.get(id);
-    if (!work) continue;
-    await timed(work, ms / 2); // warm-up
-    const xs: number[] = [];
-    for (let r = 0; r < runs; r++) xs.push(await timed(work, ms));
-    figures.push({ id, mbps: median(xs), runs: xs.map((x) => Math.round(x * 10) / 10) });
-  }
+  const ids = CANDIDATES.map(([id]) => id).filter((id) => all.has(id));
+  for (const id of ids) await timed(all.get(id)!, ms / 2); // warm-up
+  // Round robin: run r of every candidate before run r + 1 of any, so that a
+  // burst of load from elsewhere on the machine hits all candidates alike.
+  const xs = new Map<string, number[]>(ids.map((id) => [id, []]));
+  for (let r = 0; r < runs; r++) for (const id of ids) xs.get(id)!.push(await timed(all.get(id)!, ms));
+  const figures: Figure[] = ids.map((id) => ({
+    id,
+    mbps: median(xs.get(id)!),
+    runs: xs.get(id)!.map((x) => Math.round(x * 10) / 10),
+  }));
   return { runtime, version, arch, figures, skipped } satisfies RuntimeResult;
 }
 
@@ -246,6 +249,7 @@ async function denoMain(): Promise<void> {
   const results: RuntimeResult[] = [];
   const notes: string[] = [];
   const started = performance.now();
+  const loadBefore = await load();
 
   console.error(`hash bench: ${runs} runs × ≥ ${ms} ms per candidate, ${DATA_SIZE / MIB} MiB of random data`);
   console.error(`deno ${Deno.version.deno} (${Deno.build.arch}): measuring…`);
@@ -308,7 +312,7 @@ async function denoMain(): Promise<void> {
   for (const r of results) {
     for (const [id, why] of Object.entries(r.skipped)) notes.push(`${r.runtime}: ${id} skipped — ${why}`);
   }
-  console.log(`Machine: ${await machine()}.`);
+  console.log(`Machine: ${await machine()}; load average ${loadBefore} before, ${await load()} after.`);
   for (const n of notes) console.log(n);
   console.error(`total ${((performance.now() - started) / 1000).toFixed(0)} s`);
   if (values.json) console.log(JSON.stringify(results, null, 2));
@@ -319,12 +323,21 @@ function archName(arch: string): string {
   return ({ x64: "x86_64", arm: "armv7", arm64: "aarch64" } as Record<string, string>)[arch] ?? arch;
 }
 
+/** A file under /proc (Deno needs --allow-all to read /proc directly; `cat` needs only --allow-run). */
+async function proc(name: string): Promise<string> {
+  const out = await new Deno.Command("cat", { args: [`/proc/${name}`], stdout: "piped", stderr: "null" }).output();
+  return new TextDecoder().decode(out.stdout);
+}
+
+/** The 1-minute load average, or "?". */
+async function load(): Promise<string> {
+  return (await proc("loadavg").catch(() => "?")).split(" ")[0] || "?";
+}
+
 /** CPU model, count and whether it has SHA instructions (native SHA-256 depends on them). */
 async function machine(): Promise<string> {
   try {
-    // Deno needs --allow-all to read /proc directly; `cat` needs only --allow-run.
-    const out = await new Deno.Command("cat", { args: ["/proc/cpuinfo"], stdout: "piped", stderr: "null" }).output();
-    const info = new TextDecoder().decode(out.stdout);
+    const info = await proc("cpuinfo");
     const model = /^model name\s*:\s*(.+)$/m.exec(info)?.[1]?.trim() ?? "unknown CPU";
     const cpus = info.match(/^processor\s*:/gm)?.length ?? 0;
     const sha = /^flags\s*:.*\bsha_ni\b/m.test(info) || /^Features\s*:.*\bsha2\b/m.test(info);
