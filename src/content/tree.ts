@@ -68,7 +68,8 @@ export function groupMatches(
   index: number,
   data: Uint8Array,
 ): boolean {
-  if (index < 0 || index >= groupCount(size) || data.length !== groupLength(index, size)) return false;
+  if (!Number.isInteger(index) || index < 0 || index >= groupCount(size)) return false;
+  if (data.length !== groupLength(index, size)) return false;
   const got = h.leaf(data);
   const off = index * HASH_LENGTH;
   for (let i = 0; i < HASH_LENGTH; i++) if (got[i] !== leaves[off + i]) return false;
