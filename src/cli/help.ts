@@ -17,6 +17,7 @@ Usage:
   macula sub TOPIC           print the messages published on TOPIC (wildcards * and >)
   macula call PROC JSON      call an RPC procedure on the best provider in the realm
   macula dht lookup KEY      find the providers of a key in the realm's DHT
+  macula content …           publish, fetch, list, pin and remove content (verified files)
   macula version             print version, target and runtime
 
 Run "macula <command> --help" for the options of a command.`,
