@@ -110,7 +110,9 @@ async function serveContent(content: ContentApi, mcid: Mcid, request: Request): 
     headers["x-macula-local"] = content.get(mcid)?.complete ? "1" : "0";
     return new Response(null, { status, headers });
   }
-  const stream = content.fetch(mcid, { signal: request.signal, start, end });
+  // No request.signal: Deno.serve aborts it once a response is delivered (legacy behaviour); a client that
+  // goes away cancels the body instead, and the cancel reaches the service's stream.
+  const stream = content.fetch(mcid, { start, end });
   const reader = stream.getReader();
   let first: ReadableStreamReadResult<Uint8Array>;
   try {

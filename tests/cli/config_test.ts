@@ -243,6 +243,10 @@ Deno.test("config: readEnv asks for exactly the documented names and drops undef
     "MACULA_RELAY_PEERS",
     "MACULA_RELAY_LIMITS",
     "MACULA_PUNCH",
+    "MACULA_CONTENT_QUOTA",
+    "MACULA_CONTENT_UPLOAD_RATE",
+    "MACULA_CONTENT_UPLOADS",
+    "MACULA_CONTENT_PROVIDE",
   ]);
   const asked: string[] = [];
   const source: Record<string, string> = {
