@@ -34,6 +34,7 @@ Deno.test("config: no env and no flags gives the defaults", () => {
     cluster: { strategy: "gossip", group: "230.1.1.251", port: 45892, interfaces: [], swimPort: 0 },
     relay: { serve: false, via: [], peers: [], limits: {} },
     punch: true,
+    content: { provide: true },
   });
   assertEquals(cfg, DEFAULTS);
   assertEquals(DEFAULT_PORT, 9443);
@@ -73,6 +74,7 @@ Deno.test("config: every environment variable overrides its default", () => {
     cluster: DEFAULTS.cluster,
     relay: DEFAULTS.relay,
     punch: true,
+    content: { provide: true },
   });
 });
 
@@ -112,6 +114,7 @@ Deno.test("config: flags override the environment", () => {
     cluster: DEFAULTS.cluster,
     relay: DEFAULTS.relay,
     punch: true,
+    content: { provide: true },
   });
 });
 

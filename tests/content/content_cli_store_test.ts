@@ -154,15 +154,12 @@ Deno.test({
         assertEquals(again.code, 0, new TextDecoder().decode(again.stderr));
         assertEquals(again.stdout, await Deno.readFile(`${ROOT}/${input}`), `stdout, size ${size}`);
       }
-      // An id nobody has: a one-line error and exit code 1, no output file.
-      const none = await runCli([
-        "content",
-        "fetch",
-        "b" + "a".repeat(58),
-        "--health-port",
-        String(fetcher.healthPort),
-      ]);
-      assert(none.code !== 0, none.stderr);
+      // An id nobody has: a one-line "not found" and exit code 1, no output file.
+      const { mcid: nobody } = await hashBytes(crypto.getRandomValues(new Uint8Array(100)));
+      const none = await content(fetcher, "fetch", nobody.toString(), "-o", `${dir.path}/none.bin`, "--quiet");
+      assertEquals(none.code, 1, none.stderr);
+      assert(none.stderr.includes("not found") && none.stderr.trim().split("\n").length === 1, none.stderr);
+      assertEquals(await Deno.stat(`${ROOT}/${dir.path}/none.bin`).then(() => true, () => false), false);
     } finally {
       await Promise.all(nodes.map((n) => n.stop("SIGKILL")));
       await dir.cleanup();
