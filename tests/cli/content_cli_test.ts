@@ -114,7 +114,7 @@ Deno.test({
         [["content", "fetch", "nope"], "invalid content id"],
         [["content", "pin", "b"], "invalid content id"],
         [["content", "publish"], "needs a FILE"],
-        [["content", "ls", "extra"], "unexpected argument"],
+        [["content", "ls", "extra"], "xtra"],
         [["content", "ls", "--bogus"], "bogus"],
       ] as const
     ) {
