@@ -161,8 +161,7 @@ export class ContentService implements NodeService {
       maxUploads: this.#opts.maxUploads,
       metrics: this.#metrics,
       log: host.log,
-      authorize: (peer, mcid) =>
-        host.authorize(peer, { kind: "content", name: mcid.toString(), realm: this.#realm() }),
+      authorize: (peer, mcid) => host.authorize(peer, { kind: "content", name: mcid.toString(), realm: this.#realm() }),
     });
     this.#off.push(host.handle(CONTENT_PROTOCOL, (stream) => this.#provider!.serve(stream, stream.remoteId)));
     for (const entry of this.#store.list()) {

@@ -22,6 +22,7 @@ import { Mcid } from "../content/mcid.ts";
 import type { StoredContent } from "../content/store.ts";
 import { parseRange } from "./content-range.ts";
 import { json, type Route } from "./status-server.ts";
+import type { Logger } from "../log/logger.ts";
 
 /** What the routes need of the content service (`ContentService` has it). */
 export interface ContentApi {
@@ -83,7 +84,7 @@ const REFUSED = "content changes are refused: the status server is not bound to 
  * before answering, so "nobody has it" is a 404 rather than a cut body;
  * a failure later cuts the body short (the Content-Length tells the client).
  */
-async function serveContent(content: ContentApi, mcid: Mcid, request: Request): Promise<Response> {
+async function serveContent(content: ContentApi, mcid: Mcid, request: Request, log?: Logger): Promise<Response> {
   const size = mcid.size;
   const range = parseRange(request.headers.get("range"), size);
   const headers: Record<string, string> = {
@@ -132,7 +133,16 @@ async function serveContent(content: ContentApi, mcid: Mcid, request: Request): 
         return;
       }
       if (finished) return controller.close();
-      const next = await reader.read();
+      let next: ReadableStreamReadResult<Uint8Array>;
+      try {
+        next = await reader.read();
+      } catch (error) {
+        log?.warn("content stream cut short", {
+          mcid: mcid.toString(),
+          error: (error instanceof Error ? error.message : String(error)).split("\n")[0],
+        });
+        throw error;
+      }
       if (next.done) {
         finished = true;
         controller.close();
@@ -160,7 +170,7 @@ async function serveContent(content: ContentApi, mcid: Mcid, request: Request): 
  * const server = await startStatusServer(node, http, "127.0.0.1", 8080, { routes: [contentRoutes(content)] });
  * ```
  */
-export function contentRoutes(content: ContentApi): Route {
+export function contentRoutes(content: ContentApi, options: { log?: Logger } = {}): Route {
   return async (request, url, context) => {
     const path = url.pathname;
     if (path !== "/content" && !path.startsWith("/content/")) return undefined;
@@ -186,7 +196,7 @@ export function contentRoutes(content: ContentApi): Route {
       if (mcid instanceof Response) return mcid;
       const missing = () => json({ error: `content ${mcid} is not stored on this node` }, 404);
       if (parts.length === 1) {
-        if (method === "GET" || method === "HEAD") return await serveContent(content, mcid, request);
+        if (method === "GET" || method === "HEAD") return await serveContent(content, mcid, request, options.log);
         if (method === "DELETE") {
           return (await content.remove(mcid)) ? json({ mcid: String(mcid), removed: true }) : missing();
         }

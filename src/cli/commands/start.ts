@@ -99,7 +99,7 @@ export async function start(args: string[], platform: Platform): Promise<number>
   let server;
   try {
     server = await startStatusServer(node, platform.http, cfg.healthHost, cfg.healthPort, {
-      routes: [contentRoutes(node.content)],
+      routes: [contentRoutes(node.content, { log })],
     });
   } catch (error) {
     await node.stop();
