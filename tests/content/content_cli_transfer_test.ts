@@ -23,23 +23,22 @@ import {
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const MiB = 1024 * 1024;
 
-/** Providers each publishing `file`, and a fetcher seeded with all of them. */
+/** Providers each publishing `file` (started and publishing in parallel), and a fetcher seeded with all of them. */
 async function mesh(dir: string, file: string, providers: number, providerArgs: string[], nodes: NodeProcess[]) {
-  const ps: NodeProcess[] = [];
-  let mcid = "";
-  for (let i = 0; i < providers; i++) {
-    const p = await startNode(["--data-dir", `${dir}/p${i}`, ...providerArgs]);
-    nodes.push(p);
-    ps.push(p);
-    const id = await publish(p, file);
-    assert(mcid === "" || id === mcid, "every provider computes the same id");
-    mcid = id;
-  }
+  const ps = await Promise.all(
+    Array.from({ length: providers }, async (_, i) => {
+      const p = await startNode(["--data-dir", `${dir}/p${i}`, ...providerArgs]);
+      nodes.push(p);
+      return p;
+    }),
+  );
+  const ids = await Promise.all(ps.map((p) => publish(p, file)));
+  assert(ids.every((id) => id === ids[0]), "every provider computes the same id");
   const seeds = (await Promise.all(ps.map(addrOf))).flatMap((a) => ["--seed", a]);
   const fetcher = await startNode(["--data-dir", `${dir}/f`, ...seeds]);
   nodes.push(fetcher);
   await waitFor(async () => ((await fetcher.get("/peers")) as unknown[]).length >= providers, 15_000, "fetcher peers");
-  return { providers: ps, fetcher, mcid };
+  return { providers: ps, fetcher, mcid: ids[0] };
 }
 
 Deno.test({
