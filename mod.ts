@@ -219,6 +219,7 @@ export {
   InvalidMcidError,
   QuotaExceededError,
 } from "./src/content/errors.ts";
-export { CONTENT_PROTOCOL, type DownloadProgress, type ProviderProgress } from "./src/content/download.ts";
+export { type DownloadProgress, type ProviderProgress } from "./src/content/download.ts";
+export { CONTENT_PROTOCOL } from "./src/content/messages.ts";
 export { FsContentStore } from "./src/content/fs-store.ts";
 export { MemoryContentStore } from "./src/content/memory-store.ts";

@@ -75,7 +75,7 @@ function contentService(options: NodeOptions, platform: Platform): ContentServic
         quota: opts.quota ?? DEFAULT_CONTENT_QUOTA,
       })
       : new MemoryContentStore({ quota: opts.quota ?? 256 * 1024 ** 2 }));
-  return new ContentService(store, { openFile: (path) => platform.fs.readStream(path), ...opts });
+  return new ContentService(store, { openFile: (path) => Promise.resolve(platform.fs.readStream(path)), ...opts });
 }
 
 /** The node's local IPv4 addresses, offered as punch candidates to peers on the same LAN. */

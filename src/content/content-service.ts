@@ -21,7 +21,8 @@ import type { NodeService, ServiceHost, ServiceKey } from "../node/service.ts";
 import { serviceKey } from "../node/service.ts";
 import { Emitter } from "../util/events.ts";
 import { contentKey, discoverProviders } from "./discovery.ts";
-import { CONTENT_PROTOCOL, Download, type DownloadProgress } from "./download.ts";
+import { Download, type DownloadProgress } from "./download.ts";
+import { CONTENT_PROTOCOL } from "./messages.ts";
 import { ContentNotFoundError, InvalidMcidError } from "./errors.ts";
 import { type Codec, loadHasher } from "./hash.ts";
 import { Mcid } from "./mcid.ts";
@@ -96,7 +97,6 @@ interface Running {
   abort: AbortController;
   users: number;
   done: Promise<StoredContent>;
-  listeners: Set<() => void>;
   waiters: Set<{ resolve: () => void; reject: (e: unknown) => void }>;
 }
 
@@ -130,6 +130,7 @@ export class ContentService implements NodeService {
   #metrics?: ContentMetrics;
   #provider?: ContentProvider;
   #running = new Map<string, Running>();
+  #starting = new Map<string, Promise<Running>>();
   #events = new Emitter<ContentEvents>();
   #off: (() => void)[] = [];
   #stopped = new AbortController();
@@ -272,59 +273,66 @@ export class ContentService implements NodeService {
     return [...this.#running.values()].map((r) => r.download.progress());
   }
 
-  /** Start (or join) the download of `mcid`. */
-  async #join(mcid: Mcid, options: FetchOptions): Promise<Running> {
+  /** Start (or join) the download of `mcid`; concurrent callers share one. */
+  #join(mcid: Mcid, options: FetchOptions): Promise<Running> {
     const key = mcid.toString();
-    let running = this.#running.get(key);
-    if (!running) {
-      const host = this.#host;
-      if (!host) throw new Error("the content service is not started");
-      const writer = await this.#store.writer(mcid);
-      const abort = new AbortController();
-      const signal = AbortSignal.any([abort.signal, this.#stopped.signal]);
-      const download = new Download({
-        mcid,
-        writer,
-        hasher: await loadHasher(mcid.codec),
-        signal,
-        metrics: this.#metrics,
-        log: host.log,
-        stallTimeout: this.#opts.stallTimeout,
-      });
-      const r: Running = {
-        download,
-        present: writer.have().clone(),
-        abort,
-        users: 0,
-        done: download.done,
-        listeners: new Set(),
-        waiters: new Set(),
-      };
-      running = r;
-      download.onVerified((index) => {
-        r.present.add(index);
-        for (const w of r.waiters) w.resolve();
-        r.waiters.clear();
-        for (const l of r.listeners) l();
-      });
-      this.#running.set(key, r);
-      r.done.then(
-        () => {
-          if (this.#opts.provide !== false) this.#announce(mcid, options.realm);
-          this.#events.emit("content:received", mcid);
-        },
-        () => {},
-      ).finally(() => {
-        this.#running.delete(key);
-        for (const w of r.waiters) w.reject(new Error("download over"));
-        r.waiters.clear();
-        for (const l of r.listeners) l();
-      });
-      discoverProviders(host, this.#dht, mcid, download, { realm: this.#realm(options.realm), signal }).catch(
-        () => {},
-      );
+    const running = this.#running.get(key);
+    if (running) return Promise.resolve(running);
+    let starting = this.#starting.get(key);
+    if (!starting) {
+      starting = this.#begin(mcid, options).finally(() => this.#starting.delete(key));
+      this.#starting.set(key, starting);
     }
-    return running;
+    return starting;
+  }
+
+  /** Open the writer, start the download and the provider search. */
+  async #begin(mcid: Mcid, options: FetchOptions): Promise<Running> {
+    const key = mcid.toString();
+    const host = this.#host;
+    if (!host) throw new Error("the content service is not started");
+    const hasher = await loadHasher(mcid.codec);
+    const writer = await this.#store.writer(mcid);
+    const abort = new AbortController();
+    const signal = AbortSignal.any([abort.signal, this.#stopped.signal]);
+    const download = new Download({
+      mcid,
+      writer,
+      hasher,
+      signal,
+      metrics: this.#metrics,
+      log: host.log,
+      stallTimeout: this.#opts.stallTimeout,
+    });
+    const r: Running = {
+      download,
+      present: writer.have().clone(),
+      abort,
+      users: 0,
+      done: download.done,
+      waiters: new Set(),
+    };
+    const wake = (error?: Error) => {
+      for (const w of r.waiters) error ? w.reject(error) : w.resolve();
+      r.waiters.clear();
+    };
+    download.onVerified((index) => {
+      r.present.add(index);
+      wake();
+    });
+    this.#running.set(key, r);
+    r.done.then(
+      () => {
+        if (this.#opts.provide !== false) this.#announce(mcid, options.realm);
+        this.#events.emit("content:received", mcid);
+      },
+      () => {},
+    ).finally(() => {
+      this.#running.delete(key);
+      wake(new Error("download over"));
+    });
+    discoverProviders(host, this.#dht, mcid, download, { realm: this.#realm(options.realm), signal }).catch(() => {});
+    return r;
   }
 
   /** Follow `running` with `options` (a signal and progress callback); returns the release function. */

@@ -11,7 +11,8 @@ import type { DhtService } from "../dht/dht.ts";
 import { realmKey } from "../dht/keys.ts";
 import type { NodeId } from "../identity/node-id.ts";
 import type { ServiceHost } from "../node/service.ts";
-import { askHave, CONTENT_PROTOCOL, type ProviderLink } from "./download.ts";
+import { askHave, type ProviderLink } from "./download.ts";
+import { CONTENT_PROTOCOL } from "./messages.ts";
 import type { Mcid } from "./mcid.ts";
 
 /** The DHT key under which providers of `mcid` announce themselves in `realm`. */
