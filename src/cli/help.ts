@@ -52,6 +52,12 @@ Options:
                          reservationTtl in ms (900000)
   --no-punch             never upgrade relayed connections to direct ones by hole punching
                          (env MACULA_PUNCH=0; default: punch where the NATs allow it)
+  --content-quota SIZE   content store quota, e.g. 512M or 4G (env MACULA_CONTENT_QUOTA, default 4G)
+  --content-upload-rate RATE
+                         cap on serving content, bytes/s with K/M/G suffixes, e.g. 2M
+                         (env MACULA_CONTENT_UPLOAD_RATE, default 0 = unlimited)
+  --content-uploads N    concurrent content uploads (env MACULA_CONTENT_UPLOADS, default 8)
+  --no-content-provide   do not provide content this node fetched (env MACULA_CONTENT_PROVIDE=0)
   --echo NAME            also provide the RPC procedure NAME, answering {node, from, args}: a
                          diagnostic for checking RPC across the mesh (repeatable)
 

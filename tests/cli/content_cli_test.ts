@@ -106,6 +106,13 @@ Deno.test({
     assert(fetchHelp.stdout.includes("-o, --output FILE"), fetchHelp.stdout);
     assert((await runCli(["help", "publish"])).stdout.includes("Usage: macula content publish"));
     assert((await runCli(["--help"])).stdout.includes("macula content"));
+    const startHelp = (await runCli(["start", "--help"])).stdout;
+    for (const flag of ["--content-quota", "--content-upload-rate", "--content-uploads", "--no-content-provide"]) {
+      assert(startHelp.includes(flag), flag);
+    }
+    const badQuota = await runCli(["start", "--content-quota", "lots", "--data-dir", ".macula/never"]);
+    assertEquals(badQuota.code, 2, badQuota.stderr);
+    assert(badQuota.stderr.includes("invalid --content-quota"), badQuota.stderr);
 
     for (
       const [args, text] of [
