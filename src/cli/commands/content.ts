@@ -222,8 +222,18 @@ async function fetchContent(
   const progress = flags.quiet
     ? undefined
     : followProgress(base, mcid, () => received, platform, platform.process.isTerminal("stderr"));
+  // SIGINT/SIGTERM: stop reading, drop the temp file, exit 1 with one line.
+  const interrupt = new AbortController();
+  const off = platform.process.onShutdownSignal((signal) => interrupt.abort(signal));
+  const interrupted = () =>
+    new MaculaError(
+      "E_INTERRUPTED",
+      `interrupted (${interrupt.signal.reason}) after ${received} of ${mcid.size} bytes`,
+    );
   try {
-    const res = await call(base, `/content/${mcid}`, {}, platform);
+    const res = await call(base, `/content/${mcid}`, { signal: interrupt.signal }, platform).catch((error) => {
+      throw interrupt.signal.aborted ? interrupted() : error;
+    });
     if (res.body) {
       const reader = res.body.getReader();
       for (;;) {
@@ -231,6 +241,7 @@ async function fetchContent(
         try {
           next = await reader.read();
         } catch (error) {
+          if (interrupt.signal.aborted) throw interrupted();
           throw new MaculaError(
             "E_CONTENT_FETCH",
             `the node stopped sending after ${received} of ${mcid.size} bytes (${
@@ -251,6 +262,8 @@ async function fetchContent(
     progress?.stop();
     await sink.abort();
     throw error;
+  } finally {
+    off();
   }
   progress?.stop();
   if (!flags.quiet) {
