@@ -31,7 +31,7 @@ const BAR_INTERVAL = 250;
 function baseUrl(flags: ContentFlags, platform: Platform): string {
   const env = readEnv((n) => n === "HEALTH_PORT" || n === "MACULA_HEALTH_HOST" ? platform.process.env(n) : undefined);
   const cfg = resolveStartConfig(env, { "health-port": flags["health-port"], "health-host": flags["health-host"] });
-  const host = cfg.healthHost === "0.0.0.0" ? "127.0.0.1" : cfg.healthHost;
+  const host = cfg.healthHost === "0.0.0.0" ? "127.0.0.1" : cfg.healthHost === "::" ? "::1" : cfg.healthHost;
   return `http://${host.includes(":") ? `[${host}]` : host}:${cfg.healthPort}`;
 }
 
