@@ -76,7 +76,10 @@ Deno.test({
       }).output();
       const shown = new TextDecoder().decode(tty.stdout);
       assertEquals(tty.code, 0, shown);
-      assert(/\r\[[#.]{24}\] +\d+% {2}.* \/ 6\.00 MiB {2}.*\/s {2}ETA /.test(shown), JSON.stringify(shown.slice(0, 400)));
+      assert(
+        /\r\[[#.]{24}\] +\d+% {2}.* \/ 6\.00 MiB {2}.*\/s {2}ETA /.test(shown),
+        JSON.stringify(shown.slice(0, 400)),
+      );
       assert(shown.includes("fetched 6.00 MiB to"), shown);
       assertEquals(await sha256File(out), await sha256File(input));
     } finally {
