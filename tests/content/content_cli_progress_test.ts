@@ -12,7 +12,8 @@ const opts = { sanitizeOps: false, sanitizeResources: false };
 const MiB = 1024 * 1024;
 
 Deno.test({
-  name: "content CLI: a progress bar on a terminal, plain lines otherwise; SIGINT stops a fetch cleanly",
+  name:
+    "content CLI: a progress bar on a terminal, plain lines otherwise; SIGINT stops a fetch cleanly; no bytes to a terminal",
   ...opts,
   async fn() {
     const dir = await scratchDir();
@@ -82,6 +83,17 @@ Deno.test({
       );
       assert(shown.includes("fetched 6.00 MiB to"), shown);
       assertEquals(await sha256File(out), await sha256File(input));
+
+      // Content is not written to a terminal: exit 2 and one line.
+      const raw = await new Deno.Command("script", {
+        args: ["-qfec", command.replace(` -o ${out}`, ""), "/dev/null"],
+        cwd: ROOT,
+        env: { NO_COLOR: "1" },
+        stdout: "piped",
+      }).output();
+      const said = new TextDecoder().decode(raw.stdout);
+      assertEquals(raw.code, 2, said);
+      assert(said.includes("macula: refusing to write content to a terminal; give -o FILE"), said);
     } finally {
       await Promise.all(nodes.map((n) => n.stop("SIGKILL")));
       await dir.cleanup();

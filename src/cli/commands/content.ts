@@ -214,9 +214,11 @@ async function fetchContent(
   platform: Platform,
 ): Promise<void> {
   const mcid = mcidArgument(text, "fetch");
-  const sink = flags.output === undefined || flags.output === "-"
-    ? stdoutSink(platform)
-    : await fileSink(flags.output, platform);
+  const toStdout = flags.output === undefined || flags.output === "-";
+  if (toStdout && platform.process.isTerminal("stdout")) {
+    throw new UsageError("refusing to write content to a terminal; give -o FILE or redirect stdout");
+  }
+  const sink = toStdout ? stdoutSink(platform) : await fileSink(flags.output, platform);
   const started = Date.now();
   let received = 0;
   const progress = flags.quiet
