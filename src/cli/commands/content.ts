@@ -218,7 +218,9 @@ async function fetchContent(
   if (toStdout && platform.process.isTerminal("stdout")) {
     throw new UsageError("refusing to write content to a terminal; give -o FILE or redirect stdout");
   }
-  const sink = toStdout ? stdoutSink(platform) : await fileSink(flags.output, platform);
+  const sink = flags.output === undefined || flags.output === "-"
+    ? stdoutSink(platform)
+    : await fileSink(flags.output, platform);
   const started = Date.now();
   let received = 0;
   const progress = flags.quiet
