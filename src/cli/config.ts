@@ -38,6 +38,20 @@ export interface StartConfig {
   relay: RelayConfig;
   /** Upgrade relayed connections to direct ones by hole punching. */
   punch: boolean;
+  /** Content service settings. */
+  content: ContentConfig;
+}
+
+/** Content settings (`MACULA_CONTENT_*`, `--content-*`); absent = the service's default. */
+export interface ContentConfig {
+  /** Store quota, bytes. */
+  quota?: number;
+  /** Node-wide upload cap, bytes/s (0 = unlimited). */
+  uploadRate?: number;
+  /** Concurrent serving sessions. */
+  maxUploads?: number;
+  /** Become a provider of fetched content. */
+  provide: boolean;
 }
 
 /** Relay settings (`MACULA_RELAY*`, `--relay*`). */
@@ -105,6 +119,10 @@ export const ENV_VARS = [
   "MACULA_RELAY_PEERS",
   "MACULA_RELAY_LIMITS",
   "MACULA_PUNCH",
+  "MACULA_CONTENT_QUOTA",
+  "MACULA_CONTENT_UPLOAD_RATE",
+  "MACULA_CONTENT_UPLOADS",
+  "MACULA_CONTENT_PROVIDE",
 ] as const;
 
 /** Flags as parsed from the command line (absent = not given). */
@@ -130,6 +148,10 @@ export interface StartFlags {
   "relay-peer"?: string[];
   "relay-limit"?: string[];
   "no-punch"?: boolean;
+  "content-quota"?: string;
+  "content-upload-rate"?: string;
+  "content-uploads"?: string;
+  "no-content-provide"?: boolean;
 }
 
 /** Defaults: a useful node with no configuration at all. */
@@ -152,6 +174,7 @@ export const DEFAULTS: StartConfig = {
   },
   relay: { serve: false, via: [], peers: [], limits: {} },
   punch: true,
+  content: { provide: true },
 };
 
 function port(value: string, source: string, allowZero = true): number {
@@ -315,6 +338,61 @@ function resolveCluster(cfg: ClusterConfig, e: (name: string) => string | undefi
   if (f["cluster-swim-port"] !== undefined) cfg.swimPort = port(f["cluster-swim-port"], "--cluster-swim-port");
 }
 
+const SIZE_UNITS: Record<string, number> = { "": 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
+
+/**
+ * A byte count: digits with an optional K, M, G or T (powers of 1024; `KiB`,
+ * `MB` spellings accepted), e.g. `512M`, `4G`, `1.5G`; with `perSecond`
+ * a trailing `/s` is allowed too.
+ *
+ * @example
+ * ```ts
+ * import { parseByteSize } from "./config.ts";
+ * parseByteSize("512M", "--content-quota");            // 536870912
+ * parseByteSize("2M/s", "--content-upload-rate", true); // 2097152
+ * ```
+ */
+export function parseByteSize(value: string, source: string, perSecond = false): number {
+  const m = /^\s*(\d{1,15}(?:\.\d{1,6})?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(
+    perSecond ? value.replace(/\/s\s*$/i, "") : value,
+  );
+  const n = m ? Math.floor(Number(m[1]) * SIZE_UNITS[m[2].toLowerCase()]) : NaN;
+  if (!Number.isSafeInteger(n)) {
+    throw new ConfigError(
+      `invalid ${source} ${JSON.stringify(value)}: expected ${
+        perSecond ? "bytes/s" : "a size"
+      } with an optional K, M, G or T suffix (e.g. ${perSecond ? "512K or 2M" : "512M or 4G"})`,
+    );
+  }
+  return n;
+}
+
+function resolveContent(cfg: ContentConfig, e: (name: string) => string | undefined, flags: StartFlags): void {
+  const quota = (v: string, source: string) => {
+    const n = parseByteSize(v, source);
+    if (n === 0) throw new ConfigError(`invalid ${source} ${JSON.stringify(v)}: the quota must be above 0`);
+    return n;
+  };
+  const uploads = (v: string, source: string) => {
+    if (!/^\d{1,4}$/.test(v.trim()) || Number(v) === 0) {
+      throw new ConfigError(`invalid ${source} ${JSON.stringify(v)}: expected a number of uploads 1-9999`);
+    }
+    return Number(v);
+  };
+  if (e("MACULA_CONTENT_QUOTA")) cfg.quota = quota(e("MACULA_CONTENT_QUOTA")!, "MACULA_CONTENT_QUOTA");
+  if (e("MACULA_CONTENT_UPLOAD_RATE")) {
+    cfg.uploadRate = parseByteSize(e("MACULA_CONTENT_UPLOAD_RATE")!, "MACULA_CONTENT_UPLOAD_RATE", true);
+  }
+  if (e("MACULA_CONTENT_UPLOADS")) cfg.maxUploads = uploads(e("MACULA_CONTENT_UPLOADS")!, "MACULA_CONTENT_UPLOADS");
+  if (e("MACULA_CONTENT_PROVIDE")) cfg.provide = flagBool(e("MACULA_CONTENT_PROVIDE")!, "MACULA_CONTENT_PROVIDE");
+  if (flags["content-quota"] !== undefined) cfg.quota = quota(flags["content-quota"], "--content-quota");
+  if (flags["content-upload-rate"] !== undefined) {
+    cfg.uploadRate = parseByteSize(flags["content-upload-rate"], "--content-upload-rate", true);
+  }
+  if (flags["content-uploads"] !== undefined) cfg.maxUploads = uploads(flags["content-uploads"], "--content-uploads");
+  if (flags["no-content-provide"]) cfg.provide = false;
+}
+
 function splitList(value: string): string[] {
   return value.split(/[\s,]+/).filter((s) => s.length > 0);
 }
@@ -337,6 +415,7 @@ export function resolveStartConfig(env: Partial<Record<string, string>>, flags: 
     realms: [...DEFAULTS.realms],
     cluster: { ...DEFAULTS.cluster, interfaces: [] },
     relay: { serve: false, via: [], peers: [], limits: {} },
+    content: { ...DEFAULTS.content },
   };
   const e = (name: string) => {
     const v = env[name];
@@ -378,6 +457,7 @@ export function resolveStartConfig(env: Partial<Record<string, string>>, flags: 
   resolveRelay(cfg.relay, e, flags);
   if (e("MACULA_PUNCH")) cfg.punch = flagBool(e("MACULA_PUNCH")!, "MACULA_PUNCH");
   if (flags["no-punch"]) cfg.punch = false;
+  resolveContent(cfg.content, e, flags);
   return cfg;
 }
 

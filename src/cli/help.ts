@@ -17,6 +17,7 @@ Usage:
   macula sub TOPIC           print the messages published on TOPIC (wildcards * and >)
   macula call PROC JSON      call an RPC procedure on the best provider in the realm
   macula dht lookup KEY      find the providers of a key in the realm's DHT
+  macula content …           publish, fetch, list, pin and remove content (verified files)
   macula version             print version, target and runtime
 
 Run "macula <command> --help" for the options of a command.`,
@@ -51,6 +52,12 @@ Options:
                          reservationTtl in ms (900000)
   --no-punch             never upgrade relayed connections to direct ones by hole punching
                          (env MACULA_PUNCH=0; default: punch where the NATs allow it)
+  --content-quota SIZE   content store quota, e.g. 512M or 4G (env MACULA_CONTENT_QUOTA, default 4G)
+  --content-upload-rate RATE
+                         cap on serving content, bytes/s with K/M/G suffixes, e.g. 2M
+                         (env MACULA_CONTENT_UPLOAD_RATE, default 0 = unlimited)
+  --content-uploads N    concurrent content uploads (env MACULA_CONTENT_UPLOADS, default 8)
+  --no-content-provide   do not provide content this node fetched (env MACULA_CONTENT_PROVIDE=0)
   --echo NAME            also provide the RPC procedure NAME, answering {node, from, args}: a
                          diagnostic for checking RPC across the mesh (repeatable)
 

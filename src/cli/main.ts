@@ -15,6 +15,8 @@ import { CLIENT_HELP } from "./help-client.ts";
 import { call } from "./commands/call.ts";
 import { dht } from "./commands/dht.ts";
 import { pub, sub } from "./commands/pubsub.ts";
+import { content } from "./commands/content.ts";
+import { CONTENT_HELP } from "./help-content.ts";
 
 export { describeError, UsageError };
 
@@ -38,7 +40,7 @@ export async function runCli(args: string[], platform: Platform): Promise<number
       case "-h":
       case "--help": {
         const topic = command === "help" ? rest[0] : undefined;
-        out(HELP[topic ?? "main"] ?? CLIENT_HELP[topic ?? ""] ?? HELP.main);
+        out(HELP[topic ?? "main"] ?? CLIENT_HELP[topic ?? ""] ?? CONTENT_HELP[topic ?? ""] ?? HELP.main);
         return 0;
       }
       case "version":
@@ -62,6 +64,8 @@ export async function runCli(args: string[], platform: Platform): Promise<number
         return await call(rest, platform);
       case "dht":
         return await dht(rest, platform);
+      case "content":
+        return await content(rest, platform);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}; run "macula --help"`);
     }

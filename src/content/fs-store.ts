@@ -359,16 +359,18 @@ export class FsContentStore implements ContentStore {
       };
       for await (const chunk of source as AsyncIterable<Uint8Array>) {
         builder.push(chunk);
-        position += chunk.length;
-        if (position > this.quota - this.#unevictable()) throw new QuotaExceededError(position, this.quota);
+        const after = position + chunk.length;
+        if (after > this.quota - this.#unevictable()) throw new QuotaExceededError(after, this.quota);
+        // Drain before counting the chunk: the buffered bytes end at `position`.
         if (chunk.length >= PUT_BUFFER / 2) {
           await drain();
-          await this.#io("write", tmp, () => handle.writeAt(chunk, position - chunk.length));
+          await this.#io("write", tmp, () => handle.writeAt(chunk, position));
         } else {
           if (fill + chunk.length > PUT_BUFFER) await drain();
           buffer.set(chunk, fill);
           fill += chunk.length;
         }
+        position = after;
       }
       await drain();
       await this.#io("sync", tmp, () => handle.sync());
@@ -657,7 +659,7 @@ export class FsContentStore implements ContentStore {
 class FsContentWriter implements ContentWriter {
   readonly mcid: Mcid;
   /** @internal Groups written but not yet durable. */
-  pending = new RangeSet();
+  pending: RangeSet = new RangeSet();
   #handle: FileHandle | undefined;
   #leaves: Uint8Array | undefined;
   #serial = new Serial();

@@ -1,21 +1,51 @@
 /**
  * The node's HTTP interface (loopback by default): `/health`, `/ready`,
- * `/status`, `/peers`, `/metrics`.
+ * `/status`, `/peers`, `/metrics`, plus the routes services mount (for
+ * example `/content`, see `content-routes.ts`).
  *
  * @module
  */
 import type { NodeCore } from "../node/node.ts";
 import type { HttpApi, HttpServer } from "../platform/types.ts";
 
-function json(body: unknown, status = 200): Response {
-  return new Response(JSON.stringify(body, null, 2) + "\n", {
-    status,
-    headers: { "content-type": "application/json; charset=utf-8" },
-  });
+/** What a mounted route learns about the server it runs in. */
+export interface RouteContext {
+  /** Whether the server is bound to a loopback address (only local processes can reach it). */
+  readonly loopback: boolean;
 }
 
 /**
- * Route one request. Exported for tests.
+ * A mounted route: answers the requests it owns, `undefined` for the others
+ * (the next route, then the built-in ones, get them).
+ */
+export type Route = (
+  request: Request,
+  url: URL,
+  context: RouteContext,
+) => Response | undefined | Promise<Response | undefined>;
+
+/** Options of `startStatusServer`. */
+export interface StatusServerOptions {
+  /** Extra routes, asked in order before the built-in endpoints. */
+  routes?: Route[];
+}
+
+/** A JSON response (pretty-printed, newline-terminated). */
+export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body, null, 2) + "\n", {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", ...headers },
+  });
+}
+
+/** Whether `host` names this machine's loopback interface. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/**
+ * Route one request to the built-in endpoints. Exported for tests.
  *
  * @example
  * ```ts
@@ -48,7 +78,50 @@ export function handleStatusRequest(node: NodeCore, request: Request): Response 
   }
 }
 
-/** Serve the status endpoints of `node` on `host:port`. */
-export function startStatusServer(node: NodeCore, http: HttpApi, host: string, port: number): Promise<HttpServer> {
-  return http.serve({ hostname: host, port }, (request) => handleStatusRequest(node, request));
+/**
+ * A request handler: the mounted `routes` first, then the built-in endpoints.
+ * A route that throws answers 500 with a one-line JSON error.
+ */
+export function statusHandler(
+  node: NodeCore,
+  routes: Route[],
+  context: RouteContext,
+): (request: Request) => Promise<Response> {
+  return async (request) => {
+    const url = new URL(request.url);
+    for (const route of routes) {
+      try {
+        const res = await route(request, url, context);
+        if (res) return res;
+      } catch (error) {
+        return json({ error: (error as Error).message.split("\n")[0] }, 500);
+      }
+    }
+    return handleStatusRequest(node, request);
+  };
+}
+
+/**
+ * Serve the status endpoints of `node` (and `options.routes`) on `host:port`.
+ *
+ * @example
+ * ```ts
+ * import { startStatusServer } from "./status-server.ts";
+ * declare const node: import("../node/node.ts").NodeCore;
+ * declare const http: import("../platform/types.ts").HttpApi;
+ * const server = await startStatusServer(node, http, "127.0.0.1", 0, {
+ *   routes: [(_req, url) => url.pathname === "/hello" ? new Response("hi") : undefined],
+ * });
+ * await server.close();
+ * ```
+ */
+export function startStatusServer(
+  node: NodeCore,
+  http: HttpApi,
+  host: string,
+  port: number,
+  options: StatusServerOptions = {},
+): Promise<HttpServer> {
+  const handler = statusHandler(node, options.routes ?? [], { loopback: isLoopbackHost(host) });
+  return http.serve({ hostname: host, port }, handler);
 }

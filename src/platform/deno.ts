@@ -518,6 +518,11 @@ const process: ProcessApi = {
   stderr(text) {
     Deno.stderr.writeSync(new TextEncoder().encode(text));
   },
+  stdin: () => Deno.stdin.readable,
+  async writeStdout(data) {
+    for (let off = 0; off < data.length;) off += await Deno.stdout.write(data.subarray(off));
+  },
+  isTerminal: (stream) => (stream === "stdout" ? Deno.stdout : Deno.stderr).isTerminal(),
   exit(code) {
     Deno.exit(code);
   },

@@ -276,6 +276,12 @@ export interface ProcessApi {
   /** Write text to stdout / stderr. */
   stdout(text: string): void;
   stderr(text: string): void;
+  /** Standard input as a byte stream (the CLI's `-` file). */
+  stdin(): ReadableStream<Uint8Array>;
+  /** Write bytes to stdout; resolves once written (binary output of the CLI). */
+  writeStdout(data: Uint8Array): Promise<void>;
+  /** Whether stdout / stderr is a terminal (progress bars only there). */
+  isTerminal(stream: "stdout" | "stderr"): boolean;
   exit(code: number): never;
   /** Command-line arguments after the program name. */
   readonly args: string[];

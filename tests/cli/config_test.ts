@@ -34,6 +34,7 @@ Deno.test("config: no env and no flags gives the defaults", () => {
     cluster: { strategy: "gossip", group: "230.1.1.251", port: 45892, interfaces: [], swimPort: 0 },
     relay: { serve: false, via: [], peers: [], limits: {} },
     punch: true,
+    content: { provide: true },
   });
   assertEquals(cfg, DEFAULTS);
   assertEquals(DEFAULT_PORT, 9443);
@@ -73,6 +74,7 @@ Deno.test("config: every environment variable overrides its default", () => {
     cluster: DEFAULTS.cluster,
     relay: DEFAULTS.relay,
     punch: true,
+    content: { provide: true },
   });
 });
 
@@ -112,6 +114,7 @@ Deno.test("config: flags override the environment", () => {
     cluster: DEFAULTS.cluster,
     relay: DEFAULTS.relay,
     punch: true,
+    content: { provide: true },
   });
 });
 
@@ -243,6 +246,10 @@ Deno.test("config: readEnv asks for exactly the documented names and drops undef
     "MACULA_RELAY_PEERS",
     "MACULA_RELAY_LIMITS",
     "MACULA_PUNCH",
+    "MACULA_CONTENT_QUOTA",
+    "MACULA_CONTENT_UPLOAD_RATE",
+    "MACULA_CONTENT_UPLOADS",
+    "MACULA_CONTENT_PROVIDE",
   ]);
   const asked: string[] = [];
   const source: Record<string, string> = {

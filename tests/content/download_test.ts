@@ -10,10 +10,9 @@ import { loadHasher } from "../../src/content/hash.ts";
 import { MemoryContentStore } from "../../src/content/memory-store.ts";
 import { ContentNotFoundError } from "../../src/content/errors.ts";
 import type { Mcid } from "../../src/content/mcid.ts";
-import type { ContentReader, ContentStore, ContentWriter } from "../../src/content/store.ts";
+import type { ContentStore, ContentWriter } from "../../src/content/store.ts";
 import { GROUP_SIZE, groupCount, hashBytes } from "../../src/content/tree.ts";
 import { RangeSet } from "../../src/content/ranges.ts";
-import type { ByteStream } from "../../src/transport/stream.ts";
 import { randomBytes, Swarm } from "./helpers/swarm.ts";
 import { FaultyStore } from "./helpers/faulty-store.ts";
 

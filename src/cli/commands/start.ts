@@ -5,6 +5,7 @@
  */
 import { ClusterService } from "../../cluster/service.ts";
 import { startStatusServer } from "../../http/status-server.ts";
+import { contentRoutes } from "../../http/content-routes.ts";
 import { Logger } from "../../log/logger.ts";
 import { Node } from "../../api/node.ts";
 import type { Platform } from "../../platform/types.ts";
@@ -37,6 +38,10 @@ export async function start(args: string[], platform: Platform): Promise<number>
     "relay-peer": { type: "string", multiple: true },
     "relay-limit": { type: "string", multiple: true },
     "no-punch": { type: "boolean" },
+    "content-quota": { type: "string" },
+    "content-upload-rate": { type: "string" },
+    "content-uploads": { type: "string" },
+    "no-content-provide": { type: "boolean" },
     echo: { type: "string", multiple: true },
   });
   if (flags.help) return platform.process.stdout(HELP.start + "\n"), 0;
@@ -80,6 +85,7 @@ export async function start(args: string[], platform: Platform): Promise<number>
       limits: cfg.relay.limits,
     },
     punch: cfg.punch ? undefined : false,
+    content: cfg.content,
   });
   try {
     for (const name of flags.echo ?? []) {
@@ -92,7 +98,9 @@ export async function start(args: string[], platform: Platform): Promise<number>
   }
   let server;
   try {
-    server = await startStatusServer(node, platform.http, cfg.healthHost, cfg.healthPort);
+    server = await startStatusServer(node, platform.http, cfg.healthHost, cfg.healthPort, {
+      routes: [contentRoutes(node.content, { log })],
+    });
   } catch (error) {
     await node.stop();
     throw new MaculaError(

@@ -6,6 +6,7 @@
  */
 import { networkInterfaces } from "node:os";
 import process from "node:process";
+import { Readable } from "node:stream";
 import type { InterfaceAddress, ProcessApi } from "../types.ts";
 
 /**
@@ -55,6 +56,11 @@ export const nodeProcess: ProcessApi = {
   stderr(text) {
     process.stderr.write(text);
   },
+  stdin: () => Readable.toWeb(process.stdin) as unknown as ReadableStream<Uint8Array>,
+  writeStdout(data) {
+    return new Promise<void>((resolve, reject) => process.stdout.write(data, (e) => e ? reject(e) : resolve()));
+  },
+  isTerminal: (stream) => Boolean((stream === "stdout" ? process.stdout : process.stderr).isTTY),
   exit(code) {
     process.exit(code);
   },
