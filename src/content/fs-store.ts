@@ -780,14 +780,14 @@ class FsContentWriter implements ContentWriter {
       if (!this.#usable()) return;
       await this.#drain();
       if (this.pending.empty) return;
-      const batch = this.pending;
-      this.pending = new RangeSet();
+      // The batch stays in `pending` until it is in `entry.have`: readers opened meanwhile see it.
+      const batch = this.pending.clone();
       try {
         await this.#handle!.sync();
         this.entry.have.union(batch);
+        this.pending.subtract(batch);
         await this.store.writeHave(this.entry);
       } catch (error) {
-        this.pending.union(batch);
         if (error instanceof ContentStoreError) throw error;
         throw new ContentStoreError(`content store: cannot sync ${this.mcid}: ${describeError(error)}`);
       }
