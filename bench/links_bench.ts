@@ -23,13 +23,13 @@
 import { KeyPair } from "../src/identity/ed25519.ts";
 import { NodeId } from "../src/identity/node-id.ts";
 import { currentPlatform } from "../src/platform/current.ts";
-import { serverNameFor, trustAnchor } from "../src/secure/certificate.ts";
 import type { PeerAddress } from "../src/transport/address.ts";
 import type { Connection, Stream } from "../src/transport/connection.ts";
 import { QuicTransport } from "../src/transport/quic.ts";
 import { TcpTransport } from "../src/transport/tcp.ts";
 import type { TransportContext } from "../src/transport/transport.ts";
-import { ECHO_PROTOCOL, MODE_ECHO, MODE_SINK, RAW_ALPN, type ServerInfo, SINK_PROTOCOL } from "./links_server.ts";
+import { ECHO_PROTOCOL, type ServerInfo, SINK_PROTOCOL } from "./links_server.ts";
+import { MODE_ECHO, MODE_SINK, rawQuicOptions } from "./raw_links.ts";
 
 const QUICK = Deno.args.includes("--quick");
 const RUNS = QUICK ? 3 : 5;
@@ -208,15 +208,7 @@ function oursVariant(
 
 function rawQuicVariant(info: ServerInfo, serverId: NodeId): Variant {
   const endpoint = new Deno.QuicEndpoint({ hostname: HOST, port: 0 });
-  const options = {
-    endpoint,
-    hostname: info.rawQuic.host,
-    port: info.rawQuic.port,
-    serverName: serverNameFor(serverId.bytes),
-    alpnProtocols: [RAW_ALPN],
-    caCerts: [trustAnchor(serverId.bytes)],
-    maxIdleTimeout: 30_000,
-  };
+  const options = rawQuicOptions(endpoint, info.rawQuic, serverId);
   const connect = () => Deno.connectQuic(options);
   const withStream = async <T>(
     mode: number,
