@@ -224,30 +224,31 @@ try {
     one: { path: `${src}/one`, size: CAPPED, seed: 2 },
     three: { path: `${src}/three`, size: CAPPED, seed: 3 },
     large: { path: `${src}/large`, size: LARGE, seed: 4 },
-    // 2 s worth of each capped provider's rate (its bucket holds 1 s): fetched right before a timed run, it
-    // leaves the bucket empty.
-    drain1: { path: `${src}/drain1`, size: 2 * RATE, seed: 5 },
-    drain2: { path: `${src}/drain2`, size: 2 * RATE, seed: 6 },
-    drain3: { path: `${src}/drain3`, size: 2 * RATE, seed: 7 },
+    // 2 s worth of the capped rate per provider (a bucket holds 1 s), published on the providers of the timed run
+    // and fetched right before it: every provider serves it to the end, which leaves all their buckets empty.
+    drainOne: { path: `${src}/drain-one`, size: 2 * RATE, seed: 5 },
+    drainThree: { path: `${src}/drain-three`, size: 3 * 2 * RATE, seed: 6 },
   };
   await Promise.all([
     p0.send({ op: "generate", ...files.single }).then(() => p0.send({ op: "generate", ...files.large })),
-    p1.send({ op: "generate", ...files.one }).then(() => p1.send({ op: "generate", ...files.drain1 })),
-    p2.send({ op: "generate", ...files.three }).then(() => p2.send({ op: "generate", ...files.drain2 })),
-    p3.send({ op: "generate", ...files.drain3 }),
+    p1.send({ op: "generate", ...files.one }).then(() => p1.send({ op: "generate", ...files.drainOne })),
+    p2.send({ op: "generate", ...files.three }),
+    p3.send({ op: "generate", ...files.drainThree }),
   ]);
   const publish = async (p: Proc, path: string) => (await p.send({ op: "publish", path })).mcid as string;
-  const [single, large, one, drain1, drain2, drain3] = await Promise.all([
+  const [single, large, one, drainOne] = await Promise.all([
     publish(p0, files.single.path),
     publish(p0, files.large.path),
     publish(p1, files.one.path),
-    publish(p1, files.drain1.path),
-    publish(p2, files.drain2.path),
-    publish(p3, files.drain3.path),
+    publish(p1, files.drainOne.path),
   ]);
-  const threes = await Promise.all(capped.map((p) => publish(p, files.three.path)));
-  if (new Set(threes).size !== 1) throw new Error("the three providers disagree on the MCID");
-  const three = threes[0];
+  const onAll = async (path: string) => {
+    const ids = await Promise.all(capped.map((p) => publish(p, path)));
+    if (new Set(ids).size !== 1) throw new Error("the three providers disagree on the MCID");
+    return ids[0];
+  };
+  const three = await onAll(files.three.path);
+  const drainThree = await onAll(files.drainThree.path);
 
   progress(" fetchers…");
   const fq = await node("fetcher-quic", { transports: ["quic"], dataDir: `${dir}/fq`, provide: false });
@@ -285,9 +286,9 @@ try {
   for (let run = 1; run <= RUNS; run++) {
     progress(`2. capped providers (${RATE / MB} MB/s each), ${CAPPED / MiB} MiB, run ${run}/${RUNS}\n`);
     const steps = [
-      async () => fig2.one.push(mbps(CAPPED, (await fetchOn(fq, one, [drain1])).seconds)),
+      async () => fig2.one.push(mbps(CAPPED, (await fetchOn(fq, one, [drainOne])).seconds)),
       async () => {
-        const r = await fetchOn(fq, three, [drain1, drain2, drain3]);
+        const r = await fetchOn(fq, three, [drainThree]);
         fig2.three.push(mbps(CAPPED, r.seconds));
         if (!r.progress) throw new Error("no progress report from the 3-provider fetch");
         fig2.fetched.push(r.progress.fetched);
