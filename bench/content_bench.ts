@@ -148,6 +148,23 @@ async function rss(pid: number): Promise<number> {
   return Number(match[1]) * 1024;
 }
 
+/** CPU seconds (user + system, all threads) of `pid` so far, from /proc/<pid>/stat (clock ticks of 1/100 s). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const out = await new Deno.Command("cat", { args: [`/proc/${pid}/stat`], stdout: "piped" }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  // Fields after the command name (which may hold spaces): state is the 3rd field, utime the 14th, stime the 15th.
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Run `fn`; the CPU seconds `pids` spent meanwhile, per GB (10^9 bytes) of `bytes`. */
+async function cpuPerGb(pids: number[], bytes: number, fn: () => Promise<void>): Promise<number[]> {
+  const before = await Promise.all(pids.map(cpuSeconds));
+  await fn();
+  const after = await Promise.all(pids.map(cpuSeconds));
+  return pids.map((_, i) => (after[i] - before[i]) / (bytes / 1e9));
+}
+
 /** Sample the RSS of `pids` every RSS_EVERY ms until `stop()`; the peak of each. */
 function sampleRss(pids: number[]): { stop(): Promise<number[]> } {
   const peaks = pids.map(() => 0);
@@ -263,17 +280,27 @@ try {
   progress(" done\n");
 
   // ------------------------------------------------ 1. one provider vs a raw stream
-  const fig1 = {
-    quic: { ours: [] as number[], raw: [] as number[] },
-    tcp: { ours: [] as number[], raw: [] as number[] },
+  const fig1Side = () => ({ ours: [] as number[], raw: [] as number[] });
+  const fig1 = { quic: fig1Side(), tcp: fig1Side() };
+  /** CPU seconds per GB of the fetcher and of the provider. */
+  const cpu1 = {
+    quic: { fetcher: fig1Side(), provider: fig1Side() },
+    tcp: { fetcher: fig1Side(), provider: fig1Side() },
   };
   for (let run = 1; run <= RUNS; run++) {
     progress(`1. one provider, ${SINGLE / MiB} MiB, run ${run}/${RUNS}\n`);
     for (const kind of ["quic", "tcp"] as const) {
       const f = kind === "quic" ? fq : ft;
+      const timed = async (side: "ours" | "raw", fn: () => Promise<number>) => {
+        const [fetcher, provider] = await cpuPerGb([f.pid, p0.pid], SINGLE, async () => {
+          fig1[kind][side].push(mbps(SINGLE, await fn()));
+        });
+        cpu1[kind].fetcher[side].push(fetcher);
+        cpu1[kind].provider[side].push(provider);
+      };
       const steps = [
-        async () => fig1[kind].raw.push(mbps(SINGLE, await rawOn(f, p0, kind, SINGLE))),
-        async () => fig1[kind].ours.push(mbps(SINGLE, (await fetchOn(f, single)).seconds)),
+        () => timed("raw", () => rawOn(f, p0, kind, SINGLE)),
+        () => timed("ours", async () => (await fetchOn(f, single)).seconds),
       ];
       if (run % 2 === 0) steps.reverse();
       for (const step of steps) await step();
@@ -368,6 +395,27 @@ try {
     fig1.tcp.raw,
     "raw Deno TCP",
   );
+  const f2 = (v: number) => v.toFixed(2);
+  for (const kind of ["quic", "tcp"] as const) {
+    for (const side of ["fetcher", "provider"] as const) {
+      const { ours, raw } = cpu1[kind][side];
+      const label = `${side} CPU per GB, ${kind === "quic" ? "QUIC" : "TCP+Noise"} (s)`;
+      rows.push([
+        label,
+        f2(median(ours)),
+        f2(median(raw)),
+        (median(ours) / median(raw)).toFixed(1),
+        "raw stream",
+        "",
+        "",
+      ]);
+      perRun.push(`  ${label}: [${ours.map(f2).join(", ")}] | [${raw.map(f2).join(", ")}]`);
+      json[`single_${kind}_${side}_cpu_s_per_gb`] = {
+        ours: Number(median(ours).toFixed(3)),
+        baseline: Number(median(raw).toFixed(3)),
+      };
+    }
+  }
   const speedup = median(fig2.three) / median(fig2.one);
   json.capped_mbps = ratioRow(
     `fetch ${CAPPED / MiB} MiB, 3 vs 1 providers at ${RATE / MB} MB/s (MB/s)`,
