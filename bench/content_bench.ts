@@ -5,7 +5,8 @@
  * 1. fetch of 256 MiB from one provider (`node.content.fetch`, consumed to
  *    its end, fetcher storing on disk) vs a raw QUIC stream of the same
  *    size between the same two processes; the same over TCP + Noise vs raw
- *    TCP;
+ *    TCP; with the CPU seconds per GB the fetcher and the provider spend on
+ *    each (from /proc/<pid>/stat through `cat`);
  * 2. each provider capped at R bytes/s (`content: { uploadRate: R }`):
  *    fetch from 3 providers vs from 1 (goal ≥ 2.7×). Each timed fetch
  *    starts right after a download that empties the providers' token
