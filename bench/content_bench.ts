@@ -166,14 +166,21 @@ async function cpuPerGb(pids: number[], bytes: number, fn: () => Promise<void>):
   return pids.map((_, i) => (after[i] - before[i]) / (bytes / 1e9));
 }
 
-/** Sample the RSS of `pids` every RSS_EVERY ms until `stop()`; the peak of each. */
-function sampleRss(pids: number[]): { stop(): Promise<number[]> } {
+/**
+ * Sample the RSS of `pids` every RSS_EVERY ms until `stop()`; the peak of
+ * each, and the first one's peak in each quarter of the sampled time (a
+ * leak climbs quarter after quarter, a working set levels off).
+ */
+function sampleRss(pids: number[]): { stop(): Promise<{ peaks: number[]; quarters: number[] }> } {
   const peaks = pids.map(() => 0);
+  const series: { at: number; rss: number }[] = [];
+  const start = performance.now();
   let running = true;
   const loop = (async () => {
     while (running) {
       const values = await Promise.all(pids.map(rss));
       values.forEach((v, i) => peaks[i] = Math.max(peaks[i], v));
+      series.push({ at: performance.now() - start, rss: values[0] });
       await new Promise((resolve) => setTimeout(resolve, RSS_EVERY));
     }
   })();
@@ -181,7 +188,11 @@ function sampleRss(pids: number[]): { stop(): Promise<number[]> } {
     async stop() {
       running = false;
       await loop;
-      return peaks;
+      const span = performance.now() - start;
+      const quarters = [0, 1, 2, 3].map((q) =>
+        Math.max(0, ...series.filter((x) => Math.min(3, Math.floor(4 * x.at / span)) === q).map((x) => x.rss))
+      );
+      return { peaks, quarters };
     },
   };
 }
@@ -342,7 +353,7 @@ try {
   }
   const sampler = sampleRss([fl.pid, p0.pid]);
   const largeFetch = await fetchOn(fl, large);
-  const [peak, providerPeak] = await sampler.stop();
+  const { peaks: [peak, providerPeak], quarters } = await sampler.stop();
   const after = await rss(fl.pid);
 
   // ------------------------------------------------ 5. hashing
@@ -483,11 +494,13 @@ try {
     "",
     "",
   ]);
+  perRun.push(`  fetcher RSS peak per quarter of the ${LARGE / MiB} MiB fetch (MiB): ${quarters.map(mib).join(", ")}`);
   json.large_rss = {
     bytes: LARGE,
     idleMiB: Number(mib(idleRss)),
     peakMiB: Number(mib(peak)),
     afterMiB: Number(mib(after)),
+    quarterPeaksMiB: quarters.map((q) => Number(mib(q))),
     growthMiB: Number(mib(growth)),
     providerBeforeMiB: Number(mib(median(providerIdle))),
     providerPeakMiB: Number(mib(providerPeak)),
