@@ -8,9 +8,15 @@
  */
 import type { NodeId } from "../identity/node-id.ts";
 import type { ByteStream } from "../transport/stream.ts";
-import { deferred, type Deferred } from "../util/async.ts";
+import { type Deferred, deferred } from "../util/async.ts";
 import { type ByteSource, writeFrame } from "../wire/frame.ts";
-import { type ContentAnswer, type ContentRequest, encodeRequest, MAX_CONTENT_FRAME, MAX_REQUEST_ID } from "./messages.ts";
+import {
+  type ContentAnswer,
+  type ContentRequest,
+  encodeRequest,
+  MAX_CONTENT_FRAME,
+  MAX_REQUEST_ID,
+} from "./messages.ts";
 import { RateMeter } from "./download-rate.ts";
 import { RangeSet } from "./ranges.ts";
 import { GROUP_SIZE, groupLength } from "./tree.ts";

@@ -172,7 +172,12 @@ export function encodeRequest(request: ContentRequest): Uint8Array {
         count: request.count,
       });
     case "want-block":
-      return encodeCbor({ t: "want-block", id: request.id, mcid: request.mcid.bytes, ranges: checkedFlat(request.ranges) });
+      return encodeCbor({
+        t: "want-block",
+        id: request.id,
+        mcid: request.mcid.bytes,
+        ranges: checkedFlat(request.ranges),
+      });
     case "want-have": {
       const out: Record<string, unknown> = { t: "want-have", id: request.id, mcid: request.mcid.bytes };
       if (request.ranges) out.ranges = checkedFlat(request.ranges);

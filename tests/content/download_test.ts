@@ -5,15 +5,14 @@
  * busy providers), resume, abort and the boundary sizes.
  */
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
-import { Download, askHave } from "../../src/content/download.ts";
+import { askHave, Download } from "../../src/content/download.ts";
 import { loadHasher } from "../../src/content/hash.ts";
 import { MemoryContentStore } from "../../src/content/memory-store.ts";
 import { ContentNotFoundError } from "../../src/content/errors.ts";
 import type { Mcid } from "../../src/content/mcid.ts";
-import type { ContentReader, ContentStore, ContentWriter } from "../../src/content/store.ts";
+import type { ContentStore, ContentWriter } from "../../src/content/store.ts";
 import { GROUP_SIZE, groupCount, hashBytes } from "../../src/content/tree.ts";
 import { RangeSet } from "../../src/content/ranges.ts";
-import type { ByteStream } from "../../src/transport/stream.ts";
 import { randomBytes, Swarm } from "./helpers/swarm.ts";
 import { FaultyStore } from "./helpers/faulty-store.ts";
 
@@ -208,10 +207,11 @@ Deno.test("download: a lying provider is detected, counted and dropped; no bad g
 });
 
 Deno.test("download: a provider with wrong leaf hashes is dropped and the tree is taken from another", async () => {
-  const swarm = await Swarm.start(2, (i) =>
-    i === 0
-      ? { store: new FaultyStore(new MemoryContentStore(), { leaves: (l) => l && l.map((b) => b ^ 1) }) }
-      : {});
+  const swarm = await Swarm.start(
+    2,
+    (i) =>
+      i === 0 ? { store: new FaultyStore(new MemoryContentStore(), { leaves: (l) => l && l.map((b) => b ^ 1) }) } : {},
+  );
   try {
     const data = randomBytes(3 * MiB);
     const mcid = await swarm.publish(data);
@@ -225,6 +225,40 @@ Deno.test("download: a provider with wrong leaf hashes is dropped and the tree i
     assert(equalBytes(await readAll(store, mcid), data));
     assertEquals(download.progress().badTrees, 1);
     assertEquals(download.progress().providers[0].state, "dropped");
+  } finally {
+    await swarm.stop();
+  }
+});
+
+Deno.test("download: a provider that goes silent while sending the tree is stalled; another sends it", async () => {
+  const swarm = await Swarm.start(2);
+  try {
+    const data = randomBytes(1 * MiB);
+    const mcid = await swarm.publish(data);
+    const store = new MemoryContentStore();
+    const download = new Download({
+      mcid,
+      writer: await store.writer(mcid),
+      hasher: await loadHasher(mcid.codec),
+      stallTimeout: 300,
+    });
+    // Provider 0's answers stop after the first chunk (its have).
+    download.addProvider(swarm.link(0, (stream) => {
+      let chunks = 0;
+      return {
+        read: () => ++chunks <= 1 ? stream.read() : new Promise<Uint8Array | null>(() => {}),
+        write: (c) => stream.write(c),
+        closeWrite: () => stream.closeWrite(),
+        reset: (r) => stream.reset(r),
+        closed: stream.closed,
+      };
+    }));
+    await new Promise((r) => setTimeout(r, 50));
+    download.addProvider(swarm.link(1));
+    download.noMoreProviders();
+    await download.done;
+    assert(equalBytes(await readAll(store, mcid), data));
+    assertEquals(download.progress().providers[0].state, "stalled");
   } finally {
     await swarm.stop();
   }
@@ -289,7 +323,7 @@ Deno.test("download: abort leaves a resumable writer; the resumed run fetches on
     await assertRejects(() => first.download.done, Error, "user stop");
     const partial = store.get(mcid)!;
     assert(!partial.complete && partial.bytes > 2 * MiB && partial.bytes < data.length, `partial ${partial.bytes}`);
-    const before = (await store.writer(mcid));
+    const before = await store.writer(mcid);
     const had = before.have();
     await before.close();
     const written: number[] = [];

@@ -5,9 +5,9 @@
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
 import {
+  CONTENT_PROTOCOL,
   type ContentAnswer,
   type ContentRequest,
-  CONTENT_PROTOCOL,
   decodeAnswer,
   encodeRequest,
   MAX_CONTENT_FRAME,

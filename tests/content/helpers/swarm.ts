@@ -13,7 +13,7 @@ import type { Mcid } from "../../../src/content/mcid.ts";
 import { MetricsRegistry } from "../../../src/metrics/registry.ts";
 import { ContentMetrics } from "../../../src/content/metrics.ts";
 import type { ByteStream } from "../../../src/transport/stream.ts";
-import { memoryNode, MemoryNetwork } from "../../helpers/nodes.ts";
+import { MemoryNetwork, memoryNode } from "../../helpers/nodes.ts";
 
 /** One provider node. */
 export interface ProviderNode {
