@@ -1,18 +1,19 @@
 /**
- * Quick engine figures over real loopback connections (the lead's bench is
- * the real one):
+ * Quick engine figures over real loopback connections, each provider in
+ * its own process (the lead's bench is the real one):
  *
  * 1. one provider, `SIZE` MiB, content fetch vs a raw stream of the same
- *    size over the same connection type (QUIC or TCP+Noise);
+ *    size over the same connection type (QUIC or TCP+Noise), best of
+ *    `TRIES` (default 3);
  * 2. three providers each capped at `RATE` MiB/s vs one (same cap), end
  *    to end and over the last three quarters (a token bucket starts with a
  *    second's worth, so the start is a burst);
  * 3. duplicate bytes of each fetch.
  *
- * Both ends run in this one process (one thread), so both figures pay for
- * both sides; the best of `TRIES` (default 3) runs is reported.
+ * The fetcher verifies every group but drops the bytes (the raw baseline
+ * stores nothing either).
  *
- * Run: `deno run --allow-net --allow-read --allow-write --allow-env --allow-sys --unstable-net
+ * Run: `deno run --allow-net --allow-read --allow-write --allow-env --allow-sys --allow-run --unstable-net
  * tests/content/helpers/transfer_bench.ts [quic|tcp] [SIZE_MiB=64] [RATE_MiB/s=4]`
  */
 import type { Node } from "../../../src/api/node.ts";
@@ -21,47 +22,97 @@ import { loadHasher } from "../../../src/content/hash.ts";
 import { MemoryContentStore } from "../../../src/content/memory-store.ts";
 import { CONTENT_PROTOCOL } from "../../../src/content/messages.ts";
 import { ContentProvider } from "../../../src/content/provider.ts";
-import type { Mcid } from "../../../src/content/mcid.ts";
+import { Mcid } from "../../../src/content/mcid.ts";
 import { RangeSet } from "../../../src/content/ranges.ts";
 import type { ContentWriter } from "../../../src/content/store.ts";
+import { NodeId } from "../../../src/identity/node-id.ts";
 import { loopbackNode } from "../../helpers/nodes.ts";
-import { randomBytes } from "./swarm.ts";
+import { rng } from "../../helpers/mutate.ts";
 
-const transport = (Deno.args[0] ?? "quic") as "quic" | "tcp";
-const SIZE = Number(Deno.args[1] ?? 64) * 1024 * 1024;
-const RATE = Number(Deno.args[2] ?? 4) * 1024 * 1024;
 const RAW = "/bench/raw/1";
 const CHUNK = 256 * 1024;
 
-function mbps(bytes: number, ms: number): string {
-  return (bytes / 1e6 / (ms / 1000)).toFixed(1);
+/** The same pseudo-random bytes in every process. */
+function seeded(size: number): Uint8Array {
+  const next = rng(12);
+  const words = new Uint32Array(Math.ceil(size / 4));
+  for (let i = 0; i < words.length; i++) words[i] = next() * 2 ** 32;
+  return new Uint8Array(words.buffer, 0, size);
 }
 
-async function provider(data: Uint8Array, uploadRate = 0): Promise<{ node: Node; mcid: Mcid }> {
+/** Child: serve `size` random bytes (content and raw), print `{addr, mcid}`, run until stdin closes. */
+async function serve(transport: "quic" | "tcp", size: number, rate: number): Promise<void> {
+  const data = seeded(size);
   const node = await loopbackNode({ transports: [transport] });
   const store = new MemoryContentStore();
   const { mcid } = await store.put(ReadableStream.from([data]));
-  const p = new ContentProvider({ store, uploadRate });
+  const p = new ContentProvider({ store, uploadRate: rate });
   node.handle(CONTENT_PROTOCOL, (s) => p.serve(s, s.remoteId));
   node.handle(RAW, async (s) => {
     for (let off = 0; off < data.length; off += CHUNK) await s.write(data.subarray(off, off + CHUNK));
     await s.closeWrite();
   });
-  return { node, mcid };
+  console.log(JSON.stringify({ addr: node.addrs.find((a) => a.startsWith(transport)), mcid: mcid.toString() }));
+  for await (const _ of Deno.stdin.readable) { /* wait for EOF */ }
+  await node.stop();
 }
 
-function link(fetcher: Node, to: Node): ProviderLink {
+interface Child {
+  addr: string;
+  id: NodeId;
+  mcid: Mcid;
+  stop(): Promise<void>;
+}
+
+async function spawn(transport: string, size: number, rate: number): Promise<Child> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...(Deno.env.get("PROF_CHILD") ? ["--cpu-prof"] : []),
+      "--allow-net",
+      "--allow-read",
+      "--allow-env",
+      "--allow-sys",
+      "--unstable-net",
+      import.meta.filename!,
+      "serve",
+      transport,
+      String(size),
+      String(rate),
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("provider child exited");
+    text += value;
+  }
+  reader.releaseLock();
+  child.stdout.cancel().catch(() => {});
+  const { addr, mcid } = JSON.parse(text.split("\n")[0]);
+  const writer = child.stdin.getWriter();
   return {
-    peer: to.id,
-    open: async (signal) =>
-      await (await fetcher.connect(to.addrs.find((a) => a.startsWith(transport))!, { signal })).openStream(
-        CONTENT_PROTOCOL,
-        { signal },
-      ),
+    addr,
+    id: NodeId.fromDid(addr.slice(addr.indexOf("did:key:"))),
+    mcid: Mcid.parse(mcid),
+    async stop() {
+      await writer.close().catch(() => {});
+      const t = setTimeout(() => child.kill("SIGKILL"), 3000);
+      await child.status;
+      clearTimeout(t);
+    },
   };
 }
 
-/** A writer that keeps the have-set and leaves but drops the bytes (the raw baseline stores nothing either). */
+function mbps(bytes: number, ms: number): string {
+  return (bytes / 1e6 / (ms / 1000)).toFixed(1);
+}
+
+/** A writer that keeps the have-set and leaves but drops the bytes. */
 function nullWriter(mcid: Mcid): ContentWriter {
   const have = new RangeSet();
   let leaves: Uint8Array | undefined;
@@ -84,72 +135,75 @@ function nullWriter(mcid: Mcid): ContentWriter {
   };
 }
 
-async function fetch(
-  fetcher: Node,
-  providers: Node[],
-  mcid: Mcid,
-): Promise<{ ms: number; dup: number; shares: string; steady: number }> {
-  const t0 = performance.now();
-  const d = new Download({ mcid, writer: nullWriter(mcid), hasher: await loadHasher(mcid.codec) });
-  let quarter = 0;
-  d.onVerified(() => {
-    if (!quarter && d.progress().bytes >= SIZE / 4) quarter = performance.now();
+async function main(transport: "quic" | "tcp", size: number, rate: number): Promise<void> {
+  const fetcher = await loopbackNode({ transports: [transport] });
+  const link = (c: Child): ProviderLink => ({
+    peer: c.id,
+    open: async (signal) => await (await fetcher.connect(c.addr, { signal })).openStream(CONTENT_PROTOCOL, { signal }),
   });
-  for (const p of providers) d.addProvider(link(fetcher, p));
-  d.noMoreProviders();
-  await d.done;
-  const ms = performance.now() - t0;
-  const p = d.progress();
-  return {
-    ms,
-    dup: p.duplicate,
-    shares: p.providers.map((x) => `${(x.bytes / 2 ** 20).toFixed(1)}`).join("/"),
-    steady: performance.now() - quarter,
+  const fetch = async (children: Child[]) => {
+    const mcid = children[0].mcid;
+    const t0 = performance.now();
+    const d = new Download({ mcid, writer: nullWriter(mcid), hasher: await loadHasher(mcid.codec) });
+    let quarter = 0;
+    d.onVerified(() => {
+      if (!quarter && d.progress().bytes >= size / 4) quarter = performance.now();
+    });
+    for (const c of children) d.addProvider(link(c));
+    d.noMoreProviders();
+    await d.done;
+    const p = d.progress();
+    const end = performance.now();
+    return {
+      ms: end - t0,
+      steady: end - quarter,
+      dup: p.duplicate,
+      shares: p.providers.map((x) => (x.bytes / 2 ** 20).toFixed(1)).join("/"),
+    };
   };
+  const raw = async (c: Child) => {
+    const conn = await fetcher.connect(c.addr);
+    const t0 = performance.now();
+    const s = await conn.openStream(RAW);
+    let n = 0;
+    for (let chunk = await s.read(); chunk; chunk = await s.read()) n += chunk.length;
+    if (n !== size) throw new Error(`raw stream gave ${n} bytes`);
+    return performance.now() - t0;
+  };
+
+  const tries = Number(Deno.env.get("TRIES") ?? 3);
+  const one = await spawn(transport, size, 0);
+  let rawMs = Infinity, fetchMs = Infinity, dup = 0;
+  for (let i = 0; i < tries; i++) {
+    rawMs = Math.min(rawMs, await raw(one));
+    const f = await fetch([one]);
+    if (f.ms < fetchMs) [fetchMs, dup] = [f.ms, f.dup];
+  }
+  await one.stop();
+  console.log(
+    `${transport} ${size >> 20} MiB, 1 provider: raw stream ${mbps(size, rawMs)} MB/s, content fetch ${
+      mbps(size, fetchMs)
+    } MB/s → ${(rawMs / fetchMs).toFixed(2)}× (duplicate ${dup} B)`,
+  );
+
+  const capped = await Promise.all([0, 1, 2, 3].map(() => spawn(transport, size, rate)));
+  if (!capped.every((c) => c.mcid.equals(capped[0].mcid))) throw new Error("children must serve the same content");
+  const single = await fetch([capped[0]]);
+  const triple = await fetch(capped.slice(1));
+  for (const c of capped) await c.stop();
+  console.log(
+    `${transport} ${size >> 20} MiB, providers capped at ${rate >> 20} MiB/s: 1 → ${mbps(size, single.ms)} MB/s, 3 → ${
+      mbps(size, triple.ms)
+    } MB/s → ${(single.ms / triple.ms).toFixed(2)}×; after the first quarter: ${
+      (single.steady / triple.steady).toFixed(2)
+    }× (duplicate ${(100 * triple.dup / size).toFixed(2)} %; MiB per provider ${triple.shares})`,
+  );
+  await fetcher.stop();
 }
 
-async function raw(fetcher: Node, to: Node): Promise<number> {
-  const conn = await fetcher.connect(to.addrs.find((a) => a.startsWith(transport))!);
-  const t0 = performance.now();
-  const s = await conn.openStream(RAW);
-  let n = 0;
-  for (let c = await s.read(); c; c = await s.read()) n += c.length;
-  if (n !== SIZE) throw new Error(`raw got ${n}`);
-  return performance.now() - t0;
+if (Deno.args[0] === "serve") {
+  await serve(Deno.args[1] as "quic" | "tcp", Number(Deno.args[2]), Number(Deno.args[3]));
+} else {
+  const transport = (Deno.args[0] ?? "quic") as "quic" | "tcp";
+  await main(transport, Number(Deno.args[1] ?? 64) * 2 ** 20, Number(Deno.args[2] ?? 4) * 2 ** 20);
 }
-
-const data = randomBytes(SIZE);
-const fetcher = await loopbackNode({ transports: [transport] });
-const one = await provider(data);
-// Warm up the connection and the JIT.
-await raw(fetcher, one.node);
-await fetch(fetcher, [one.node], one.mcid);
-const TRIES = Number(Deno.env.get("TRIES") ?? 3);
-let rawMs = Infinity;
-let got = { ms: Infinity, dup: 0, shares: "", steady: 0 };
-for (let i = 0; i < TRIES; i++) {
-  rawMs = Math.min(rawMs, await raw(fetcher, one.node));
-  const f = await fetch(fetcher, [one.node], one.mcid);
-  if (f.ms < got.ms) got = f;
-}
-console.log(
-  `${transport} ${SIZE >> 20} MiB, 1 provider: raw stream ${mbps(SIZE, rawMs)} MB/s, content fetch ${
-    mbps(SIZE, got.ms)
-  } MB/s → ${(rawMs / got.ms).toFixed(2)}× (duplicate ${got.dup} B)`,
-);
-await one.node.stop();
-
-const capped = [await provider(data, RATE), await provider(data, RATE), await provider(data, RATE)];
-const single = await fetch(fetcher, [capped[0].node], capped[0].mcid);
-const triple = await fetch(fetcher, capped.map((c) => c.node), capped[0].mcid);
-console.log(
-  `${transport} ${SIZE >> 20} MiB, providers capped at ${RATE >> 20} MiB/s: 1 → ${mbps(SIZE, single.ms)} MB/s, 3 → ${
-    mbps(SIZE, triple.ms)
-  } MB/s → ${(single.ms / triple.ms).toFixed(2)}×; after the first quarter (token buckets start full): ${
-    (single.steady / triple.steady).toFixed(2)
-  }× (duplicate ${single.dup} / ${triple.dup} B = ${
-    (100 * triple.dup / SIZE).toFixed(2)
-  } %; MiB per provider ${triple.shares})`,
-);
-for (const c of capped) await c.node.stop();
-await fetcher.stop();
