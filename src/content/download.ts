@@ -276,7 +276,7 @@ export class Download {
       s.state = "idle";
       this.#fill(s);
     } catch (error) {
-      this.#drop(s, describe(error));
+      if (s.usable) this.#drop(s, describe(error));
     }
   }
 
@@ -300,8 +300,10 @@ export class Download {
               `unexpected ${answer.t} for request ${answer.id}`,
             );}
         }
-        if (this.#finished) return;
+        if (this.#finished) break;
       }
+      // Finished: read to the provider's end of the session (or until it is reset).
+      while ((await reader.read()) !== null);
     } catch (error) {
       if (!this.#finished) this.#drop(s, describe(error));
     }
@@ -321,7 +323,8 @@ export class Download {
       try {
         answer = await page;
       } catch (error) {
-        return this.#drop(s, describe(error));
+        if (s.usable) this.#drop(s, describe(error));
+        return;
       }
       const from = i * MAX_TREE_PAGE;
       if (answer.t === "dont-have") return this.#drop(s, answer.reason ?? "missing");
@@ -512,11 +515,11 @@ export class Download {
     this.#log.debug("content provider out", { peer: s.peer.short, reason, mcid: this.#o.mcid.toString() });
     const ids = [...s.requests.keys()];
     this.#requeue(s.takeAll());
+    s.failWaiters(new AbortedError(reason));
     if (stalled) {
       // Keep reading: late blocks that verify are still welcome.
       for (const id of ids) s.send({ t: "cancel", id }).catch(() => {});
     } else {
-      s.failWaiters(new AbortedError(reason));
       s.stream?.reset(reason);
     }
     this.#kick();

@@ -298,7 +298,8 @@ class MemoryReader implements ContentReader {
         return Promise.reject(new ContentNotFoundError(this.e.mcid.toString(), `groups ${first}–${end - 1} absent`));
       }
     }
-    return Promise.resolve(this.e.data.slice(offset, offset + length));
+    // A view, not a copy: present groups never change (callers must not modify it).
+    return Promise.resolve(this.e.data.subarray(offset, offset + length));
   }
 
   close(): Promise<void> {

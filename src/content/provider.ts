@@ -56,6 +56,10 @@ interface BlockWork {
   mcid: Mcid;
   /** Groups not sent yet. */
   left: RangeSet;
+  /** The block being paced, not yet written. */
+  pending?: [number, number];
+  /** A cancel ended it. */
+  cancelled?: boolean;
 }
 
 /**
@@ -280,9 +284,12 @@ class Session {
       const i = this.#queue.findIndex((w) => w.id === id);
       if (i >= 0) [work] = this.#queue.splice(i, 1);
     }
-    if (!work || work.left.empty) return Promise.resolve();
+    if (!work) return Promise.resolve();
     const left = work.left.clone();
+    if (work.pending) left.add(...work.pending);
     work.left = new RangeSet();
+    work.cancelled = true;
+    if (left.empty) return Promise.resolve();
     return this.#dontHave(id, left, "cancelled");
   }
 
@@ -335,7 +342,10 @@ class Session {
       }
       if (!work.left.covers(start, start + n)) continue; // cancelled meanwhile
       work.left.delete(start, start + n);
+      work.pending = [start, start + n];
       await this.p.pace(length);
+      if (work.cancelled) break; // listed in the cancel's dont-have
+      work.pending = undefined;
       await this.#send(encodeBlockFrame(work.id, start, data), true);
       this.p.metrics?.served(length);
     }

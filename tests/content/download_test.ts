@@ -230,6 +230,40 @@ Deno.test("download: a provider with wrong leaf hashes is dropped and the tree i
   }
 });
 
+Deno.test("download: a provider that goes silent while sending the tree is stalled; another sends it", async () => {
+  const swarm = await Swarm.start(2);
+  try {
+    const data = randomBytes(1 * MiB);
+    const mcid = await swarm.publish(data);
+    const store = new MemoryContentStore();
+    const download = new Download({
+      mcid,
+      writer: await store.writer(mcid),
+      hasher: await loadHasher(mcid.codec),
+      stallTimeout: 300,
+    });
+    // Provider 0's answers stop after the first chunk (its have).
+    download.addProvider(swarm.link(0, (stream) => {
+      let chunks = 0;
+      return {
+        read: () => ++chunks <= 1 ? stream.read() : new Promise<Uint8Array | null>(() => {}),
+        write: (c) => stream.write(c),
+        closeWrite: () => stream.closeWrite(),
+        reset: (r) => stream.reset(r),
+        closed: stream.closed,
+      };
+    }));
+    await new Promise((r) => setTimeout(r, 50));
+    download.addProvider(swarm.link(1));
+    download.noMoreProviders();
+    await download.done;
+    assert(equalBytes(await readAll(store, mcid), data));
+    assertEquals(download.progress().providers[0].state, "stalled");
+  } finally {
+    await swarm.stop();
+  }
+});
+
 Deno.test("download: dont-have from every provider → ContentNotFoundError after noMoreProviders", async () => {
   const swarm = await Swarm.start(2);
   try {
