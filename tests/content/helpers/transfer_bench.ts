@@ -19,7 +19,6 @@
  * Run: `deno run --allow-net --allow-read --allow-write --allow-env --allow-sys --allow-run --unstable-net
  * tests/content/helpers/transfer_bench.ts [quic|tcp] [SIZE_MiB=64] [RATE_MiB/s=4]`
  */
-import type { Node } from "../../../src/api/node.ts";
 import { Download, type ProviderLink } from "../../../src/content/download.ts";
 import { loadHasher } from "../../../src/content/hash.ts";
 import { MemoryContentStore } from "../../../src/content/memory-store.ts";
