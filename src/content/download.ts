@@ -627,7 +627,8 @@ export class Download {
       const limit = this.#o.stallTimeout ?? Math.max(2000, 8 * s.rtt);
       if (waiting && now - s.lastProgress > limit) {
         this.#drop(s, `no data for ${Math.round(now - s.lastProgress)} ms`, true);
-      } else if (s.state === "idle" && s.busyUntil > 0 && now >= s.busyUntil) {
+      } else if (s.state === "idle" && now >= s.busyUntil) {
+        // Back from a busy pause, or (end game) a slow provider may have become worth taking work from.
         s.busyUntil = 0;
         this.#fill(s);
       }

@@ -15,6 +15,9 @@ import { GROUP_SIZE, groupCount, hashBytes } from "../../src/content/tree.ts";
 import { RangeSet } from "../../src/content/ranges.ts";
 import { randomBytes, Swarm } from "./helpers/swarm.ts";
 import { FaultyStore } from "./helpers/faulty-store.ts";
+import { ContentProvider } from "../../src/content/provider.ts";
+import { CONTENT_PROTOCOL } from "../../src/content/messages.ts";
+import { loopbackNode } from "../helpers/nodes.ts";
 
 const MiB = 1024 * 1024;
 
@@ -401,5 +404,40 @@ Deno.test("askHave: the ranges a provider has, or null", async () => {
     assertEquals(await askHave(swarm.link(1), mcid), null);
   } finally {
     await swarm.stop();
+  }
+});
+
+Deno.test("download: two providers over real TCP+Noise loopback connections", async () => {
+  const data = randomBytes(4 * MiB + 3);
+  const nodes = [];
+  try {
+    const fetcher = await loopbackNode({ transports: ["tcp"] });
+    nodes.push(fetcher);
+    const links = [];
+    let mcid!: Mcid;
+    for (let i = 0; i < 2; i++) {
+      const node = await loopbackNode({ transports: ["tcp"] });
+      nodes.push(node);
+      const store = new MemoryContentStore();
+      mcid = (await store.put(ReadableStream.from([data]))).mcid;
+      const provider = new ContentProvider({ store });
+      node.handle(CONTENT_PROTOCOL, (s) => provider.serve(s, s.remoteId));
+      links.push({
+        peer: node.id,
+        open: async (signal?: AbortSignal) =>
+          await (await fetcher.connect(node.addrs[0], { signal })).openStream(CONTENT_PROTOCOL, { signal }),
+      });
+    }
+    const store = new MemoryContentStore();
+    const download = new Download({ mcid, writer: await store.writer(mcid), hasher: await loadHasher(mcid.codec) });
+    for (const l of links) download.addProvider(l);
+    download.noMoreProviders();
+    await download.done;
+    assert(equalBytes(await readAll(store, mcid), data));
+    const p = download.progress();
+    assert(p.providers.every((x) => x.bytes > 0), "both providers served");
+    assert(p.duplicate <= data.length * 0.02);
+  } finally {
+    for (const n of nodes) await n.stop();
   }
 });
