@@ -198,3 +198,28 @@ export {
   type SkipReason,
 } from "./src/nat/punch-messages.ts";
 export { ObservedSelf, type SelfReport, type SelfView, type SelfViewSource } from "./src/nat/punch-self.ts";
+
+export {
+  CONTENT,
+  DEFAULT_CONTENT_QUOTA,
+  type ContentEvents,
+  type ContentOptions,
+  ContentService,
+  type FetchOptions,
+  type PublishOptions,
+} from "./src/content/content-service.ts";
+export { Mcid, MCID_VERSION } from "./src/content/mcid.ts";
+export { type Codec, CODECS } from "./src/content/hash.ts";
+export { GROUP_SIZE } from "./src/content/tree.ts";
+export { RangeSet } from "./src/content/ranges.ts";
+export type { ContentReader, ContentStore, ContentWriter, PutOptions, StoredContent } from "./src/content/store.ts";
+export {
+  ContentNotFoundError,
+  ContentVerificationError,
+  InvalidMcidError,
+  QuotaExceededError,
+} from "./src/content/errors.ts";
+export { type DownloadProgress, type ProviderProgress } from "./src/content/download.ts";
+export { CONTENT_PROTOCOL } from "./src/content/messages.ts";
+export { FsContentStore } from "./src/content/fs-store.ts";
+export { MemoryContentStore } from "./src/content/memory-store.ts";

@@ -1,12 +1,14 @@
 /**
  * `Node`: the node applications start. It is a `NodeCore` that hosts the
- * default services — the Kademlia DHT, pub/sub and RPC — plus
- * reachability, hole punching and the relay plug-ins (`./plugins.ts`),
- * before any the caller adds, and offers them as `node.dht`, `node.pubsub`,
- * `node.rpc` and the shortcuts `subscribe`, `publish`, `advertise` and `call`.
+ * default services — the Kademlia DHT, pub/sub and RPC — plus content
+ * transfer, reachability, hole punching and the relay plug-ins
+ * (`./plugins.ts`), before any the caller adds, and offers them as
+ * `node.dht`, `node.pubsub`, `node.rpc`, `node.content` and the shortcuts
+ * `subscribe`, `publish`, `advertise` and `call`.
  *
  * @module
  */
+import { CONTENT, type ContentService } from "../content/content-service.ts";
 import { DHT, type DhtService } from "../dht/dht.ts";
 import { NodeCore } from "../node/node.ts";
 import { type PublishResult, PUBSUB, type PubSubService, type SubscribeOptions } from "../pubsub/pubsub.ts";
@@ -44,6 +46,16 @@ export class Node extends NodeCore {
   /** The Kademlia DHT. */
   get dht(): DhtService {
     return this.service(DHT)!;
+  }
+
+  /**
+   * Content transfer: `publish`, `fetch`, `pin`, … (see `ContentService`).
+   * Throws if the node was started with `content: false`.
+   */
+  get content(): ContentService {
+    const content = this.service(CONTENT);
+    if (!content) throw new Error("this node runs without the content service (content: false)");
+    return content;
   }
 
   /** Pub/sub. */

@@ -1,6 +1,6 @@
 /**
  * The plug-ins `Node.start` adds to the core, built from its options: the
- * default services (DHT, pub/sub, RPC), reachability (`nat`), hole
+ * default services (DHT, pub/sub, RPC), content transfer, reachability (`nat`), hole
  * punching (`punch`, over a QUIC transport built here so that it can open
  * punch endpoints) and the relay plug-ins (the `relay` transport, the relay
  * client and, when serving, the relay service). Each can be tuned, and
@@ -8,6 +8,9 @@
  *
  * @module
  */
+import { type ContentOptions, ContentService, DEFAULT_CONTENT_QUOTA } from "../content/content-service.ts";
+import { FsContentStore } from "../content/fs-store.ts";
+import { MemoryContentStore } from "../content/memory-store.ts";
 import { type DhtOptions, DhtService } from "../dht/dht.ts";
 import { type PunchOptions, PunchService } from "../nat/punch.ts";
 import type { SelfViewSource } from "../nat/punch-self.ts";
@@ -35,6 +38,11 @@ export interface NodeOptions extends NodeCoreOptions {
    * `false`.
    */
   relay?: RelayOptions | false;
+  /**
+   * Content transfer (`node.content`): store quota, upload limits, whether
+   * fetched content is provided in turn; `false` runs without it.
+   */
+  content?: ContentOptions | false;
   /** Tunables of the reachability service (`"nat"`), or `false` to run without it. */
   nat?: ReachabilityOptions | false;
   /**
@@ -55,6 +63,19 @@ export interface NodeOptions extends NodeCoreOptions {
  */
 export function defaultServices(options: NodeOptions): NodeService[] {
   return [new DhtService(options.dht), new PubSubService(options.pubsub), new RpcService(options.rpc)];
+}
+
+/** The content service: its store on disk under the data dir (in memory without one). */
+function contentService(options: NodeOptions, platform: Platform): ContentService | undefined {
+  if (options.content === false) return undefined;
+  const opts = options.content ?? {};
+  const store = opts.store ??
+    (options.dataDir
+      ? new FsContentStore(platform.fs, platform.fs.join(options.dataDir, "content"), {
+        quota: opts.quota ?? DEFAULT_CONTENT_QUOTA,
+      })
+      : new MemoryContentStore({ quota: opts.quota ?? 256 * 1024 ** 2 }));
+  return new ContentService(store, { openFile: (path) => Promise.resolve(platform.fs.readStream(path)), ...opts });
 }
 
 /** The node's local IPv4 addresses, offered as punch candidates to peers on the same LAN. */
@@ -104,7 +125,7 @@ function reachabilityView(nat: ReachabilityService): SelfViewSource {
  * ```ts
  * import { withPlugins } from "./plugins.ts";
  * const { services } = withPlugins({ port: 0, relay: { serve: true } });
- * services.map((s) => s.name); // ["dht", "pubsub", "rpc", "nat", "punch", "relay", "relay-client"]
+ * services.map((s) => s.name); // ["dht", "pubsub", "rpc", "content", "nat", "punch", "relay", "relay-client"]
  * ```
  */
 export function withPlugins(options: NodeOptions): { options: NodeOptions; services: NodeService[] } {
@@ -112,6 +133,8 @@ export function withPlugins(options: NodeOptions): { options: NodeOptions; servi
   const { options: linked, quic } = punchLink(options, platform);
   let opts = linked;
   const services = defaultServices(opts);
+  const content = contentService(opts, platform);
+  if (content) services.push(content);
   const nat = opts.nat === false ? undefined : new ReachabilityService(opts.nat);
   if (nat) services.push(nat);
   if (opts.punch !== false) {

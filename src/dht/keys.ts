@@ -49,10 +49,10 @@ export function sortByDistance<T>(target: Uint8Array, items: T[], keyOf: (item: 
 /**
  * The namespace of a record key: `rpc` an RPC procedure (its providers),
  * `sub` the subscribers of a topic root (a pattern's first segment, or
- * `*`), `value` a value record, `node` a node, `raw` an application's own
- * keys.
+ * `*`), `value` a value record, `node` a node, `content` the providers of
+ * one piece of content (by its MCID), `raw` an application's own keys.
  */
-export type KeyKind = "node" | "rpc" | "sub" | "value" | "raw";
+export type KeyKind = "node" | "rpc" | "sub" | "value" | "raw" | "content";
 
 /**
  * The key of `name` of kind `kind` in `realm`.

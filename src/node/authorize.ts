@@ -25,7 +25,9 @@ export type OperationKind =
   /** A pub/sub message on topic `name` delivered to this node. */
   | "publish"
   /** A remote node subscribing to `name` (a pattern) here. */
-  | "subscribe";
+  | "subscribe"
+  /** A remote node asking this node for the content `name` (an MCID). */
+  | "content";
 
 /** One operation to decide. */
 export interface Operation {

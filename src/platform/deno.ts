@@ -5,6 +5,8 @@
  */
 import type {
   Datagram,
+  FileHandle,
+  FileInfo,
   FsApi,
   HttpApi,
   InterfaceAddress,
@@ -269,7 +271,174 @@ function dirname(path: string): string {
   return i <= 0 ? (i === 0 ? "/" : ".") : path.slice(0, i);
 }
 
+/**
+ * Positional access over a Deno file: seek + read/write, one operation at a
+ * time (the seek is skipped when the file offset is already there, so
+ * sequential access costs one call per operation).
+ */
+class DenoFileHandle implements FileHandle {
+  #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
+  /** The file offset, or -1 when unknown (after an error). */
+  #pos = 0;
+
+  constructor(private readonly file: Deno.FsFile) {}
+
+  #run<T>(op: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(() => {
+      if (this.#closed) throw new Deno.errors.BadResource("file is closed");
+      return op();
+    });
+    this.#queue = next.catch(() => {
+      this.#pos = -1;
+    });
+    return next;
+  }
+
+  async #seek(position: number): Promise<void> {
+    if (position === this.#pos) return;
+    this.#pos = -1;
+    await this.file.seek(position, Deno.SeekMode.Start);
+    this.#pos = position;
+  }
+
+  readAt(buffer: Uint8Array, position: number): Promise<number> {
+    return this.#run(async () => {
+      await this.#seek(position);
+      let got = 0;
+      while (got < buffer.length) {
+        const n = await this.file.read(buffer.subarray(got));
+        if (n === null) break;
+        got += n;
+        this.#pos += n;
+      }
+      return got;
+    });
+  }
+
+  writeAt(data: Uint8Array, position: number): Promise<void> {
+    return this.#run(async () => {
+      await this.#seek(position);
+      let off = 0;
+      while (off < data.length) {
+        const n = await this.file.write(data.subarray(off));
+        off += n;
+        this.#pos += n;
+      }
+    });
+  }
+
+  sync(): Promise<void> {
+    return this.#run(() => this.file.syncData());
+  }
+
+  truncate(length: number): Promise<void> {
+    return this.#run(() => this.file.truncate(length));
+  }
+
+  size(): Promise<number> {
+    return this.#run(async () => (await this.file.stat()).size);
+  }
+
+  close(): Promise<void> {
+    const done = this.#queue.then(() => {
+      if (this.#closed) return;
+      this.#closed = true;
+      this.file.close();
+    });
+    this.#queue = done.catch(() => {});
+    return done;
+  }
+}
+
+async function ignoreNotFound<T>(op: () => Promise<T>, otherwise: T): Promise<T> {
+  try {
+    return await op();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return otherwise;
+    throw error;
+  }
+}
+
 const fs: FsApi = {
+  async open(path, options) {
+    const file = await Deno.open(path, {
+      read: options.read ?? false,
+      write: options.write ?? false,
+      create: options.create ?? false,
+      createNew: options.createNew ?? false,
+      truncate: options.truncate ?? false,
+      mode: options.mode ?? 0o600,
+    });
+    return new DenoFileHandle(file);
+  },
+  async rename(from, to) {
+    await Deno.rename(from, to);
+  },
+  remove(path, options) {
+    return ignoreNotFound(async () => {
+      await Deno.remove(path, { recursive: options?.recursive ?? false });
+      return true;
+    }, false);
+  },
+  readDir(path) {
+    return ignoreNotFound(async () => {
+      const names: string[] = [];
+      for await (const entry of Deno.readDir(path)) names.push(entry.name);
+      return names;
+    }, null);
+  },
+  stat(path) {
+    return ignoreNotFound(async (): Promise<FileInfo> => {
+      const info = await Deno.stat(path);
+      return {
+        size: info.size,
+        isFile: info.isFile,
+        isDirectory: info.isDirectory,
+        mtime: info.mtime?.getTime() ?? 0,
+      };
+    }, null);
+  },
+  async syncDir(path) {
+    try {
+      const dir = await Deno.open(path, { read: true });
+      try {
+        await dir.sync();
+      } finally {
+        dir.close();
+      }
+    } catch {
+      // directory fsync is best-effort
+    }
+  },
+  readStream(path, chunkSize = 64 * 1024) {
+    let file: Deno.FsFile | undefined;
+    const close = () => {
+      file?.close();
+      file = undefined;
+    };
+    return new ReadableStream<Uint8Array>({
+      async start() {
+        file = await Deno.open(path, { read: true });
+      },
+      async pull(controller) {
+        const buffer = new Uint8Array(chunkSize);
+        try {
+          const n = await file!.read(buffer);
+          if (n === null) {
+            close();
+            controller.close();
+          } else controller.enqueue(n === chunkSize ? buffer : buffer.slice(0, n));
+        } catch (error) {
+          close();
+          throw error;
+        }
+      },
+      cancel() {
+        close();
+      },
+    }, { highWaterMark: 0 });
+  },
   async readFile(path) {
     try {
       return await Deno.readFile(path);
@@ -295,16 +464,7 @@ const fs: FsApi = {
       await Deno.remove(tmp).catch(() => {});
       throw error;
     }
-    try {
-      const dir = await Deno.open(dirname(path), { read: true });
-      try {
-        await dir.sync();
-      } finally {
-        dir.close();
-      }
-    } catch {
-      // directory fsync is best-effort
-    }
+    await fs.syncDir(dirname(path));
   },
   async mkdir(path, mode) {
     await Deno.mkdir(path, { recursive: true, mode });

@@ -119,6 +119,51 @@ export interface HttpApi {
   ): Promise<HttpServer>;
 }
 
+/** How `FsApi.open` opens a file. */
+export interface OpenOptions {
+  /** Open for reading. */
+  read?: boolean;
+  /** Open for writing (positional writes; never appends). */
+  write?: boolean;
+  /** Create the file if it does not exist (needs `write`). */
+  create?: boolean;
+  /** Fail if the file exists (needs `write`; implies `create`). */
+  createNew?: boolean;
+  /** Truncate to 0 bytes on open (needs `write`). */
+  truncate?: boolean;
+  /** Permission bits of a created file (default `0o600`). */
+  mode?: number;
+}
+
+/** An open file with positional (pread/pwrite-style) access. */
+export interface FileHandle {
+  /**
+   * Read into `buffer` from byte `position` until it is full or the file
+   * ends; resolves with the byte count (short only at the end of the file).
+   */
+  readAt(buffer: Uint8Array, position: number): Promise<number>;
+  /** Write all of `data` at byte `position` (the file grows as needed; holes stay sparse). */
+  writeAt(data: Uint8Array, position: number): Promise<void>;
+  /** Make written data durable (fdatasync). */
+  sync(): Promise<void>;
+  /** Set the length (growing makes a sparse hole). */
+  truncate(length: number): Promise<void>;
+  /** Current length, bytes. */
+  size(): Promise<number>;
+  /** Close; idempotent. */
+  close(): Promise<void>;
+}
+
+/** What `FsApi.stat` tells. */
+export interface FileInfo {
+  /** Length, bytes. */
+  size: number;
+  isFile: boolean;
+  isDirectory: boolean;
+  /** Last modification, ms since the epoch (0 where unknown). */
+  mtime: number;
+}
+
 /** Files, for the data directory. */
 export interface FsApi {
   /** Read a file; `null` if it does not exist. */
@@ -129,6 +174,23 @@ export interface FsApi {
   mkdir(path: string, mode: number): Promise<void>;
   /** Permission bits of a file, or `null` if it does not exist. */
   fileMode(path: string): Promise<number | null>;
+  /** Open a file (see `OpenOptions`); rejects with the runtime's error (e.g. not found). */
+  open(path: string, options: OpenOptions): Promise<FileHandle>;
+  /** Rename `from` to `to`, replacing `to` (atomic on one file system). */
+  rename(from: string, to: string): Promise<void>;
+  /** Remove a file or empty directory (`recursive`: a whole tree); `false` if it did not exist. */
+  remove(path: string, options?: { recursive?: boolean }): Promise<boolean>;
+  /** Names of the entries of a directory; `null` if it does not exist. */
+  readDir(path: string): Promise<string[] | null>;
+  /** Facts about a path (following links), or `null` if it does not exist. */
+  stat(path: string): Promise<FileInfo | null>;
+  /** Make a directory's entries (renames, creations, removals) durable; best-effort. */
+  syncDir(path: string): Promise<void>;
+  /**
+   * The bytes of a file as a stream of chunks of at most `chunkSize` bytes
+   * (default 64 KiB), read as the consumer pulls; cancelling closes the file.
+   */
+  readStream(path: string, chunkSize?: number): ReadableStream<Uint8Array>;
   /** Join path segments. */
   join(...parts: string[]): string;
   /** Make a path absolute against the working directory. */

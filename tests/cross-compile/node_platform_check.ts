@@ -5,7 +5,8 @@
  * throws (non-zero exit) at the first failed check.
  */
 import assert from "node:assert/strict";
-import { rm } from "node:fs/promises";
+import { FsContentStore } from "../../src/content/fs-store.ts";
+import { groupCount } from "../../src/content/tree.ts";
 import { createNodePlatform } from "../../src/platform/node.ts";
 import type { TcpSocket } from "../../src/platform/types.ts";
 
@@ -122,7 +123,51 @@ async function fs(): Promise<void> {
   await assert.rejects(platform.fs.writeFileAtomic("/nonexistent-dir/x", new Uint8Array([1]), 0o600));
   assert.ok(platform.fs.resolve("x/y").endsWith("/x/y") && platform.fs.resolve("x/y").startsWith("/"));
   assert.equal(platform.fs.resolve("/abs"), "/abs");
-  await rm(base, { recursive: true });
+
+  step("fs: positional handles (sparse, past 4 GiB offsets, concurrent), rename, remove, readDir, stat, readStream");
+  const path = platform.fs.join(dir, "positional");
+  const h = await platform.fs.open(path, { read: true, write: true, create: true });
+  await h.writeAt(new Uint8Array([1, 2, 3]), 10);
+  const buf = new Uint8Array(20);
+  assert.equal(await h.readAt(buf, 8), 5);
+  assert.deepEqual([...buf.subarray(0, 5)], [0, 0, 1, 2, 3]);
+  const far = 5 * 1024 ** 3 + 1;
+  await h.writeAt(new Uint8Array([9, 8]), far);
+  assert.equal(await h.size(), far + 2);
+  const two = new Uint8Array(2);
+  assert.equal(await h.readAt(two, far), 2);
+  assert.deepEqual([...two], [9, 8]);
+  await Promise.all(Array.from({ length: 32 }, (_, i) => h.writeAt(new Uint8Array(1000).fill(i), i * 1000)));
+  for (let i = 0; i < 32; i++) {
+    const b = new Uint8Array(1000);
+    await h.readAt(b, i * 1000);
+    assert.ok(b.every((x) => x === i), `block ${i}`);
+  }
+  await h.sync();
+  await h.truncate(5000);
+  assert.equal(await h.size(), 5000);
+  await h.close();
+  await h.close();
+  await assert.rejects(platform.fs.open(platform.fs.join(dir, "missing"), { read: true }));
+  const created = await platform.fs.open(platform.fs.join(dir, "new"), { write: true, createNew: true });
+  await created.close();
+  await assert.rejects(platform.fs.open(platform.fs.join(dir, "new"), { write: true, createNew: true }));
+  await platform.fs.rename(path, platform.fs.join(dir, "new"));
+  assert.deepEqual((await platform.fs.readDir(dir))?.sort(), ["identity.key", "new"]);
+  assert.equal(await platform.fs.readDir(platform.fs.join(dir, "missing")), null);
+  const st = await platform.fs.stat(platform.fs.join(dir, "new"));
+  assert.ok(st?.isFile && st.size === 5000 && !st.isDirectory && st.mtime > 0);
+  assert.equal(await platform.fs.stat(platform.fs.join(dir, "missing")), null);
+  const chunks: number[] = [];
+  for await (const c of platform.fs.readStream(platform.fs.join(dir, "new"), 2048)) chunks.push(c.length);
+  assert.deepEqual(chunks, [2048, 2048, 904]);
+  const reader = platform.fs.readStream(platform.fs.join(dir, "new")).getReader();
+  assert.equal((await reader.read()).value?.length, 5000);
+  await reader.cancel();
+  await platform.fs.syncDir(dir);
+  assert.equal(await platform.fs.remove(platform.fs.join(dir, "new")), true);
+  assert.equal(await platform.fs.remove(platform.fs.join(dir, "new")), false);
+  assert.equal(await platform.fs.remove(base, { recursive: true }), true);
 }
 
 async function udp(): Promise<void> {
@@ -173,10 +218,41 @@ function processApi(): void {
   assert.equal(platform.permissionDenied(new Error("EACCES")), null);
 }
 
+async function contentStore(): Promise<void> {
+  step("content store on the Node fs: put, read, writer resume across a reopen, complete");
+  const dir = platform.fs.join("/tmp", `macula-node-store-${crypto.randomUUID()}`);
+  const data = new Uint8Array(100_000).map((_, i) => (i * 131) >> 2);
+  const store = new FsContentStore(platform.fs, dir);
+  await store.open();
+  const entry = await store.put(new Blob([data]).stream(), { pin: true });
+  const reader = (await store.reader(entry.mcid))!;
+  assert.deepEqual(await reader.read(0, data.length), data);
+  const leaves = reader.leaves!;
+  await reader.close();
+  await store.remove(entry.mcid);
+  const w = await store.writer(entry.mcid);
+  await w.setLeaves(leaves);
+  await w.writeGroup(2, data.subarray(2 * 16384, 3 * 16384));
+  await w.close();
+  await store.close();
+  const again = new FsContentStore(platform.fs, dir);
+  await again.open();
+  const w2 = await again.writer(entry.mcid);
+  assert.deepEqual(w2.have().toArray(), [[2, 3]]);
+  for (let g = 0; g < groupCount(data.length); g++) await w2.writeGroup(g, data.subarray(g * 16384, (g + 1) * 16384));
+  assert.equal((await w2.complete()).complete, true);
+  const r2 = (await again.reader(entry.mcid))!;
+  assert.deepEqual(await r2.read(0, data.length), data);
+  await r2.close();
+  await again.close();
+  await platform.fs.remove(dir, { recursive: true });
+}
+
 // CommonJS has no top-level await.
 (async () => {
   processApi();
   await fs();
+  await contentStore();
   await tcp();
   await udp();
   await http();

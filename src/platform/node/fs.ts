@@ -3,9 +3,20 @@
  *
  * @module
  */
-import { chmod, mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
+import {
+  chmod,
+  type FileHandle as NodeFileHandle,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+} from "node:fs/promises";
+import { constants } from "node:fs";
 import process from "node:process";
-import type { FsApi } from "../types.ts";
+import type { FileHandle, FsApi } from "../types.ts";
 
 function isNotFound(error: unknown): boolean {
   return (error as { code?: string })?.code === "ENOENT";
@@ -14,6 +25,71 @@ function isNotFound(error: unknown): boolean {
 function dirname(path: string): string {
   const i = path.lastIndexOf("/");
   return i <= 0 ? (i === 0 ? "/" : ".") : path.slice(0, i);
+}
+
+/** Positional access over a `node:fs/promises` file handle (pread/pwrite). */
+class NodeFile implements FileHandle {
+  #closed = false;
+
+  constructor(private readonly file: NodeFileHandle) {}
+
+  async readAt(buffer: Uint8Array, position: number): Promise<number> {
+    let got = 0;
+    while (got < buffer.length) {
+      const { bytesRead } = await this.file.read(buffer, got, buffer.length - got, position + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return got;
+  }
+
+  async writeAt(data: Uint8Array, position: number): Promise<void> {
+    let off = 0;
+    while (off < data.length) {
+      const { bytesWritten } = await this.file.write(data, off, data.length - off, position + off);
+      off += bytesWritten;
+    }
+  }
+
+  async sync(): Promise<void> {
+    await this.file.datasync();
+  }
+
+  async truncate(length: number): Promise<void> {
+    await this.file.truncate(length);
+  }
+
+  async size(): Promise<number> {
+    return (await this.file.stat()).size;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.file.close();
+  }
+}
+
+async function ignoreNotFound<T>(op: () => Promise<T>, otherwise: T): Promise<T> {
+  try {
+    return await op();
+  } catch (error) {
+    if (isNotFound(error)) return otherwise;
+    throw error;
+  }
+}
+
+async function syncDir(path: string): Promise<void> {
+  try {
+    const dir = await open(path, "r");
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  } catch {
+    // directory fsync is best-effort
+  }
 }
 
 /**
@@ -29,6 +105,64 @@ function dirname(path: string): string {
  * ```
  */
 export const nodeFs: FsApi = {
+  async open(path, options) {
+    const write = options.write ?? false;
+    let flags = write ? (options.read ? constants.O_RDWR : constants.O_WRONLY) : constants.O_RDONLY;
+    if (options.create || options.createNew) flags |= constants.O_CREAT;
+    if (options.createNew) flags |= constants.O_EXCL;
+    if (options.truncate) flags |= constants.O_TRUNC;
+    return new NodeFile(await open(path, flags, options.mode ?? 0o600));
+  },
+  async rename(from, to) {
+    await rename(from, to);
+  },
+  async remove(path, options) {
+    const info = await ignoreNotFound(() => stat(path), null);
+    if (!info) return false;
+    await rm(path, { recursive: options?.recursive ?? false, force: false });
+    return true;
+  },
+  readDir(path) {
+    return ignoreNotFound(() => readdir(path), null);
+  },
+  stat(path) {
+    return ignoreNotFound(async () => {
+      const info = await stat(path);
+      return { size: info.size, isFile: info.isFile(), isDirectory: info.isDirectory(), mtime: info.mtimeMs };
+    }, null);
+  },
+  syncDir,
+  readStream(path, chunkSize = 64 * 1024) {
+    let file: NodeFileHandle | undefined;
+    let position = 0;
+    const close = async () => {
+      const f = file;
+      file = undefined;
+      await f?.close();
+    };
+    return new ReadableStream<Uint8Array>({
+      async start() {
+        file = await open(path, "r");
+      },
+      async pull(controller) {
+        const buffer = new Uint8Array(chunkSize);
+        try {
+          const { bytesRead } = await file!.read(buffer, 0, chunkSize, position);
+          position += bytesRead;
+          if (bytesRead === 0) {
+            await close();
+            controller.close();
+          } else controller.enqueue(bytesRead === chunkSize ? buffer : buffer.slice(0, bytesRead));
+        } catch (error) {
+          await close();
+          throw error;
+        }
+      },
+      async cancel() {
+        await close();
+      },
+    }, { highWaterMark: 0 });
+  },
   async readFile(path) {
     try {
       return new Uint8Array(await readFile(path));
@@ -53,16 +187,7 @@ export const nodeFs: FsApi = {
       await rm(tmp, { force: true }).catch(() => {});
       throw error;
     }
-    try {
-      const dir = await open(dirname(path), "r");
-      try {
-        await dir.sync();
-      } finally {
-        await dir.close();
-      }
-    } catch {
-      // directory fsync is best-effort
-    }
+    await syncDir(dirname(path));
   },
   async mkdir(path, mode) {
     await mkdir(path, { recursive: true, mode });
