@@ -201,10 +201,10 @@ export { ObservedSelf, type SelfReport, type SelfView, type SelfViewSource } fro
 
 export {
   CONTENT,
-  DEFAULT_CONTENT_QUOTA,
   type ContentEvents,
   type ContentOptions,
   ContentService,
+  DEFAULT_CONTENT_QUOTA,
   type FetchOptions,
   type PublishOptions,
 } from "./src/content/content-service.ts";
