@@ -123,7 +123,7 @@ const MAX_REQUEST_GROUPS = 64;
 /** How often stalls and busy back-offs are checked, ms. */
 const TICK = 100;
 /** End game: how much later (ms) than the taker a provider must be due before its last request is taken over. */
-const STEAL_MARGIN = 500;
+const STEAL_MARGIN = 150;
 /** Busy answers after which a provider is dropped. */
 const MAX_BUSY = 6;
 
@@ -590,18 +590,19 @@ export class Download {
    * by what was already on the way).
    */
   #stealInFlight(s: ProviderSession): boolean {
-    const myRate = s.meter.rate();
-    if (myRate <= 0) return false;
     const now = performance.now();
+    const myRate = s.deliveryRate(now);
+    if (myRate <= 0) return false;
     let pick: { o: ProviderSession; id: number; left: RangeSet } | undefined;
     let worst = 0;
     for (const o of this.#sessions.values()) {
-      if (o === s || o.requests.size === 0) continue;
+      // Only the newest of several requests: the provider serves in order, so it has likely not started it.
+      if (o === s || o.requests.size < 2) continue;
       const [id, req] = [...o.requests.entries()].at(-1)!;
       const left = req.left.intersect(s.have);
       if (left.empty || left.count !== req.left.count) continue;
       const bytes = bytesOf(left, this.#size);
-      const theirEta = o.outstanding / Math.max(o.meter.rate(now, 1000), 1) * 1000;
+      const theirEta = o.outstanding / Math.max(o.deliveryRate(now), 1) * 1000;
       const myEta = bytes / myRate * 1000 + s.rtt;
       if (!req.stolen && theirEta > 2 * myEta + STEAL_MARGIN && now - req.sentAt > o.rtt && theirEta > worst) {
         worst = theirEta;

@@ -45,7 +45,7 @@ function seeded(size: number): Uint8Array {
 /** Child: serve `size` random bytes (content and raw), print `{addr, mcid}`, run until stdin closes. */
 async function serve(transport: "quic" | "tcp", size: number, rate: number): Promise<void> {
   const data = seeded(size);
-  const node = await loopbackNode({ transports: [transport] });
+  const node = await loopbackNode({ transports: [transport], content: false });
   const store = new MemoryContentStore();
   const { mcid } = await store.put(ReadableStream.from([data]));
   const p = new ContentProvider({ store, uploadRate: rate });
@@ -138,7 +138,7 @@ function nullWriter(mcid: Mcid): ContentWriter {
 }
 
 async function main(transport: "quic" | "tcp", size: number, rate: number): Promise<void> {
-  const fetcher = await loopbackNode({ transports: [transport] });
+  const fetcher = await loopbackNode({ transports: [transport], content: false });
   const link = (c: Child): ProviderLink => ({
     peer: c.id,
     open: async (signal) => await (await fetcher.connect(c.addr, { signal })).openStream(CONTENT_PROTOCOL, { signal }),
@@ -205,7 +205,7 @@ async function main(transport: "quic" | "tcp", size: number, rate: number): Prom
 
 /** Fetch `size` bytes from one child (verified, bytes dropped) and report the fetcher's RSS growth. */
 async function rss(transport: "quic" | "tcp", size: number): Promise<void> {
-  const fetcher = await loopbackNode({ transports: [transport] });
+  const fetcher = await loopbackNode({ transports: [transport], content: false });
   const child = await spawn(transport, size, 0);
   const mcid = child.mcid;
   // Baseline: a raw stream of the same size over the same connection.
