@@ -209,7 +209,7 @@ export {
   type PublishOptions,
 } from "./src/content/content-service.ts";
 export { Mcid, MCID_VERSION } from "./src/content/mcid.ts";
-export { type Codec, CODECS } from "./src/content/hash.ts";
+export { type Codec, CODECS, type TreeHasher } from "./src/content/hash.ts";
 export { GROUP_SIZE } from "./src/content/tree.ts";
 export { RangeSet } from "./src/content/ranges.ts";
 export type { ContentReader, ContentStore, ContentWriter, PutOptions, StoredContent } from "./src/content/store.ts";

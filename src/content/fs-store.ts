@@ -657,7 +657,7 @@ export class FsContentStore implements ContentStore {
 class FsContentWriter implements ContentWriter {
   readonly mcid: Mcid;
   /** @internal Groups written but not yet durable. */
-  pending = new RangeSet();
+  pending: RangeSet = new RangeSet();
   #handle: FileHandle | undefined;
   #leaves: Uint8Array | undefined;
   #serial = new Serial();
