@@ -67,6 +67,8 @@ export class ProviderSession {
   outstanding = 0;
   /** Bytes received from it. */
   bytes = 0;
+  /** Bytes it sent outside its requests for groups already present. */
+  wasted = 0;
   /** Round-trip time of its first answer, ms. */
   rtt = 50;
   /** Last time bytes arrived (or its pipeline went from empty to busy), performance.now(). */

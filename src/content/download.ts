@@ -124,6 +124,12 @@ const MAX_REQUEST_GROUPS = 64;
 const TICK = 100;
 /** End game: how much later (ms) than the taker a provider must be due before its last request is taken over. */
 const STEAL_MARGIN = 150;
+/**
+ * Bytes of groups already present that a provider may send outside its
+ * requests (late blocks after a cancel are fine; a flood is not) before it
+ * is dropped.
+ */
+const MAX_WASTED = 48 * 1024 * 1024;
 /** Busy answers after which a provider is dropped. */
 const MAX_BUSY = 6;
 
@@ -375,6 +381,10 @@ export class Download {
       if (this.#present.has(i) || this.#writing.has(i)) {
         this.#duplicate += group.length;
         this.#o.metrics?.duplicate(group.length);
+        if (!req?.left.has(i) && (s.wasted += group.length) > MAX_WASTED) {
+          this.#drop(s, "sends blocks nobody asked for");
+          break;
+        }
       } else if (!groupMatches(this.#o.hasher, this.#leaves, this.#size, i, group)) {
         this.#bad(s, 1);
         break;
