@@ -296,16 +296,10 @@ export class Download {
           return;
         }
         const answer = decodeAnswer(frame, this.#groups);
-        if (answer.t === "block") {
-          await this.#onBlock(s, answer);
-        } else if (!s.answered(answer)) {
-          if (answer.t === "dont-have") this.#onDontHave(s, answer);
-          else {throw new WireError(
-              "E_WIRE_INVALID",
-              "content answer",
-              `unexpected ${answer.t} for request ${answer.id}`,
-            );}
-        }
+        if (answer.t === "block") await this.#onBlock(s, answer);
+        else if (s.answered(answer)) continue;
+        else if (answer.t === "dont-have") this.#onDontHave(s, answer);
+        else throw new WireError("E_WIRE_INVALID", "content answer", `unexpected ${answer.t} to ${answer.id}`);
         if (this.#finished) break;
       }
       // Finished: read to the provider's end of the session (or until it is reset).
@@ -317,19 +311,22 @@ export class Download {
 
   /** Fetch, check and store the leaf hashes from `s` (drops `s` if it fails). */
   async #fetchTree(s: ProviderSession): Promise<void> {
-    const pages: Promise<ContentAnswer>[] = [];
+    // Every page is requested at once; each promise is settled into a value so none rejects unhandled.
+    const pages: Promise<ContentAnswer | Error>[] = [];
     for (let from = 0; from < this.#groups; from += MAX_TREE_PAGE) {
       const count = Math.min(MAX_TREE_PAGE, this.#groups - from);
-      pages.push(s.control({ t: "want-tree", id: s.nextId(), mcid: this.#o.mcid, from, count }));
+      pages.push(
+        s.control({ t: "want-tree", id: s.nextId(), mcid: this.#o.mcid, from, count }).catch((e) =>
+          e instanceof Error ? e : new Error(String(e))
+        ),
+      );
     }
     const leaves = new Uint8Array(this.#groups * HASH_LENGTH);
     let ok = true;
     for (const [i, page] of pages.entries()) {
-      let answer: ContentAnswer;
-      try {
-        answer = await page;
-      } catch (error) {
-        if (s.usable) this.#drop(s, describe(error));
+      const answer = await page;
+      if (answer instanceof Error) {
+        if (s.usable) this.#drop(s, answer.message);
         return;
       }
       const from = i * MAX_TREE_PAGE;
