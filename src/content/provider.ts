@@ -178,6 +178,11 @@ class Session {
 
   async run(): Promise<void> {
     const pump = this.#pump();
+    // A failed write ends the session at once (the read loop then fails too); handled here, rethrown below.
+    pump.catch((error) => {
+      this.#failed = true;
+      this.stream.reset(error instanceof Error ? error.message : "content session failed");
+    });
     try {
       while (true) {
         const frame = await this.#reader.readFrame(MAX_CONTENT_FRAME, "content request");
