@@ -67,6 +67,8 @@ export class ProviderSession {
   outstanding = 0;
   /** Bytes received from it. */
   bytes = 0;
+  /** Bytes it sent outside its requests for groups already present. */
+  wasted = 0;
   /** Round-trip time of its first answer, ms. */
   rtt = 50;
   /** Last time bytes arrived (or its pipeline went from empty to busy), performance.now(). */
@@ -75,6 +77,8 @@ export class ProviderSession {
   busyUntil = 0;
   /** How many times it answered busy. */
   busyStrikes = 0;
+  /** When its first want-block was sent (performance.now(); 0 before). */
+  firstRequestAt = 0;
   /** Receive rate. */
   readonly meter: RateMeter = new RateMeter(2000);
   #nextId = 1;
@@ -114,6 +118,17 @@ export class ProviderSession {
     return Math.max(MIN_OUTSTANDING, Math.min(MAX_OUTSTANDING, want));
   }
 
+  /**
+   * Its delivery rate, bytes/s, for end-game decisions: over its whole life
+   * while that is under the meter's window (a young provider's burst is not
+   * taken for a rate, nor its start-up for slowness), else the meter's.
+   */
+  deliveryRate(now = performance.now()): number {
+    const age = now - this.firstRequestAt;
+    if (this.firstRequestAt === 0) return 0;
+    return age < this.meter.window ? this.bytes * 1000 / Math.max(age, 1) : this.meter.rate(now);
+  }
+
   /** Write a request (writes keep their order); rejects if the stream fails. */
   send(request: ContentRequest): Promise<void> {
     const stream = this.stream;
@@ -145,6 +160,7 @@ export class ProviderSession {
   request(want: ContentRequest & { t: "want-block" }, stolen = false): BlockRequest {
     const req = { left: want.ranges.clone(), sentAt: performance.now(), stolen };
     if (this.requests.size === 0) this.lastProgress = req.sentAt;
+    if (this.firstRequestAt === 0) this.firstRequestAt = req.sentAt;
     this.requests.set(want.id, req);
     this.outstanding += bytesOf(want.ranges, this.size);
     this.send(want).catch(() => {}); // a failed stream ends the read loop, which drops the session

@@ -123,7 +123,13 @@ const MAX_REQUEST_GROUPS = 64;
 /** How often stalls and busy back-offs are checked, ms. */
 const TICK = 100;
 /** End game: how much later (ms) than the taker a provider must be due before its last request is taken over. */
-const STEAL_MARGIN = 500;
+const STEAL_MARGIN = 150;
+/**
+ * Bytes of groups already present that a provider may send outside its
+ * requests (late blocks after a cancel are fine; a flood is not) before it
+ * is dropped.
+ */
+const MAX_WASTED = 48 * 1024 * 1024;
 /** Busy answers after which a provider is dropped. */
 const MAX_BUSY = 6;
 
@@ -290,16 +296,10 @@ export class Download {
           return;
         }
         const answer = decodeAnswer(frame, this.#groups);
-        if (answer.t === "block") {
-          await this.#onBlock(s, answer);
-        } else if (!s.answered(answer)) {
-          if (answer.t === "dont-have") this.#onDontHave(s, answer);
-          else {throw new WireError(
-              "E_WIRE_INVALID",
-              "content answer",
-              `unexpected ${answer.t} for request ${answer.id}`,
-            );}
-        }
+        if (answer.t === "block") await this.#onBlock(s, answer);
+        else if (s.answered(answer)) continue;
+        else if (answer.t === "dont-have") this.#onDontHave(s, answer);
+        else throw new WireError("E_WIRE_INVALID", "content answer", `unexpected ${answer.t} to ${answer.id}`);
         if (this.#finished) break;
       }
       // Finished: read to the provider's end of the session (or until it is reset).
@@ -311,19 +311,22 @@ export class Download {
 
   /** Fetch, check and store the leaf hashes from `s` (drops `s` if it fails). */
   async #fetchTree(s: ProviderSession): Promise<void> {
-    const pages: Promise<ContentAnswer>[] = [];
+    // Every page is requested at once; each promise is settled into a value so none rejects unhandled.
+    const pages: Promise<ContentAnswer | Error>[] = [];
     for (let from = 0; from < this.#groups; from += MAX_TREE_PAGE) {
       const count = Math.min(MAX_TREE_PAGE, this.#groups - from);
-      pages.push(s.control({ t: "want-tree", id: s.nextId(), mcid: this.#o.mcid, from, count }));
+      pages.push(
+        s.control({ t: "want-tree", id: s.nextId(), mcid: this.#o.mcid, from, count }).catch((e) =>
+          e instanceof Error ? e : new Error(String(e))
+        ),
+      );
     }
     const leaves = new Uint8Array(this.#groups * HASH_LENGTH);
     let ok = true;
     for (const [i, page] of pages.entries()) {
-      let answer: ContentAnswer;
-      try {
-        answer = await page;
-      } catch (error) {
-        if (s.usable) this.#drop(s, describe(error));
+      const answer = await page;
+      if (answer instanceof Error) {
+        if (s.usable) this.#drop(s, answer.message);
         return;
       }
       const from = i * MAX_TREE_PAGE;
@@ -375,6 +378,10 @@ export class Download {
       if (this.#present.has(i) || this.#writing.has(i)) {
         this.#duplicate += group.length;
         this.#o.metrics?.duplicate(group.length);
+        if (!req?.left.has(i) && (s.wasted += group.length) > MAX_WASTED) {
+          this.#drop(s, "sends blocks nobody asked for");
+          break;
+        }
       } else if (!groupMatches(this.#o.hasher, this.#leaves, this.#size, i, group)) {
         this.#bad(s, 1);
         break;
@@ -590,18 +597,19 @@ export class Download {
    * by what was already on the way).
    */
   #stealInFlight(s: ProviderSession): boolean {
-    const myRate = s.meter.rate();
-    if (myRate <= 0) return false;
     const now = performance.now();
+    const myRate = s.deliveryRate(now);
+    if (myRate <= 0) return false;
     let pick: { o: ProviderSession; id: number; left: RangeSet } | undefined;
     let worst = 0;
     for (const o of this.#sessions.values()) {
-      if (o === s || o.requests.size === 0) continue;
+      // Only the newest of several requests: the provider serves in order, so it has likely not started it.
+      if (o === s || o.requests.size < 2) continue;
       const [id, req] = [...o.requests.entries()].at(-1)!;
       const left = req.left.intersect(s.have);
       if (left.empty || left.count !== req.left.count) continue;
       const bytes = bytesOf(left, this.#size);
-      const theirEta = o.outstanding / Math.max(o.meter.rate(now, 1000), 1) * 1000;
+      const theirEta = o.outstanding / Math.max(o.deliveryRate(now), 1) * 1000;
       const myEta = bytes / myRate * 1000 + s.rtt;
       if (!req.stolen && theirEta > 2 * myEta + STEAL_MARGIN && now - req.sentAt > o.rtt && theirEta > worst) {
         worst = theirEta;
@@ -627,7 +635,8 @@ export class Download {
       const limit = this.#o.stallTimeout ?? Math.max(2000, 8 * s.rtt);
       if (waiting && now - s.lastProgress > limit) {
         this.#drop(s, `no data for ${Math.round(now - s.lastProgress)} ms`, true);
-      } else if (s.state === "idle" && s.busyUntil > 0 && now >= s.busyUntil) {
+      } else if (s.state === "idle" && now >= s.busyUntil) {
+        // Back from a busy pause, or (end game) a slow provider may have become worth taking work from.
         s.busyUntil = 0;
         this.#fill(s);
       }

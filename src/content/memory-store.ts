@@ -229,6 +229,7 @@ class MemoryWriter implements ContentWriter {
 
   writeGroup(index: number, data: Uint8Array): Promise<void> {
     this.#check();
+    if (!this.e.leaves) return Promise.reject(new ContentStoreError(`no leaf hashes yet for ${this.e.mcid}`));
     const size = this.e.mcid.size;
     if (!Number.isInteger(index) || index < 0 || index >= groupCount(size)) {
       return Promise.reject(new ContentStoreError(`group ${index} out of range`));

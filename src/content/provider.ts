@@ -168,6 +168,8 @@ class Session {
   #failed = false;
   #slot = false;
   #readers = new Map<string, ContentReader>();
+  /** The reader a block is being read from (a replaced one is closed once that read is done). */
+  #busy?: ContentReader;
   #allowed = new Map<string, boolean>();
 
   constructor(private readonly p: ContentProvider, private readonly stream: ByteStream, private readonly peer: NodeId) {
@@ -176,6 +178,11 @@ class Session {
 
   async run(): Promise<void> {
     const pump = this.#pump();
+    // A failed write ends the session at once (the read loop then fails too); handled here, rethrown below.
+    pump.catch((error) => {
+      this.#failed = true;
+      this.stream.reset(error instanceof Error ? error.message : "content session failed");
+    });
     try {
       while (true) {
         const frame = await this.#reader.readFrame(MAX_CONTENT_FRAME, "content request");
@@ -236,7 +243,7 @@ class Session {
     const entry = this.p.store.get(mcid);
     if (cached && entry?.complete && cached.have().covers(0, groupCount(mcid.size))) return cached;
     const reader = await this.p.store.reader(mcid);
-    if (cached) await cached.close().catch(() => {});
+    if (cached && cached !== this.#busy) await cached.close().catch(() => {});
     if (reader) this.#readers.set(key, reader);
     else this.#readers.delete(key);
     return reader;
@@ -333,12 +340,16 @@ class Session {
       const r = this.#readers.get(work.mcid.toString());
       if (!r) break;
       let data: Uint8Array;
+      this.#busy = r;
       try {
         data = await r.read(offset, length);
       } catch {
         missing.union(work.left);
         work.left = new RangeSet();
         break;
+      } finally {
+        this.#busy = undefined;
+        if (this.#readers.get(work.mcid.toString()) !== r) await r.close().catch(() => {});
       }
       if (!work.left.covers(start, start + n)) continue; // cancelled meanwhile
       work.left.delete(start, start + n);

@@ -15,6 +15,18 @@ import { GROUP_SIZE, groupCount, hashBytes } from "../../src/content/tree.ts";
 import { RangeSet } from "../../src/content/ranges.ts";
 import { randomBytes, Swarm } from "./helpers/swarm.ts";
 import { FaultyStore } from "./helpers/faulty-store.ts";
+import { ContentProvider } from "../../src/content/provider.ts";
+import {
+  CONTENT_PROTOCOL,
+  decodeRequest,
+  encodeAnswer,
+  encodeBlockFrame,
+  MAX_CONTENT_FRAME,
+} from "../../src/content/messages.ts";
+import { BufferedReader, writeFrame } from "../../src/wire/frame.ts";
+import { memoryNode } from "../helpers/nodes.ts";
+import { loopbackNode } from "../helpers/nodes.ts";
+import { HASH_LENGTH } from "../../src/content/hash.ts";
 
 const MiB = 1024 * 1024;
 
@@ -400,6 +412,90 @@ Deno.test("askHave: the ranges a provider has, or null", async () => {
     assertEquals(have?.toArray(), [[0, groupCount(data.length)]]);
     assertEquals(await askHave(swarm.link(1), mcid), null);
   } finally {
+    await swarm.stop();
+  }
+});
+
+Deno.test("download: two providers over real TCP+Noise loopback connections", async () => {
+  const data = randomBytes(4 * MiB + 3);
+  const nodes = [];
+  try {
+    const fetcher = await loopbackNode({ transports: ["tcp"], content: false });
+    nodes.push(fetcher);
+    const links = [];
+    let mcid!: Mcid;
+    for (let i = 0; i < 2; i++) {
+      const node = await loopbackNode({ transports: ["tcp"], content: false });
+      nodes.push(node);
+      const store = new MemoryContentStore();
+      mcid = (await store.put(ReadableStream.from([data]))).mcid;
+      const provider = new ContentProvider({ store });
+      node.handle(CONTENT_PROTOCOL, (s) => provider.serve(s, s.remoteId));
+      links.push({
+        peer: node.id,
+        open: async (signal?: AbortSignal) =>
+          await (await fetcher.connect(node.addrs[0], { signal })).openStream(CONTENT_PROTOCOL, { signal }),
+      });
+    }
+    const store = new MemoryContentStore();
+    const download = new Download({ mcid, writer: await store.writer(mcid), hasher: await loadHasher(mcid.codec) });
+    for (const l of links) download.addProvider(l);
+    download.noMoreProviders();
+    await download.done;
+    assert(equalBytes(await readAll(store, mcid), data));
+    const p = download.progress();
+    assert(p.providers.every((x) => x.bytes > 0), "both providers served");
+    assert(p.duplicate <= data.length * 0.02, JSON.stringify(p));
+  } finally {
+    for (const n of nodes) await n.stop();
+  }
+});
+
+Deno.test("download: a provider flooding blocks nobody asked for is dropped", async () => {
+  const swarm = await Swarm.start(1, () => ({ uploadRate: 4 * MiB }));
+  const flooder = await memoryNode(swarm.network, { content: false });
+  try {
+    const data = randomBytes(2 * MiB);
+    const mcid = await swarm.publish(data);
+    const { leaves } = await hashBytes(data);
+    const first = data.subarray(0, 16 * GROUP_SIZE);
+    flooder.handle(CONTENT_PROTOCOL, async (stream) => {
+      const reader = new BufferedReader(stream);
+      try {
+        for (let f = await reader.readFrame(MAX_CONTENT_FRAME); f; f = await reader.readFrame(MAX_CONTENT_FRAME)) {
+          const req = decodeRequest(f);
+          if (req.t === "want-have") {
+            await writeFrame(
+              stream,
+              encodeAnswer({ t: "have", id: req.id, ranges: RangeSet.full(groupCount(data.length)) }),
+            );
+          } else if (req.t === "want-tree") {
+            const hashes = leaves.slice(req.from * HASH_LENGTH, (req.from + req.count) * HASH_LENGTH);
+            await writeFrame(stream, encodeAnswer({ t: "tree", id: req.id, from: req.from, hashes }));
+          } else if (req.t === "want-block") {
+            for (;;) await stream.write(encodeBlockFrame(123456, 0, first)); // the same true groups, forever
+          }
+        }
+      } catch {
+        // reset by the fetcher
+      }
+    });
+    const store = new MemoryContentStore();
+    const download = new Download({ mcid, writer: await store.writer(mcid), hasher: await loadHasher(mcid.codec) });
+    download.addProvider(swarm.link(0));
+    download.addProvider({
+      peer: flooder.id,
+      open: async (signal) =>
+        await (await swarm.fetcher.connect(flooder.addrs[0], { signal })).openStream(CONTENT_PROTOCOL),
+    });
+    download.noMoreProviders();
+    await download.done;
+    assert(equalBytes(await readAll(store, mcid), data));
+    const f = download.progress().providers.find((p) => p.peer === flooder.id.did)!;
+    assertEquals(f.state, "dropped");
+    assertEquals(f.reason, "sends blocks nobody asked for");
+  } finally {
+    await flooder.stop();
     await swarm.stop();
   }
 });

@@ -1,13 +1,17 @@
 /**
  * `MemoryContentStore`: put and read back, writers (leaves checked, resume,
  * one at a time, complete only when whole), quota with least-recently-used
- * eviction of unpinned entries, pins, remove.
+ * eviction of unpinned entries, pins, remove — and the shared store
+ * conformance suite.
  */
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
 import { ContentVerificationError, QuotaExceededError } from "../../src/content/errors.ts";
 import { ContentStoreError, MemoryContentStore } from "../../src/content/memory-store.ts";
 import { GROUP_SIZE, groupCount, hashBytes } from "../../src/content/tree.ts";
 import { randomBytes } from "./helpers/swarm.ts";
+import { storeConformance } from "./store_conformance.ts";
+
+storeConformance("MemoryContentStore", (o) => Promise.resolve(new MemoryContentStore(o)));
 
 const put = (store: MemoryContentStore, bytes: Uint8Array, pin = false) =>
   store.put(ReadableStream.from([bytes.subarray(0, 1000), bytes.subarray(1000)]), { pin });

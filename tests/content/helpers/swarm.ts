@@ -50,9 +50,9 @@ export class Swarm {
     options: (i: number) => Partial<ProviderOptions> & { store?: ContentStore } = () => ({}),
   ): Promise<Swarm> {
     const swarm = new Swarm();
-    swarm.fetcher = await memoryNode(swarm.network);
+    swarm.fetcher = await memoryNode(swarm.network, { content: false });
     for (let i = 0; i < count; i++) {
-      const node = await memoryNode(swarm.network);
+      const node = await memoryNode(swarm.network, { content: false });
       const registry = new MetricsRegistry();
       const metrics = new ContentMetrics(registry);
       const opts = options(i);

@@ -13,10 +13,12 @@
  * The fetcher verifies every group but drops the bytes (the raw baseline
  * stores nothing either).
  *
+ * `… transfer_bench.ts rss [quic|tcp] [SIZE_MiB=1024]` instead fetches once
+ * and reports the fetcher's peak RSS growth.
+ *
  * Run: `deno run --allow-net --allow-read --allow-write --allow-env --allow-sys --allow-run --unstable-net
  * tests/content/helpers/transfer_bench.ts [quic|tcp] [SIZE_MiB=64] [RATE_MiB/s=4]`
  */
-import type { Node } from "../../../src/api/node.ts";
 import { Download, type ProviderLink } from "../../../src/content/download.ts";
 import { loadHasher } from "../../../src/content/hash.ts";
 import { MemoryContentStore } from "../../../src/content/memory-store.ts";
@@ -43,7 +45,7 @@ function seeded(size: number): Uint8Array {
 /** Child: serve `size` random bytes (content and raw), print `{addr, mcid}`, run until stdin closes. */
 async function serve(transport: "quic" | "tcp", size: number, rate: number): Promise<void> {
   const data = seeded(size);
-  const node = await loopbackNode({ transports: [transport] });
+  const node = await loopbackNode({ transports: [transport], content: false });
   const store = new MemoryContentStore();
   const { mcid } = await store.put(ReadableStream.from([data]));
   const p = new ContentProvider({ store, uploadRate: rate });
@@ -136,7 +138,7 @@ function nullWriter(mcid: Mcid): ContentWriter {
 }
 
 async function main(transport: "quic" | "tcp", size: number, rate: number): Promise<void> {
-  const fetcher = await loopbackNode({ transports: [transport] });
+  const fetcher = await loopbackNode({ transports: [transport], content: false });
   const link = (c: Child): ProviderLink => ({
     peer: c.id,
     open: async (signal) => await (await fetcher.connect(c.addr, { signal })).openStream(CONTENT_PROTOCOL, { signal }),
@@ -201,7 +203,44 @@ async function main(transport: "quic" | "tcp", size: number, rate: number): Prom
   await fetcher.stop();
 }
 
-if (Deno.args[0] === "serve") {
+/** Fetch `size` bytes from one child (verified, bytes dropped) and report the fetcher's RSS growth. */
+async function rss(transport: "quic" | "tcp", size: number): Promise<void> {
+  const fetcher = await loopbackNode({ transports: [transport], content: false });
+  const child = await spawn(transport, size, 0);
+  const mcid = child.mcid;
+  // Baseline: a raw stream of the same size over the same connection.
+  const conn = await fetcher.connect(child.addr);
+  const rawBefore = Deno.memoryUsage().rss;
+  let rawPeak = rawBefore;
+  const s = await conn.openStream(RAW);
+  for (let chunk = await s.read(); chunk; chunk = await s.read()) rawPeak = Math.max(rawPeak, Deno.memoryUsage().rss);
+  const before = Deno.memoryUsage().rss;
+  let peak = before;
+  const timer = setInterval(() => peak = Math.max(peak, Deno.memoryUsage().rss), 50);
+  const t0 = performance.now();
+  const d = new Download({ mcid, writer: nullWriter(mcid), hasher: await loadHasher(mcid.codec) });
+  d.addProvider({
+    peer: child.id,
+    open: async (signal) =>
+      await (await fetcher.connect(child.addr, { signal })).openStream(CONTENT_PROTOCOL, { signal }),
+  });
+  d.noMoreProviders();
+  await d.done;
+  clearInterval(timer);
+  console.log(
+    `${transport} ${size >> 20} MiB fetch: ${mbps(size, performance.now() - t0)} MB/s, fetcher RSS growth ${
+      ((peak - before) / 2 ** 20).toFixed(1)
+    } MiB; raw stream RSS growth ${((rawPeak - rawBefore) / 2 ** 20).toFixed(1)} MiB (leaf hashes alone: ${
+      (size / 16384 * 32 / 2 ** 20).toFixed(1)
+    } MiB)`,
+  );
+  await child.stop();
+  await fetcher.stop();
+}
+
+if (Deno.args[0] === "rss") {
+  await rss(Deno.args[1] as "quic" | "tcp", Number(Deno.args[2] ?? 1024) * 2 ** 20);
+} else if (Deno.args[0] === "serve") {
   await serve(Deno.args[1] as "quic" | "tcp", Number(Deno.args[2]), Number(Deno.args[3]));
 } else {
   const transport = (Deno.args[0] ?? "quic") as "quic" | "tcp";
