@@ -6,6 +6,7 @@
  */
 import { InvalidMcidError } from "../../content/errors.ts";
 import { Mcid } from "../../content/mcid.ts";
+import type { ContentEntryJson } from "../../http/content-routes.ts";
 import type { Platform } from "../../platform/types.ts";
 import { MaculaError } from "../../util/errors.ts";
 import { parseWithPositionals, UsageError } from "../args.ts";
@@ -281,17 +282,8 @@ async function fetchContent(
   }
 }
 
-interface EntryJson {
-  mcid: string;
-  size: number;
-  bytes: number;
-  complete: boolean;
-  pinned: boolean;
-  lastUsed: string;
-}
-
 async function list(base: string, flags: ContentFlags, platform: Platform): Promise<void> {
-  const entries = await (await call(base, "/content", {}, platform)).json() as EntryJson[];
+  const entries = await (await call(base, "/content", {}, platform)).json() as ContentEntryJson[];
   const out = (line: string) => platform.process.stdout(line + "\n");
   if (flags.json) return out(JSON.stringify(entries, null, 2));
   if (entries.length === 0) return out("no content stored");
