@@ -3,7 +3,7 @@
  * restart reuses identity, data dir and port): a SIGKILLed subscriber gets
  * messages again within 1 s of being ready, the publisher's counters match
  * what was received and dropped exactly, and a provider restart costs no
- * call more than twice the normal latency once it is back.
+ * call more than twice the normal latency (at least 10 ms) once it is back.
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { freePort, quantile, scratch, spawnPeer, waitFor } from "./restart_helpers.ts";
@@ -103,7 +103,10 @@ Deno.test({
       );
       assertEquals(failed.map((l) => `${l.at - killedAt} ms after the kill: ${l.v.error}`), []);
       assert(after.length >= 20);
-      assert(worstAfter <= 2 * normal, `a call took ${worstAfter} ms after the provider was back`);
+      // Twice the normal p99, with a 10 ms floor: on two shared cores a single scheduling hiccup of a few ms is
+      // noise, while a provider that is not back at once costs hundreds of ms (the "while down" figure).
+      const bound = Math.max(2 * normal, 10);
+      assert(worstAfter <= bound, `a call took ${worstAfter} ms after the provider was back (bound ${bound} ms)`);
     } finally {
       await Promise.all([hub.kill(), p1.kill(), caller.kill()]);
       await dir.cleanup();
