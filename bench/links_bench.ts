@@ -30,6 +30,7 @@ import { TcpTransport } from "../src/transport/tcp.ts";
 import type { TransportContext } from "../src/transport/transport.ts";
 import { ECHO_PROTOCOL, type ServerInfo, SINK_PROTOCOL } from "./links_server.ts";
 import { MODE_ECHO, MODE_SINK, rawQuicOptions } from "./raw_links.ts";
+import { firstLine } from "../scripts/process.ts";
 
 const QUICK = Deno.args.includes("--quick");
 const RUNS = QUICK ? 3 : 5;
@@ -137,20 +138,7 @@ async function startServer(): Promise<{ info: ServerInfo; stop: () => Promise<vo
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { done, value } = await lines.read();
-    if (done) throw new Error("links_server exited before printing its addresses");
-    text += value;
-  }
-  const info = JSON.parse(text.slice(0, text.indexOf("\n"))) as ServerInfo;
-  // Keep draining its stdout so it can never block on a full pipe.
-  (async () => {
-    while (!(await lines.read()).done) {
-      // discard
-    }
-  })().catch(() => {});
+  const info = JSON.parse(await firstLine(child.stdout, "links_server")) as ServerInfo;
   return {
     info,
     async stop() {

@@ -23,6 +23,7 @@ import { Node } from "../src/api/node.ts";
 import { serverNameFor, trustAnchor } from "../src/secure/certificate.ts";
 import { MemoryNetwork } from "../src/transport/memory.ts";
 import { parseAddress } from "../src/transport/address.ts";
+import { firstLine } from "../scripts/process.ts";
 
 const QUICK = Deno.args.includes("--quick");
 const MESSAGES = QUICK ? 50_000 : 200_000;
@@ -47,17 +48,11 @@ async function startServer() {
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { done, value } = await reader.read();
-    if (done) throw new Error("mesh_server exited early");
-    text += value;
-  }
-  (async () => {
-    while (!(await reader.read()).done) { /* drain */ }
-  })();
-  const info = JSON.parse(text.slice(0, text.indexOf("\n"))) as { addr: string; rawQuicPort: number; id: string };
+  const info = JSON.parse(await firstLine(child.stdout, "mesh_server")) as {
+    addr: string;
+    rawQuicPort: number;
+    id: string;
+  };
   return {
     info,
     async stop() {

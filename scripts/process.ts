@@ -36,3 +36,22 @@ export async function forEachLine(stream: ReadableStream<Uint8Array>, onLine: (l
   }
   if (buffer) onLine(buffer);
 }
+
+/**
+ * The first line a child process prints on `stream` (e.g. its addresses as
+ * JSON); the rest is drained in the background so the child never blocks on
+ * a full pipe. Rejects with `"<what> exited before printing a line"`.
+ */
+export async function firstLine(stream: ReadableStream<Uint8Array>, what: string): Promise<string> {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { done, value } = await reader.read();
+    if (done) throw new Error(`${what} exited before printing a line`);
+    text += value;
+  }
+  (async () => {
+    while (!(await reader.read()).done) { /* drain */ }
+  })().catch(() => {});
+  return text.slice(0, text.indexOf("\n"));
+}

@@ -111,7 +111,7 @@ async function serveContent(content: ContentApi, mcid: Mcid, request: Request, l
     headers["x-macula-local"] = content.get(mcid)?.complete ? "1" : "0";
     return new Response(null, { status, headers });
   }
-  // No request.signal: Deno.serve aborts it once a response is delivered (legacy behaviour); a client that
+  // No request.signal: the runtime's HTTP server aborts it once a response is delivered (legacy behaviour); a client that
   // goes away cancels the body instead, and the cancel reaches the service's stream.
   const stream = content.fetch(mcid, { start, end });
   const reader = stream.getReader();

@@ -30,6 +30,7 @@ import type { ContentWriter } from "../../../src/content/store.ts";
 import { NodeId } from "../../../src/identity/node-id.ts";
 import { loopbackNode } from "../../helpers/nodes.ts";
 import { rng } from "../../helpers/mutate.ts";
+import { firstLine } from "../../../scripts/process.ts";
 
 const RAW = "/bench/raw/1";
 const CHUNK = 256 * 1024;
@@ -70,7 +71,6 @@ async function spawn(transport: string, size: number, rate: number): Promise<Chi
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      ...(Deno.env.get("PROF_CHILD") ? ["--cpu-prof"] : []),
       "--allow-net",
       "--allow-read",
       "--allow-env",
@@ -86,16 +86,7 @@ async function spawn(transport: string, size: number, rate: number): Promise<Chi
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("provider child exited");
-    text += value;
-  }
-  reader.releaseLock();
-  child.stdout.cancel().catch(() => {});
-  const { addr, mcid } = JSON.parse(text.split("\n")[0]);
+  const { addr, mcid } = JSON.parse(await firstLine(child.stdout, "provider child"));
   const writer = child.stdin.getWriter();
   return {
     addr,
