@@ -178,9 +178,11 @@ export class NodeCore {
     return this.#services.get(key);
   }
 
-  /** Decide `operation` by `subject` with the node-wide policy, then `local`. */
+  /** Decide `operation` by `subject` with the node-wide policy, the services' policies, then `local`. */
   authorize(subject: NodeId, operation: Parameters<Authorize>[1], local?: Authorize): boolean | Promise<boolean> {
-    return decide(subject, operation, this.#policy, local);
+    const policies = this.#services.policies;
+    if (policies.length === 0) return decide(subject, operation, this.#policy, local);
+    return decide(subject, operation, this.#policy, ...policies, local);
   }
 
   /** The host every service gets (the set adds its logger and `use`). */

@@ -7,6 +7,7 @@
 import type { NodeId } from "../identity/node-id.ts";
 import type { Logger } from "../log/logger.ts";
 import type { PeerAddress } from "../transport/address.ts";
+import type { Authorize } from "./authorize.ts";
 import type { NodeService, ServiceHost, ServiceKey } from "./service.ts";
 
 /**
@@ -78,6 +79,7 @@ export class ServiceSet {
   readonly #host: SharedHost;
   readonly #log: Logger;
   readonly #running: NodeService[] = [];
+  #policies: Authorize[] = [];
 
   /** Services started here share `host`; each gets a child of `log`. */
   constructor(host: SharedHost, log: Logger) {
@@ -91,11 +93,18 @@ export class ServiceSet {
       if (this.#running.includes(service)) continue;
       await service.start(this.#hostFor(service));
       this.#running.push(service);
+      if (service.authorize) this.#policies = [...this.#policies, service.authorize.bind(service)];
     }
+  }
+
+  /** The node-wide policies of the running services, in start order. */
+  get policies(): readonly Authorize[] {
+    return this.#policies;
   }
 
   /** Stop every running service, in reverse start order; failures are logged. */
   async stop(): Promise<void> {
+    this.#policies = [];
     for (const service of this.#running.splice(0).reverse()) {
       try {
         await service.stop();

@@ -192,4 +192,10 @@ export interface NodeService {
   status?(): Record<string, unknown>;
   /** Extra fields for this peer's entry in `/peers`. */
   peerInfo?(id: NodeId): Record<string, unknown> | undefined;
+  /**
+   * A node-wide policy this service adds (a capability gatekeeper): once the
+   * service has started, every operation must also pass it, after
+   * `NodeOptions.authorize` and before the handler's own hook.
+   */
+  readonly authorize?: Authorize;
 }
