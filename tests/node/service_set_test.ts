@@ -8,6 +8,7 @@ import { orderServices } from "../../src/node/service-set.ts";
 import { type NodeService, type ServiceHost, serviceKey } from "../../src/node/service.ts";
 import { NodeCore } from "../../src/node/node.ts";
 import { KeyPair } from "../../src/identity/ed25519.ts";
+import { NodeId } from "../../src/identity/node-id.ts";
 import { Logger } from "../../src/log/logger.ts";
 import { verifyDomain } from "../../src/identity/domain-signature.ts";
 import { verify } from "../../src/identity/ed25519.ts";
@@ -115,5 +116,59 @@ Deno.test({
     assert(info.connected);
     assertEquals(info.rtt, rtt);
     assertEquals(host.peer(a.id), undefined, "self is no peer");
+  },
+});
+
+Deno.test({
+  name: "a service's authorize hook joins the node-wide policy once started, after NodeOptions.authorize",
+  ...opts,
+  async fn() {
+    const network = new MemoryNetwork();
+    const asked: string[] = [];
+    const gate: NodeService = {
+      name: "gate",
+      authorize: (_subject, op) => {
+        asked.push(`gate ${op.name}`);
+        return op.name !== "refused";
+      },
+      start() {},
+      stop() {},
+    };
+    const node = await NodeCore.start({
+      keyPair: KeyPair.generate(),
+      memory: { network, name: "svc-policy" },
+      logger: Logger.silent(),
+      authorize: (_subject, op) => {
+        asked.push(`node ${op.name}`);
+        return op.name !== "node-refused";
+      },
+      services: [gate],
+    });
+    try {
+      const peer = KeyPair.generate();
+      const subject = new NodeId(peer.publicKey);
+      assertEquals(node.authorize(subject, { kind: "call", name: "fine" }), true);
+      assertEquals(node.authorize(subject, { kind: "call", name: "refused" }), false);
+      assertEquals(node.authorize(subject, { kind: "call", name: "node-refused" }), false);
+      assertEquals(node.authorize(subject, { kind: "call", name: "fine" }, () => false), false);
+      assertEquals(asked, [
+        "node fine",
+        "gate fine",
+        "node refused",
+        "gate refused",
+        "node node-refused",
+        "node fine",
+        "gate fine",
+      ]);
+    } finally {
+      await node.stop();
+    }
+    assertEquals(
+      node.authorize(new NodeId(KeyPair.generate().publicKey), {
+        kind: "call",
+        name: "refused",
+      }),
+      true,
+    );
   },
 });
