@@ -5,7 +5,8 @@
  * @module
  */
 import { parseAddress } from "../transport/address.ts";
-import { MaculaError } from "../util/errors.ts";
+import { addToLayer, type AuthConfig, clockSkew, defaultAuthConfig } from "./auth-config.ts";
+import { ConfigError } from "./config-error.ts";
 import type { LogFormat, LogLevel } from "../log/logger.ts";
 import { DEFAULT_PORT, DEFAULT_REALM } from "../node/node.ts";
 import {
@@ -16,12 +17,7 @@ import {
 } from "../cluster/service.ts";
 import { isIPv4, isMulticastIPv4 } from "../cluster/endpoint.ts";
 
-/** A bad configuration value. */
-export class ConfigError extends MaculaError {
-  constructor(message: string) {
-    super("E_CONFIG", message);
-  }
-}
+export { ConfigError };
 
 /** Resolved configuration of a node process. */
 export interface StartConfig {
@@ -40,6 +36,8 @@ export interface StartConfig {
   punch: boolean;
   /** Content service settings. */
   content: ContentConfig;
+  /** Realm policies and authorities, token files, clock skew (see `auth-config.ts`). */
+  auth: AuthConfig;
 }
 
 /** Content settings (`MACULA_CONTENT_*`, `--content-*`); absent = the service's default. */
@@ -123,6 +121,11 @@ export const ENV_VARS = [
   "MACULA_CONTENT_UPLOAD_RATE",
   "MACULA_CONTENT_UPLOADS",
   "MACULA_CONTENT_PROVIDE",
+  "MACULA_REALM_POLICY",
+  "MACULA_REALM_AUTHORITY",
+  "MACULA_REALM_FILE",
+  "MACULA_UCAN",
+  "MACULA_CLOCK_SKEW",
 ] as const;
 
 /** Flags as parsed from the command line (absent = not given). */
@@ -152,6 +155,11 @@ export interface StartFlags {
   "content-upload-rate"?: string;
   "content-uploads"?: string;
   "no-content-provide"?: boolean;
+  "realm-policy"?: string[];
+  "realm-authority"?: string[];
+  "realm-file"?: string;
+  ucan?: string[];
+  "clock-skew"?: string;
 }
 
 /** Defaults: a useful node with no configuration at all. */
@@ -175,6 +183,7 @@ export const DEFAULTS: StartConfig = {
   relay: { serve: false, via: [], peers: [], limits: {} },
   punch: true,
   content: { provide: true },
+  auth: defaultAuthConfig(),
 };
 
 function port(value: string, source: string, allowZero = true): number {
@@ -393,6 +402,35 @@ function resolveContent(cfg: ContentConfig, e: (name: string) => string | undefi
   if (flags["no-content-provide"]) cfg.provide = false;
 }
 
+function resolveAuth(cfg: AuthConfig, e: (name: string) => string | undefined, flags: StartFlags): void {
+  addToLayer(
+    cfg.env,
+    splitList(e("MACULA_REALM_POLICY") ?? ""),
+    splitList(e("MACULA_REALM_AUTHORITY") ?? ""),
+    "MACULA_REALM_POLICY",
+    "MACULA_REALM_AUTHORITY",
+  );
+  addToLayer(
+    cfg.flags,
+    flags["realm-policy"] ?? [],
+    flags["realm-authority"] ?? [],
+    "--realm-policy",
+    "--realm-authority",
+  );
+  if (e("MACULA_REALM_FILE")) cfg.realmFile = e("MACULA_REALM_FILE");
+  if (flags["realm-file"] !== undefined) {
+    if (flags["realm-file"] === "") throw new ConfigError("invalid --realm-file: must not be empty");
+    cfg.realmFile = flags["realm-file"];
+  }
+  if (e("MACULA_UCAN")) cfg.ucan = splitList(e("MACULA_UCAN")!);
+  if (flags.ucan?.length) {
+    if (flags.ucan.some((f) => f === "")) throw new ConfigError("invalid --ucan: name a token file");
+    cfg.ucan = [...flags.ucan];
+  }
+  if (e("MACULA_CLOCK_SKEW")) cfg.skew = clockSkew(e("MACULA_CLOCK_SKEW")!, "MACULA_CLOCK_SKEW");
+  if (flags["clock-skew"] !== undefined) cfg.skew = clockSkew(flags["clock-skew"], "--clock-skew");
+}
+
 function splitList(value: string): string[] {
   return value.split(/[\s,]+/).filter((s) => s.length > 0);
 }
@@ -416,6 +454,7 @@ export function resolveStartConfig(env: Partial<Record<string, string>>, flags: 
     cluster: { ...DEFAULTS.cluster, interfaces: [] },
     relay: { serve: false, via: [], peers: [], limits: {} },
     content: { ...DEFAULTS.content },
+    auth: defaultAuthConfig(),
   };
   const e = (name: string) => {
     const v = env[name];
@@ -458,6 +497,7 @@ export function resolveStartConfig(env: Partial<Record<string, string>>, flags: 
   if (e("MACULA_PUNCH")) cfg.punch = flagBool(e("MACULA_PUNCH")!, "MACULA_PUNCH");
   if (flags["no-punch"]) cfg.punch = false;
   resolveContent(cfg.content, e, flags);
+  resolveAuth(cfg.auth, e, flags);
   return cfg;
 }
 

@@ -6,6 +6,7 @@
 import { ClusterService } from "../../cluster/service.ts";
 import { startStatusServer } from "../../http/status-server.ts";
 import { contentRoutes } from "../../http/content-routes.ts";
+import { type MeshApi, meshRoutes } from "../../http/mesh-routes.ts";
 import { Logger } from "../../log/logger.ts";
 import { Node } from "../../api/node.ts";
 import type { Platform } from "../../platform/types.ts";
@@ -13,6 +14,18 @@ import { MaculaError } from "../../util/errors.ts";
 import { describeError, parse } from "../args.ts";
 import { ConfigError, readEnv, resolveStartConfig, type StartFlags } from "../config.ts";
 import { HELP } from "../help.ts";
+
+/** What `--as-node` commands reach through the status port: the node's pub/sub and RPC. */
+function meshApi(node: Node): MeshApi {
+  return {
+    realms: node.realms,
+    publish: (topic, payload, options) => node.publish(topic, payload, options),
+    subscribe: (pattern, _handler, options) => node.subscribe(pattern, undefined, options),
+    call: (procedure, args, options) => node.call(procedure, args, options),
+    whenAnnounced: () => node.pubsub.whenAnnounced(),
+    flush: () => node.pubsub.flush(),
+  };
+}
 
 /** Run `macula start`. */
 export async function start(args: string[], platform: Platform): Promise<number> {
@@ -99,7 +112,7 @@ export async function start(args: string[], platform: Platform): Promise<number>
   let server;
   try {
     server = await startStatusServer(node, platform.http, cfg.healthHost, cfg.healthPort, {
-      routes: [contentRoutes(node.content, { log })],
+      routes: [contentRoutes(node.content, { log }), meshRoutes(meshApi(node))],
     });
   } catch (error) {
     await node.stop();
