@@ -14,6 +14,7 @@ import { MaculaError } from "../../util/errors.ts";
 import { describeError, parse } from "../args.ts";
 import { ConfigError, readEnv, resolveStartConfig, type StartFlags } from "../config.ts";
 import { HELP } from "../help.ts";
+import { AUTH_FLAGS } from "../auth-flags.ts";
 
 /** What `--as-node` commands reach through the status port: the node's pub/sub and RPC. */
 function meshApi(node: Node): MeshApi {
@@ -55,6 +56,7 @@ export async function start(args: string[], platform: Platform): Promise<number>
     "content-upload-rate": { type: "string" },
     "content-uploads": { type: "string" },
     "no-content-provide": { type: "boolean" },
+    ...AUTH_FLAGS,
     echo: { type: "string", multiple: true },
   });
   if (flags.help) return platform.process.stdout(HELP.start + "\n"), 0;
