@@ -7,6 +7,10 @@ import { ClusterService } from "../../cluster/service.ts";
 import { startStatusServer } from "../../http/status-server.ts";
 import { contentRoutes } from "../../http/content-routes.ts";
 import { type MeshApi, meshRoutes } from "../../http/mesh-routes.ts";
+import { authRoutes } from "../../http/auth-routes.ts";
+import { NodeId } from "../../identity/node-id.ts";
+import { loadKeyPair } from "../../node/node-wiring.ts";
+import { resolveNodeAuth } from "../auth-start.ts";
 import { Logger } from "../../log/logger.ts";
 import { Node } from "../../api/node.ts";
 import type { Platform } from "../../platform/types.ts";
@@ -83,7 +87,10 @@ export async function start(args: string[], platform: Platform): Promise<number>
   const services = strategy === "off" ? [] : [
     new ClusterService({ ...cluster, strategy, host: cfg.host, seeds: cfg.seeds, platform }),
   ];
+  const keyPair = await loadKeyPair({ dataDir: cfg.dataDir }, platform, log);
+  const auth = await resolveNodeAuth(cfg, platform.fs, new NodeId(keyPair.publicKey).did, log);
   const node = await Node.start({
+    keyPair,
     dataDir: cfg.dataDir,
     host: cfg.host,
     port: cfg.port,
@@ -101,6 +108,7 @@ export async function start(args: string[], platform: Platform): Promise<number>
     },
     punch: cfg.punch ? undefined : false,
     content: cfg.content,
+    auth: auth.options,
   });
   try {
     for (const name of flags.echo ?? []) {
@@ -114,7 +122,7 @@ export async function start(args: string[], platform: Platform): Promise<number>
   let server;
   try {
     server = await startStatusServer(node, platform.http, cfg.healthHost, cfg.healthPort, {
-      routes: [contentRoutes(node.content, { log }), meshRoutes(meshApi(node))],
+      routes: [contentRoutes(node.content, { log }), meshRoutes(meshApi(node)), authRoutes(node.auth)],
     });
   } catch (error) {
     await node.stop();
