@@ -30,7 +30,7 @@ import { SchemaError } from "../wire/schema.ts";
 /** Protocol id. */
 export const AUTH_PROTOCOL = "/macula/auth/1";
 /** Most chains in one proofs reply. */
-export const MAX_CHAINS = 16;
+export const MAX_CHAINS = 64;
 /** Most delegations in one chain. */
 export const MAX_CHAIN_LINKS = 8;
 /** Largest encoded token, bytes (as the UCAN decoder's bound). */

@@ -43,11 +43,16 @@ export class AuthConfigError extends MaculaError {
  */
 export class RealmTrust {
   readonly #realms: Map<string, { policy: RealmPolicy; authorities: readonly string[] }>;
-  readonly #self: string;
   readonly #anyClosed: boolean;
+  readonly #sets = new Map<string, ReadonlySet<string>>();
+  #self: string;
+  #closedRoots?: ReadonlySet<string>;
 
-  /** Check and keep `realms`; `self` is the node's did (the implicit authority). Throws `AuthConfigError`. */
-  constructor(realms: Readonly<Record<string, RealmAuth>> = {}, self: string) {
+  /**
+   * Check and keep `realms`; `self` is the node's did, the implicit
+   * authority (`""` until the node is known). Throws `AuthConfigError`.
+   */
+  constructor(realms: Readonly<Record<string, RealmAuth>> = {}, self = "") {
     this.#self = self;
     this.#realms = new Map();
     for (const [realm, auth] of Object.entries(realms)) {
@@ -70,6 +75,17 @@ export class RealmTrust {
     this.#anyClosed = [...this.#realms.values()].some((r) => r.policy === "closed");
   }
 
+  /** The node's did, the implicit authority of realms with none configured. */
+  get self(): string {
+    return this.#self;
+  }
+
+  set self(did: string) {
+    this.#self = did;
+    this.#sets.clear();
+    this.#closedRoots = undefined;
+  }
+
   /** The policy of `realm` (`"open"` when not configured). */
   policy(realm: string): RealmPolicy {
     return this.#realms.get(realm)?.policy ?? "open";
@@ -89,7 +105,18 @@ export class RealmTrust {
   /** The authorities of `realm`: as configured, else the node's own did. */
   authorities(realm: string): readonly string[] {
     const configured = this.#realms.get(realm)?.authorities;
-    return configured && configured.length > 0 ? configured : [this.#self];
+    if (configured && configured.length > 0) return configured;
+    return this.#self ? [this.#self] : [];
+  }
+
+  /** `authorities(realm)` as a set (cached). */
+  authoritySet(realm: string): ReadonlySet<string> {
+    let set = this.#sets.get(realm);
+    if (!set) {
+      if (this.#sets.size >= 256) this.#sets.clear();
+      this.#sets.set(realm, set = new Set(this.authorities(realm)));
+    }
+    return set;
   }
 
   /**
@@ -103,7 +130,7 @@ export class RealmTrust {
 
   /** The authorities of every closed realm (the roots for an operation that has no realm). */
   closedRoots(): ReadonlySet<string> {
-    return new Set(this.closedRealms().flatMap((r) => this.authorities(r)));
+    return this.#closedRoots ??= new Set(this.closedRealms().flatMap((r) => this.authorities(r)));
   }
 
   /** The configured closed realms. */
