@@ -223,3 +223,39 @@ export { type DownloadProgress, type ProviderProgress } from "./src/content/down
 export { CONTENT_PROTOCOL } from "./src/content/messages.ts";
 export { FsContentStore } from "./src/content/fs-store.ts";
 export { MemoryContentStore } from "./src/content/memory-store.ts";
+// Apps: the gatekeeper (admission of mesh apps, per-operation checks, health).
+export {
+  type AdmitOptions,
+  APPS,
+  type AppsOptions,
+  AppsService,
+  type AppStatus,
+} from "./src/apps/apps-service.ts";
+export {
+  type AppManifest,
+  type AppOperation,
+  MESH_CALLBACKS,
+  type MeshApi,
+  type MeshApp,
+  type MeshEventMeta,
+  type MeshHealth,
+  type RpcCallMeta,
+} from "./src/apps/app.ts";
+export {
+  AdmissionError,
+  type AdmissionStep,
+  OperationRefusedError,
+  type RefusalReason as OperationRefusalReason,
+} from "./src/apps/errors.ts";
+export type { AppCallOptions, AppHandle } from "./src/apps/handle.ts";
+export type { AppHealth } from "./src/apps/health.ts";
+export { type CoveringChain, validateOperation } from "./src/apps/operation.ts";
+export { type AppClaim, type ChainVerifier, verifyClaim } from "./src/apps/pipeline.ts";
+export { type ApiEntryProblem, patternWithin } from "./src/apps/api-spec.ts";
+export {
+  type ManifestCheck,
+  type ManifestCheckOptions,
+  ManifestError,
+  manifestFromJson,
+  verifyManifest,
+} from "./src/apps/manifest-file.ts";

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { APPS, type AppsService } from "../apps/apps-service.ts";
 import { AUTH, type AuthService } from "../auth/auth-service.ts";
 import { CONTENT, type ContentService } from "../content/content-service.ts";
 import { DHT, type DhtService } from "../dht/dht.ts";
@@ -68,6 +69,16 @@ export class Node extends NodeCore {
     const content = this.service(CONTENT);
     if (!content) throw new Error("this node runs without the content service (content: false)");
     return content;
+  }
+
+  /**
+   * The gatekeeper: `admit` mesh apps, list them (see `AppsService`).
+   * Throws if the node was started with `apps: false` or `auth: false`.
+   */
+  get apps(): AppsService {
+    const apps = this.service(APPS);
+    if (!apps) throw new Error("this node runs without the apps service (apps: false or auth: false)");
+    return apps;
   }
 
   /** Pub/sub. */
