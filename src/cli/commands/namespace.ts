@@ -10,11 +10,11 @@
 import { NamespaceError, namespacePolicy, validateNamespace } from "../../auth/namespace.ts";
 import { MACULA_COMMAND } from "../../auth/commands.ts";
 import type { Platform } from "../../platform/types.ts";
-import { encodeContainer, type Policy } from "../../ucan/mod.ts";
+import type { Policy } from "../../ucan/mod.ts";
 import { parseWithPositionals, UsageError } from "../args.ts";
 import { UCAN_HELP } from "../help-ucan.ts";
-import { dataDirOf, dataDirSigner, InvalidTokenError, writeOutput } from "./token-io.ts";
-import { commandFlag, didFlag, issueLink } from "./ucan-issue.ts";
+import { dataDirOf, dataDirSigner, InvalidTokenError } from "./token-io.ts";
+import { commandFlag, didFlag, issueLink, writeChain } from "./ucan-issue.ts";
 
 /** Run `macula namespace …`. */
 export async function namespace(args: string[], platform: Platform): Promise<number> {
@@ -55,7 +55,7 @@ export async function namespace(args: string[], platform: Platform): Promise<num
   const aud = didFlag(f.to, "--to");
   const cmd = commandFlag(f.cmd ?? MACULA_COMMAND);
   const signer = await dataDirSigner(dataDirOf(f["data-dir"], platform), platform);
-  const chain = await issueLink(signer, {
+  const issued = await issueLink(signer, {
     aud,
     cmd,
     pol: namespacePolicy(ns) as Policy,
@@ -70,6 +70,6 @@ export async function namespace(args: string[], platform: Platform): Promise<num
       }
     },
   }, platform);
-  await writeOutput(encodeContainer(chain.map((d) => d.bytes)), f.out, platform);
+  await writeChain(issued, f.out, platform);
   return 0;
 }

@@ -94,6 +94,8 @@ export async function readProof(arg: string, platform: Platform): Promise<Delega
 export async function writeOutput(text: string, out: string | undefined, platform: Platform): Promise<void> {
   if (out === undefined || out === "-") return platform.process.stdout(text + "\n");
   try {
+    const slash = out.lastIndexOf("/");
+    if (slash > 0) await platform.fs.mkdir(out.slice(0, slash), 0o700); // e.g. DATA-DIR/ucan/
     await platform.fs.writeFileAtomic(out, utf8(text + "\n"), 0o600);
   } catch (error) {
     if (platform.permissionDenied(error)) {

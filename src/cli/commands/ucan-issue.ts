@@ -85,11 +85,19 @@ export function policyFlag(value: string | undefined): Policy {
   }
 }
 
+/** A signed chain and a line describing its new link. */
+export interface IssuedChain {
+  /** The whole chain, root first. */
+  chain: Delegation[];
+  /** "issued CID: CMD from … to …, expires in …". */
+  summary: string;
+}
+
 /**
- * Sign the link `req` describes with `signer` and return the whole chain,
- * root first. Messages about the result go to stderr.
+ * Sign the link `req` describes with `signer`; returns the whole chain, root
+ * first. A note about a shortened expiry goes to stderr.
  */
-export async function issueLink(signer: UcanSigner, req: LinkRequest, platform: Platform): Promise<Delegation[]> {
+export async function issueLink(signer: UcanSigner, req: LinkRequest, platform: Platform): Promise<IssuedChain> {
   const now = nowSeconds();
   let exp = parseTimeFlag(req.exp ?? DEFAULT_EXPIRY, "--exp", now);
   const nbf = req.nbf === undefined ? undefined : parseTimeFlag(req.nbf, "--nbf", now) ?? undefined;
@@ -129,12 +137,16 @@ export async function issueLink(signer: UcanSigner, req: LinkRequest, platform: 
     throw new UsageError(`without --proof this key is the subject (${signer.did}); --sub names another`);
   }
   const link = delegate(signer, { aud: req.aud, sub, cmd: req.cmd, pol: req.pol, exp, nbf });
-  platform.process.stderr(
-    `macula: issued ${link.id}: ${req.cmd} from ${signer.did} to ${req.aud}, ${describeExpiry(exp, now)}${
-      nbf === undefined ? "" : `, not before ${isoSeconds(nbf)}`
-    }${proof.length ? ` (link ${proof.length + 1} of the chain)` : " (root)"}\n`,
-  );
-  return [...proof, link];
+  const summary = `issued ${link.id}: ${req.cmd} from ${signer.did} to ${req.aud}, ${describeExpiry(exp, now)}${
+    nbf === undefined ? "" : `, not before ${isoSeconds(nbf)}`
+  }${proof.length ? ` (link ${proof.length + 1} of the chain)` : " (root)"}`;
+  return { chain: [...proof, link], summary };
+}
+
+/** Write `issued`'s chain as container text to `out` (or stdout), then its summary to stderr. */
+export async function writeChain(issued: IssuedChain, out: string | undefined, platform: Platform): Promise<void> {
+  await writeOutput(encodeContainer(issued.chain.map((d) => d.bytes)), out, platform);
+  platform.process.stderr(`macula: ${issued.summary}${out && out !== "-" ? ` → ${out}` : ""}\n`);
 }
 
 /** Run `macula ucan issue`. */
@@ -172,7 +184,6 @@ export async function ucanIssue(args: string[], platform: Platform): Promise<num
     proof: f.proof,
   };
   const signer = await dataDirSigner(dataDirOf(f["data-dir"], platform), platform);
-  const chain = await issueLink(signer, req, platform);
-  await writeOutput(encodeContainer(chain.map((d) => d.bytes)), f.out, platform);
+  await writeChain(await issueLink(signer, req, platform), f.out, platform);
   return 0;
 }
