@@ -44,6 +44,10 @@ const MAX_TOKEN_FILE = 1024 * 1024;
  */
 export async function readTokenText(arg: string, platform: Platform): Promise<{ text: string; name: string }> {
   if (arg === "-") return { text: await readStdin(platform), name: "stdin" };
+  const trimmed = arg.trim();
+  const tokenLike = trimmed.length >= 32 && TOKEN_TEXT.test(trimmed);
+  // Longer than any file name: the token itself.
+  if (tokenLike && trimmed.length > 255) return { text: trimmed, name: "the token given" };
   let bytes: Uint8Array | null = null;
   try {
     const info = await platform.fs.stat(arg);
@@ -54,15 +58,16 @@ export async function readTokenText(arg: string, platform: Platform): Promise<{ 
     }
   } catch (error) {
     if (error instanceof MaculaError) throw error;
-    if (!platform.permissionDenied(error)) throw error;
-    throw new MaculaError(
-      "E_PERMISSION",
-      `cannot read ${arg}: outside the paths macula may read (.macula, /var/lib/macula); pipe it instead: … - < ${arg}`,
-    );
+    if (platform.permissionDenied(error)) {
+      throw new MaculaError(
+        "E_PERMISSION",
+        `cannot read ${arg}: outside the paths macula may read (.macula, /var/lib/macula); pipe it instead: … - < ${arg}`,
+      );
+    }
+    if (!tokenLike) throw new UsageError(`cannot read ${arg}: ${(error as Error).message.split("\n")[0]}`);
   }
   if (bytes !== null) return { text: fromUtf8(bytes), name: arg };
-  const trimmed = arg.trim();
-  if (trimmed.length >= 32 && TOKEN_TEXT.test(trimmed)) return { text: trimmed, name: "the token given" };
+  if (tokenLike) return { text: trimmed, name: "the token given" };
   throw new UsageError(`${arg}: no such file, and not a token either`);
 }
 

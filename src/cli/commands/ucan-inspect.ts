@@ -8,7 +8,15 @@
  */
 import { FileRevocationStore } from "../../auth/revocation-store.ts";
 import type { Platform } from "../../platform/types.ts";
-import { decodeContainer, decodeToken, Delegation, Invocation, readRevocation, verifyChain } from "../../ucan/mod.ts";
+import {
+  decodeContainer,
+  decodeToken,
+  Delegation,
+  Invocation,
+  parseChain,
+  readRevocation,
+  verifyChain,
+} from "../../ucan/mod.ts";
 import { parseWithPositionals, UsageError } from "../args.ts";
 import { UCAN_HELP } from "../help-ucan.ts";
 import { describeExpiry, describeNotBefore, isoSeconds } from "../time-flags.ts";
@@ -135,7 +143,8 @@ export async function ucanInspect(args: string[], platform: Platform): Promise<n
   if (tokens.some((t) => !(t instanceof Delegation))) {
     return invalid(`${name} mixes invocations and delegations: not a chain`);
   }
-  const links = tokens as Delegation[];
+  // Containers sort their tokens: put the links in chain order (each audience the next issuer), as parseChain does.
+  const links = parseChain(text);
   const dataDir = dataDirOf(f["data-dir"], platform);
   const known = await knownRevocations(dataDir, platform);
   if (!f.json) printChain(links, known, now, out);
