@@ -241,7 +241,7 @@ export {
   type MeshHealth,
   type RpcCallMeta,
 } from "./src/apps/app.ts";
-export { AdmissionError, type AdmissionStep, OperationRefusedError, type RefusalReason } from "./src/apps/errors.ts";
+export { AdmissionError, type AdmissionStep, type OperationRefusalReason, OperationRefusedError } from "./src/apps/errors.ts";
 export type { AppCallOptions, AppHandle } from "./src/apps/handle.ts";
 export type { AppHealth } from "./src/apps/health.ts";
 export { type CoveringChain, validateOperation } from "./src/apps/operation.ts";

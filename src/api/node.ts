@@ -1,14 +1,15 @@
 /**
  * `Node`: the node applications start. It is a `NodeCore` that hosts the
- * default services — the Kademlia DHT, pub/sub and RPC — plus content
- * transfer, reachability, hole punching and the relay plug-ins
+ * default services — the Kademlia DHT, pub/sub and RPC — plus authorization,
+ * content transfer, reachability, hole punching and the relay plug-ins
  * (`./plugins.ts`), before any the caller adds, and offers them as
- * `node.dht`, `node.pubsub`, `node.rpc`, `node.content` and the shortcuts
+ * `node.auth`, `node.dht`, `node.pubsub`, `node.rpc`, `node.content` and the shortcuts
  * `subscribe`, `publish`, `advertise` and `call`.
  *
  * @module
  */
 import { APPS, type AppsService } from "../apps/apps-service.ts";
+import { AUTH, type AuthService } from "../auth/auth-service.ts";
 import { CONTENT, type ContentService } from "../content/content-service.ts";
 import { DHT, type DhtService } from "../dht/dht.ts";
 import { NodeCore } from "../node/node.ts";
@@ -42,6 +43,17 @@ export class Node extends NodeCore {
   static override start(options: NodeOptions = {}): Promise<Node> {
     const { options: opts, services } = withPlugins(options);
     return NodeCore.launch((init) => new Node(init), opts, [...services, ...(opts.services ?? [])]);
+  }
+
+  /**
+   * Authorization: realm policies and authorities, the chains this node
+   * holds, revocations (see `AuthService`). Throws if the node was started
+   * with `auth: false`.
+   */
+  get auth(): AuthService {
+    const auth = this.service(AUTH);
+    if (!auth) throw new Error("this node runs without the auth service (auth: false)");
+    return auth;
   }
 
   /** The Kademlia DHT. */

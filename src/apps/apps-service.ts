@@ -21,7 +21,7 @@ import { type Delegation, delegate, signerFromKeyPair, type VerifiedChain } from
 import { encodeDidKey } from "../identity/did.ts";
 import { validateIdentity } from "./api-spec.ts";
 import type { AppManifest, AppOperation, MeshApi, MeshApp } from "./app.ts";
-import { AdmissionError, type AdmissionStep, type RefusalReason } from "./errors.ts";
+import { AdmissionError, type AdmissionStep, type OperationRefusalReason } from "./errors.ts";
 import { AdmittedApp, type AppHandle } from "./handle.ts";
 import { type AppHealth, DEFAULT_HEALTH_INTERVAL, DEFAULT_HEALTH_TIMEOUT, probeHealth } from "./health.ts";
 import { checkCallbacks, verifyClaim } from "./pipeline.ts";
@@ -79,7 +79,7 @@ export interface AppStatus {
   /** Why its proof no longer holds, if revoked. */
   revoked?: string;
   /** Operations through its handle: allowed, and refused by reason. */
-  operations: { allowed: number; refused: Partial<Record<RefusalReason, number>> };
+  operations: { allowed: number; refused: Partial<Record<OperationRefusalReason, number>> };
 }
 
 /** The key of the apps service, for `node.service(APPS)` and `needs`. */
@@ -188,7 +188,7 @@ export class AppsService implements NodeService {
     return this.#apps.get(identity);
   }
 
-  #count(identity: string, op: AppOperation, refused?: RefusalReason): void {
+  #count(identity: string, op: AppOperation, refused?: OperationRefusalReason): void {
     this.#ops.inc({ app: identity, op, outcome: refused ? "refused" : "allowed" });
     let counts = this.#counts.get(identity);
     if (!counts) this.#counts.set(identity, counts = { allowed: 0, refused: {} });

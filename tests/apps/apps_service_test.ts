@@ -97,7 +97,8 @@ Deno.test({
       assertEquals(display.recorded.received.map((r) => [r.mcid, r.contentType]), [[mcid, "text/plain"]]);
       const direct = await w.publishContent("text/plain", new TextEncoder().encode("raw"));
       assertEquals(new TextDecoder().decode(await d.fetchContent(direct, "text/plain")), "raw");
-      await assertRejects(() => w.provide("text/plain", "x".repeat(0)).then(() => w.provide("image/png", "a")), OperationRefusedError);
+      const undeclared = await assertRejects(() => w.provide("image/png", "a"), OperationRefusedError);
+      assertEquals((undeclared as OperationRefusedError).reason, "resource_not_declared");
 
       // status and metrics
       const status = a.apps.list();
