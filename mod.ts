@@ -224,13 +224,7 @@ export { CONTENT_PROTOCOL } from "./src/content/messages.ts";
 export { FsContentStore } from "./src/content/fs-store.ts";
 export { MemoryContentStore } from "./src/content/memory-store.ts";
 // Apps: the gatekeeper (admission of mesh apps, per-operation checks, health).
-export {
-  type AdmitOptions,
-  APPS,
-  type AppsOptions,
-  AppsService,
-  type AppStatus,
-} from "./src/apps/apps-service.ts";
+export { type AdmitOptions, APPS, type AppsOptions, AppsService, type AppStatus } from "./src/apps/apps-service.ts";
 export {
   type AppManifest,
   type AppOperation,
@@ -241,11 +235,23 @@ export {
   type MeshHealth,
   type RpcCallMeta,
 } from "./src/apps/app.ts";
-export { AdmissionError, type AdmissionStep, type OperationRefusalReason, OperationRefusedError } from "./src/apps/errors.ts";
+export {
+  AdmissionError,
+  type AdmissionStep,
+  type OperationRefusalReason,
+  OperationRefusedError,
+} from "./src/apps/errors.ts";
 export type { AppCallOptions, AppHandle } from "./src/apps/handle.ts";
 export type { AppHealth } from "./src/apps/health.ts";
 export { type CoveringChain, validateOperation } from "./src/apps/operation.ts";
-export { type AppClaim, type ChainVerifier, verifyClaim } from "./src/apps/pipeline.ts";
+export {
+  type AppClaim,
+  type ChainVerifier,
+  type ClaimOptions,
+  type VerifiedClaim,
+  verifyClaim,
+} from "./src/apps/pipeline.ts";
+export { APP_CAPABILITIES, type AppCapability, CAPABILITY_COMMANDS } from "./src/auth/commands.ts";
 export { type ApiEntryProblem, patternWithin } from "./src/apps/api-spec.ts";
 export {
   type ManifestCheck,

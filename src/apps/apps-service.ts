@@ -17,12 +17,12 @@ import type { NodeService, ServiceHost, ServiceKey } from "../node/service.ts";
 import { serviceKey } from "../node/service.ts";
 import { PUBSUB } from "../pubsub/pubsub.ts";
 import { RPC } from "../rpc/rpc.ts";
-import { type Delegation, delegate, signerFromKeyPair, type VerifiedChain } from "../ucan/mod.ts";
+import { delegate, type Delegation, signerFromKeyPair, type VerifiedChain } from "../ucan/mod.ts";
 import { encodeDidKey } from "../identity/did.ts";
 import { validateIdentity } from "./api-spec.ts";
-import type { AppManifest, AppOperation, MeshApi, MeshApp } from "./app.ts";
+import type { AppOperation, MeshApi, MeshApp } from "./app.ts";
 import { AdmissionError, type AdmissionStep, type OperationRefusalReason } from "./errors.ts";
-import { AdmittedApp, type AppHandle } from "./handle.ts";
+import { AdmittedApp, type AppHandle, type HandleContext } from "./handle.ts";
 import { type AppHealth, DEFAULT_HEALTH_INTERVAL, DEFAULT_HEALTH_TIMEOUT, probeHealth } from "./health.ts";
 import { checkCallbacks, verifyClaim } from "./pipeline.ts";
 
@@ -108,7 +108,7 @@ export class AppsService implements NodeService {
   #opts: Required<Omit<AppsOptions, "content">>;
   #host!: ServiceHost;
   #auth!: AuthService;
-  #deps!: Omit<import("./handle.ts").HandleContext, "count" | "onWithdraw">;
+  #deps!: Omit<HandleContext, "count" | "onWithdraw">;
   #apps = new Map<string, AdmittedApp>();
   #pending = new Set<string>();
   #counts = new Map<string, AppStatus["operations"]>();
@@ -143,7 +143,10 @@ export class AppsService implements NodeService {
       clock: this.#opts.clock,
       skew: this.#opts.skew,
     };
-    this.#ops = host.metrics.counter("macula_app_operations_total", "Operations of admitted apps, by app, op, outcome.");
+    this.#ops = host.metrics.counter(
+      "macula_app_operations_total",
+      "Operations of admitted apps, by app, op, outcome.",
+    );
     this.#admissions = host.metrics.counter("macula_app_admissions_total", "App admissions, by outcome.");
     host.metrics.gauge(
       "macula_app_health",
@@ -273,9 +276,14 @@ export class AppsService implements NodeService {
     try {
       return this.#auth.addChain([...chain.links, link]);
     } catch (error) {
-      throw new AdmissionError("invalid_proof", `the node cannot hold the app's chain: ${(error as Error).message}`, error, {
-        cause: error,
-      });
+      throw new AdmissionError(
+        "invalid_proof",
+        `the node cannot hold the app's chain: ${(error as Error).message}`,
+        error,
+        {
+          cause: error,
+        },
+      );
     }
   }
 

@@ -16,7 +16,7 @@ import type { VerifiedChain } from "../ucan/mod.ts";
 import { MaculaError } from "../util/errors.ts";
 import { encodeCbor } from "../wire/cbor.ts";
 import type { AppManifest, AppOperation, MeshApp } from "./app.ts";
-import { OperationRefusedError, type OperationRefusalReason } from "./errors.ts";
+import { type OperationRefusalReason, OperationRefusedError } from "./errors.ts";
 import { type AppHealth, HealthRecord } from "./health.ts";
 import { validateOperation } from "./operation.ts";
 
@@ -151,7 +151,7 @@ export class AdmittedApp implements AppHandle {
   /** Subscribe the declared topics and advertise the declared procedures (throws if one is taken). */
   wire(): void {
     const { capabilities, api } = this.manifest;
-    if (capabilities.includes("subscribe")) for (const topic of api.topics) this.subscribe(topic);
+    if (capabilities.includes("subscribe")) { for (const topic of api.topics) this.subscribe(topic); }
     this.#advertise();
   }
 

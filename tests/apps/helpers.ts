@@ -4,7 +4,7 @@ import { namespacePolicy } from "../../src/auth/namespace.ts";
 import type { MeshApi, MeshApp, MeshHealth } from "../../src/apps/app.ts";
 import { KeyPair } from "../../src/identity/ed25519.ts";
 import { encodeDidKey } from "../../src/identity/did.ts";
-import { type Delegation, delegate, type Policy, signerFromKeyPair } from "../../src/ucan/mod.ts";
+import { delegate, type Delegation, type Policy, signerFromKeyPair } from "../../src/ucan/mod.ts";
 
 /** The did:key of `key`. */
 export const didOf = (key: KeyPair): string => encodeDidKey(key.publicKey);
