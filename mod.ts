@@ -224,7 +224,14 @@ export { CONTENT_PROTOCOL } from "./src/content/messages.ts";
 export { FsContentStore } from "./src/content/fs-store.ts";
 export { MemoryContentStore } from "./src/content/memory-store.ts";
 // Apps: the gatekeeper (admission of mesh apps, per-operation checks, health).
-export { type AdmitOptions, APPS, type AppsOptions, AppsService, type AppStatus } from "./src/apps/apps-service.ts";
+export {
+  type AdmitOptions,
+  APPS,
+  type AppsOptions,
+  AppsService,
+  type AppStatus,
+  type OperationCounts,
+} from "./src/apps/apps-service.ts";
 export {
   type AppManifest,
   type AppOperation,

@@ -309,3 +309,34 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "apps: once its proof expired (beyond the skew), an app's operations are not_covered",
+  ...opts,
+  async fn() {
+    const authority = KeyPair.generate();
+    let now = Date.now();
+    const node = await memoryNode(
+      new MemoryNetwork(),
+      nodeOptions(authority, { apps: { clock: () => now, skew: 60 } }),
+    );
+    try {
+      const key = KeyPair.generate();
+      const exp = Math.floor(now / 1000) + 120;
+      const proof = namespaceChain(authority, KeyPair.generate(), key, "io.acme.plant3", "io.acme.plant3", { exp });
+      const h = await node.apps.admit(testApp("io.acme.plant3.app", ["publish"], { topics: ["io.acme.plant3.t"] }), {
+        proof,
+        key,
+      });
+      assertEquals(h.manifest.expires, exp);
+      assertEquals(h.chain.expires, exp, "the link to the node expires with the proof");
+      now = (exp + 60) * 1000; // at the edge of the skew: still covered
+      await h.publish("io.acme.plant3.t", 1);
+      now = (exp + 61) * 1000;
+      const e = await assertRejects(() => h.publish("io.acme.plant3.t", 2), OperationRefusedError, "expired");
+      assertEquals((e as OperationRefusedError).reason, "not_covered");
+    } finally {
+      await node.stop();
+    }
+  },
+});
