@@ -340,3 +340,33 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "apps: with no authority configured the node's own key is the root; apps: false, auth: false, content: false",
+  ...opts,
+  async fn() {
+    const network = new MemoryNetwork();
+    const nodeKey = KeyPair.generate();
+    const plain = await memoryNode(network, { keyPair: nodeKey, content: false });
+    const off = await memoryNode(network, { apps: false });
+    const noAuth = await memoryNode(network, { auth: false });
+    try {
+      const key = KeyPair.generate();
+      const own = namespaceChain(nodeKey, KeyPair.generate(), key, "io.acme.plant3");
+      const app = () => testApp("io.acme.plant3.app", ["publish"], { topics: ["io.acme.plant3.t"] });
+      const h = await plain.apps.admit(app(), { proof: own, key });
+      assertEquals(h.chain.subject, plain.did);
+      await h.withdraw();
+      const foreign = namespaceChain(KeyPair.generate(), KeyPair.generate(), key, "io.acme.plant3");
+      await assertRejects(() => plain.apps.admit(app(), { proof: foreign, key }), AdmissionError, "invalid_proof");
+      // without the content service, content capabilities cannot be served
+      const reader = testApp("io.acme.plant3.reader", ["consume_content"], { contentTypes: ["text/plain"] });
+      const e = await assertRejects(() => plain.apps.admit(reader, { proof: own, key }), AdmissionError);
+      assertEquals((e as AdmissionError).details, { unavailable: ["consume_content"] });
+      assertThrows(() => off.apps, Error, "apps: false");
+      assertThrows(() => noAuth.apps, Error, "auth: false");
+    } finally {
+      await Promise.all([plain, off, noAuth].map((n) => n.stop()));
+    }
+  },
+});

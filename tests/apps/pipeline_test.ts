@@ -71,6 +71,16 @@ Deno.test("pipeline step 1: missing callbacks are named", () => {
   assertEquals(e.step, "missing_callbacks");
   assertEquals(e.details, ["provideContent", "meshHealth"]);
   assertEquals(step(() => checkCallbacks(null)).details, MESH_CALLBACKS);
+  // methods of a class count (they live on the prototype)
+  class ClassApp {
+    meshIdentity() {
+      return "io.acme.plant3.weather";
+    }
+  }
+  for (const name of MESH_CALLBACKS.slice(1)) {
+    (ClassApp.prototype as unknown as Record<string, unknown>)[name] = () => true;
+  }
+  checkCallbacks(new ClassApp());
   assertEquals(step(() => checkCallbacks("app")).details, MESH_CALLBACKS);
 });
 
