@@ -53,6 +53,8 @@ export class AppsMetrics {
   readonly #ops: Counter;
   readonly #admissions: Counter;
   readonly #counts = new Map<string, OperationCounts>();
+  /** Counters bound to their labels, by `app|op|outcome` (the label key is computed once). */
+  readonly #bound = new Map<string, { inc(n?: number): void }>();
 
   /** Register the metrics in `registry`; the health gauge reads `apps` when scraped. */
   constructor(registry: MetricsRegistry, apps: () => Iterable<AdmittedApp>) {
@@ -67,7 +69,11 @@ export class AppsMetrics {
 
   /** Count one operation of app `identity`: allowed, or refused for `refused`. */
   operation(identity: string, op: AppOperation, refused?: OperationRefusalReason): void {
-    this.#ops.inc({ app: identity, op, outcome: refused ? "refused" : "allowed" });
+    const outcome = refused ? "refused" : "allowed";
+    const key = `${identity}|${op}|${outcome}`;
+    let counter = this.#bound.get(key);
+    if (!counter) this.#bound.set(key, counter = this.#ops.with({ app: identity, op, outcome }));
+    counter.inc();
     let counts = this.#counts.get(identity);
     if (!counts) this.#counts.set(identity, counts = { allowed: 0, refused: {} });
     if (refused) counts.refused[refused] = (counts.refused[refused] ?? 0) + 1;
@@ -101,5 +107,6 @@ export class AppsMetrics {
   /** Forget the counts of a withdrawn app (a re-admitted one starts afresh in the status). */
   forget(identity: string): void {
     this.#counts.delete(identity);
+    for (const key of this.#bound.keys()) if (key.startsWith(`${identity}|`)) this.#bound.delete(key);
   }
 }
