@@ -230,6 +230,7 @@ export {
   type AppsOptions,
   AppsService,
   type AppStatus,
+  type OperationCounts,
 } from "./src/apps/apps-service.ts";
 export {
   type AppManifest,
@@ -244,13 +245,20 @@ export {
 export {
   AdmissionError,
   type AdmissionStep,
+  type OperationRefusalReason,
   OperationRefusedError,
-  type RefusalReason as OperationRefusalReason,
 } from "./src/apps/errors.ts";
 export type { AppCallOptions, AppHandle } from "./src/apps/handle.ts";
 export type { AppHealth } from "./src/apps/health.ts";
 export { type CoveringChain, validateOperation } from "./src/apps/operation.ts";
-export { type AppClaim, type ChainVerifier, verifyClaim } from "./src/apps/pipeline.ts";
+export {
+  type AppClaim,
+  type ChainVerifier,
+  type ClaimOptions,
+  type VerifiedClaim,
+  verifyClaim,
+} from "./src/apps/pipeline.ts";
+export { APP_CAPABILITIES, type AppCapability, CAPABILITY_COMMANDS } from "./src/auth/commands.ts";
 export { type ApiEntryProblem, patternWithin } from "./src/apps/api-spec.ts";
 export {
   type ManifestCheck,

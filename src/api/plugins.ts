@@ -9,7 +9,8 @@
  *
  * @module
  */
-import { AuthService, type AuthOptions } from "../auth/auth-service.ts";
+import { type AppsOptions, AppsService } from "../apps/apps-service.ts";
+import { type AuthOptions, AuthService } from "../auth/auth-service.ts";
 import { RevocationGossip } from "../auth/revocation-gossip.ts";
 import { FileRevocationStore } from "../auth/revocation-store.ts";
 import { type ContentOptions, ContentService, DEFAULT_CONTENT_QUOTA } from "../content/content-service.ts";
@@ -38,6 +39,11 @@ export interface NodeOptions extends NodeCoreOptions {
    * token exchange).
    */
   auth?: AuthOptions | false;
+  /**
+   * The gatekeeper (`node.apps`: admit mesh apps): health-check interval
+   * and timeout, clock skew. On whenever `auth` is; `false` runs without it.
+   */
+  apps?: AppsOptions | false;
   /** Tunables of the DHT. */
   dht?: DhtOptions;
   /** Tunables of pub/sub. */
@@ -150,7 +156,7 @@ function reachabilityView(nat: ReachabilityService): SelfViewSource {
  * ```ts
  * import { withPlugins } from "./plugins.ts";
  * const { services } = withPlugins({ port: 0, relay: { serve: true } });
- * services.map((s) => s.name); // ["auth", "dht", "pubsub", "rpc", "content", "nat", "punch", "relay", "relay-client"]
+ * services.map((s) => s.name); // ["auth", "dht", "pubsub", "rpc", "content", "apps", "nat", "punch", "relay", "relay-client"]
  * ```
  */
 export function withPlugins(options: NodeOptions): { options: NodeOptions; services: NodeService[] } {
@@ -160,6 +166,9 @@ export function withPlugins(options: NodeOptions): { options: NodeOptions; servi
   const services = [...authServices(opts, platform), ...defaultServices(opts)];
   const content = contentService(opts, platform);
   if (content) services.push(content);
+  if (opts.apps !== false && opts.auth !== false) {
+    services.push(new AppsService({ ...opts.apps, content: content !== undefined && opts.apps?.content !== false }));
+  }
   const nat = opts.nat === false ? undefined : new ReachabilityService(opts.nat);
   if (nat) services.push(nat);
   if (opts.punch !== false) {

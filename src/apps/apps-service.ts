@@ -7,23 +7,23 @@
  *
  * @module
  */
-import type { AppCapability } from "../auth/commands.ts";
 import { AUTH, type AuthService } from "../auth/auth-service.ts";
 import { CONTENT, type ContentService } from "../content/content-service.ts";
 import { RealmError } from "../dht/dht.ts";
 import type { KeyPair } from "../identity/ed25519.ts";
-import type { Counter } from "../metrics/registry.ts";
 import type { NodeService, ServiceHost, ServiceKey } from "../node/service.ts";
 import { serviceKey } from "../node/service.ts";
 import { PUBSUB } from "../pubsub/pubsub.ts";
 import { RPC } from "../rpc/rpc.ts";
-import { type Delegation, delegate, signerFromKeyPair, type VerifiedChain } from "../ucan/mod.ts";
+import { delegate, type Delegation, signerFromKeyPair, type VerifiedChain } from "../ucan/mod.ts";
 import { encodeDidKey } from "../identity/did.ts";
 import { validateIdentity } from "./api-spec.ts";
-import type { AppManifest, AppOperation, MeshApi, MeshApp } from "./app.ts";
-import { AdmissionError, type AdmissionStep, type RefusalReason } from "./errors.ts";
-import { AdmittedApp, type AppHandle } from "./handle.ts";
-import { type AppHealth, DEFAULT_HEALTH_INTERVAL, DEFAULT_HEALTH_TIMEOUT, probeHealth } from "./health.ts";
+import { AppsMetrics, type AppStatus } from "./apps-metrics.ts";
+export type { AppStatus, OperationCounts } from "./apps-metrics.ts";
+import type { MeshApp } from "./app.ts";
+import { AdmissionError, type AdmissionStep } from "./errors.ts";
+import { AdmittedApp, type AppHandle, type HandleContext } from "./handle.ts";
+import { DEFAULT_HEALTH_INTERVAL, DEFAULT_HEALTH_TIMEOUT, probeHealth } from "./health.ts";
 import { checkCallbacks, verifyClaim } from "./pipeline.ts";
 
 /** Tunables of the apps service. */
@@ -54,34 +54,6 @@ export interface AdmitOptions {
   realm?: string;
 }
 
-/** An admitted app, as `/status` shows it. */
-export interface AppStatus {
-  /** Its identity. */
-  identity: string;
-  /** Its key. */
-  did: string;
-  /** The namespace its proof grants. */
-  namespace: string;
-  /** Its realm. */
-  realm: string;
-  /** Declared capabilities. */
-  capabilities: AppCapability[];
-  /** Declared API. */
-  api: MeshApi;
-  /** When it was admitted (ISO 8601). */
-  verifiedAt: string;
-  /** When its proof expires (seconds), or null. */
-  expires: number | null;
-  /** Its health. */
-  health: AppHealth;
-  /** Procedures advertised now. */
-  advertised: string[];
-  /** Why its proof no longer holds, if revoked. */
-  revoked?: string;
-  /** Operations through its handle: allowed, and refused by reason. */
-  operations: { allowed: number; refused: Partial<Record<RefusalReason, number>> };
-}
-
 /** The key of the apps service, for `node.service(APPS)` and `needs`. */
 export const APPS: ServiceKey<AppsService> = serviceKey("apps");
 
@@ -108,15 +80,13 @@ export class AppsService implements NodeService {
   #opts: Required<Omit<AppsOptions, "content">>;
   #host!: ServiceHost;
   #auth!: AuthService;
-  #deps!: Omit<import("./handle.ts").HandleContext, "count" | "onWithdraw">;
+  #deps!: Omit<HandleContext, "count" | "onWithdraw">;
   #apps = new Map<string, AdmittedApp>();
   #pending = new Set<string>();
-  #counts = new Map<string, AppStatus["operations"]>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #checking = false;
   #off: Array<() => void> = [];
-  #ops!: Counter;
-  #admissions!: Counter;
+  #metrics!: AppsMetrics;
 
   /** A service with `options` (every field has a default). */
   constructor(options: AppsOptions = {}) {
@@ -143,13 +113,7 @@ export class AppsService implements NodeService {
       clock: this.#opts.clock,
       skew: this.#opts.skew,
     };
-    this.#ops = host.metrics.counter("macula_app_operations_total", "Operations of admitted apps, by app, op, outcome.");
-    this.#admissions = host.metrics.counter("macula_app_admissions_total", "App admissions, by outcome.");
-    host.metrics.gauge(
-      "macula_app_health",
-      "1 when the app passed its last health check, else 0.",
-      () => [...this.#apps.values()].map((a) => [{ app: a.manifest.identity }, a.active ? 1 : 0]),
-    );
+    this.#metrics = new AppsMetrics(host.metrics, () => this.#apps.values());
     this.#off.push(this.#auth.on("revoked", () => this.#recheckRevocations()));
     this.#timer = setInterval(() => void this.checkHealth(), this.#opts.healthInterval);
   }
@@ -167,33 +131,12 @@ export class AppsService implements NodeService {
 
   /** The admitted apps. */
   list(): AppStatus[] {
-    return [...this.#apps.values()].map((a) => ({
-      identity: a.manifest.identity,
-      did: a.manifest.did,
-      namespace: a.manifest.namespace,
-      realm: a.manifest.realm,
-      capabilities: a.manifest.capabilities,
-      api: a.manifest.api,
-      verifiedAt: a.manifest.verifiedAt,
-      expires: a.manifest.expires,
-      health: a.health(),
-      advertised: a.advertised,
-      ...(a.revoked !== undefined ? { revoked: a.revoked } : {}),
-      operations: structuredClone(this.#counts.get(a.manifest.identity) ?? { allowed: 0, refused: {} }),
-    }));
+    return [...this.#apps.values()].map((a) => this.#metrics.status(a));
   }
 
   /** The handle of the admitted app `identity`. */
   get(identity: string): AppHandle | undefined {
     return this.#apps.get(identity);
-  }
-
-  #count(identity: string, op: AppOperation, refused?: RefusalReason): void {
-    this.#ops.inc({ app: identity, op, outcome: refused ? "refused" : "allowed" });
-    let counts = this.#counts.get(identity);
-    if (!counts) this.#counts.set(identity, counts = { allowed: 0, refused: {} });
-    if (refused) counts.refused[refused] = (counts.refused[refused] ?? 0) + 1;
-    else counts.allowed++;
   }
 
   /**
@@ -207,10 +150,10 @@ export class AppsService implements NodeService {
   async admit(app: MeshApp, options: AdmitOptions): Promise<AppHandle> {
     try {
       const handle = await this.#admit(app, options);
-      this.#admissions.inc({ outcome: "admitted" });
+      this.#metrics.admission("admitted");
       return handle;
     } catch (error) {
-      this.#admissions.inc({ outcome: error instanceof AdmissionError ? error.step : "error" });
+      this.#metrics.admission(error instanceof AdmissionError ? error.step : "error");
       throw error;
     }
   }
@@ -245,7 +188,7 @@ export class AppsService implements NodeService {
       const held = this.#present(chain, options.key);
       const admitted = new AdmittedApp(app, manifest, held, {
         ...this.#deps,
-        count: (id, op, refused) => this.#count(id, op, refused),
+        count: (id, op, refused) => this.#metrics.operation(id, op, refused),
         onWithdraw: (a) => this.#forget(a),
       });
       try {
@@ -273,14 +216,22 @@ export class AppsService implements NodeService {
     try {
       return this.#auth.addChain([...chain.links, link]);
     } catch (error) {
-      throw new AdmissionError("invalid_proof", `the node cannot hold the app's chain: ${(error as Error).message}`, error, {
-        cause: error,
-      });
+      throw new AdmissionError(
+        "invalid_proof",
+        `the node cannot hold the app's chain: ${(error as Error).message}`,
+        error,
+        {
+          cause: error,
+        },
+      );
     }
   }
 
   #forget(app: AdmittedApp): void {
-    if (this.#apps.get(app.manifest.identity) === app) this.#apps.delete(app.manifest.identity);
+    if (this.#apps.get(app.manifest.identity) === app) {
+      this.#apps.delete(app.manifest.identity);
+      this.#metrics.forget(app.manifest.identity);
+    }
     try {
       this.#auth.removeChain(app.chain.links[app.chain.links.length - 1].id);
     } catch { /* not held (admission rolled back before) */ }

@@ -55,7 +55,7 @@ export class AdmissionError extends MaculaError {
 }
 
 /** Why an operation of an admitted app was refused. */
-export type RefusalReason =
+export type OperationRefusalReason =
   /** The app did not declare the capability the operation needs. */
   | "capability_not_declared"
   /** The topic, procedure or content type is not in the app's declared API. */
@@ -78,14 +78,14 @@ export type RefusalReason =
  */
 export class OperationRefusedError extends NotAuthorizedError {
   /** Why it was refused. */
-  readonly reason: RefusalReason;
+  readonly reason: OperationRefusalReason;
   /** The operation refused (an app capability). */
   readonly operation: string;
   /** What it was on: topic, pattern, procedure or content type. */
   readonly resource: string;
 
   /** `reason`, the operation and its resource, and a human `message`. */
-  constructor(reason: RefusalReason, operation: string, resource: string, message: string) {
+  constructor(reason: OperationRefusalReason, operation: string, resource: string, message: string) {
     super(`${operation} ${JSON.stringify(resource)} refused (${reason}): ${message}`);
     this.reason = reason;
     this.operation = operation;

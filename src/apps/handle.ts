@@ -16,7 +16,7 @@ import type { VerifiedChain } from "../ucan/mod.ts";
 import { MaculaError } from "../util/errors.ts";
 import { encodeCbor } from "../wire/cbor.ts";
 import type { AppManifest, AppOperation, MeshApp } from "./app.ts";
-import { OperationRefusedError, type RefusalReason } from "./errors.ts";
+import { type OperationRefusalReason, OperationRefusedError } from "./errors.ts";
 import { type AppHealth, HealthRecord } from "./health.ts";
 import { validateOperation } from "./operation.ts";
 
@@ -76,7 +76,7 @@ export interface HandleContext {
   /** Clock skew allowed on the proof's expiry, seconds. */
   skew: number;
   /** Count an operation's outcome. */
-  count(identity: string, op: AppOperation, refused?: RefusalReason): void;
+  count(identity: string, op: AppOperation, refused?: OperationRefusalReason): void;
   /** The app left (withdrawn): forget it. */
   onWithdraw(app: AdmittedApp): void | Promise<void>;
 }
@@ -122,7 +122,7 @@ export class AdmittedApp implements AppHandle {
     return this.#ads.map((a) => a.procedure);
   }
 
-  #refuse(op: AppOperation, resource: string, reason: RefusalReason, message: string): never {
+  #refuse(op: AppOperation, resource: string, reason: OperationRefusalReason, message: string): never {
     this.#ctx.count(this.manifest.identity, op, reason);
     throw new OperationRefusedError(reason, op, resource, message);
   }
@@ -151,7 +151,7 @@ export class AdmittedApp implements AppHandle {
   /** Subscribe the declared topics and advertise the declared procedures (throws if one is taken). */
   wire(): void {
     const { capabilities, api } = this.manifest;
-    if (capabilities.includes("subscribe")) for (const topic of api.topics) this.subscribe(topic);
+    if (capabilities.includes("subscribe")) { for (const topic of api.topics) this.subscribe(topic); }
     this.#advertise();
   }
 

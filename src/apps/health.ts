@@ -58,7 +58,13 @@ export class HealthRecord {
 
   /** A record that starts healthy (the admission check passed) at `now` (ms). */
   constructor(now: number) {
-    this.#health = { state: "healthy", lastCheck: new Date(now).toISOString(), lastError: null, checks: 1, failures: 0 };
+    this.#health = {
+      state: "healthy",
+      lastCheck: new Date(now).toISOString(),
+      lastError: null,
+      checks: 1,
+      failures: 0,
+    };
   }
 
   /** A copy of the current health. */

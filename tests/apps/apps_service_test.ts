@@ -3,13 +3,14 @@
  * `node.apps.admit`, wiring of topics, procedures and content, per-operation
  * refusals (counted), health withdrawal and recovery.
  */
-import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../helpers/assert.ts";
 import { joinedNodes, MemoryNetwork, memoryNode, until } from "../helpers/nodes.ts";
 import type { Node, NodeOptions } from "../../src/api/node.ts";
 import { AdmissionError, OperationRefusedError } from "../../src/apps/errors.ts";
 import type { AppCapability } from "../../src/auth/commands.ts";
 import { KeyPair } from "../../src/identity/ed25519.ts";
-import { encodeContainer } from "../../src/ucan/mod.ts";
+import { encodeContainer, revoke, signerFromKeyPair } from "../../src/ucan/mod.ts";
+import { MaculaError } from "../../src/util/errors.ts";
 import { didOf, namespaceChain, testApp } from "./helpers.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -47,7 +48,7 @@ Deno.test({
       const weather = testApp("io.acme.plant3.weather", all, {
         topics: ["io.acme.plant3.weather.>"],
         procedures: ["io.acme.plant3.weather.get"],
-        contentTypes: ["text/plain"],
+        contentTypes: ["text/plain", "text/csv"],
       });
       const displayKey = KeyPair.generate();
       const display = testApp("io.acme.plant3.display", ["subscribe", "call", "consume_content"], {
@@ -97,7 +98,9 @@ Deno.test({
       assertEquals(display.recorded.received.map((r) => [r.mcid, r.contentType]), [[mcid, "text/plain"]]);
       const direct = await w.publishContent("text/plain", new TextEncoder().encode("raw"));
       assertEquals(new TextDecoder().decode(await d.fetchContent(direct, "text/plain")), "raw");
-      await assertRejects(() => w.provide("text/plain", "x".repeat(0)).then(() => w.provide("image/png", "a")), OperationRefusedError);
+      const undeclared = await assertRejects(() => w.provide("image/png", "a"), OperationRefusedError);
+      assertEquals((undeclared as OperationRefusedError).reason, "resource_not_declared");
+      await assertRejects(() => w.provide("text/csv", "missing"), MaculaError, "has no text/csv content");
 
       // status and metrics
       const status = a.apps.list();
@@ -109,7 +112,9 @@ Deno.test({
       assert(status[0].operations.allowed >= 4);
       assertEquals(metric(a, "macula_app_admissions_total", 'outcome="admitted"'), 1);
       assertEquals(metric(a, "macula_app_health", 'app="io.acme.plant3.weather"'), 1);
-      assert(metric(a, "macula_app_operations_total", 'app="io.acme.plant3.weather",op="publish",outcome="allowed"') >= 1);
+      assert(
+        metric(a, "macula_app_operations_total", 'app="io.acme.plant3.weather",op="publish",outcome="allowed"') >= 1,
+      );
       assert(JSON.stringify(a.status()).includes("io.acme.plant3.weather"));
 
       // withdraw: the procedure and the chain go away
@@ -136,7 +141,7 @@ Deno.test({
       const h = await node.apps.admit(app, { proof: proofFor(authority, key), key });
       const e = await assertRejects(() => h.publish("io.acme.plant3.temp.kitchen", 1), OperationRefusedError);
       assertEquals((e as OperationRefusedError).reason, "capability_not_declared");
-      const r = await assertRejects(async () => h.subscribe("io.acme.plant3.other"), OperationRefusedError);
+      const r = assertThrows(() => h.subscribe("io.acme.plant3.other"), OperationRefusedError);
       assertEquals((r as OperationRefusedError).reason, "resource_not_declared");
       await assertRejects(() => h.call("io.acme.plant3.x", 1), OperationRefusedError, "capability_not_declared");
       await assertRejects(() => h.fetchContent("m", "text/plain"), OperationRefusedError);
@@ -175,14 +180,25 @@ Deno.test({
       assertEquals((await admit({ ...ok(), meshApi: undefined })).step, "missing_callbacks");
       assertEquals((await admit(testApp("io.acme", []))).step, "invalid_identity");
       assertEquals(
-        (await admit({ ...ok(), meshIdentity: () => { throw new Error("boom"); } })).step,
+        (await admit({
+          ...ok(),
+          meshIdentity: () => {
+            throw new Error("boom");
+          },
+        })).step,
         "invalid_identity",
       );
       assertEquals((await admit(ok(), proofFor(authority, key, "io.acme.other"))).step, "not_namespace_owner");
       assertEquals((await admit(ok(), proofFor(authority, KeyPair.generate()))).step, "invalid_proof");
       assertEquals((await admit(ok(), proofFor(KeyPair.generate(), key))).step, "invalid_proof");
-      assertEquals((await admit(testApp("io.acme.plant3.app", ["publish", "fly" as AppCapability]))).step, "invalid_capability");
-      assertEquals((await admit(testApp("io.acme.plant3.app", [], { topics: ["io.acme.plant4.t"] }))).step, "invalid_api_entries");
+      assertEquals(
+        (await admit(testApp("io.acme.plant3.app", ["publish", "fly" as AppCapability]))).step,
+        "invalid_capability",
+      );
+      assertEquals(
+        (await admit(testApp("io.acme.plant3.app", [], { topics: ["io.acme.plant4.t"] }))).step,
+        "invalid_api_entries",
+      );
       for (const answer of [{ error: "database down" }, "throw", "hang"] as const) {
         const app = ok();
         app.setHealth(answer);
@@ -240,17 +256,117 @@ Deno.test({
       app.setHealth(true);
       await until(() => h.health().state === "healthy", 2000, "recovered");
       assert(JSON.stringify(a.rpc.status()).includes("svc.ping"), "re-advertised");
-      await until(async () => {
-        try {
-          return (await call() as { ok: string }).ok === "io.acme.plant3.svc.ping";
-        } catch {
-          return false;
-        }
-      }, 5000, "callable again");
+      await until(
+        async () => {
+          try {
+            return (await call() as { ok: string }).ok === "io.acme.plant3.svc.ping";
+          } catch {
+            return false;
+          }
+        },
+        5000,
+        "callable again",
+      );
       await h.publish("io.acme.plant3.svc.events", 2);
       assert(h.health().failures >= 1 && h.health().checks > 2);
     } finally {
       await stopAll(nodes);
+    }
+  },
+});
+
+Deno.test({
+  name: "apps: revoking a link of an app's proof stops the app (advertisements gone, operations not_covered)",
+  ...opts,
+  async fn() {
+    const authority = KeyPair.generate();
+    const node = await memoryNode(new MemoryNetwork(), nodeOptions(authority));
+    try {
+      const owner = KeyPair.generate();
+      const key = KeyPair.generate();
+      const chain = namespaceChain(authority, owner, key, "io.acme.plant3");
+      const app = testApp("io.acme.plant3.svc", ["register", "publish"], {
+        procedures: ["io.acme.plant3.svc.ping"],
+        topics: ["io.acme.plant3.svc.events"],
+      });
+      const h = await node.apps.admit(app, { proof: chain, key });
+      await h.publish("io.acme.plant3.svc.events", 1);
+      // someone below the link cannot revoke it: the app itself revoking its owner's delegation is ignored
+      await node.auth.revoke(revoke(signerFromKeyPair(key), chain[1].id)).catch(() => {});
+      await h.publish("io.acme.plant3.svc.events", 2);
+      // the owner revokes its delegation to the app (the middle link of the held chain)
+      await node.auth.revoke(revoke(signerFromKeyPair(owner), chain[1].id));
+      const e = await assertRejects(() => h.publish("io.acme.plant3.svc.events", 3), OperationRefusedError);
+      assertEquals((e as OperationRefusedError).reason, "not_covered");
+      assert(e.message.includes("revoked"), e.message);
+      const [status] = node.apps.list();
+      assertEquals(status.advertised, []);
+      assert(status.revoked?.includes(chain[1].id));
+      assertEquals(metric(node, "macula_app_health", 'app="io.acme.plant3.svc"'), 0);
+      assert(!node.auth.chains().some((c) => c.cids.includes(chain[1].id)), "no longer presented");
+    } finally {
+      await node.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "apps: once its proof expired (beyond the skew), an app's operations are not_covered",
+  ...opts,
+  async fn() {
+    const authority = KeyPair.generate();
+    let now = Date.now();
+    const node = await memoryNode(
+      new MemoryNetwork(),
+      nodeOptions(authority, { apps: { clock: () => now, skew: 60 } }),
+    );
+    try {
+      const key = KeyPair.generate();
+      const exp = Math.floor(now / 1000) + 120;
+      const proof = namespaceChain(authority, KeyPair.generate(), key, "io.acme.plant3", "io.acme.plant3", { exp });
+      const h = await node.apps.admit(testApp("io.acme.plant3.app", ["publish"], { topics: ["io.acme.plant3.t"] }), {
+        proof,
+        key,
+      });
+      assertEquals(h.manifest.expires, exp);
+      assertEquals(h.chain.expires, exp, "the link to the node expires with the proof");
+      now = (exp + 60) * 1000; // at the edge of the skew: still covered
+      await h.publish("io.acme.plant3.t", 1);
+      now = (exp + 61) * 1000;
+      const e = await assertRejects(() => h.publish("io.acme.plant3.t", 2), OperationRefusedError, "expired");
+      assertEquals((e as OperationRefusedError).reason, "not_covered");
+    } finally {
+      await node.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "apps: with no authority configured the node's own key is the root; apps: false, auth: false, content: false",
+  ...opts,
+  async fn() {
+    const network = new MemoryNetwork();
+    const nodeKey = KeyPair.generate();
+    const plain = await memoryNode(network, { keyPair: nodeKey, content: false });
+    const off = await memoryNode(network, { apps: false });
+    const noAuth = await memoryNode(network, { auth: false });
+    try {
+      const key = KeyPair.generate();
+      const own = namespaceChain(nodeKey, KeyPair.generate(), key, "io.acme.plant3");
+      const app = () => testApp("io.acme.plant3.app", ["publish"], { topics: ["io.acme.plant3.t"] });
+      const h = await plain.apps.admit(app(), { proof: own, key });
+      assertEquals(h.chain.subject, plain.did);
+      await h.withdraw();
+      const foreign = namespaceChain(KeyPair.generate(), KeyPair.generate(), key, "io.acme.plant3");
+      await assertRejects(() => plain.apps.admit(app(), { proof: foreign, key }), AdmissionError, "invalid_proof");
+      // without the content service, content capabilities cannot be served
+      const reader = testApp("io.acme.plant3.reader", ["consume_content"], { contentTypes: ["text/plain"] });
+      const e = await assertRejects(() => plain.apps.admit(reader, { proof: own, key }), AdmissionError);
+      assertEquals((e as AdmissionError).details, { unavailable: ["consume_content"] });
+      assertThrows(() => off.apps, Error, "apps: false");
+      assertThrows(() => noAuth.apps, Error, "auth: false");
+    } finally {
+      await Promise.all([plain, off, noAuth].map((n) => n.stop()));
     }
   },
 });

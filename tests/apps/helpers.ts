@@ -4,7 +4,7 @@ import { namespacePolicy } from "../../src/auth/namespace.ts";
 import type { MeshApi, MeshApp, MeshHealth } from "../../src/apps/app.ts";
 import { KeyPair } from "../../src/identity/ed25519.ts";
 import { encodeDidKey } from "../../src/identity/did.ts";
-import { type Delegation, delegate, type Policy, signerFromKeyPair } from "../../src/ucan/mod.ts";
+import { delegate, type Delegation, type Policy, signerFromKeyPair } from "../../src/ucan/mod.ts";
 
 /** The did:key of `key`. */
 export const didOf = (key: KeyPair): string => encodeDidKey(key.publicKey);
@@ -74,6 +74,12 @@ export interface ChainSpec {
 /** Seconds since the epoch. */
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
+/** The policy confining names to `ns`: `namespacePolicy`, or for a shorter prefix (`io.acme`) its glob. */
+function policyOf(ns: string): Policy {
+  if (ns.split(".").length >= 3) return namespacePolicy(ns) as unknown as Policy;
+  return [["like", ".name", `${ns}.*`]];
+}
+
 /**
  * A proof chain: `authority` → `owner` (namespace `ownerNs`) → `app`
  * (namespace `appNs`, default `ownerNs`), root first, subject the authority.
@@ -93,7 +99,7 @@ export function namespaceChain(
     aud: didOf(owner),
     sub,
     cmd,
-    pol: namespacePolicy(ownerNs) as unknown as Policy,
+    pol: policyOf(ownerNs),
     exp,
     nbf: spec.nbf,
   });
@@ -101,7 +107,7 @@ export function namespaceChain(
     aud: typeof app === "string" ? app : didOf(app),
     sub,
     cmd,
-    pol: spec.pol ?? namespacePolicy(appNs) as unknown as Policy,
+    pol: spec.pol ?? policyOf(appNs),
     exp,
     nbf: spec.nbf,
   });

@@ -98,8 +98,10 @@ Deno.test("manifest file: 10,000 mutated and random manifests fail only with typ
       case 2: { // a field replaced by a random value
         const copy: Record<string, unknown> = structuredClone(json);
         copy[fields[rand(fields.length)]] = values[rand(values.length)];
-        if (rand(2)) (copy.api as Record<string, unknown>)[["topics", "procedures", "contentTypes"][rand(3)]] =
-          values[rand(values.length)];
+        const api = copy.api as Record<string, unknown>;
+        if (rand(2) && typeof api === "object" && api !== null) {
+          api[["topics", "procedures", "contentTypes"][rand(3)]] = values[rand(values.length)];
+        }
         input = copy;
         break;
       }

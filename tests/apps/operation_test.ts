@@ -19,7 +19,10 @@ const API = {
   contentTypes: ["text/csv"],
 };
 
-function admitted(capabilities: AppCapability[], spec: ChainSpec = {}): { manifest: AppManifest; chain: VerifiedChain } {
+function admitted(
+  capabilities: AppCapability[],
+  spec: ChainSpec = {},
+): { manifest: AppManifest; chain: VerifiedChain } {
   const { authority, owner, appKey } = keys();
   const proof = namespaceChain(authority, owner, appKey, "io.acme", "io.acme.plant3", spec);
   return verifyClaim({ identity: "io.acme.plant3.weather", capabilities, api: API, did: didOf(appKey), proof }, {
@@ -43,7 +46,10 @@ Deno.test("validateOperation: an app that declared only subscribe cannot publish
   validateOperation(manifest, chain, "subscribe", "io.acme.plant3.temp.kitchen");
   refused(() => validateOperation(manifest, chain, "publish", "io.acme.plant3.alerts"), "capability_not_declared");
   refused(() => validateOperation(manifest, chain, "call", "io.acme.plant3.weather.get"), "capability_not_declared");
-  refused(() => validateOperation(manifest, chain, "register", "io.acme.plant3.weather.get"), "capability_not_declared");
+  refused(
+    () => validateOperation(manifest, chain, "register", "io.acme.plant3.weather.get"),
+    "capability_not_declared",
+  );
   refused(() => validateOperation(manifest, chain, "consume_content", "text/csv"), "capability_not_declared");
 });
 
@@ -77,7 +83,10 @@ Deno.test("validateOperation: the chain must cover the operation", () => {
   // a chain confined to pub/sub: declared call/register/content are not covered
   const { manifest, chain } = admitted(["publish", "subscribe"], { cmd: "/macula/pubsub" });
   validateOperation(manifest, chain, "publish", "io.acme.plant3.alerts");
-  const widened = { ...manifest, capabilities: [...manifest.capabilities, "call", "provide_content"] as AppCapability[] };
+  const widened = {
+    ...manifest,
+    capabilities: [...manifest.capabilities, "call", "provide_content"] as AppCapability[],
+  };
   refused(() => validateOperation(widened, chain, "call", "io.acme.plant3.weather.get"), "not_covered");
   refused(() => validateOperation(widened, chain, "provide_content", "text/csv"), "not_covered");
   // a manifest widened beyond its namespace: the chain does not cover it
@@ -88,12 +97,21 @@ Deno.test("validateOperation: the chain must cover the operation", () => {
   refused(() => validateOperation(manifest, chain, "publish", "io.other.ns.public.news"), "not_covered");
   // the realm is an argument too: a policy on .realm confines it
   const realmBound = admitted(["publish"], {
-    pol: [["==", ".realm", "io.acme"], ["or", [["==", ".name", "io.acme.plant3"], ["like", ".name", "io.acme.plant3.*"]]]],
+    pol: [["==", ".realm", "io.acme"], ["or", [["==", ".name", "io.acme.plant3"], [
+      "like",
+      ".name",
+      "io.acme.plant3.*",
+    ]]]],
   });
   validateOperation(realmBound.manifest, realmBound.chain, "publish", "io.acme.plant3.alerts");
   refused(
     () =>
-      validateOperation({ ...realmBound.manifest, realm: "io.other" }, realmBound.chain, "publish", "io.acme.plant3.alerts"),
+      validateOperation(
+        { ...realmBound.manifest, realm: "io.other" },
+        realmBound.chain,
+        "publish",
+        "io.acme.plant3.alerts",
+      ),
     "not_covered",
   );
 });

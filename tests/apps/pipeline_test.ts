@@ -27,7 +27,11 @@ function options(authority: KeyPair, extra: { revoked?: Set<string>; now?: numbe
   };
 }
 
-const API = { topics: ["io.acme.plant3.temp.*"], procedures: ["io.acme.plant3.weather.get"], contentTypes: ["text/csv"] };
+const API = {
+  topics: ["io.acme.plant3.temp.*"],
+  procedures: ["io.acme.plant3.weather.get"],
+  contentTypes: ["text/csv"],
+};
 
 function step(fn: () => unknown): AdmissionError {
   const error = assertThrows(fn, AdmissionError);
@@ -67,20 +71,32 @@ Deno.test("pipeline step 1: missing callbacks are named", () => {
   assertEquals(e.step, "missing_callbacks");
   assertEquals(e.details, ["provideContent", "meshHealth"]);
   assertEquals(step(() => checkCallbacks(null)).details, MESH_CALLBACKS);
+  // methods of a class count (they live on the prototype)
+  class ClassApp {
+    meshIdentity() {
+      return "io.acme.plant3.weather";
+    }
+  }
+  for (const name of MESH_CALLBACKS.slice(1)) {
+    (ClassApp.prototype as unknown as Record<string, unknown>)[name] = () => true;
+  }
+  checkCallbacks(new ClassApp());
   assertEquals(step(() => checkCallbacks("app")).details, MESH_CALLBACKS);
 });
 
 Deno.test("pipeline step 2: invalid identities", () => {
   const { authority, owner, appKey } = keys();
   const proof = namespaceChain(authority, owner, appKey, "io.acme");
-  for (const [identity, reason] of [
-    ["io.acme", "insufficient_segments"],
-    ["io.Acme.plant3", "invalid_segment"],
-    ["io..plant3", "invalid_segment"],
-    ["", "invalid_format"],
-    [42, "invalid_format"],
-    [undefined, "invalid_format"],
-  ] as const) {
+  for (
+    const [identity, reason] of [
+      ["io.acme", "insufficient_segments"],
+      ["io.Acme.plant3", "invalid_segment"],
+      ["io..plant3", "invalid_segment"],
+      ["", "invalid_format"],
+      [42, "invalid_format"],
+      [undefined, "invalid_format"],
+    ] as const
+  ) {
     const e = step(() =>
       verifyClaim({ identity, capabilities: [], api: API, did: didOf(appKey), proof }, options(authority))
     );
@@ -114,19 +130,28 @@ Deno.test("pipeline step 2: a proof that is unreadable, forged, expired, stolen,
         claim(namespaceChain(authority, owner, appKey, "io.acme", "io.acme", { nbf: nowSeconds() + 3600 })),
         options(authority),
       )],
-    ["revoked middle link", () =>
-      verifyClaim(claim(good), options(authority, { revoked: new Set([good[0].id]) }))],
-    ["broken chain (aud ≠ next iss)", () =>
-      verifyClaim(claim([good[0], namespaceChain(authority, KeyPair.generate(), appKey, "io.acme")[1]]), options(authority))],
-    ["rooted at another key", () =>
-      verifyClaim(claim(namespaceChain(KeyPair.generate(), owner, appKey, "io.acme")), options(authority))],
+    ["revoked middle link", () => verifyClaim(claim(good), options(authority, { revoked: new Set([good[0].id]) }))],
+    [
+      "broken chain (aud ≠ next iss)",
+      () =>
+        verifyClaim(
+          claim([good[0], namespaceChain(authority, KeyPair.generate(), appKey, "io.acme")[1]]),
+          options(authority),
+        ),
+    ],
+    [
+      "rooted at another key",
+      () => verifyClaim(claim(namespaceChain(KeyPair.generate(), owner, appKey, "io.acme")), options(authority)),
+    ],
   ];
   // A forged signature: flip one byte of the signature in the container.
   const text = encodeContainer(good.map((d) => d.bytes));
   const bytes = good[1].bytes.slice();
   bytes[5] ^= 1;
-  cases.push(["forged signature", () =>
-    verifyClaim(claim(encodeContainer([good[0].bytes, bytes])), options(authority))]);
+  cases.push([
+    "forged signature",
+    () => verifyClaim(claim(encodeContainer([good[0].bytes, bytes])), options(authority)),
+  ]);
   for (const [what, run] of cases) {
     const e = step(run);
     assertEquals(e.step, "invalid_proof", what);
@@ -146,8 +171,13 @@ Deno.test("pipeline step 2: a proof for another namespace is not_namespace_owner
   const { authority, owner, appKey } = keys();
   const run = (identity: string, ns: string) =>
     verifyClaim(
-      { identity, capabilities: [], api: { topics: [], procedures: [], contentTypes: [] }, did: didOf(appKey),
-        proof: namespaceChain(authority, owner, appKey, "io.acme", ns) },
+      {
+        identity,
+        capabilities: [],
+        api: { topics: [], procedures: [], contentTypes: [] },
+        did: didOf(appKey),
+        proof: namespaceChain(authority, owner, appKey, "io.acme", ns),
+      },
       options(authority),
     );
   assertEquals(step(() => run("io.acme.plant3.weather", "io.acme.other")).step, "not_namespace_owner");
@@ -158,7 +188,8 @@ Deno.test("pipeline step 2: a proof for another namespace is not_namespace_owner
   // a parent namespace covers it; the namespace is the shortest covered prefix
   assertEquals(run("io.acme.user.app", "io.acme.user").manifest.namespace, "io.acme.user");
   assertEquals(run("io.acme.user", "io.acme.user").manifest.namespace, "io.acme.user");
-  assertEquals(run("io.acme.user.a.b", "io.acme").manifest.namespace, "io.acme");
+  // a namespace has at least three segments, however broad the proof
+  assertEquals(run("io.acme.user.a.b", "io.acme").manifest.namespace, "io.acme.user");
   // a policy naming only the identity: the namespace is the identity itself
   const exact = verifyClaim({
     identity: "io.acme.plant3.weather",
@@ -217,7 +248,10 @@ Deno.test("pipeline step 4: API entries malformed or outside the namespace", () 
   const { authority, owner, appKey } = keys();
   const proof = namespaceChain(authority, owner, appKey, "io.acme", "io.acme.plant3");
   const run = (api: unknown, capabilities = ["publish", "subscribe", "register"]) =>
-    verifyClaim({ identity: "io.acme.plant3.weather", capabilities, api, did: didOf(appKey), proof }, options(authority));
+    verifyClaim(
+      { identity: "io.acme.plant3.weather", capabilities, api, did: didOf(appKey), proof },
+      options(authority),
+    );
   const entries = (api: unknown) => {
     const e = step(() => run(api));
     assertEquals(e.step, "invalid_api_entries");
@@ -263,7 +297,10 @@ Deno.test("pipeline step 4: API entries malformed or outside the namespace", () 
     }, options(authority))
   );
   assertEquals(e.step, "invalid_api_entries");
-  assertEquals((e.details as Array<{ entry: unknown }>).map((p) => p.entry), ["io.acme.plant3.t", "io.acme.plant3.get"]);
+  assertEquals((e.details as Array<{ entry: unknown }>).map((p) => p.entry), [
+    "io.acme.plant3.t",
+    "io.acme.plant3.get",
+  ]);
   // without those capabilities, nothing is wired, so nothing needs covering at admission
   assertEquals(
     verifyClaim({
@@ -280,12 +317,20 @@ Deno.test("pipeline step 4: API entries malformed or outside the namespace", () 
 Deno.test("pipeline: the first failing step is reported", () => {
   const { authority, owner, appKey } = keys();
   const foreign = namespaceChain(authority, owner, appKey, "io.acme", "io.acme.other");
-  const bad = { identity: "io.acme.plant3.weather", capabilities: ["teleport"], api: { topics: [5] }, did: didOf(appKey) };
+  const bad = {
+    identity: "io.acme.plant3.weather",
+    capabilities: ["teleport"],
+    api: { topics: [5] },
+    did: didOf(appKey),
+  };
   // ownership first, then capabilities, then the API
   assertEquals(step(() => verifyClaim({ ...bad, proof: foreign }, options(authority))).step, "not_namespace_owner");
   const proof = namespaceChain(authority, owner, appKey, "io.acme");
   assertEquals(step(() => verifyClaim({ ...bad, proof }, options(authority))).step, "invalid_capability");
-  assertEquals(step(() => verifyClaim({ ...bad, capabilities: [], proof }, options(authority))).step, "invalid_api_entries");
+  assertEquals(
+    step(() => verifyClaim({ ...bad, capabilities: [], proof }, options(authority))).step,
+    "invalid_api_entries",
+  );
   assertEquals(
     step(() => verifyClaim({ ...bad, identity: "io.x", proof: "garbage" }, options(authority))).step,
     "invalid_identity",
