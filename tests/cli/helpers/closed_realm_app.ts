@@ -15,7 +15,7 @@ import { KeyPair } from "../../../src/identity/ed25519.ts";
 import { loadOrCreateIdentity } from "../../../src/identity/key-store.ts";
 import { Logger } from "../../../src/log/logger.ts";
 import { currentPlatform } from "../../../src/platform/current.ts";
-import { MaculaError } from "../../../src/util/errors.ts";
+import type { MaculaError } from "../../../src/util/errors.ts";
 
 const [seed, authority, appKeyDir, proofFile] = Deno.args;
 const say = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
