@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { AuthService, type AuthOptions } from "../auth/auth-service.ts";
+import { type AuthOptions, AuthService } from "../auth/auth-service.ts";
 import { RevocationGossip } from "../auth/revocation-gossip.ts";
 import { FileRevocationStore } from "../auth/revocation-store.ts";
 import { type ContentOptions, ContentService, DEFAULT_CONTENT_QUOTA } from "../content/content-service.ts";

@@ -24,7 +24,7 @@
 import type { NodeId } from "../identity/node-id.ts";
 import type { Authorize, Operation } from "../node/authorize.ts";
 import { type NodeService, type ServiceHost, type ServiceKey, serviceKey } from "../node/service.ts";
-import { type Delegation, type Invocation, verifyChain, type VerifiedChain } from "../ucan/mod.ts";
+import { type Delegation, type Invocation, type VerifiedChain, verifyChain } from "../ucan/mod.ts";
 import { Emitter } from "../util/events.ts";
 import { AuthMetrics } from "./auth-metrics.ts";
 import { AuthClock } from "./clock.ts";
