@@ -214,6 +214,7 @@ export { GROUP_SIZE } from "./src/content/tree.ts";
 export { RangeSet } from "./src/content/ranges.ts";
 export type { ContentReader, ContentStore, ContentWriter, PutOptions, StoredContent } from "./src/content/store.ts";
 export {
+  ContentDeniedError,
   ContentNotFoundError,
   ContentVerificationError,
   InvalidMcidError,

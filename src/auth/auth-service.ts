@@ -24,7 +24,7 @@
 import type { NodeId } from "../identity/node-id.ts";
 import type { Authorize, Operation } from "../node/authorize.ts";
 import { type NodeService, type ServiceHost, type ServiceKey, serviceKey } from "../node/service.ts";
-import { type Delegation, type Invocation, verifyChain, type VerifiedChain } from "../ucan/mod.ts";
+import { type Delegation, type Invocation, type VerifiedChain, verifyChain } from "../ucan/mod.ts";
 import { Emitter } from "../util/events.ts";
 import { AuthMetrics } from "./auth-metrics.ts";
 import { AuthClock } from "./clock.ts";
@@ -54,6 +54,11 @@ export interface AuthOptions {
   skew?: number;
   /** The clock, ms. Default `Date.now`; a reading before 2025-01-01 means "no clock". */
   clock?: () => number;
+  /**
+   * How long a refusal of a subject stands before its chains are pulled
+   * again (it may have got a token meanwhile), ms. Default 5 000.
+   */
+  repullAfter?: number;
 }
 
 /** Events of the auth service. */
@@ -95,6 +100,7 @@ export class AuthService implements NodeService {
   readonly #own = new DecisionCache({ maxSubjects: 1, maxPerSubject: 4096 });
   readonly #events = new Emitter<AuthEvents>();
   readonly #skew: number;
+  readonly #repull: number;
   #clock: AuthClock;
   #held: VerifiedChain[] = [];
   #host?: ServiceHost;
@@ -109,6 +115,7 @@ export class AuthService implements NodeService {
     this.#trust = new RealmTrust(options.realms ?? {});
     this.#index = new RevocationIndex(options.revocations ?? new MemoryRevocationStore());
     this.#skew = options.skew ?? 60;
+    this.#repull = options.repullAfter ?? REPULL_AFTER;
     this.#clock = new AuthClock(options.clock);
     this.authorize = (subject, op) => this.check(subject, op);
   }
@@ -137,6 +144,7 @@ export class AuthService implements NodeService {
       verify: (chain, audience) => this.verify(chain, audience),
       onPull: (_subject, outcome) => this.#metrics?.pulled(outcome),
       log: host.log,
+      repullAfter: this.#repull,
     });
     this.#off.push(serveAuth(host, {
       ownChains: () => this.#held.map((c) => c.links.map((l) => l.bytes)),
@@ -230,7 +238,7 @@ export class AuthService implements NodeService {
       ? this.#trust.closedRoots()
       : this.#trust.roots(undefined, this.#host?.realms ?? []);
     const verdict = this.#evaluate(this.#held, op, roots);
-    this.#own.set("", key, verdict.ok, verdict.ok ? verdict.until : now + REPULL_AFTER);
+    this.#own.set("", key, verdict.ok, verdict.ok ? verdict.until : now + this.#repull);
     return verdict.ok;
   }
 
@@ -302,7 +310,7 @@ export class AuthService implements NodeService {
     if (verdict.ok) {
       this.#decisions.set(entry.subject.hex, key, true, verdict.until);
     } else {
-      const left = REPULL_AFTER - (performance.now() - entry.pulledAt);
+      const left = this.#repull - (performance.now() - entry.pulledAt);
       if (left <= 0 && !final) return undefined;
       this.#decisions.set(entry.subject.hex, key, false, now + Math.max(0, left));
     }

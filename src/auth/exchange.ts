@@ -70,10 +70,16 @@ export function answerAuthRequest(source: ProofSource, request: AuthRequest): Re
  * ```
  */
 export function serveAuth(host: Handler, source: ProofSource): () => void {
-  return serveRequests(host, AUTH_PROTOCOL, validateAuthRequest, (_from, request) => answerAuthRequest(source, request), {
-    maxFrame: MAX_AUTH_FRAME,
-    maxConcurrent: 8,
-  });
+  return serveRequests(
+    host,
+    AUTH_PROTOCOL,
+    validateAuthRequest,
+    (_from, request) => answerAuthRequest(source, request),
+    {
+      maxFrame: MAX_AUTH_FRAME,
+      maxConcurrent: 8,
+    },
+  );
 }
 
 /**

@@ -140,7 +140,10 @@ export class PeerProofs {
       try {
         out.push(this.#o.verify(tokens.map((t) => Delegation.decode(t)), subject.did));
       } catch (error) {
-        this.#o.log?.debug("a pulled chain does not verify", { subject: subject.short, error: (error as Error).message });
+        this.#o.log?.debug("a pulled chain does not verify", {
+          subject: subject.short,
+          error: (error as Error).message,
+        });
       }
     }
     return out;

@@ -114,4 +114,3 @@ export class RevocationIndex {
     set.add(revoker);
   }
 }
-
