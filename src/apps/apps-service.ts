@@ -85,6 +85,7 @@ export class AppsService implements NodeService {
   #pending = new Set<string>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #checking = false;
+  #stopped = false;
   #off: Array<() => void> = [];
   #metrics!: AppsMetrics;
 
@@ -119,6 +120,7 @@ export class AppsService implements NodeService {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
     for (const off of this.#off.splice(0)) off();
@@ -160,7 +162,7 @@ export class AppsService implements NodeService {
 
   async #admit(app: MeshApp, options: AdmitOptions): Promise<AppHandle> {
     const host = this.#host;
-    if (!host) throw new Error("the apps service is not started");
+    if (!host || this.#stopped) throw new Error("the apps service is not running");
     const realm = options.realm ?? host.realms[0];
     if (!host.realms.includes(realm)) throw new RealmError(realm);
     checkCallbacks(app);
@@ -185,6 +187,7 @@ export class AppsService implements NodeService {
       });
       const problem = await probeHealth(app, this.#opts.healthTimeout);
       if (problem !== undefined) throw new AdmissionError("unhealthy", problem, { error: problem });
+      if (this.#stopped) throw new Error("the apps service stopped during the admission");
       const held = this.#present(chain, options.key);
       const admitted = new AdmittedApp(app, manifest, held, {
         ...this.#deps,

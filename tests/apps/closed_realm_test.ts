@@ -8,7 +8,7 @@ import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
 import { joinedNodes, MemoryNetwork, until } from "../helpers/nodes.ts";
 import type { Node } from "../../src/api/node.ts";
 import { OperationRefusedError } from "../../src/apps/errors.ts";
-import { ContentNotFoundError } from "../../src/content/errors.ts";
+import { ContentDeniedError } from "../../src/content/errors.ts";
 import { NotAuthorizedError } from "../../src/node/authorize.ts";
 import { KeyPair } from "../../src/identity/ed25519.ts";
 import { encodeContainer } from "../../src/ucan/mod.ts";
@@ -118,8 +118,8 @@ Deno.test({
       const mcid = await sharer.publishContent("text/plain", new TextEncoder().encode("report"));
       await assertRejects(
         () => reader.fetchContent(mcid, "text/plain", { signal: AbortSignal.timeout(3000) }),
-        ContentNotFoundError,
-        "denied",
+        ContentDeniedError,
+        "not authorized",
       );
 
       // a withdrawn app's chain is no longer presented: A's new decisions on it refuse
