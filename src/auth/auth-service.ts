@@ -228,9 +228,8 @@ export class AuthService implements NodeService {
 
   /** Whether this node's own chains cover `op` (for its own operations and apps). */
   holds(op: Operation): boolean {
-    const key = `${op.kind}|${op.realm ?? ""}|${op.name}`;
     const now = this.#clock.ms();
-    const hit = this.#own.get("", key, now);
+    const hit = this.#own.get("", op, now);
     if (hit !== undefined) return hit;
     const roots = op.realm !== undefined
       ? this.#trust.authoritySet(op.realm)
@@ -238,7 +237,7 @@ export class AuthService implements NodeService {
       ? this.#trust.closedRoots()
       : this.#trust.roots(undefined, this.#host?.realms ?? []);
     const verdict = this.#evaluate(this.#held, op, roots);
-    this.#own.set("", key, verdict.ok, verdict.ok ? verdict.until : now + this.#repull);
+    this.#own.set("", op, verdict.ok, verdict.ok ? verdict.until : now + this.#repull);
     return verdict.ok;
   }
 
@@ -256,16 +255,14 @@ export class AuthService implements NodeService {
     const host = this.#host;
     if (!host) return false;
     if (subject.equals(host.id)) return this.#count(op, this.holds(op));
-    const key = `${op.kind}|${realm ?? ""}|${op.name}`;
-    const now = this.#clock.ms();
-    const hit = this.#decisions.get(subject.hex, key, now);
+    const hit = this.#decisions.get(subject.hex, op, this.#clock.ms());
     if (hit !== undefined) return this.#count(op, hit);
     const known = this.#peers!.get(subject.hex);
     if (known && !known.pending && known.pulledAt > -Infinity) {
-      const verdict = this.#decide(known, op, key, false);
+      const verdict = this.#decide(known, op, false);
       if (verdict !== undefined) return verdict;
     }
-    return this.#peers!.pull(subject, op.via).then((entry) => this.#decide(entry, op, key, true)!);
+    return this.#peers!.pull(subject, op.via).then((entry) => this.#decide(entry, op, true)!);
   }
 
   /**
@@ -303,16 +300,16 @@ export class AuthService implements NodeService {
   }
 
   /** The verdict from `entry`'s chains, cached; `undefined` when a refusal is stale (pull again first). */
-  #decide(entry: SubjectProofs, op: Operation, key: string, final: boolean): boolean | undefined {
+  #decide(entry: SubjectProofs, op: Operation, final: boolean): boolean | undefined {
     const roots = op.realm !== undefined ? this.#trust.authoritySet(op.realm) : this.#trust.closedRoots();
     const verdict = this.#evaluate(entry.chains, op, roots);
     const now = this.#clock.ms();
     if (verdict.ok) {
-      this.#decisions.set(entry.subject.hex, key, true, verdict.until);
+      this.#decisions.set(entry.subject.hex, op, true, verdict.until);
     } else {
       const left = this.#repull - (performance.now() - entry.pulledAt);
       if (left <= 0 && !final) return undefined;
-      this.#decisions.set(entry.subject.hex, key, false, now + Math.max(0, left));
+      this.#decisions.set(entry.subject.hex, op, false, now + Math.max(0, left));
     }
     return this.#count(op, verdict.ok);
   }
