@@ -14,7 +14,7 @@
  * @module
  */
 import { commandProves } from "./command.ts";
-import type { Delegation } from "./delegation.ts";
+import { Delegation } from "./delegation.ts";
 import { InvalidAudienceError, InvalidClaimError, InvalidSubjectError, RevokedError } from "./errors.ts";
 import { evaluatePolicy } from "./policy.ts";
 import { checkSkew, checkTime, DEFAULT_SKEW } from "./time.ts";
@@ -146,6 +146,9 @@ export function verifyChain(chain: readonly Delegation[], options: ChainOptions)
     throw new InvalidClaimError(`a delegation chain holds at most ${MAX_CHAIN_LENGTH} delegations`);
   }
   const skew = checkSkew(options.skew ?? DEFAULT_SKEW);
+  for (const link of chain) {
+    if (!(link instanceof Delegation)) throw new InvalidClaimError("a chain holds decoded Delegations only");
+  }
   const root = chain[0];
   if (root.sub === null) {
     throw new InvalidClaimError(`the root delegation ${root.id} has sub: null (a powerline cannot be a root)`);

@@ -10,7 +10,7 @@ import { randomBytes } from "../crypto/mod.ts";
 import { validateCommand } from "./command.ts";
 import type { UcanSigner } from "./did-key.ts";
 import { decodeEnvelope, encodeEnvelope, type Envelope, tokenCid } from "./envelope.ts";
-import { MalformedTokenError } from "./errors.ts";
+import { guardDecode, MalformedTokenError } from "./errors.ts";
 import { checkKeys, defined, expiry, nonce, optionalMap, optionalTime, principal } from "./fields.ts";
 import { deepFreeze } from "./ipld.ts";
 import { type Policy, validatePolicy } from "./policy.ts";
@@ -155,7 +155,7 @@ export class Delegation {
 export function delegationFromEnvelope(bytes: Uint8Array, envelope: Envelope): Delegation {
   if (envelope.kind !== "dlg") throw new MalformedTokenError("token is an invocation, not a delegation");
   const build = Delegation as unknown as new (parts: DelegationParts) => Delegation;
-  return new build(parsePayload(Uint8Array.from(bytes), envelope.payload));
+  return guardDecode(() => new build(parsePayload(Uint8Array.from(bytes), envelope.payload)));
 }
 
 /**

@@ -16,7 +16,7 @@ import * as Digest from "npm:multiformats@14.0.5/hashes/digest";
 import { sha256 } from "../crypto/mod.ts";
 import { SIGNATURE_LENGTH, verify } from "../identity/ed25519.ts";
 import { principalKey, type UcanSigner } from "./did-key.ts";
-import { InvalidSignatureError, MalformedTokenError } from "./errors.ts";
+import { guardDecode, InvalidSignatureError, MalformedTokenError } from "./errors.ts";
 import { isMap } from "./ipld.ts";
 
 /** Largest token accepted, in bytes. */
@@ -80,6 +80,10 @@ export function tokenCid(bytes: Uint8Array): CID {
  * `InvalidSignatureError`.
  */
 export function decodeEnvelope(bytes: Uint8Array): Envelope {
+  return guardDecode(() => decodeChecked(bytes));
+}
+
+function decodeChecked(bytes: Uint8Array): Envelope {
   if (!(bytes instanceof Uint8Array)) throw new MalformedTokenError("a token is bytes");
   if (bytes.length > MAX_TOKEN_BYTES) {
     throw new MalformedTokenError(`token of ${bytes.length} bytes exceeds the ${MAX_TOKEN_BYTES}-byte limit`);

@@ -160,3 +160,16 @@ export class NoClockError extends UcanError {
     super("E_UCAN_NO_CLOCK", "NoClock", message);
   }
 }
+
+/**
+ * Run `decode`, turning any failure that is not a `UcanError` (a stack
+ * overflow on pathologically nested input, say) into a `MalformedTokenError`.
+ */
+export function guardDecode<T>(decode: () => T): T {
+  try {
+    return decode();
+  } catch (e) {
+    if (e instanceof UcanError) throw e;
+    throw new MalformedTokenError(`token could not be decoded: ${(e as Error)?.message ?? e}`, { cause: e });
+  }
+}

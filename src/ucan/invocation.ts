@@ -11,7 +11,7 @@ import { validateCommand } from "./command.ts";
 import type { UcanSigner } from "./did-key.ts";
 import { DEFAULT_NONCE_BYTES } from "./delegation.ts";
 import { decodeEnvelope, encodeEnvelope, type Envelope, tokenCid } from "./envelope.ts";
-import { MalformedTokenError } from "./errors.ts";
+import { guardDecode, MalformedTokenError } from "./errors.ts";
 import { checkKeys, defined, expiry, nonce, optionalMap, optionalTime, principal, time, tokenLink } from "./fields.ts";
 import { deepFreeze } from "./ipld.ts";
 
@@ -175,7 +175,7 @@ export class Invocation {
 export function invocationFromEnvelope(bytes: Uint8Array, envelope: Envelope): Invocation {
   if (envelope.kind !== "inv") throw new MalformedTokenError("token is a delegation, not an invocation");
   const build = Invocation as unknown as new (parts: InvocationParts) => Invocation;
-  return new build(parsePayload(Uint8Array.from(bytes), envelope.payload));
+  return guardDecode(() => new build(parsePayload(Uint8Array.from(bytes), envelope.payload)));
 }
 
 /**

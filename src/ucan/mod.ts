@@ -55,7 +55,7 @@ export {
   type Statement,
   validatePolicy,
 } from "./policy.ts";
-export { ACCEPTED_TAGS, MAX_TOKEN_BYTES, TOKEN_TAGS, VARSIG_ED25519_DAG_CBOR } from "./envelope.ts";
+export { ACCEPTED_TAGS, MAX_TOKEN_BYTES, TOKEN_TAGS, type TokenKind, VARSIG_ED25519_DAG_CBOR } from "./envelope.ts";
 export { DEFAULT_NONCE_BYTES, delegate, Delegation, type DelegationFields } from "./delegation.ts";
 export { Invocation, type InvocationFields, invoke, MAX_PROOFS } from "./invocation.ts";
 export { decodeToken } from "./token.ts";

@@ -42,24 +42,6 @@ for (const version of VERSIONS) {
     }
   });
 
-  Deno.test(`ucan fixtures ${version}: re-issuing the fixture delegation with its nonce gives its bytes exactly`, () => {
-    const fixture = delegationFixture(version);
-    if (version !== "1.0.0") return; // this library writes @1.0.0 tags only
-    const c = fixture.valid[0];
-    const bob = principalSigner(fixture.principals.bob);
-    const p = c.envelope.payload;
-    const d = delegate(bob, {
-      aud: p.aud as string,
-      sub: p.sub as string,
-      cmd: p.cmd as string,
-      pol: p.pol as [],
-      exp: p.exp as number,
-      nonce: fromBase64(p.nonce as string),
-    });
-    assertEquals(d.bytes, fromBase64(c.token));
-    assertEquals(d.id, c.cid);
-  });
-
   Deno.test(`ucan fixtures ${version}: every valid invocation validates at its time`, () => {
     const { valid } = invocationCases(version);
     assertEquals(valid.length, 7);
@@ -113,3 +95,21 @@ for (const version of VERSIONS) {
     assertEquals(count, 25);
   });
 }
+
+// This library writes @1.0.0 tags, so only the 1.0.0 fixture can be reproduced byte for byte.
+Deno.test(`ucan fixtures 1.0.0: re-issuing the fixture delegation with its nonce gives its bytes exactly`, () => {
+  const fixture = delegationFixture("1.0.0");
+  const c = fixture.valid[0];
+  const bob = principalSigner(fixture.principals.bob);
+  const p = c.envelope.payload;
+  const d = delegate(bob, {
+    aud: p.aud as string,
+    sub: p.sub as string,
+    cmd: p.cmd as string,
+    pol: p.pol as [],
+    exp: p.exp as number,
+    nonce: fromBase64(p.nonce as string),
+  });
+  assertEquals(d.bytes, fromBase64(c.token));
+  assertEquals(d.id, c.cid);
+});
