@@ -59,7 +59,13 @@ async function pair(closed: boolean): Promise<[Node, Node]> {
   if (closed) {
     for (const n of [a, b]) {
       n.auth.addChain([
-        delegate(authority, { aud: n.did, sub: authority.did, cmd: "/macula", pol: namespacePolicy("io.acme.plant3"), exp }),
+        delegate(authority, {
+          aud: n.did,
+          sub: authority.did,
+          cmd: "/macula",
+          pol: namespacePolicy("io.acme.plant3"),
+          exp,
+        }),
       ]);
     }
   }
