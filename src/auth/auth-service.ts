@@ -30,44 +30,17 @@ import { AuthMetrics } from "./auth-metrics.ts";
 import { AuthClock } from "./clock.ts";
 import { DecisionCache } from "./decision-cache.ts";
 import { evaluate, isChainRevoked, type Verdict } from "./evaluate.ts";
-import { AuthClient, serveAuth } from "./exchange.ts";
+import { AuthClient, catchUp, serveAuth } from "./exchange.ts";
 import { PeerProofs, REPULL_AFTER, type SubjectProofs } from "./peer-proofs.ts";
 import { type RealmAuth, type RealmPolicy, RealmTrust } from "./realms.ts";
-import { MemoryRevocationStore, type RevocationStore } from "./revocation-store.ts";
+import { MemoryRevocationStore } from "./revocation-store.ts";
 import { RevocationIndex } from "./revocations.ts";
 import { authStatus } from "./status.ts";
+import type { AuthEvents, AuthOptions } from "./options.ts";
+import { REVOCATION_TOPIC } from "./options.ts";
 
+export { type AuthEvents, type AuthOptions, REVOCATION_TOPIC } from "./options.ts";
 export type { RealmAuth, RealmPolicy };
-
-/** The internal pub/sub topic revocations are gossiped on, in every guarded realm. */
-export const REVOCATION_TOPIC = "_macula.auth.revocations";
-
-/** Options of the auth service. */
-export interface AuthOptions {
-  /** Per realm; realms not listed are open, with the node's own key as their implicit authority. */
-  realms?: Readonly<Record<string, RealmAuth>>;
-  /** Chains this node holds and presents (root first; the last audience is this node). */
-  chains?: readonly (readonly Delegation[])[];
-  /** Where revocations are kept. Default: in memory (`Node.start` gives a file under `<dataDir>/auth/`). */
-  revocations?: RevocationStore;
-  /** Allowed clock skew, seconds. Default 60. */
-  skew?: number;
-  /** The clock, ms. Default `Date.now`; a reading before 2025-01-01 means "no clock". */
-  clock?: () => number;
-  /**
-   * How long a refusal of a subject stands before its chains are pulled
-   * again (it may have got a token meanwhile), ms. Default 5 000.
-   */
-  repullAfter?: number;
-}
-
-/** Events of the auth service. */
-export type AuthEvents = {
-  /** A revocation of delegation `cid` was accepted (made here, gossiped or caught up). */
-  revoked: [cid: string];
-  /** A revocation was made here (`revoke`): its bytes, for gossip. */
-  revocation: [bytes: Uint8Array];
-};
 
 /** The key of the auth service, for `node.service(AUTH)` and `needs`. */
 export const AUTH: ServiceKey<AuthService> = serviceKey("auth");
@@ -154,7 +127,8 @@ export class AuthService implements NodeService {
     const guarded = new Set(this.#trust.guardedRealms());
     if (guarded.size > 0) {
       this.#off.push(host.on("peer:identify", (record) => {
-        if (record.realms.some((r) => guarded.has(r))) this.#catchUp(record.id);
+        if (!record.realms.some((r) => guarded.has(r))) return;
+        catchUp(client, record.id, (bytes) => this.#accept(bytes), host.log);
       }));
     }
   }
@@ -330,6 +304,7 @@ export class AuthService implements NodeService {
 
   /** Check, store and apply a revocation; `true` if it was new. */
   async #accept(bytes: Uint8Array): Promise<boolean> {
+    if (this.#index.known(bytes)) return false;
     const accepted = await this.#index.accept(bytes);
     if (!accepted.added) return false;
     const revoked = (c: VerifiedChain) => isChainRevoked(c, (cid, issuers) => this.#index.isRevoked(cid, issuers));
@@ -340,23 +315,6 @@ export class AuthService implements NodeService {
     this.#host?.log.info("revocation accepted", { cid: accepted.cid, revoker: accepted.revoker });
     this.#events.emit("revoked", accepted.cid);
     return true;
-  }
-
-  /** Anti-entropy: take whatever revocations `peer` has that this node lacks. */
-  async #catchUp(peer: NodeId): Promise<void> {
-    try {
-      const all = await this.#client!.revocations(peer);
-      for (const bytes of all) {
-        await this.#accept(bytes).catch((error) =>
-          this.#host?.log.debug("a peer's revocation does not check out", {
-            peer: peer.short,
-            error: (error as Error).message,
-          })
-        );
-      }
-    } catch (error) {
-      this.#host?.log.debug("revocation catch-up failed", { peer: peer.short, error: (error as Error).message });
-    }
   }
 }
 
