@@ -46,6 +46,15 @@ export interface AuthConfig {
   skew: number;
 }
 
+/** The authorization flags of `macula start` (absent = not given). */
+export interface AuthFlags {
+  "realm-policy"?: string[];
+  "realm-authority"?: string[];
+  "realm-file"?: string;
+  ucan?: string[];
+  "clock-skew"?: string;
+}
+
 /** A realm's resolved settings. */
 export interface RealmSettings {
   policy: RealmPolicyName;
@@ -265,4 +274,42 @@ export function mergeRealms(
     }
   }
   return out;
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? "").split(/[\s,]+/).filter((v) => v.length > 0);
+}
+
+/**
+ * Fill `cfg` from the environment (`e` answers a variable, `undefined` when
+ * unset or empty) and `flags`; flags replace the environment's token files,
+ * realm file and skew, and add a layer over its realm settings.
+ */
+export function resolveAuth(cfg: AuthConfig, e: (name: string) => string | undefined, flags: AuthFlags): void {
+  addToLayer(
+    cfg.env,
+    list(e("MACULA_REALM_POLICY")),
+    list(e("MACULA_REALM_AUTHORITY")),
+    "MACULA_REALM_POLICY",
+    "MACULA_REALM_AUTHORITY",
+  );
+  addToLayer(
+    cfg.flags,
+    flags["realm-policy"] ?? [],
+    flags["realm-authority"] ?? [],
+    "--realm-policy",
+    "--realm-authority",
+  );
+  if (e("MACULA_REALM_FILE")) cfg.realmFile = e("MACULA_REALM_FILE");
+  if (flags["realm-file"] !== undefined) {
+    if (flags["realm-file"] === "") throw new ConfigError("invalid --realm-file: must not be empty");
+    cfg.realmFile = flags["realm-file"];
+  }
+  if (e("MACULA_UCAN")) cfg.ucan = list(e("MACULA_UCAN"));
+  if (flags.ucan?.length) {
+    if (flags.ucan.some((f) => f === "")) throw new ConfigError("invalid --ucan: name a token file");
+    cfg.ucan = [...flags.ucan];
+  }
+  if (e("MACULA_CLOCK_SKEW")) cfg.skew = clockSkew(e("MACULA_CLOCK_SKEW")!, "MACULA_CLOCK_SKEW");
+  if (flags["clock-skew"] !== undefined) cfg.skew = clockSkew(flags["clock-skew"], "--clock-skew");
 }

@@ -1,11 +1,12 @@
 /**
- * Configuration of `macula start`: defaults < environment < flags. Every
+ * Configuration of `macula start`: defaults < environment < flags (realm
+ * settings: defaults < realm file < environment < flags). Every
  * invalid value is a `ConfigError` naming the variable or flag.
  *
  * @module
  */
 import { parseAddress } from "../transport/address.ts";
-import { addToLayer, type AuthConfig, clockSkew, defaultAuthConfig } from "./auth-config.ts";
+import { type AuthConfig, type AuthFlags, defaultAuthConfig, resolveAuth } from "./auth-config.ts";
 import { ConfigError } from "./config-error.ts";
 import type { LogFormat, LogLevel } from "../log/logger.ts";
 import { DEFAULT_PORT, DEFAULT_REALM } from "../node/node.ts";
@@ -129,7 +130,7 @@ export const ENV_VARS = [
 ] as const;
 
 /** Flags as parsed from the command line (absent = not given). */
-export interface StartFlags {
+export interface StartFlags extends AuthFlags {
   "data-dir"?: string;
   host?: string;
   port?: string;
@@ -155,11 +156,6 @@ export interface StartFlags {
   "content-upload-rate"?: string;
   "content-uploads"?: string;
   "no-content-provide"?: boolean;
-  "realm-policy"?: string[];
-  "realm-authority"?: string[];
-  "realm-file"?: string;
-  ucan?: string[];
-  "clock-skew"?: string;
 }
 
 /** Defaults: a useful node with no configuration at all. */
@@ -400,35 +396,6 @@ function resolveContent(cfg: ContentConfig, e: (name: string) => string | undefi
   }
   if (flags["content-uploads"] !== undefined) cfg.maxUploads = uploads(flags["content-uploads"], "--content-uploads");
   if (flags["no-content-provide"]) cfg.provide = false;
-}
-
-function resolveAuth(cfg: AuthConfig, e: (name: string) => string | undefined, flags: StartFlags): void {
-  addToLayer(
-    cfg.env,
-    splitList(e("MACULA_REALM_POLICY") ?? ""),
-    splitList(e("MACULA_REALM_AUTHORITY") ?? ""),
-    "MACULA_REALM_POLICY",
-    "MACULA_REALM_AUTHORITY",
-  );
-  addToLayer(
-    cfg.flags,
-    flags["realm-policy"] ?? [],
-    flags["realm-authority"] ?? [],
-    "--realm-policy",
-    "--realm-authority",
-  );
-  if (e("MACULA_REALM_FILE")) cfg.realmFile = e("MACULA_REALM_FILE");
-  if (flags["realm-file"] !== undefined) {
-    if (flags["realm-file"] === "") throw new ConfigError("invalid --realm-file: must not be empty");
-    cfg.realmFile = flags["realm-file"];
-  }
-  if (e("MACULA_UCAN")) cfg.ucan = splitList(e("MACULA_UCAN")!);
-  if (flags.ucan?.length) {
-    if (flags.ucan.some((f) => f === "")) throw new ConfigError("invalid --ucan: name a token file");
-    cfg.ucan = [...flags.ucan];
-  }
-  if (e("MACULA_CLOCK_SKEW")) cfg.skew = clockSkew(e("MACULA_CLOCK_SKEW")!, "MACULA_CLOCK_SKEW");
-  if (flags["clock-skew"] !== undefined) cfg.skew = clockSkew(flags["clock-skew"], "--clock-skew");
 }
 
 function splitList(value: string): string[] {
