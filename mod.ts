@@ -214,6 +214,7 @@ export { GROUP_SIZE } from "./src/content/tree.ts";
 export { RangeSet } from "./src/content/ranges.ts";
 export type { ContentReader, ContentStore, ContentWriter, PutOptions, StoredContent } from "./src/content/store.ts";
 export {
+  ContentDeniedError,
   ContentNotFoundError,
   ContentVerificationError,
   InvalidMcidError,
@@ -223,3 +224,119 @@ export { type DownloadProgress, type ProviderProgress } from "./src/content/down
 export { CONTENT_PROTOCOL } from "./src/content/messages.ts";
 export { FsContentStore } from "./src/content/fs-store.ts";
 export { MemoryContentStore } from "./src/content/memory-store.ts";
+// Authorization: UCAN capability tokens, DID namespaces, closed realms.
+export {
+  AUTH,
+  type AuthEvents,
+  type AuthOptions,
+  AuthService,
+  type RealmAuth,
+  type RealmPolicy,
+  REVOCATION_TOPIC,
+} from "./src/auth/auth-service.ts";
+export { AuthConfigError } from "./src/auth/realms.ts";
+export { RevocationGossip } from "./src/auth/revocation-gossip.ts";
+export { FileRevocationStore, MemoryRevocationStore, type RevocationStore } from "./src/auth/revocation-store.ts";
+export { AUTH_PROTOCOL } from "./src/auth/messages.ts";
+export {
+  APP_CAPABILITIES,
+  type AppCapability,
+  CAPABILITY_COMMANDS,
+  MACULA_COMMAND,
+  OPERATION_COMMANDS,
+  type OperationArgs,
+  operationInvocation,
+} from "./src/auth/commands.ts";
+export {
+  inNamespace,
+  isNamespace,
+  isPublicTopic,
+  MIN_NAMESPACE_SEGMENTS,
+  namespaceDid,
+  NamespaceError,
+  type NamespaceErrorReason,
+  namespacePolicy,
+  parseNamespaceDid,
+  validateNamespace,
+} from "./src/auth/namespace.ts";
+export {
+  type ChainOptions,
+  commandProves,
+  decodeContainer,
+  decodeToken,
+  delegate,
+  Delegation,
+  type DelegationFields,
+  encodeContainer,
+  evaluatePolicy,
+  ExpiredError,
+  InvalidAudienceError,
+  InvalidClaimError,
+  InvalidCommandError,
+  InvalidContainerError,
+  InvalidPolicyError,
+  InvalidRevocationError,
+  InvalidSignatureError,
+  InvalidSubjectError,
+  Invocation,
+  MalformedTokenError,
+  MatchError,
+  NoClockError,
+  parseChain,
+  type Policy,
+  readRevocation,
+  RevokedError,
+  signerFromKeyPair,
+  type Statement,
+  TooEarlyError,
+  UcanError,
+  type UcanSigner,
+  UnavailableProofError,
+  validateCommand,
+  validatePolicy,
+  VerifiedChain,
+  verifyChain,
+} from "./src/ucan/mod.ts";
+// Apps: the gatekeeper (admission of mesh apps, per-operation checks, health).
+export {
+  type AdmitOptions,
+  APPS,
+  type AppsOptions,
+  AppsService,
+  type AppStatus,
+  type OperationCounts,
+} from "./src/apps/apps-service.ts";
+export {
+  type AppManifest,
+  type AppOperation,
+  MESH_CALLBACKS,
+  type MeshApi,
+  type MeshApp,
+  type MeshEventMeta,
+  type MeshHealth,
+  type RpcCallMeta,
+} from "./src/apps/app.ts";
+export {
+  AdmissionError,
+  type AdmissionStep,
+  type OperationRefusalReason,
+  OperationRefusedError,
+} from "./src/apps/errors.ts";
+export type { AppCallOptions, AppHandle } from "./src/apps/handle.ts";
+export type { AppHealth } from "./src/apps/health.ts";
+export { type CoveringChain, validateOperation } from "./src/apps/operation.ts";
+export {
+  type AppClaim,
+  type ChainVerifier,
+  type ClaimOptions,
+  type VerifiedClaim,
+  verifyClaim,
+} from "./src/apps/pipeline.ts";
+export { type ApiEntryProblem, patternWithin } from "./src/apps/api-spec.ts";
+export {
+  type ManifestCheck,
+  type ManifestCheckOptions,
+  ManifestError,
+  manifestFromJson,
+  verifyManifest,
+} from "./src/apps/manifest-file.ts";

@@ -1,13 +1,15 @@
 /**
  * `Node`: the node applications start. It is a `NodeCore` that hosts the
- * default services — the Kademlia DHT, pub/sub and RPC — plus content
- * transfer, reachability, hole punching and the relay plug-ins
+ * default services — the Kademlia DHT, pub/sub and RPC — plus authorization,
+ * content transfer, reachability, hole punching and the relay plug-ins
  * (`./plugins.ts`), before any the caller adds, and offers them as
- * `node.dht`, `node.pubsub`, `node.rpc`, `node.content` and the shortcuts
+ * `node.auth`, `node.dht`, `node.pubsub`, `node.rpc`, `node.content` and the shortcuts
  * `subscribe`, `publish`, `advertise` and `call`.
  *
  * @module
  */
+import { APPS, type AppsService } from "../apps/apps-service.ts";
+import { AUTH, type AuthService } from "../auth/auth-service.ts";
 import { CONTENT, type ContentService } from "../content/content-service.ts";
 import { DHT, type DhtService } from "../dht/dht.ts";
 import { NodeCore } from "../node/node.ts";
@@ -43,6 +45,17 @@ export class Node extends NodeCore {
     return NodeCore.launch((init) => new Node(init), opts, [...services, ...(opts.services ?? [])]);
   }
 
+  /**
+   * Authorization: realm policies and authorities, the chains this node
+   * holds, revocations (see `AuthService`). Throws if the node was started
+   * with `auth: false`.
+   */
+  get auth(): AuthService {
+    const auth = this.service(AUTH);
+    if (!auth) throw new Error("this node runs without the auth service (auth: false)");
+    return auth;
+  }
+
   /** The Kademlia DHT. */
   get dht(): DhtService {
     return this.service(DHT)!;
@@ -56,6 +69,16 @@ export class Node extends NodeCore {
     const content = this.service(CONTENT);
     if (!content) throw new Error("this node runs without the content service (content: false)");
     return content;
+  }
+
+  /**
+   * The gatekeeper: `admit` mesh apps, list them (see `AppsService`).
+   * Throws if the node was started with `apps: false` or `auth: false`.
+   */
+  get apps(): AppsService {
+    const apps = this.service(APPS);
+    if (!apps) throw new Error("this node runs without the apps service (apps: false or auth: false)");
+    return apps;
   }
 
   /** Pub/sub. */

@@ -1,6 +1,7 @@
 /**
- * The plug-ins `Node.start` adds to the core, built from its options: the
- * default services (DHT, pub/sub, RPC), content transfer, reachability (`nat`), hole
+ * The plug-ins `Node.start` adds to the core, built from its options:
+ * authorization (`auth`, first), the default services (DHT, pub/sub, RPC),
+ * content transfer, reachability (`nat`), hole
  * punching (`punch`, over a QUIC transport built here so that it can open
  * punch endpoints) and the relay plug-ins (the `relay` transport, the relay
  * client and, when serving, the relay service). Each can be tuned, and
@@ -8,6 +9,10 @@
  *
  * @module
  */
+import { type AppsOptions, AppsService } from "../apps/apps-service.ts";
+import { type AuthOptions, AuthService } from "../auth/auth-service.ts";
+import { RevocationGossip } from "../auth/revocation-gossip.ts";
+import { FileRevocationStore } from "../auth/revocation-store.ts";
 import { type ContentOptions, ContentService, DEFAULT_CONTENT_QUOTA } from "../content/content-service.ts";
 import { FsContentStore } from "../content/fs-store.ts";
 import { MemoryContentStore } from "../content/memory-store.ts";
@@ -26,6 +31,19 @@ import { QuicTransport } from "../transport/quic.ts";
 
 /** Options of `Node.start`: the node core's, plus the tunables of the plug-ins it adds. */
 export interface NodeOptions extends NodeCoreOptions {
+  /**
+   * Authorization (`node.auth`): per realm its policy (`"open"`, the
+   * default, or `"closed"`) and authorities, the chains this node holds,
+   * clock skew. Revocations are kept under `<dataDir>/auth/` when there is a
+   * data dir. `false` runs without the auth service (every realm open, no
+   * token exchange).
+   */
+  auth?: AuthOptions | false;
+  /**
+   * The gatekeeper (`node.apps`: admit mesh apps): health-check interval
+   * and timeout, clock skew. On whenever `auth` is; `false` runs without it.
+   */
+  apps?: AppsOptions | false;
   /** Tunables of the DHT. */
   dht?: DhtOptions;
   /** Tunables of pub/sub. */
@@ -63,6 +81,19 @@ export interface NodeOptions extends NodeCoreOptions {
  */
 export function defaultServices(options: NodeOptions): NodeService[] {
   return [new DhtService(options.dht), new PubSubService(options.pubsub), new RpcService(options.rpc)];
+}
+
+/**
+ * The auth service (first among the services, so that its policy holds from
+ * the start) and, where revocations are gossiped, the gossip service.
+ */
+function authServices(options: NodeOptions, platform: Platform): NodeService[] {
+  if (options.auth === false) return [];
+  const opts = options.auth ?? {};
+  const revocations = opts.revocations ??
+    (options.dataDir ? new FileRevocationStore(platform.fs, platform.fs.join(options.dataDir, "auth")) : undefined);
+  const auth = new AuthService({ ...opts, revocations });
+  return auth.guardedRealms().length > 0 ? [auth, new RevocationGossip()] : [auth];
 }
 
 /** The content service: its store on disk under the data dir (in memory without one). */
@@ -125,16 +156,19 @@ function reachabilityView(nat: ReachabilityService): SelfViewSource {
  * ```ts
  * import { withPlugins } from "./plugins.ts";
  * const { services } = withPlugins({ port: 0, relay: { serve: true } });
- * services.map((s) => s.name); // ["dht", "pubsub", "rpc", "content", "nat", "punch", "relay", "relay-client"]
+ * services.map((s) => s.name); // ["auth", "dht", "pubsub", "rpc", "content", "apps", "nat", "punch", "relay", "relay-client"]
  * ```
  */
 export function withPlugins(options: NodeOptions): { options: NodeOptions; services: NodeService[] } {
   const platform = options.platform ?? currentPlatform();
   const { options: linked, quic } = punchLink(options, platform);
   let opts = linked;
-  const services = defaultServices(opts);
+  const services = [...authServices(opts, platform), ...defaultServices(opts)];
   const content = contentService(opts, platform);
   if (content) services.push(content);
+  if (opts.apps !== false && opts.auth !== false) {
+    services.push(new AppsService({ ...opts.apps, content: content !== undefined && opts.apps?.content !== false }));
+  }
   const nat = opts.nat === false ? undefined : new ReachabilityService(opts.nat);
   if (nat) services.push(nat);
   if (opts.punch !== false) {

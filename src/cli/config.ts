@@ -1,11 +1,13 @@
 /**
- * Configuration of `macula start`: defaults < environment < flags. Every
+ * Configuration of `macula start`: defaults < environment < flags (realm
+ * settings: defaults < realm file < environment < flags). Every
  * invalid value is a `ConfigError` naming the variable or flag.
  *
  * @module
  */
 import { parseAddress } from "../transport/address.ts";
-import { MaculaError } from "../util/errors.ts";
+import { type AuthConfig, type AuthFlags, defaultAuthConfig, resolveAuth } from "./auth-config.ts";
+import { ConfigError } from "./config-error.ts";
 import type { LogFormat, LogLevel } from "../log/logger.ts";
 import { DEFAULT_PORT, DEFAULT_REALM } from "../node/node.ts";
 import {
@@ -16,12 +18,7 @@ import {
 } from "../cluster/service.ts";
 import { isIPv4, isMulticastIPv4 } from "../cluster/endpoint.ts";
 
-/** A bad configuration value. */
-export class ConfigError extends MaculaError {
-  constructor(message: string) {
-    super("E_CONFIG", message);
-  }
-}
+export { ConfigError };
 
 /** Resolved configuration of a node process. */
 export interface StartConfig {
@@ -40,6 +37,8 @@ export interface StartConfig {
   punch: boolean;
   /** Content service settings. */
   content: ContentConfig;
+  /** Realm policies and authorities, token files, clock skew (see `auth-config.ts`). */
+  auth: AuthConfig;
 }
 
 /** Content settings (`MACULA_CONTENT_*`, `--content-*`); absent = the service's default. */
@@ -123,10 +122,15 @@ export const ENV_VARS = [
   "MACULA_CONTENT_UPLOAD_RATE",
   "MACULA_CONTENT_UPLOADS",
   "MACULA_CONTENT_PROVIDE",
+  "MACULA_REALM_POLICY",
+  "MACULA_REALM_AUTHORITY",
+  "MACULA_REALM_FILE",
+  "MACULA_UCAN",
+  "MACULA_CLOCK_SKEW",
 ] as const;
 
 /** Flags as parsed from the command line (absent = not given). */
-export interface StartFlags {
+export interface StartFlags extends AuthFlags {
   "data-dir"?: string;
   host?: string;
   port?: string;
@@ -175,6 +179,7 @@ export const DEFAULTS: StartConfig = {
   relay: { serve: false, via: [], peers: [], limits: {} },
   punch: true,
   content: { provide: true },
+  auth: defaultAuthConfig(),
 };
 
 function port(value: string, source: string, allowZero = true): number {
@@ -416,6 +421,7 @@ export function resolveStartConfig(env: Partial<Record<string, string>>, flags: 
     cluster: { ...DEFAULTS.cluster, interfaces: [] },
     relay: { serve: false, via: [], peers: [], limits: {} },
     content: { ...DEFAULTS.content },
+    auth: defaultAuthConfig(),
   };
   const e = (name: string) => {
     const v = env[name];
@@ -458,6 +464,7 @@ export function resolveStartConfig(env: Partial<Record<string, string>>, flags: 
   if (e("MACULA_PUNCH")) cfg.punch = flagBool(e("MACULA_PUNCH")!, "MACULA_PUNCH");
   if (flags["no-punch"]) cfg.punch = false;
   resolveContent(cfg.content, e, flags);
+  resolveAuth(cfg.auth, e, flags);
   return cfg;
 }
 

@@ -17,12 +17,19 @@ const JOIN = `Joining the mesh:
   --log-level LEVEL    debug, info, warn (default) or error
   -h, --help           show this help`;
 
+const AS_NODE = `  --as-node            act as the node running on this machine (its identity and tokens) through
+                       its status port, instead of a short-lived node of its own: what a closed
+                       realm needs (a fresh identity holds no capability)`;
+
 /** Usage of each client command. */
 export const CLIENT_HELP: Record<string, string> = {
   pub: `Usage: macula pub TOPIC JSON [options]
 
 Publishes JSON on TOPIC (dot-separated, e.g. sensors.kitchen.temp) to every subscriber in the
 realm, and prints {"topic", "realm", "subscribers"}.
+
+Options:
+${AS_NODE}
 
 ${JOIN}`,
 
@@ -34,6 +41,7 @@ until SIGINT/SIGTERM.
 
 Options:
   --count N            exit after N messages
+${AS_NODE}
 
 ${JOIN}`,
 
@@ -45,6 +53,7 @@ result as JSON. Fails over to another provider if one dies or times out.
 Options:
   --count N            call N times; print one JSON line per call {"i", "ms", "result"} or {"i", "error"}
   --interval MS        pause between calls
+${AS_NODE}
 
 ${JOIN}`,
 

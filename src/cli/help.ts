@@ -18,6 +18,9 @@ Usage:
   macula call PROC JSON      call an RPC procedure on the best provider in the realm
   macula dht lookup KEY      find the providers of a key in the realm's DHT
   macula content …           publish, fetch, list, pin and remove content (verified files)
+  macula ucan …              issue, inspect and revoke capability tokens (UCAN)
+  macula namespace delegate  give a did:key a namespace (io.acme.plant3) by a signed delegation
+  macula app verify FILE     check an app manifest as admission would
   macula version             print version, target and runtime
 
 Run "macula <command> --help" for the options of a command.`,
@@ -61,6 +64,21 @@ Options:
   --echo NAME            also provide the RPC procedure NAME, answering {node, from, args}: a
                          diagnostic for checking RPC across the mesh (repeatable)
 
+Authorization (see docs/auth.md):
+  --realm-policy P       open or closed, for every realm of this node; or REALM=P for one realm
+                         (repeatable; env MACULA_REALM_POLICY, comma-separated; default open).
+                         A closed realm refuses every message, call, subscription and content
+                         request whose origin holds no capability (UCAN) for it
+  --realm-authority REALM=DID
+                         a did:key trusted as the root of the realm's capabilities (repeatable;
+                         env MACULA_REALM_AUTHORITY, comma-separated); a closed realm needs one
+  --realm-file FILE      JSON { "realms": { "io.acme": { "policy": "closed", "authorities": [DID] } } }
+                         (env MACULA_REALM_FILE; the environment and flags override it per realm)
+  --ucan FILE            a capability chain this node holds (container text, as "macula ucan issue"
+                         writes it; repeatable; env MACULA_UCAN, comma-separated), besides the
+                         DATA-DIR/ucan/*.ucan files
+  --clock-skew SECONDS   tolerance of token time bounds (env MACULA_CLOCK_SKEW, default 60)
+
 Clustering (nodes on the same LAN find each other with no configuration):
   --cluster-strategy S   gossip (multicast announcements), mdns (DNS-SD _macula._udp.local),
                          static (seeds only) or off (env CLUSTER_STRATEGY, default gossip)
@@ -73,7 +91,7 @@ Clustering (nodes on the same LAN find each other with no configuration):
   --cluster-swim-port N  UDP port of membership probes (env CLUSTER_SWIM_PORT, default 0 = any free port)
   -h, --help             show this help
 
-Precedence: defaults < environment < flags.`,
+Precedence: defaults < realm file < environment < flags.`,
 
   id: `Usage: macula id [options]
 

@@ -17,6 +17,10 @@ import { dht } from "./commands/dht.ts";
 import { pub, sub } from "./commands/pubsub.ts";
 import { content } from "./commands/content.ts";
 import { CONTENT_HELP } from "./help-content.ts";
+import { UCAN_HELP } from "./help-ucan.ts";
+import { ucan } from "./commands/ucan.ts";
+import { namespace } from "./commands/namespace.ts";
+import { app } from "./commands/app.ts";
 
 export { describeError, UsageError };
 
@@ -40,7 +44,10 @@ export async function runCli(args: string[], platform: Platform): Promise<number
       case "-h":
       case "--help": {
         const topic = command === "help" ? rest[0] : undefined;
-        out(HELP[topic ?? "main"] ?? CLIENT_HELP[topic ?? ""] ?? CONTENT_HELP[topic ?? ""] ?? HELP.main);
+        out(
+          HELP[topic ?? "main"] ?? CLIENT_HELP[topic ?? ""] ?? CONTENT_HELP[topic ?? ""] ?? UCAN_HELP[topic ?? ""] ??
+            HELP.main,
+        );
         return 0;
       }
       case "version":
@@ -66,6 +73,12 @@ export async function runCli(args: string[], platform: Platform): Promise<number
         return await dht(rest, platform);
       case "content":
         return await content(rest, platform);
+      case "ucan":
+        return await ucan(rest, platform);
+      case "namespace":
+        return await namespace(rest, platform);
+      case "app":
+        return await app(rest, platform);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}; run "macula --help"`);
     }

@@ -34,7 +34,7 @@ import type { ByteStream } from "../transport/stream.ts";
 import { AbortedError } from "../util/async.ts";
 import { WireError } from "../wire/errors.ts";
 import { BufferedReader, writeFrame } from "../wire/frame.ts";
-import { ContentNotFoundError, ContentVerificationError } from "./errors.ts";
+import { ContentDeniedError, ContentNotFoundError, ContentVerificationError } from "./errors.ts";
 import { HASH_LENGTH, type TreeHasher } from "./hash.ts";
 import type { Mcid } from "./mcid.ts";
 import {
@@ -652,7 +652,11 @@ export class Download {
       if (!s.have.intersect(this.#missing).empty) return;
     }
     if (this.#writing.size > 0) return;
-    const reasons = [...this.#sessions.values()].map((s) => `${s.peer.short}: ${s.reason ?? "has nothing missing"}`);
+    const sessions = [...this.#sessions.values()];
+    if (sessions.length > 0 && sessions.every((s) => s.reason === "denied")) {
+      return this.#fail(new ContentDeniedError(this.#o.mcid.toString(), sessions.length));
+    }
+    const reasons = sessions.map((s) => `${s.peer.short}: ${s.reason ?? "has nothing missing"}`);
     const detail = this.#sessions.size === 0
       ? "no provider has it"
       : `every provider failed or lacks the missing groups (${reasons.join("; ")})`;

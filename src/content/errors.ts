@@ -23,9 +23,29 @@ export class ContentVerificationError extends MaculaError {
 
 /** Content that is neither here nor at any reachable provider. */
 export class ContentNotFoundError extends MaculaError {
-  /** `mcid` is the text form of the content id. */
-  constructor(readonly mcid: string, detail = "no provider has it") {
-    super("E_CONTENT_NOT_FOUND", `content ${mcid} not found: ${detail}`);
+  /** `mcid` is the text form of the content id; `code` is for `ContentDeniedError`. */
+  constructor(
+    readonly mcid: string,
+    detail = "no provider has it",
+    code: "E_CONTENT_NOT_FOUND" | "E_CONTENT_DENIED" = "E_CONTENT_NOT_FOUND",
+  ) {
+    super(code, `content ${mcid} not found: ${detail}`);
+  }
+}
+
+/**
+ * Every provider of the content refused this node (their authorization
+ * policy, e.g. a closed realm where this node holds no capability for it).
+ * A `ContentNotFoundError` too, with code `E_CONTENT_DENIED`.
+ */
+export class ContentDeniedError extends ContentNotFoundError {
+  /** `providers` is how many refused. */
+  constructor(mcid: string, readonly providers: number) {
+    super(
+      mcid,
+      `not authorized: ${providers === 1 ? "its provider refused" : `all ${providers} providers refused`} this node`,
+      "E_CONTENT_DENIED",
+    );
   }
 }
 

@@ -35,6 +35,7 @@ Deno.test("config: no env and no flags gives the defaults", () => {
     relay: { serve: false, via: [], peers: [], limits: {} },
     punch: true,
     content: { provide: true },
+    auth: { env: { policies: {}, authorities: {} }, flags: { policies: {}, authorities: {} }, ucan: [], skew: 60 },
   });
   assertEquals(cfg, DEFAULTS);
   assertEquals(DEFAULT_PORT, 9443);
@@ -75,6 +76,7 @@ Deno.test("config: every environment variable overrides its default", () => {
     relay: DEFAULTS.relay,
     punch: true,
     content: { provide: true },
+    auth: DEFAULTS.auth,
   });
 });
 
@@ -115,6 +117,7 @@ Deno.test("config: flags override the environment", () => {
     relay: DEFAULTS.relay,
     punch: true,
     content: { provide: true },
+    auth: DEFAULTS.auth,
   });
 });
 
@@ -250,6 +253,11 @@ Deno.test("config: readEnv asks for exactly the documented names and drops undef
     "MACULA_CONTENT_UPLOAD_RATE",
     "MACULA_CONTENT_UPLOADS",
     "MACULA_CONTENT_PROVIDE",
+    "MACULA_REALM_POLICY",
+    "MACULA_REALM_AUTHORITY",
+    "MACULA_REALM_FILE",
+    "MACULA_UCAN",
+    "MACULA_CLOCK_SKEW",
   ]);
   const asked: string[] = [];
   const source: Record<string, string> = {

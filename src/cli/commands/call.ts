@@ -8,6 +8,7 @@ import type { Platform } from "../../platform/types.ts";
 import { MaculaError } from "../../util/errors.ts";
 import { UsageError } from "../args.ts";
 import { CLIENT_HELP as HELP } from "../help-client.ts";
+import { AS_NODE_FLAG, callAsNode } from "./as-node.ts";
 import { type ClientFlags, jsonArgument, parseClient, positiveInt, withClientNode } from "./client.ts";
 
 /** Run `macula call`. */
@@ -15,6 +16,7 @@ export async function call(args: string[], platform: Platform): Promise<number> 
   const { flags, positionals } = parseClient<ClientFlags & { count?: string; interval?: string }>(args, {
     count: { type: "string" },
     interval: { type: "string" },
+    ...AS_NODE_FLAG,
   }, 2);
   if (flags.help) return platform.process.stdout(HELP.call + "\n"), 0;
   const [procedure, json] = positionals;
@@ -25,6 +27,10 @@ export async function call(args: string[], platform: Platform): Promise<number> 
   const count = positiveInt(flags.count, "--count", 1);
   const interval = flags.interval === undefined ? 0 : positiveInt(flags.interval, "--interval", 1);
   const timeout = positiveInt(flags.timeout, "--timeout", 10_000);
+  if (flags["as-node"]) {
+    if (count !== 1) throw new UsageError("--as-node makes one call; --count does not apply");
+    return await callAsNode(flags, procedure, callArgs, timeout, platform);
+  }
   return await withClientNode(flags, platform, async (node, realm) => {
     if (count === 1) {
       const result = await node.call(procedure, callArgs, { realm, timeout });

@@ -38,6 +38,8 @@ export interface ClientFlags {
   "health-port"?: string;
   "log-level"?: string;
   timeout?: string;
+  /** Act through the local node (`pub`, `sub`, `call`). */
+  "as-node"?: boolean;
 }
 
 /** Parse a client command's flags and positionals. */

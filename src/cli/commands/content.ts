@@ -10,7 +10,7 @@ import type { ContentEntryJson } from "../../http/content-routes.ts";
 import type { Platform } from "../../platform/types.ts";
 import { MaculaError } from "../../util/errors.ts";
 import { parseWithPositionals, UsageError } from "../args.ts";
-import { readEnv, resolveStartConfig } from "../config.ts";
+import { localNodeRequest, localNodeUrl } from "./local-node.ts";
 import { CONTENT_HELP } from "../help-content.ts";
 import { formatBytes, formatDuration, progressBar, progressLine, type ProgressSample } from "./content-progress.ts";
 
@@ -30,35 +30,12 @@ const BAR_INTERVAL = 250;
 
 /** The node's base URL from flags and env (`HEALTH_PORT`, `MACULA_HEALTH_HOST`). */
 function baseUrl(flags: ContentFlags, platform: Platform): string {
-  const env = readEnv((n) => n === "HEALTH_PORT" || n === "MACULA_HEALTH_HOST" ? platform.process.env(n) : undefined);
-  const cfg = resolveStartConfig(env, { "health-port": flags["health-port"], "health-host": flags["health-host"] });
-  const host = cfg.healthHost === "0.0.0.0" ? "127.0.0.1" : cfg.healthHost === "::" ? "::1" : cfg.healthHost;
-  return `http://${host.includes(":") ? `[${host}]` : host}:${cfg.healthPort}`;
+  return localNodeUrl(flags, platform);
 }
 
 /** A request to the local node; a clear error when no node answers, the node's one-line error otherwise. */
-async function call(base: string, path: string, init: RequestInit, platform: Platform): Promise<Response> {
-  let res: Response;
-  try {
-    res = await fetch(base + path, init);
-  } catch (error) {
-    if (platform.permissionDenied(error)) throw error;
-    throw new MaculaError(
-      "E_NO_NODE",
-      `no node answered at ${base} (${
-        (error as Error).message.split("\n")[0]
-      }); is "macula start" running with this --health-port?`,
-    );
-  }
-  if (!res.ok) {
-    let message = `HTTP ${res.status}`;
-    try {
-      const body = await res.json() as { error?: string };
-      if (body.error) message = body.error;
-    } catch { /* not JSON */ }
-    throw new MaculaError(res.status === 404 ? "E_CONTENT_NOT_FOUND" : "E_CONTENT", message);
-  }
-  return res;
+function call(base: string, path: string, init: RequestInit, platform: Platform): Promise<Response> {
+  return localNodeRequest(base, path, init, platform, (status) => status === 404 ? "E_CONTENT_NOT_FOUND" : "E_CONTENT");
 }
 
 function mcidArgument(text: string | undefined, command: string): Mcid {

@@ -6,6 +6,11 @@
 import { ClusterService } from "../../cluster/service.ts";
 import { startStatusServer } from "../../http/status-server.ts";
 import { contentRoutes } from "../../http/content-routes.ts";
+import { type MeshApi, meshRoutes } from "../../http/mesh-routes.ts";
+import { authRoutes } from "../../http/auth-routes.ts";
+import { NodeId } from "../../identity/node-id.ts";
+import { loadKeyPair } from "../../node/node-wiring.ts";
+import { resolveNodeAuth } from "../auth-start.ts";
 import { Logger } from "../../log/logger.ts";
 import { Node } from "../../api/node.ts";
 import type { Platform } from "../../platform/types.ts";
@@ -13,6 +18,19 @@ import { MaculaError } from "../../util/errors.ts";
 import { describeError, parse } from "../args.ts";
 import { ConfigError, readEnv, resolveStartConfig, type StartFlags } from "../config.ts";
 import { HELP } from "../help.ts";
+import { AUTH_FLAGS } from "../auth-flags.ts";
+
+/** What `--as-node` commands reach through the status port: the node's pub/sub and RPC. */
+function meshApi(node: Node): MeshApi {
+  return {
+    realms: node.realms,
+    publish: (topic, payload, options) => node.publish(topic, payload, options),
+    subscribe: (pattern, _handler, options) => node.subscribe(pattern, undefined, options),
+    call: (procedure, args, options) => node.call(procedure, args, options),
+    whenAnnounced: () => node.pubsub.whenAnnounced(),
+    flush: () => node.pubsub.flush(),
+  };
+}
 
 /** Run `macula start`. */
 export async function start(args: string[], platform: Platform): Promise<number> {
@@ -42,6 +60,7 @@ export async function start(args: string[], platform: Platform): Promise<number>
     "content-upload-rate": { type: "string" },
     "content-uploads": { type: "string" },
     "no-content-provide": { type: "boolean" },
+    ...AUTH_FLAGS,
     echo: { type: "string", multiple: true },
   });
   if (flags.help) return platform.process.stdout(HELP.start + "\n"), 0;
@@ -68,7 +87,10 @@ export async function start(args: string[], platform: Platform): Promise<number>
   const services = strategy === "off" ? [] : [
     new ClusterService({ ...cluster, strategy, host: cfg.host, seeds: cfg.seeds, platform }),
   ];
+  const keyPair = await loadKeyPair({ dataDir: cfg.dataDir }, platform, log);
+  const auth = await resolveNodeAuth(cfg, platform.fs, new NodeId(keyPair.publicKey).did, log);
   const node = await Node.start({
+    keyPair,
     dataDir: cfg.dataDir,
     host: cfg.host,
     port: cfg.port,
@@ -86,6 +108,7 @@ export async function start(args: string[], platform: Platform): Promise<number>
     },
     punch: cfg.punch ? undefined : false,
     content: cfg.content,
+    auth: auth.options,
   });
   try {
     for (const name of flags.echo ?? []) {
@@ -99,7 +122,7 @@ export async function start(args: string[], platform: Platform): Promise<number>
   let server;
   try {
     server = await startStatusServer(node, platform.http, cfg.healthHost, cfg.healthPort, {
-      routes: [contentRoutes(node.content, { log })],
+      routes: [contentRoutes(node.content, { log }), meshRoutes(meshApi(node)), authRoutes(node.auth)],
     });
   } catch (error) {
     await node.stop();
