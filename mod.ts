@@ -224,6 +224,79 @@ export { type DownloadProgress, type ProviderProgress } from "./src/content/down
 export { CONTENT_PROTOCOL } from "./src/content/messages.ts";
 export { FsContentStore } from "./src/content/fs-store.ts";
 export { MemoryContentStore } from "./src/content/memory-store.ts";
+// Authorization: UCAN capability tokens, DID namespaces, closed realms.
+export {
+  AUTH,
+  type AuthEvents,
+  type AuthOptions,
+  AuthService,
+  type RealmAuth,
+  type RealmPolicy,
+  REVOCATION_TOPIC,
+} from "./src/auth/auth-service.ts";
+export { AuthConfigError } from "./src/auth/realms.ts";
+export { RevocationGossip } from "./src/auth/revocation-gossip.ts";
+export { FileRevocationStore, MemoryRevocationStore, type RevocationStore } from "./src/auth/revocation-store.ts";
+export { AUTH_PROTOCOL } from "./src/auth/messages.ts";
+export {
+  APP_CAPABILITIES,
+  type AppCapability,
+  CAPABILITY_COMMANDS,
+  MACULA_COMMAND,
+  OPERATION_COMMANDS,
+  type OperationArgs,
+  operationInvocation,
+} from "./src/auth/commands.ts";
+export {
+  inNamespace,
+  isNamespace,
+  isPublicTopic,
+  MIN_NAMESPACE_SEGMENTS,
+  namespaceDid,
+  NamespaceError,
+  type NamespaceErrorReason,
+  namespacePolicy,
+  parseNamespaceDid,
+  validateNamespace,
+} from "./src/auth/namespace.ts";
+export {
+  type ChainOptions,
+  commandProves,
+  decodeContainer,
+  decodeToken,
+  delegate,
+  Delegation,
+  type DelegationFields,
+  encodeContainer,
+  evaluatePolicy,
+  ExpiredError,
+  InvalidAudienceError,
+  InvalidClaimError,
+  InvalidCommandError,
+  InvalidContainerError,
+  InvalidPolicyError,
+  InvalidRevocationError,
+  InvalidSignatureError,
+  InvalidSubjectError,
+  Invocation,
+  MalformedTokenError,
+  MatchError,
+  NoClockError,
+  parseChain,
+  type Policy,
+  readRevocation,
+  RevokedError,
+  signerFromKeyPair,
+  type Statement,
+  TooEarlyError,
+  UcanError,
+  type UcanSigner,
+  UnavailableProofError,
+  validateCommand,
+  validatePolicy,
+  VerifiedChain,
+  verifyChain,
+} from "./src/ucan/mod.ts";
 // Apps: the gatekeeper (admission of mesh apps, per-operation checks, health).
 export {
   type AdmitOptions,
@@ -259,7 +332,6 @@ export {
   type VerifiedClaim,
   verifyClaim,
 } from "./src/apps/pipeline.ts";
-export { APP_CAPABILITIES, type AppCapability, CAPABILITY_COMMANDS } from "./src/auth/commands.ts";
 export { type ApiEntryProblem, patternWithin } from "./src/apps/api-spec.ts";
 export {
   type ManifestCheck,

@@ -30,44 +30,17 @@ import { AuthMetrics } from "./auth-metrics.ts";
 import { AuthClock } from "./clock.ts";
 import { DecisionCache } from "./decision-cache.ts";
 import { evaluate, isChainRevoked, type Verdict } from "./evaluate.ts";
-import { AuthClient, serveAuth } from "./exchange.ts";
+import { AuthClient, catchUp, serveAuth } from "./exchange.ts";
 import { PeerProofs, REPULL_AFTER, type SubjectProofs } from "./peer-proofs.ts";
 import { type RealmAuth, type RealmPolicy, RealmTrust } from "./realms.ts";
-import { MemoryRevocationStore, type RevocationStore } from "./revocation-store.ts";
+import { MemoryRevocationStore } from "./revocation-store.ts";
 import { RevocationIndex } from "./revocations.ts";
 import { authStatus } from "./status.ts";
+import type { AuthEvents, AuthOptions } from "./options.ts";
+import { REVOCATION_TOPIC } from "./options.ts";
 
+export { type AuthEvents, type AuthOptions, REVOCATION_TOPIC } from "./options.ts";
 export type { RealmAuth, RealmPolicy };
-
-/** The internal pub/sub topic revocations are gossiped on, in every guarded realm. */
-export const REVOCATION_TOPIC = "_macula.auth.revocations";
-
-/** Options of the auth service. */
-export interface AuthOptions {
-  /** Per realm; realms not listed are open, with the node's own key as their implicit authority. */
-  realms?: Readonly<Record<string, RealmAuth>>;
-  /** Chains this node holds and presents (root first; the last audience is this node). */
-  chains?: readonly (readonly Delegation[])[];
-  /** Where revocations are kept. Default: in memory (`Node.start` gives a file under `<dataDir>/auth/`). */
-  revocations?: RevocationStore;
-  /** Allowed clock skew, seconds. Default 60. */
-  skew?: number;
-  /** The clock, ms. Default `Date.now`; a reading before 2025-01-01 means "no clock". */
-  clock?: () => number;
-  /**
-   * How long a refusal of a subject stands before its chains are pulled
-   * again (it may have got a token meanwhile), ms. Default 5 000.
-   */
-  repullAfter?: number;
-}
-
-/** Events of the auth service. */
-export type AuthEvents = {
-  /** A revocation of delegation `cid` was accepted (made here, gossiped or caught up). */
-  revoked: [cid: string];
-  /** A revocation was made here (`revoke`): its bytes, for gossip. */
-  revocation: [bytes: Uint8Array];
-};
 
 /** The key of the auth service, for `node.service(AUTH)` and `needs`. */
 export const AUTH: ServiceKey<AuthService> = serviceKey("auth");
@@ -154,7 +127,8 @@ export class AuthService implements NodeService {
     const guarded = new Set(this.#trust.guardedRealms());
     if (guarded.size > 0) {
       this.#off.push(host.on("peer:identify", (record) => {
-        if (record.realms.some((r) => guarded.has(r))) this.#catchUp(record.id);
+        if (!record.realms.some((r) => guarded.has(r))) return;
+        catchUp(client, record.id, (bytes) => this.#accept(bytes), host.log);
       }));
     }
   }
@@ -228,9 +202,8 @@ export class AuthService implements NodeService {
 
   /** Whether this node's own chains cover `op` (for its own operations and apps). */
   holds(op: Operation): boolean {
-    const key = `${op.kind}|${op.realm ?? ""}|${op.name}`;
     const now = this.#clock.ms();
-    const hit = this.#own.get("", key, now);
+    const hit = this.#own.get("", op, now);
     if (hit !== undefined) return hit;
     const roots = op.realm !== undefined
       ? this.#trust.authoritySet(op.realm)
@@ -238,7 +211,7 @@ export class AuthService implements NodeService {
       ? this.#trust.closedRoots()
       : this.#trust.roots(undefined, this.#host?.realms ?? []);
     const verdict = this.#evaluate(this.#held, op, roots);
-    this.#own.set("", key, verdict.ok, verdict.ok ? verdict.until : now + this.#repull);
+    this.#own.set("", op, verdict.ok, verdict.ok ? verdict.until : now + this.#repull);
     return verdict.ok;
   }
 
@@ -256,16 +229,14 @@ export class AuthService implements NodeService {
     const host = this.#host;
     if (!host) return false;
     if (subject.equals(host.id)) return this.#count(op, this.holds(op));
-    const key = `${op.kind}|${realm ?? ""}|${op.name}`;
-    const now = this.#clock.ms();
-    const hit = this.#decisions.get(subject.hex, key, now);
+    const hit = this.#decisions.get(subject.hex, op, this.#clock.ms());
     if (hit !== undefined) return this.#count(op, hit);
     const known = this.#peers!.get(subject.hex);
     if (known && !known.pending && known.pulledAt > -Infinity) {
-      const verdict = this.#decide(known, op, key, false);
+      const verdict = this.#decide(known, op, false);
       if (verdict !== undefined) return verdict;
     }
-    return this.#peers!.pull(subject, op.via).then((entry) => this.#decide(entry, op, key, true)!);
+    return this.#peers!.pull(subject, op.via).then((entry) => this.#decide(entry, op, true)!);
   }
 
   /**
@@ -303,16 +274,16 @@ export class AuthService implements NodeService {
   }
 
   /** The verdict from `entry`'s chains, cached; `undefined` when a refusal is stale (pull again first). */
-  #decide(entry: SubjectProofs, op: Operation, key: string, final: boolean): boolean | undefined {
+  #decide(entry: SubjectProofs, op: Operation, final: boolean): boolean | undefined {
     const roots = op.realm !== undefined ? this.#trust.authoritySet(op.realm) : this.#trust.closedRoots();
     const verdict = this.#evaluate(entry.chains, op, roots);
     const now = this.#clock.ms();
     if (verdict.ok) {
-      this.#decisions.set(entry.subject.hex, key, true, verdict.until);
+      this.#decisions.set(entry.subject.hex, op, true, verdict.until);
     } else {
       const left = this.#repull - (performance.now() - entry.pulledAt);
       if (left <= 0 && !final) return undefined;
-      this.#decisions.set(entry.subject.hex, key, false, now + Math.max(0, left));
+      this.#decisions.set(entry.subject.hex, op, false, now + Math.max(0, left));
     }
     return this.#count(op, verdict.ok);
   }
@@ -333,6 +304,7 @@ export class AuthService implements NodeService {
 
   /** Check, store and apply a revocation; `true` if it was new. */
   async #accept(bytes: Uint8Array): Promise<boolean> {
+    if (this.#index.known(bytes)) return false;
     const accepted = await this.#index.accept(bytes);
     if (!accepted.added) return false;
     const revoked = (c: VerifiedChain) => isChainRevoked(c, (cid, issuers) => this.#index.isRevoked(cid, issuers));
@@ -343,23 +315,6 @@ export class AuthService implements NodeService {
     this.#host?.log.info("revocation accepted", { cid: accepted.cid, revoker: accepted.revoker });
     this.#events.emit("revoked", accepted.cid);
     return true;
-  }
-
-  /** Anti-entropy: take whatever revocations `peer` has that this node lacks. */
-  async #catchUp(peer: NodeId): Promise<void> {
-    try {
-      const all = await this.#client!.revocations(peer);
-      for (const bytes of all) {
-        await this.#accept(bytes).catch((error) =>
-          this.#host?.log.debug("a peer's revocation does not check out", {
-            peer: peer.short,
-            error: (error as Error).message,
-          })
-        );
-      }
-    } catch (error) {
-      this.#host?.log.debug("revocation catch-up failed", { peer: peer.short, error: (error as Error).message });
-    }
   }
 }
 

@@ -7,6 +7,7 @@
  * @module
  */
 import type { NodeId } from "../identity/node-id.ts";
+import type { Logger } from "../log/logger.ts";
 import { type Dialer, type Handler, RequestChannel, serveRequests } from "../node/request-channel.ts";
 import {
   AUTH_PROTOCOL,
@@ -124,5 +125,29 @@ export class AuthClient {
       offset = reply.next;
     }
     return out;
+  }
+}
+
+/**
+ * Anti-entropy: take every revocation `peer` stores through `accept` (which
+ * checks each and skips known ones). Failures are logged, never thrown.
+ */
+export async function catchUp(
+  client: AuthClient,
+  peer: NodeId,
+  accept: (bytes: Uint8Array) => Promise<unknown>,
+  log?: Logger,
+): Promise<void> {
+  let all: Uint8Array[];
+  try {
+    all = await client.revocations(peer);
+  } catch (error) {
+    log?.debug("revocation catch-up failed", { peer: peer.short, error: (error as Error).message });
+    return;
+  }
+  for (const bytes of all) {
+    await accept(bytes).catch((error) =>
+      log?.debug("a peer's revocation does not check out", { peer: peer.short, error: (error as Error).message })
+    );
   }
 }

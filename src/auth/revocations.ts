@@ -40,6 +40,8 @@ export class RevocationIndex {
   /** Hears of stored entries that do not check out. */
   log?: Logger;
   readonly #revokers = new Map<string, Set<string>>();
+  /** The exact bytes of every stored revocation, so that a known one is not decoded again. */
+  readonly #seen = new Set<string>();
   #skipped = 0;
 
   /** An index over `store`; `log` hears of stored entries that do not check out. */
@@ -61,6 +63,7 @@ export class RevocationIndex {
         const inv = Invocation.decode(bytes);
         const { cid, revoker } = readRevocation(inv);
         this.#index(cid, revoker);
+        this.#seen.add(bytesKey(bytes));
       } catch (error) {
         this.#skipped++;
         this.log?.warn("skipping a stored revocation that does not check out", { error: (error as Error).message });
@@ -78,6 +81,11 @@ export class RevocationIndex {
     return this.#store.size;
   }
 
+  /** Whether exactly these bytes are a stored revocation (no decoding). */
+  known(bytes: Uint8Array): boolean {
+    return this.#seen.has(bytesKey(bytes));
+  }
+
   /**
    * Check `bytes` (signature, `/ucan/revoke`, the CID argument) and store
    * it; throws a `UcanError` when it is not a valid revocation.
@@ -86,7 +94,10 @@ export class RevocationIndex {
     const inv = Invocation.decode(bytes);
     const { cid, revoker } = readRevocation(inv);
     const added = await this.#store.add(inv.id, inv.bytes);
-    if (added) this.#index(cid, revoker);
+    if (added) {
+      this.#index(cid, revoker);
+      this.#seen.add(bytesKey(inv.bytes));
+    }
     return { cid, revoker, id: inv.id, added };
   }
 
@@ -113,4 +124,11 @@ export class RevocationIndex {
     if (!set) this.#revokers.set(cid, set = new Set());
     set.add(revoker);
   }
+}
+
+/** A map key holding `bytes` exactly (one UTF-16 unit per byte). */
+function bytesKey(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i += 4096) out += String.fromCharCode(...bytes.subarray(i, i + 4096));
+  return out;
 }

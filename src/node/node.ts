@@ -112,6 +112,12 @@ export class NodeCore {
     this.#self = new SelfRecord(init);
     this.#policy = init.policy;
     this.#services = new ServiceSet(this.#serviceHost(), this.log);
+    // The stream gate asks the services' policies too, once there are any.
+    const gate = init.registry;
+    const policy = init.policy;
+    gate.setPolicy((subject, op) =>
+      this.#services.policies.length ? this.authorize(subject, op) : policy ? policy(subject, op) : true
+    );
   }
 
   /** Start a node with `options.services` only: load the identity, listen, join seeds. */

@@ -50,6 +50,14 @@ export class ProtocolRegistry {
     this.#policy = options.policy;
   }
 
+  /**
+   * Replace the node-wide hook (the node passes one that also runs its
+   * services' policies, e.g. a capability gatekeeper's).
+   */
+  setPolicy(policy: Authorize | undefined): void {
+    this.#policy = policy;
+  }
+
   /** Register `handler` for `protocol`; returns a function that unregisters it. */
   handle(protocol: string, handler: StreamHandler, options: HandleOptions = {}): () => void {
     if (!isProtocolName(protocol)) {

@@ -95,7 +95,12 @@ function parsePayload(bytes: Uint8Array, payload: Record<string, unknown>): Dele
 export class Delegation {
   /** The token's bytes (the DAG-CBOR envelope). */
   readonly bytes: Uint8Array;
-  /** CIDv1 (dag-cbor, sha2-256) of `bytes`. */
+  /**
+   * CIDv1 (dag-cbor, sha2-256) of `bytes` (a `multiformats` CID; `id` is
+   * its text form).
+   *
+   * @ignore
+   */
   readonly cid: CID;
   /** `cid` as text (base32, `bafy…`). */
   readonly id: string;

@@ -104,7 +104,12 @@ function parsePayload(bytes: Uint8Array, payload: Record<string, unknown>): Invo
 export class Invocation {
   /** The token's bytes (the DAG-CBOR envelope). */
   readonly bytes: Uint8Array;
-  /** CIDv1 (dag-cbor, sha2-256) of `bytes`. */
+  /**
+   * CIDv1 (dag-cbor, sha2-256) of `bytes` (a `multiformats` CID; `id` is
+   * its text form).
+   *
+   * @ignore
+   */
   readonly cid: CID;
   /** `cid` as text (base32, `bafy…`). */
   readonly id: string;
@@ -118,7 +123,11 @@ export class Invocation {
   readonly cmd: string;
   /** The arguments (frozen). */
   readonly args: Readonly<Record<string, unknown>>;
-  /** The proofs' CIDs, root first. */
+  /**
+   * The proofs' CIDs, root first (`multiformats` CIDs).
+   *
+   * @ignore
+   */
   readonly prf: readonly CID[];
   /** The nonce. */
   readonly nonce: Uint8Array;
@@ -128,7 +137,11 @@ export class Invocation {
   readonly iat?: number;
   /** Signed metadata (frozen), if given. */
   readonly meta?: Record<string, unknown>;
-  /** The receipt that caused it, if given. */
+  /**
+   * The receipt that caused it, if given (a `multiformats` CID).
+   *
+   * @ignore
+   */
   readonly cause?: CID;
 
   private constructor(parts: InvocationParts) {

@@ -12,6 +12,7 @@ import { AuthClient } from "../../src/auth/exchange.ts";
 import { NO_CLOCK_WARNING } from "../../src/auth/clock.ts";
 import { namespacePolicy } from "../../src/auth/namespace.ts";
 import { Logger } from "../../src/log/logger.ts";
+import { ProtocolRefusedError } from "../../src/transport/errors.ts";
 import { Delegation, ExpiredError, NoClockError } from "../../src/ucan/mod.ts";
 import { closedAuth, closedMesh, grant, newSigner, REALM, sleep, stopAll } from "./helpers.ts";
 
@@ -158,6 +159,35 @@ Deno.test({
     } finally {
       await board.stop();
       await peer.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "auth decisions: a stream of a protocol outside /macula/ needs /macula/stream in a closed realm",
+  ...opts,
+  async fn() {
+    const authority = newSigner();
+    const nodes = await closedMesh(new MemoryNetwork(), authority, 3);
+    const [a, b, c] = nodes;
+    try {
+      a.handle("/acme/raw/1", async (stream) => {
+        await stream.writeMessage("hi");
+        await stream.closeWrite();
+      });
+      b.auth.addChain(grant(authority, b, "/macula/stream", [["==", ".name", "/acme/raw/1"]]));
+      const open = async (from: typeof b) => {
+        const conn = await from.connect(a.id);
+        const stream = await conn.openStream("/acme/raw/1");
+        await stream.closeWrite();
+        return await stream.readValue();
+      };
+      assertEquals(await open(b), "hi");
+      let refused: unknown;
+      await open(c).catch((e) => refused = e);
+      assert(refused instanceof ProtocolRefusedError, String(refused));
+    } finally {
+      await stopAll(nodes);
     }
   },
 });
