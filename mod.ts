@@ -217,6 +217,7 @@ export {
   ContentDeniedError,
   ContentNotFoundError,
   ContentVerificationError,
+  InvalidContentNameError,
   InvalidMcidError,
   QuotaExceededError,
 } from "./src/content/errors.ts";

@@ -50,7 +50,12 @@ export interface AppHandle {
   subscribe(pattern: string): Subscription;
   /** Call `procedure` in the app's realm (needs `call`, the procedure in the API). */
   call(procedure: string, args: unknown, options?: AppCallOptions): Promise<unknown>;
-  /** Publish `bytes` as content of `contentType`; resolves with its MCID (needs `provide_content`). */
+  /**
+   * Publish `bytes` as content of `contentType`, under the app's identity
+   * (`PublishOptions.name`, so that apps whose chain covers the namespace
+   * may fetch it in a closed realm); resolves with its MCID (needs
+   * `provide_content`).
+   */
   publishContent(contentType: string, bytes: Uint8Array, options?: { pin?: boolean }): Promise<string>;
   /** Ask the app's `provideContent(contentType, name)` for bytes and publish them; resolves with the MCID. */
   provide(contentType: string, name: string): Promise<string>;
@@ -208,7 +213,11 @@ export class AdmittedApp implements AppHandle {
 
   async publishContent(contentType: string, bytes: Uint8Array, options: { pin?: boolean } = {}): Promise<string> {
     this.gate("provide_content", contentType);
-    const mcid = await this.#content().publish(bytes, { realm: this.manifest.realm, pin: options.pin });
+    const mcid = await this.#content().publish(bytes, {
+      realm: this.manifest.realm,
+      pin: options.pin,
+      name: this.manifest.identity,
+    });
     return mcid.toString();
   }
 
@@ -218,7 +227,7 @@ export class AdmittedApp implements AppHandle {
     if (!(bytes instanceof Uint8Array)) {
       throw new MaculaError("E_APP_NO_CONTENT", `${this.manifest.identity} has no ${contentType} content ${name}`);
     }
-    const mcid = await this.#content().publish(bytes, { realm: this.manifest.realm });
+    const mcid = await this.#content().publish(bytes, { realm: this.manifest.realm, name: this.manifest.identity });
     return mcid.toString();
   }
 

@@ -34,6 +34,9 @@ content id (b…: the hash of the content's Merkle tree, and its size).
 
 Options:
   --pin                never evict it
+  --name NAME          also serve it under NAME, a dotted name inside a namespace
+                       (io.acme.plant3.firmware): in a closed realm, a capability
+                       confined to the namespace then covers fetching it
 ${NODE}`,
 
   fetch: `Usage: macula content fetch ID [-o FILE] [options]

@@ -11,19 +11,22 @@
  *   once (see `download.ts`). Concurrent fetches of one MCID share one
  *   download. Fetched content is kept and, by default, provided in turn.
  * - Serving (`/macula/content/1`) is default-deny through the node's
- *   authorization hook (operation `{ kind: "content", name: mcid }`) and
- *   capped by `uploadRate` and `maxUploads`.
+ *   authorization hook (operation `{ kind: "content", name: mcid }`, then
+ *   `name` = each name the content was published under, so that a
+ *   capability confined to a namespace can cover it) and capped by
+ *   `uploadRate` and `maxUploads`.
  *
  * @module
  */
 import { DHT, type DhtService } from "../dht/dht.ts";
+import type { NodeId } from "../identity/node-id.ts";
 import type { NodeService, ServiceHost, ServiceKey } from "../node/service.ts";
 import { serviceKey } from "../node/service.ts";
 import { Emitter } from "../util/events.ts";
 import { contentKey, discoverProviders } from "./discovery.ts";
 import { Download, type DownloadProgress } from "./download.ts";
 import { CONTENT_PROTOCOL } from "./messages.ts";
-import { ContentNotFoundError, InvalidMcidError } from "./errors.ts";
+import { ContentNotFoundError, InvalidContentNameError, InvalidMcidError } from "./errors.ts";
 import { type Codec, loadHasher } from "./hash.ts";
 import { Mcid } from "./mcid.ts";
 import { ContentMetrics } from "./metrics.ts";
@@ -63,7 +66,21 @@ export interface PublishOptions {
   codec?: Codec;
   /** Realm to announce it in. */
   realm?: string;
+  /**
+   * A dotted name inside a namespace to publish it under (e.g.
+   * `io.acme.plant3.firmware`). Serving is then also authorized on it
+   * (`{ kind: "content", name }`), so a capability confined to the
+   * namespace covers fetching it. Names live in memory: after a restart,
+   * publish again to restore them (the MCID's own grants still apply).
+   */
+  name?: string;
 }
+
+/** Longest name `PublishOptions.name` accepts, characters. */
+export const MAX_CONTENT_NAME = 255;
+const CONTENT_NAME = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$/;
+/** Names one MCID may be published under; more are refused. */
+export const MAX_NAMES_PER_CONTENT = 16;
 
 /** Options of `ContentService.fetch` and `download`. */
 export interface FetchOptions {
@@ -100,6 +117,15 @@ interface Running {
   waiters: Set<{ resolve: () => void; reject: (e: unknown) => void }>;
 }
 
+function checkContentName(name: unknown): void {
+  if (typeof name !== "string" || name.length > MAX_CONTENT_NAME || !CONTENT_NAME.test(name)) {
+    throw new InvalidContentNameError(
+      `content name ${JSON.stringify(name)}: expected dotted segments of letters, digits, '-' and '_', ` +
+        `at most ${MAX_CONTENT_NAME} characters (e.g. "io.acme.plant3.firmware")`,
+    );
+  }
+}
+
 function asMcid(mcid: Mcid | string): Mcid {
   if (mcid instanceof Mcid) return mcid;
   if (typeof mcid !== "string") throw new InvalidMcidError("not a content id");
@@ -134,6 +160,7 @@ export class ContentService implements NodeService {
   #events = new Emitter<ContentEvents>();
   #off: (() => void)[] = [];
   #stopped = new AbortController();
+  #names = new Map<string, Set<string>>();
 
   /** A service over `store` (built by `Node.start` from the data dir when not given). */
   constructor(store: ContentStore, options: ContentOptions = {}) {
@@ -162,12 +189,28 @@ export class ContentService implements NodeService {
       maxUploads: this.#opts.maxUploads,
       metrics: this.#metrics,
       log: host.log,
-      authorize: (peer, mcid) => host.authorize(peer, { kind: "content", name: mcid.toString(), realm: this.#realm() }),
+      authorize: (peer, mcid) => this.#authorized(peer, mcid.toString()),
     });
     this.#off.push(host.handle(CONTENT_PROTOCOL, (stream) => this.#provider!.serve(stream, stream.remoteId)));
     for (const entry of this.#store.list()) {
       if (entry.complete) this.#announce(entry.mcid);
     }
+  }
+
+  /** May `peer` fetch `mcid`: on the MCID itself, else on a name it was published under. */
+  async #authorized(peer: NodeId, mcid: string): Promise<boolean> {
+    const host = this.#host!;
+    const realm = this.#realm();
+    if (await host.authorize(peer, { kind: "content", name: mcid, realm })) return true;
+    for (const name of this.#names.get(mcid) ?? []) {
+      if (await host.authorize(peer, { kind: "content", name, realm })) return true;
+    }
+    return false;
+  }
+
+  /** The names `mcid` was published under here (see `PublishOptions.name`). */
+  names(mcid: Mcid | string): string[] {
+    return [...this.#names.get(asMcid(mcid).toString()) ?? []];
   }
 
   /** Stop: cancel downloads (their progress stays for a resume), stop serving, close the store. */
@@ -214,6 +257,7 @@ export class ContentService implements NodeService {
     source: Uint8Array | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | string,
     options: PublishOptions = {},
   ): Promise<Mcid> {
+    if (options.name !== undefined) checkContentName(options.name);
     let input: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
     if (typeof source === "string") {
       if (!this.#opts.openFile) throw new TypeError("publishing a path needs a node started with a platform file API");
@@ -226,8 +270,18 @@ export class ContentService implements NodeService {
       input = source;
     }
     const entry = await this.#store.put(input, { pin: options.pin, codec: options.codec });
+    if (options.name !== undefined) this.#addName(entry.mcid.toString(), options.name);
     this.#announce(entry.mcid, options.realm);
     return entry.mcid;
+  }
+
+  #addName(mcid: string, name: string): void {
+    let names = this.#names.get(mcid);
+    if (!names) this.#names.set(mcid, names = new Set());
+    if (!names.has(name) && names.size >= MAX_NAMES_PER_CONTENT) {
+      throw new InvalidContentNameError(`content ${mcid} is already published under ${MAX_NAMES_PER_CONTENT} names`);
+    }
+    names.add(name);
   }
 
   /** Whether the content is complete in the store. */
@@ -265,6 +319,7 @@ export class ContentService implements NodeService {
     }
     const r = this.#realm();
     this.#dht?.unprovide(r, contentKey(r, id));
+    this.#names.delete(id.toString());
     return await this.#store.remove(id);
   }
 

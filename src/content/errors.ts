@@ -13,6 +13,14 @@ export class InvalidMcidError extends MaculaError {
   }
 }
 
+/** A name to publish content under (`PublishOptions.name`) that is not a dotted name, or one name too many. */
+export class InvalidContentNameError extends MaculaError {
+  /** `message` says what is wrong with the name. */
+  constructor(message: string) {
+    super("E_CONTENT_NAME", message);
+  }
+}
+
 /** Bytes that do not match their content id (a lying provider, a corrupt file). */
 export class ContentVerificationError extends MaculaError {
   /** `message` names the content and the group. */

@@ -8,7 +8,7 @@
  * | `GET` / `HEAD /content/<mcid>` | the bytes (200, or 206 with `Range: bytes=a-b`; 416 on a bad range) |
  * | `GET /content` | the stored entries, JSON |
  * | `GET /content/transfers` | downloads in progress, JSON |
- * | `POST /content[?pin=1]` | publish the body; `201 {mcid, size}` |
+ * | `POST /content[?pin=1][&name=NAME]` | publish the body (under NAME, see `PublishOptions.name`); `201 {mcid, size}` |
  * | `PUT` / `DELETE /content/<mcid>/pin` | pin / unpin |
  * | `DELETE /content/<mcid>` | remove |
  *
@@ -17,7 +17,12 @@
  *
  * @module
  */
-import { ContentNotFoundError, InvalidMcidError, QuotaExceededError } from "../content/errors.ts";
+import {
+  ContentNotFoundError,
+  InvalidContentNameError,
+  InvalidMcidError,
+  QuotaExceededError,
+} from "../content/errors.ts";
 import { Mcid } from "../content/mcid.ts";
 import type { StoredContent } from "../content/store.ts";
 import { parseRange } from "./content-range.ts";
@@ -26,7 +31,7 @@ import type { Logger } from "../log/logger.ts";
 
 /** What the routes need of the content service (`ContentService` has it). */
 export interface ContentApi {
-  publish(source: ReadableStream<Uint8Array> | Uint8Array, options?: { pin?: boolean }): Promise<Mcid>;
+  publish(source: ReadableStream<Uint8Array> | Uint8Array, options?: { pin?: boolean; name?: string }): Promise<Mcid>;
   fetch(mcid: Mcid, options?: { signal?: AbortSignal; start?: number; end?: number }): ReadableStream<Uint8Array>;
   get(mcid: Mcid): StoredContent | undefined;
   list(): StoredContent[];
@@ -34,6 +39,8 @@ export interface ContentApi {
   unpin(mcid: Mcid): Promise<boolean>;
   remove(mcid: Mcid): Promise<boolean>;
   transfers(): ReadonlyArray<unknown>;
+  /** The names the content was published under (`PublishOptions.name`), if the service keeps them. */
+  names?(mcid: Mcid): string[];
 }
 
 /** The JSON form of a stored entry (`GET /content`). */
@@ -43,10 +50,12 @@ export interface ContentEntryJson {
   bytes: number;
   complete: boolean;
   pinned: boolean;
+  /** The names it was published under (only when it has some). */
+  names?: string[];
   lastUsed: string;
 }
 
-function entryJson(e: StoredContent): ContentEntryJson {
+function entryJson(e: StoredContent, names: string[] = []): ContentEntryJson {
   return {
     mcid: e.mcid.toString(),
     size: e.mcid.size,
@@ -54,12 +63,13 @@ function entryJson(e: StoredContent): ContentEntryJson {
     complete: e.complete,
     pinned: e.pinned,
     lastUsed: new Date(e.lastUsed).toISOString(),
+    ...(names.length > 0 ? { names } : {}),
   };
 }
 
 function errorResponse(error: unknown): Response {
   const message = (error instanceof Error ? error.message : String(error)).split("\n")[0];
-  const status = error instanceof InvalidMcidError
+  const status = error instanceof InvalidMcidError || error instanceof InvalidContentNameError
     ? 400
     : error instanceof ContentNotFoundError
     ? 404
@@ -180,11 +190,14 @@ export function contentRoutes(content: ContentApi, options: { log?: Logger } = {
     if (mutating && !context.loopback) return json({ error: REFUSED }, 403);
     try {
       if (parts.length === 0 || (parts.length === 1 && parts[0] === "")) {
-        if (method === "GET" || method === "HEAD") return json(content.list().map(entryJson));
+        if (method === "GET" || method === "HEAD") {
+          return json(content.list().map((e) => entryJson(e, content.names?.(e.mcid))));
+        }
         if (method === "POST") {
           const pin = ["1", "true", "yes"].includes(url.searchParams.get("pin") ?? "");
-          const mcid = await content.publish(request.body ?? new Uint8Array(0), { pin });
-          return json({ mcid: mcid.toString(), size: mcid.size, pinned: pin }, 201);
+          const name = url.searchParams.get("name") ?? undefined;
+          const mcid = await content.publish(request.body ?? new Uint8Array(0), { pin, name });
+          return json({ mcid: mcid.toString(), size: mcid.size, pinned: pin, ...(name ? { names: [name] } : {}) }, 201);
         }
         return json({ error: `method ${method} not allowed on /content` }, 405, { allow: "GET, HEAD, POST" });
       }

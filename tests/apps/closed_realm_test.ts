@@ -103,8 +103,8 @@ Deno.test({
         1,
       );
 
-      // content is addressed by hash, not by name: a namespace-confined chain does not cover fetching an
-      // MCID, so the provider denies it and the fetching app gets a typed error
+      // content is addressed by hash; an app's content is published under the app's identity, so a chain
+      // confined to the namespace covers fetching it from A; B, with no chain, is denied the same MCID
       const sharerKey = KeyPair.generate();
       const sharer = await a.apps.admit(
         testApp("io.acme.plant3.sharer", ["provide_content"], { contentTypes: ["text/plain"] }),
@@ -116,10 +116,19 @@ Deno.test({
         { proof: proof(readerKey), key: readerKey },
       );
       const mcid = await sharer.publishContent("text/plain", new TextEncoder().encode("report"));
+      assertEquals(a.content.names(mcid), ["io.acme.plant3.sharer"]);
+      const fetched = await reader.fetchContent(mcid, "text/plain", { signal: AbortSignal.timeout(5000) });
+      assertEquals(new TextDecoder().decode(fetched), "report");
       await assertRejects(
-        () => reader.fetchContent(mcid, "text/plain", { signal: AbortSignal.timeout(3000) }),
+        () => b.content.download(mcid, { realm: REALM, signal: AbortSignal.timeout(3000) }),
         ContentDeniedError,
         "not authorized",
+      );
+      // content published without a name is decided on its MCID alone, which no namespace chain covers
+      const unnamed = await a.content.publish(new TextEncoder().encode("raw"), { realm: REALM });
+      await assertRejects(
+        () => reader.fetchContent(unnamed.toString(), "text/plain", { signal: AbortSignal.timeout(3000) }),
+        ContentDeniedError,
       );
 
       // a withdrawn app's chain is no longer presented: A's new decisions on it refuse

@@ -22,7 +22,7 @@ import {
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const MiB = 1024 * 1024;
 
-type Entry = { mcid: string; size: number; bytes: number; complete: boolean; pinned: boolean };
+type Entry = { mcid: string; size: number; bytes: number; complete: boolean; pinned: boolean; names?: string[] };
 
 async function ls(node: NodeProcess): Promise<Entry[]> {
   const r = await content(node, "ls", "--json");
@@ -97,8 +97,12 @@ Deno.test({
       assertEquals((await ls(node)).map((e) => e.mcid).sort(), [a, c].sort());
       assertEquals((await content(node, "unpin", a)).code, 0);
       assertEquals((await content(node, "pin", c)).stdout.trim(), `pinned ${c}`);
-      const d = await publish(node, files[3]); // evicts a (unpinned now, c pinned)
+      const d = await publish(node, files[3], "--name", "io.acme.plant3.firmware"); // evicts a (unpinned now, c pinned)
       assertEquals((await ls(node)).map((e) => e.mcid).sort(), [c, d].sort());
+      assertEquals((await ls(node)).find((e) => e.mcid === d)?.names, ["io.acme.plant3.firmware"]);
+      const badName = await content(node, "publish", files[3], "--name", "io acme");
+      assertEquals(badName.code, 1);
+      assert(badName.stderr.includes("content name") && badName.stderr.trim().split("\n").length === 1, badName.stderr);
 
       const big = await content(node, "publish", `${dir.path}/big.bin`);
       assertEquals(big.code, 1);

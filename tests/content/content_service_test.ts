@@ -7,7 +7,7 @@
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
 import { joinedNodes, loopbackNode, MemoryNetwork, until } from "../helpers/nodes.ts";
 import type { Node } from "../../src/api/node.ts";
-import { ContentNotFoundError, InvalidMcidError } from "../../src/content/errors.ts";
+import { ContentNotFoundError, InvalidContentNameError, InvalidMcidError } from "../../src/content/errors.ts";
 import { Mcid } from "../../src/content/mcid.ts";
 import type { Operation } from "../../src/node/authorize.ts";
 
@@ -145,6 +145,44 @@ Deno.test({
       const mcid = await a.content.publish(pattern(10_000, 9));
       await assertRejects(() => b.content.download(mcid), ContentNotFoundError);
       assert(asked.some((op) => op.name === mcid.toString()), "the hook was asked about this content");
+    } finally {
+      await stopAll(nodes);
+    }
+  },
+});
+
+Deno.test({
+  name: "content: a name it was published under is asked after the MCID; bad names are refused; remove drops names",
+  ...opts,
+  async fn() {
+    const asked: string[] = [];
+    const nodes = await joinedNodes(new MemoryNetwork(), 2, "chain", (i) =>
+      i === 0
+        ? {
+          authorize: (_subject, op) => {
+            if (op.kind !== "content") return true;
+            asked.push(op.name);
+            return op.name === "io.acme.plant3.firmware";
+          },
+        }
+        : {});
+    const [a, b] = nodes;
+    try {
+      const named = await a.content.publish(pattern(10_000, 3), { name: "io.acme.plant3.firmware" });
+      assertEquals(a.content.names(named), ["io.acme.plant3.firmware"]);
+      assertEquals(await bytesOf(b.content.fetch(named)), pattern(10_000, 3));
+      assertEquals(asked.slice(0, 2), [named.toString(), "io.acme.plant3.firmware"]);
+      const unnamed = await a.content.publish(pattern(10_000, 4));
+      await assertRejects(() => b.content.download(unnamed), ContentNotFoundError);
+      for (const bad of ["", "plain", "io..acme", "io.acme.plant 3", "x.".repeat(200) + "x", "io.acme.*"]) {
+        await assertRejects(
+          () => a.content.publish(pattern(10, 1), { name: bad }),
+          InvalidContentNameError,
+          "content name",
+        );
+      }
+      assert(await a.content.remove(named));
+      assertEquals(a.content.names(named), []);
     } finally {
       await stopAll(nodes);
     }

@@ -20,6 +20,7 @@ interface ContentFlags {
   "health-host"?: string;
   json?: boolean;
   pin?: boolean;
+  name?: string;
   output?: string;
   quiet?: boolean;
 }
@@ -69,7 +70,10 @@ async function source(path: string, platform: Platform): Promise<ReadableStream<
 async function publish(base: string, file: string | undefined, flags: ContentFlags, platform: Platform) {
   if (file === undefined) throw new UsageError("macula content publish needs a FILE (or - for stdin)");
   const body = await source(file, platform);
-  const res = await call(base, `/content${flags.pin ? "?pin=1" : ""}`, {
+  const query = new URLSearchParams();
+  if (flags.pin) query.set("pin", "1");
+  if (flags.name !== undefined) query.set("name", flags.name);
+  const res = await call(base, `/content${query.size ? `?${query}` : ""}`, {
     method: "POST",
     body,
     headers: { "content-type": "application/octet-stream" },
@@ -301,7 +305,7 @@ export async function content(args: string[], platform: Platform): Promise<numbe
     "health-port": { type: "string" },
     "health-host": { type: "string" },
     json: { type: "boolean" },
-    ...(sub === "publish" ? { pin: { type: "boolean" } } : {}),
+    ...(sub === "publish" ? { pin: { type: "boolean" }, name: { type: "string" } } : {}),
     ...(sub === "fetch" ? { output: { type: "string", short: "o" }, quiet: { type: "boolean", short: "q" } } : {}),
   }, sub === "ls" ? 0 : 1);
   if (flags.help) return platform.process.stdout(CONTENT_HELP[sub] + "\n"), 0;
