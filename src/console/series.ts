@@ -27,6 +27,11 @@ export interface SeriesOptions {
   interval?: number;
   /** Points kept (default 600). */
   points?: number;
+  /**
+   * Stop sampling this long (ms) after the last `touch()`; `undefined`
+   * (the default) samples for as long as it is started.
+   */
+  idleStop?: number;
 }
 
 /**
@@ -43,7 +48,8 @@ export interface SeriesOptions {
  * ```
  */
 export class SeriesSampler {
-  #o: Required<SeriesOptions>;
+  #o: Required<Omit<SeriesOptions, "idleStop">> & Pick<SeriesOptions, "idleStop">;
+  #touched = 0;
   #t: Float64Array;
   #msgs: Float64Array;
   #bytes: Float64Array;
@@ -74,7 +80,17 @@ export class SeriesSampler {
   start(): void {
     if (this.#timer !== undefined) return;
     this.sample(Date.now());
-    this.#timer = setInterval(() => this.sample(Date.now()), this.#o.interval);
+    this.#timer = setInterval(() => {
+      const now = Date.now();
+      this.sample(now);
+      if (this.#o.idleStop !== undefined && now - this.#touched > this.#o.idleStop) this.stop();
+    }, this.#o.interval);
+  }
+
+  /** Someone looks at the series: start sampling if stopped (see `idleStop`). */
+  touch(): void {
+    this.#touched = Date.now();
+    this.start();
   }
 
   /** Stop the timer (the points stay). */
