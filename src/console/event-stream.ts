@@ -73,7 +73,7 @@ export class ConsoleEventStream {
    * The response to `GET /console/events`: the stream (a first snapshot at
    * once), or 503 when `maxClients` are connected already.
    */
-  response(request: Request): Response {
+  response(_request: Request): Response {
     if (this.#clients.size >= this.#o.maxClients) {
       return new Response(
         JSON.stringify({
@@ -92,9 +92,8 @@ export class ConsoleEventStream {
         controller.enqueue(encoder.encode(`retry: 3000\n\n${snapshotEvent(this.#o.snapshot())}`));
         this.#schedule();
       },
-      cancel: remove,
+      cancel: remove, // the client went away (the server cancels the body)
     }, { highWaterMark: 0 });
-    request.signal?.addEventListener("abort", remove, { once: true });
     return new Response(body, {
       headers: {
         "content-type": "text/event-stream; charset=utf-8",
