@@ -65,7 +65,16 @@ function randomValue(r: () => number, depth = 0): unknown {
     case 2:
       return [0, -1, 1.5, 1e9, 60_000, 60_001, NaN, Infinity][Math.floor(r() * 8)];
     case 3:
-      return ["", "a", "a.b", DID, "did:key:z", "x".repeat(Math.floor(r() * 300)), "ping", "\u0000"][Math.floor(r() * 8)];
+      return [
+        "",
+        "a",
+        "a.b",
+        DID,
+        "did:key:z",
+        "x".repeat(Math.floor(r() * 300)),
+        "ping",
+        "\u0000",
+      ][Math.floor(r() * 8)];
     case 4:
       return String.fromCharCode(...Array.from({ length: Math.floor(r() * 20) }, () => Math.floor(r() * 0xffff)));
     case 5:

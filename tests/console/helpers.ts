@@ -1,6 +1,6 @@
 /** Shared by the console tests: a node with the console on a real status server, an SSE reader. */
 import type { Node } from "../../src/api/node.ts";
-import { type ConsoleRoutes, type ConsoleRoutesOptions, consoleRoutes } from "../../src/http/console-routes.ts";
+import { type ConsoleRoutes, consoleRoutes, type ConsoleRoutesOptions } from "../../src/http/console-routes.ts";
 import { startStatusServer, type StatusServerOptions } from "../../src/http/status-server.ts";
 import { currentPlatform } from "../../src/platform/current.ts";
 import type { HttpServer } from "../../src/platform/types.ts";

@@ -52,7 +52,11 @@ Deno.test("token: forced on loopback: 401 without, 200 with the bearer, the cook
 Deno.test("token: a non-loopback status server without a token is refused at start", async () => {
   const [a] = await joinedNodes(new MemoryNetwork(), 1);
   try {
-    await assertRejects(() => startStatusServer(a, currentPlatform().http, "0.0.0.0", 0), TypeError, "needs options.token");
+    await assertRejects(
+      () => startStatusServer(a, currentPlatform().http, "0.0.0.0", 0),
+      TypeError,
+      "needs options.token",
+    );
   } finally {
     await a.stop();
   }
