@@ -56,7 +56,14 @@ export class ConsoleEventStream {
 
   /** A stream of `options.snapshot()`; no timer runs until a client connects. */
   constructor(options: EventStreamOptions) {
-    this.#o = { interval: 1000, pingInterval: 15_000, maxClients: 16, ...options };
+    // `??`, not a spread: an option given as `undefined` keeps its default.
+    this.#o = {
+      snapshot: options.snapshot,
+      interval: options.interval ?? 1000,
+      pingInterval: options.pingInterval ?? 15_000,
+      maxClients: options.maxClients ?? 16,
+      onError: options.onError,
+    };
   }
 
   /** Clients connected now. */

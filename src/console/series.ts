@@ -62,7 +62,7 @@ export class SeriesSampler {
 
   /** A sampler reading `options.metrics` and `options.rss`; call `start()` to sample on a timer. */
   constructor(options: SeriesOptions) {
-    this.#o = { interval: 1000, points: SERIES_POINTS, ...options };
+    this.#o = { ...options, interval: options.interval ?? 1000, points: options.points ?? SERIES_POINTS };
     const n = this.#o.points;
     this.#t = new Float64Array(n);
     this.#msgs = new Float64Array(n);

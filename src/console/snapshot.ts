@@ -64,7 +64,7 @@ export class SnapshotBuilder {
   /** A builder for `node`. */
   constructor(node: Node, options: SnapshotOptions = {}) {
     this.#node = node;
-    this.#o = { keepDisconnected: 60_000, ...options };
+    this.#o = { ...options, keepDisconnected: options.keepDisconnected ?? 60_000 };
     this.#rates = new RateWindow(options.rateWindow ?? 10_000);
   }
 

@@ -111,3 +111,28 @@ Deno.test("console routes: / redirects, the page and assets with gzip or plain, 
     await a.stop();
   }
 });
+
+Deno.test("events: the defaults through consoleRoutes (options left undefined): one snapshot a second, 16 clients", async () => {
+  const [a] = await joinedNodes(new MemoryNetwork(), 1);
+  const web = await serveConsole(a, { interval: undefined, maxClients: undefined, keepDisconnected: undefined });
+  const readers: SseReader[] = [];
+  try {
+    for (let i = 0; i < 16; i++) {
+      const r = new SseReader(await fetch(`${web.base}/console/events`));
+      await r.next();
+      readers.push(r);
+    }
+    const refused = await fetch(`${web.base}/console/events`);
+    assertEquals(refused.status, 503, "the 17th client");
+    await refused.body?.cancel();
+    const started = Date.now();
+    const first = await readers[0].next(3000);
+    const second = await readers[0].next(3000);
+    assert(second.at - first.at >= 900, `ticks ${second.at - first.at} ms apart`);
+    assert(Date.now() - started < 2500);
+  } finally {
+    for (const r of readers) await r.cancel();
+    await web.close();
+    await a.stop();
+  }
+});
