@@ -181,8 +181,8 @@ try {
   const points = snapshot.series.t.length;
   const seriesBytes = JSON.stringify(snapshot.series).length;
   const perPoint = points > 0 ? seriesBytes / points : 0;
-  const full = Math.round(snapshotText.length - seriesBytes + perPoint * 600);
   const compact = JSON.stringify(snapshot).length;
+  const full = Math.round(compact - seriesBytes + perPoint * 600);
   subAbort.abort(); // an open response would hold B's shutdown
   await subDone;
   await stop(b);
