@@ -212,6 +212,8 @@ Deno.test({
     });
     sender.send(msgFrame(a, 5, 1, "x.y", null));
     await until(() => got.length === 1, 2000, "delivered while up");
+    // delivered is not yet acknowledged: a frame still unacknowledged when b stops is (rightly) a drop too
+    await until(() => sender.idle, 2000, "frame 1 acknowledged");
     await b.stop();
     await until(() => !a.connection(b.id), 2000, "a notices b is gone");
     for (let s = 2; s <= 4; s++) sender.send(msgFrame(a, 5, s, "x.y", null));
