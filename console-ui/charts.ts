@@ -25,7 +25,13 @@ function Chart(props: { title: string; t: number[]; values: number[]; format: (v
         cursor: { y: false },
         scales: { x: { time: true } },
         axes: [
-          { stroke: "#8a94a6", grid: { stroke: "#2a3140", width: 1 }, ticks: { show: false } },
+          {
+            stroke: "#8a94a6",
+            space: 70,
+            grid: { stroke: "#2a3140", width: 1 },
+            ticks: { show: false },
+            values: (_u: uPlot, vals: number[]) => vals.map((v) => new Date(v * 1000).toTimeString().slice(0, 8)),
+          },
           {
             stroke: "#8a94a6",
             size: 64,

@@ -106,7 +106,8 @@ export function MeshGraph(props: { snapshot: ConsoleSnapshot; onPick?: (id: stri
           return html`
             <g class=${e.relayed ? "edge relayed" : "edge direct"} data-edge=${e.to}>
               <line x1=${a.x} y1=${a.y} x2=${b.x} y2=${b.y} />
-              <text x=${((a.x ?? 0) + (b.x ?? 0)) / 2} y=${((a.y ?? 0) + (b.y ?? 0)) / 2 - 4}>${e.label}</text>
+              <text x=${(a.x ?? 0) * 0.4 + (b.x ?? 0) * 0.6} y=${(a.y ?? 0) * 0.4 + (b.y ?? 0) * 0.6 - 4}>${e
+                .label}</text>
             </g>
           `;
         })}

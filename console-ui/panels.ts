@@ -182,8 +182,9 @@ export function Content(props: { content?: ConsoleContent }) {
       ? html`<h3>transfers</h3>${
         c.transfers.map((t) =>
           html`<div class="transfer" data-mcid=${t.mcid}>
-            <${Id} id=${t.mcid} /> <span class="muted">${t.providers} provider${t.providers === 1 ? "" : "s"},
-            ${bytes(t.rate)}/s</span>
+            <${Id} id=${t.mcid} /> <span class="muted">${`${t.providers} provider${t.providers === 1 ? "" : "s"}, ${
+            bytes(t.rate)
+          }/s`}</span>
             <${Bar} value=${t.received} max=${t.size} label=${`${bytes(t.received)} / ${bytes(t.size)}`} />
           </div>`
         )
