@@ -341,3 +341,18 @@ export {
   manifestFromJson,
   verifyManifest,
 } from "./src/apps/manifest-file.ts";
+export {
+  CONSOLE_PROTOCOL_VERSION,
+  type ConsoleAction,
+  type ConsoleActionResult,
+  type ConsoleApp,
+  type ConsoleContent,
+  type ConsoleMember,
+  type ConsoleNode,
+  type ConsolePeer,
+  type ConsoleProcedure,
+  type ConsoleRealm,
+  type ConsoleSeries,
+  type ConsoleSnapshot,
+  type ConsoleTopic,
+} from "./src/console/protocol.ts";

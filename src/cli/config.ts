@@ -39,6 +39,8 @@ export interface StartConfig {
   content: ContentConfig;
   /** Realm policies and authorities, token files, clock skew (see `auth-config.ts`). */
   auth: AuthConfig;
+  /** Turn the web console's actions off (`--console-readonly`). */
+  consoleReadonly: boolean;
 }
 
 /** Content settings (`MACULA_CONTENT_*`, `--content-*`); absent = the service's default. */
@@ -127,6 +129,7 @@ export const ENV_VARS = [
   "MACULA_REALM_FILE",
   "MACULA_UCAN",
   "MACULA_CLOCK_SKEW",
+  "MACULA_CONSOLE_READONLY",
 ] as const;
 
 /** Flags as parsed from the command line (absent = not given). */
@@ -156,6 +159,7 @@ export interface StartFlags extends AuthFlags {
   "content-upload-rate"?: string;
   "content-uploads"?: string;
   "no-content-provide"?: boolean;
+  "console-readonly"?: boolean;
 }
 
 /** Defaults: a useful node with no configuration at all. */
@@ -180,6 +184,7 @@ export const DEFAULTS: StartConfig = {
   punch: true,
   content: { provide: true },
   auth: defaultAuthConfig(),
+  consoleReadonly: false,
 };
 
 function port(value: string, source: string, allowZero = true): number {
@@ -465,6 +470,10 @@ export function resolveStartConfig(env: Partial<Record<string, string>>, flags: 
   if (flags["no-punch"]) cfg.punch = false;
   resolveContent(cfg.content, e, flags);
   resolveAuth(cfg.auth, e, flags);
+  if (e("MACULA_CONSOLE_READONLY")) {
+    cfg.consoleReadonly = flagBool(e("MACULA_CONSOLE_READONLY")!, "MACULA_CONSOLE_READONLY");
+  }
+  if (flags["console-readonly"]) cfg.consoleReadonly = true;
   return cfg;
 }
 

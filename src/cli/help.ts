@@ -61,6 +61,9 @@ Options:
                          (env MACULA_CONTENT_UPLOAD_RATE, default 0 = unlimited)
   --content-uploads N    concurrent content uploads (env MACULA_CONTENT_UPLOADS, default 8)
   --no-content-provide   do not provide content this node fetched (env MACULA_CONTENT_PROVIDE=0)
+  --console-readonly     the web console (http://HEALTH-HOST:PORT/console) shows but cannot act: no
+                         ping, publish or call (env MACULA_CONSOLE_READONLY=1). Off loopback the console
+                         and the JSON API need the token in DATA-DIR/console-token
   --echo NAME            also provide the RPC procedure NAME, answering {node, from, args}: a
                          diagnostic for checking RPC across the mesh (repeatable)
 

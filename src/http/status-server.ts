@@ -7,6 +7,7 @@
  */
 import type { NodeCore } from "../node/node.ts";
 import type { HttpApi, HttpServer } from "../platform/types.ts";
+import { tokenGate } from "./token-gate.ts";
 
 /** What a mounted route learns about the server it runs in. */
 export interface RouteContext {
@@ -28,6 +29,21 @@ export type Route = (
 export interface StatusServerOptions {
   /** Extra routes, asked in order before the built-in endpoints. */
   routes?: Route[];
+  /**
+   * The console token. Required when the server binds a non-loopback
+   * address (or `requireToken` is set): then every route but `/health` and
+   * `/ready` needs it (see `token-gate.ts`).
+   */
+  token?: string;
+  /** Require the token even on loopback (tests). */
+  requireToken?: boolean;
+  /** Where the token is, for the 401 message (e.g. the token file's path). */
+  tokenHint?: string;
+}
+
+/** Whether a server on `host` with `options` requires the console token. */
+export function requiresToken(host: string, options: Pick<StatusServerOptions, "requireToken"> = {}): boolean {
+  return options.requireToken === true || !isLoopbackHost(host);
 }
 
 /** A JSON response (pretty-printed, newline-terminated). */
@@ -103,6 +119,9 @@ export function statusHandler(
 
 /**
  * Serve the status endpoints of `node` (and `options.routes`) on `host:port`.
+ * On a non-loopback `host` (or with `options.requireToken`) every route but
+ * `/health` and `/ready` requires `options.token`; without one it throws
+ * `TypeError`.
  *
  * @example
  * ```ts
@@ -123,5 +142,11 @@ export function startStatusServer(
   options: StatusServerOptions = {},
 ): Promise<HttpServer> {
   const handler = statusHandler(node, options.routes ?? [], { loopback: isLoopbackHost(host) });
-  return http.serve({ hostname: host, port }, handler);
+  if (!requiresToken(host, options)) return http.serve({ hostname: host, port }, handler);
+  if (!options.token) {
+    const why = "every route but /health and /ready requires it";
+    return Promise.reject(new TypeError(`a status server on ${host} needs options.token (${why})`));
+  }
+  const hint = options.tokenHint ?? "ask the node's operator";
+  return http.serve({ hostname: host, port }, tokenGate(options.token, hint, handler));
 }

@@ -40,6 +40,13 @@ export abstract class Metric {
     return this.values.get(labelKey(labels)) ?? 0;
   }
 
+  /** The sum of its values over every label set (for a computed gauge: as of its last render). */
+  total(): number {
+    let sum = 0;
+    for (const v of this.values.values()) sum += v;
+    return sum;
+  }
+
   /** @internal */
   render(): string {
     const help = this.help.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
@@ -99,6 +106,14 @@ export class Gauge extends Metric {
     this.values.set(labelKey(labels), value);
   }
 
+  /** The sum of its values, computed now when it is a computed gauge. */
+  override total(): number {
+    const v = this.#collect?.();
+    if (typeof v === "number") return v;
+    if (v) return v.reduce((sum, [, x]) => sum + x, 0);
+    return super.total();
+  }
+
   /** @internal */
   override render(): string {
     if (this.#collect) {
@@ -142,6 +157,16 @@ export class MetricsRegistry {
     if (!m) this.#metrics.set(name, m = make());
     if (!(m instanceof kind)) throw new TypeError(`metric ${name} is already registered as a ${m.type}`);
     return m;
+  }
+
+  /** The metric named `name`, if registered (read-only use: `get`, `total`). */
+  find(name: string): Metric | undefined {
+    return this.#metrics.get(name);
+  }
+
+  /** Every registered metric, in registration order. */
+  list(): Metric[] {
+    return [...this.#metrics.values()];
   }
 
   /** Prometheus text exposition format. */

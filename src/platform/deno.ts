@@ -529,6 +529,13 @@ const process: ProcessApi = {
   get args() {
     return Deno.args;
   },
+  memory() {
+    try {
+      return { rss: Deno.memoryUsage().rss };
+    } catch {
+      return { rss: 0 };
+    }
+  },
 };
 
 function hasQuic(): boolean {

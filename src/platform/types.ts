@@ -285,6 +285,8 @@ export interface ProcessApi {
   exit(code: number): never;
   /** Command-line arguments after the program name. */
   readonly args: string[];
+  /** The process's memory: resident set size in bytes (0 where unknown). */
+  memory(): { rss: number };
 }
 
 /** Everything runtime-specific, in one object. */

@@ -145,6 +145,25 @@ export class SubscriberDirectory {
   }
 
   /**
+   * How many subscribers (other than us) are known for `topic` (or a
+   * pattern) in `realm` right now, from announcements and cached DHT answers
+   * only: no lookup, for the console.
+   */
+  known(realm: string, topic: string): number {
+    const out = new Set<string>();
+    for (const n of this.#neighbours.values()) {
+      if (n.realms.get(realm)?.some((p) => matches(p, topic))) out.add(n.id.hex);
+    }
+    for (const root of new Set([rootOf(topic), "*"])) {
+      for (const [hex, s] of this.#cache.get(`${realm}|${root}`)?.subscribers ?? []) {
+        if (s.patterns.some((p) => matches(p, topic))) out.add(hex);
+      }
+    }
+    out.delete(this.#self.hex);
+    return out.size;
+  }
+
+  /**
    * Subscribers (other than us) whose patterns match `topic` in `realm`;
    * `refresh` asks the DHT again even if its cached answer is still fresh.
    */

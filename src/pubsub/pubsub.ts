@@ -23,6 +23,7 @@ import { AbortedError, type Deferred, deferred } from "../util/async.ts";
 import { MaculaError } from "../util/errors.ts";
 import { encodeCbor } from "../wire/cbor.ts";
 import { SubscriberDirectory, subscriptionKey } from "./directory.ts";
+import { TopicActivity } from "./topic-activity.ts";
 import { Inbound } from "./inbound.ts";
 import { MESSAGE_DOMAIN, PUBSUB_PROTOCOL } from "./messages.ts";
 import { PEER_RESTARTED } from "../node/connection-manager.ts";
@@ -116,6 +117,7 @@ export class PubSubService implements NodeService {
   #directory!: SubscriberDirectory;
   #subs = new Map<string, Set<Subscription>>();
   #matchCache = new Map<string, Subscription[]>();
+  #activity = new TopicActivity();
   #out!: Outbound;
   #epoch = Math.floor(Math.random() * 2 ** 48);
   #seq = 0;
@@ -214,6 +216,28 @@ export class PubSubService implements NodeService {
     return r;
   }
 
+  /**
+   * What this node sees of its topics, read-only (for the console): the
+   * topics published or received here, with their message counts, and the
+   * local subscription patterns; each with the subscribers known now (local
+   * subscriptions plus remote nodes known without a lookup).
+   */
+  topics(): { realm: string; topic: string; messages: number; subscribers: number }[] {
+    const out = new Map<string, { realm: string; topic: string; messages: number; subscribers: number }>();
+    const known = (realm: string, topic: string) =>
+      this.#directory.known(realm, topic) +
+      [...(this.#subs.get(realm) ?? [])].filter((s) => s.pattern === topic || matches(s.pattern, topic)).length;
+    for (const [realm, subs] of this.#subs) {
+      for (const s of subs) {
+        const key = `${realm}|${s.pattern}`;
+        if (!out.has(key)) out.set(key, { realm, topic: s.pattern, messages: 0, subscribers: 0 });
+      }
+    }
+    for (const c of this.#activity.list()) out.set(`${c.realm}|${c.topic}`, { ...c, subscribers: 0 });
+    for (const t of out.values()) t.subscribers = known(t.realm, t.topic);
+    return [...out.values()];
+  }
+
   /** Subscribe to `pattern`; with no handler, iterate the subscription. */
   subscribe(pattern: string, handler?: MessageHandler, options: SubscribeOptions = {}): Subscription {
     validatePattern(pattern);
@@ -256,6 +280,7 @@ export class PubSubService implements NodeService {
       throw new PayloadTooLargeError(message.size - FRAME_OVERHEAD, this.#opts.maxPayload);
     }
     this.#published.inc();
+    this.#activity.note(realm, topic);
     const local = this.#deliverLocal({ realm, topic, payload, publisher: this.#node.id, seq });
     const found = this.#directory.cachedSubscribers(realm, topic) ?? await this.#directory.subscribers(realm, topic);
     const targets = await this.#admitted(found, realm, topic);
@@ -368,6 +393,7 @@ export class PubSubService implements NodeService {
 
   /** A message from another node (`via` handed it over): authorized, then delivered. */
   #deliverRemote(message: PubSubMessage, via: NodeId): void {
+    this.#activity.note(message.realm, message.topic);
     const op = {
       kind: "publish",
       name: message.topic,

@@ -145,6 +145,8 @@ export class RpcService implements NodeService {
   #off: Array<() => void> = [];
   #calls!: Counter;
   #failovers!: Counter;
+  /** Calls made and served here, by `realm|procedure` (at most 256 procedures). */
+  #activity = new Map<string, number>();
 
   /** Build the RPC service with `options` (every field has a default); the node starts it. */
   constructor(options: RpcOptions = {}) {
@@ -177,6 +179,29 @@ export class RpcService implements NodeService {
     return { procedures: [...this.#handlers.keys()].map((k) => k.replace("|", " ")) };
   }
 
+  #note(realm: string, procedure: string): void {
+    const key = `${realm}|${procedure}`;
+    const n = this.#activity.get(key);
+    if (n === undefined && this.#activity.size >= 256) return;
+    this.#activity.set(key, (n ?? 0) + 1);
+  }
+
+  /**
+   * What this node knows of procedures, read-only (for the console): those
+   * provided here or called from here, with the providers known without a
+   * lookup (this node first when it provides it) and the calls made and
+   * served here.
+   */
+  procedures(): { realm: string; procedure: string; providers: string[]; calls: number }[] {
+    const keys = new Set([...this.#handlers.keys(), ...this.#activity.keys(), ...this.#providers.keys()]);
+    return [...keys].map((key) => {
+      const [realm, procedure] = key.split("|");
+      const providers = (this.#providers.get(key)?.ids ?? []).map((id) => id.did);
+      if (this.#handlers.has(key)) providers.unshift(this.#node.id.did);
+      return { realm, procedure, providers, calls: this.#activity.get(key) ?? 0 };
+    });
+  }
+
   #realm(realm: string | undefined): string {
     const r = realm ?? this.#node.realms[0];
     if (!this.#node.realms.includes(r)) throw new RealmError(r);
@@ -186,6 +211,7 @@ export class RpcService implements NodeService {
   async #serve(from: NodeId, req: { r: string; p: string; a: unknown }, auth: unknown): Promise<unknown> {
     const provided = this.#handlers.get(`${req.r}|${req.p}`);
     if (!provided) throw new MaculaError("E_NO_SUCH_PROCEDURE", `${req.p} is not provided here`);
+    this.#note(req.r, req.p);
     const op = { kind: "call", name: req.p, realm: req.r, auth } as const;
     let ok = this.#node.authorize(from, op, provided.authorize);
     if (ok instanceof Promise) ok = await ok;
@@ -254,6 +280,7 @@ export class RpcService implements NodeService {
   async call(procedure: string, args: unknown, options: CallOptions = {}): Promise<unknown> {
     validateTopic(procedure);
     const realm = this.#realm(options.realm);
+    this.#note(realm, procedure);
     const timeout = options.timeout ?? 10_000;
     const deadline = Date.now() + timeout;
     const attemptTimeout = options.attemptTimeout ?? Math.max(500, timeout / 2);

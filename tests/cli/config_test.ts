@@ -36,6 +36,7 @@ Deno.test("config: no env and no flags gives the defaults", () => {
     punch: true,
     content: { provide: true },
     auth: { env: { policies: {}, authorities: {} }, flags: { policies: {}, authorities: {} }, ucan: [], skew: 60 },
+    consoleReadonly: false,
   });
   assertEquals(cfg, DEFAULTS);
   assertEquals(DEFAULT_PORT, 9443);
@@ -77,6 +78,7 @@ Deno.test("config: every environment variable overrides its default", () => {
     punch: true,
     content: { provide: true },
     auth: DEFAULTS.auth,
+    consoleReadonly: false,
   });
 });
 
@@ -118,6 +120,7 @@ Deno.test("config: flags override the environment", () => {
     punch: true,
     content: { provide: true },
     auth: DEFAULTS.auth,
+    consoleReadonly: false,
   });
 });
 
@@ -258,6 +261,7 @@ Deno.test("config: readEnv asks for exactly the documented names and drops undef
     "MACULA_REALM_FILE",
     "MACULA_UCAN",
     "MACULA_CLOCK_SKEW",
+    "MACULA_CONSOLE_READONLY",
   ]);
   const asked: string[] = [];
   const source: Record<string, string> = {
@@ -287,4 +291,11 @@ Deno.test("punching: on by default, MACULA_PUNCH=0 or --no-punch turns it off, a
   assertEquals(resolveStartConfig({ MACULA_PUNCH: "0" }, {}).punch, false);
   assertEquals(resolveStartConfig({ MACULA_PUNCH: "1" }, { "no-punch": true }).punch, false);
   assertThrows(() => resolveStartConfig({ MACULA_PUNCH: "maybe" }, {}), ConfigError, "MACULA_PUNCH");
+});
+
+Deno.test("config: --console-readonly and MACULA_CONSOLE_READONLY turn the console's actions off", () => {
+  assertEquals(resolveStartConfig({}, { "console-readonly": true }).consoleReadonly, true);
+  assertEquals(resolveStartConfig({ MACULA_CONSOLE_READONLY: "1" }, {}).consoleReadonly, true);
+  assertEquals(resolveStartConfig({ MACULA_CONSOLE_READONLY: "0" }, {}).consoleReadonly, false);
+  configError({ MACULA_CONSOLE_READONLY: "maybe" }, {}, "MACULA_CONSOLE_READONLY");
 });

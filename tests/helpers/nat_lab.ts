@@ -452,7 +452,7 @@ export class NatLab {
 
   /**
    * Start `macula start` in a namespace: QUIC and TCP on 0.0.0.0:9443, the
-   * status endpoint on 0.0.0.0:8080 (read it with `get`), JSON logs,
+   * status endpoint on 127.0.0.1:8080 in its namespace (read it with `get`; loopback: no console token), JSON logs,
    * clustering off (`CLUSTER_STRATEGY=off`), its own data directory; `args`
    * are added (e.g. `--seed …`). Resolves once its status endpoint listens.
    */
@@ -470,7 +470,7 @@ export class NatLab {
       "--port",
       "9443",
       "--health-host",
-      "0.0.0.0",
+      "127.0.0.1",
       "--health-port",
       "8080",
       "--log-format",

@@ -82,6 +82,8 @@ export interface LabNode {
   did: string;
   /** Resolves when the process exits. */
   exited: Promise<Deno.CommandStatus>;
+  /** Its data directory, relative to the repository root. */
+  dataDir?: string;
 }
 
 interface Pending {
@@ -235,7 +237,7 @@ export class NetnsLab {
       stdout: "null",
       stderr: "piped",
     }).spawn();
-    const node: LabNode = { host, child, logs: [], did: "", exited: child.status };
+    const node: LabNode = { host, child, logs: [], did: "", exited: child.status, dataDir };
     this.nodes.push(node);
     await followStartLog(child.stderr, node, `on ${host.addr}`, { stamp: true });
     return node;
@@ -251,11 +253,21 @@ export class NetnsLab {
     }
   }
 
-  /** GET a node's status path as JSON, through the observer. */
+  /** GET a node's status path as JSON, through the observer (with the node's console token). */
   async get(node: LabNode, path: string): Promise<unknown> {
-    const r = await this.#ask({ op: "get", url: `http://${node.host.addr}:8080${path}` });
+    // The status port is on a non-loopback address: it needs the console token from the data dir.
+    const token = node.dataDir
+      ? await Deno.readTextFile(`${ROOT}/${node.dataDir}/console-token`).then((t) => t.trim(), () => undefined)
+      : undefined;
+    const r = await this.http(node, path, token);
+    return path === "/metrics" ? r.body : JSON.parse(r.body);
+  }
+
+  /** GET a node's status path through the observer: the status and body; `token` is sent as a bearer. */
+  async http(node: LabNode, path: string, token?: string): Promise<{ status: number; body: string }> {
+    const r = await this.#ask({ op: "get", url: `http://${node.host.addr}:8080${path}`, token });
     if (r.error) throw new Error(`GET ${path} on ${node.host.addr}: ${r.error}`);
-    return path === "/metrics" ? r.body : JSON.parse(String(r.body));
+    return { status: Number(r.status), body: String(r.body) };
   }
 
   /** The node's `/status` cluster section. */

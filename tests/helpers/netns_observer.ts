@@ -3,7 +3,7 @@
  * requests on stdin with JSON lines on stdout.
  *
  * - `{id, op: "ping"}` → `{id}`
- * - `{id, op: "get", url}` → `{id, status, body}` or `{id, error}`
+ * - `{id, op: "get", url, token?}` → `{id, status, body}` or `{id, error}` (`token`: the console token, sent as a bearer)
  * - `{id, op: "send", hostname, port, data}` (base64) → `{id}`
  * - `{id, op: "capture", group, port, count, ms}` → `{id, data: [base64…]}`
  */
@@ -41,7 +41,8 @@ async function handle(req: Record<string, unknown>): Promise<void> {
       case "ping":
         return out({ id });
       case "get": {
-        const res = await fetch(String(req.url), { signal: AbortSignal.timeout(5000) });
+        const headers: Record<string, string> = req.token ? { authorization: `Bearer ${req.token}` } : {};
+        const res = await fetch(String(req.url), { headers, signal: AbortSignal.timeout(5000) });
         return out({ id, status: res.status, body: await res.text() });
       }
       case "send": {

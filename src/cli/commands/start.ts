@@ -8,6 +8,9 @@ import { startStatusServer } from "../../http/status-server.ts";
 import { contentRoutes } from "../../http/content-routes.ts";
 import { type MeshApi, meshRoutes } from "../../http/mesh-routes.ts";
 import { authRoutes } from "../../http/auth-routes.ts";
+import { consoleRoutes } from "../../http/console-routes.ts";
+import { requiresToken } from "../../http/status-server.ts";
+import { loadConsoleToken } from "../../console/token.ts";
 import { NodeId } from "../../identity/node-id.ts";
 import { loadKeyPair } from "../../node/node-wiring.ts";
 import { resolveNodeAuth } from "../auth-start.ts";
@@ -60,6 +63,7 @@ export async function start(args: string[], platform: Platform): Promise<number>
     "content-upload-rate": { type: "string" },
     "content-uploads": { type: "string" },
     "no-content-provide": { type: "boolean" },
+    "console-readonly": { type: "boolean" },
     ...AUTH_FLAGS,
     echo: { type: "string", multiple: true },
   });
@@ -119,12 +123,43 @@ export async function start(args: string[], platform: Platform): Promise<number>
     await node.stop();
     throw new ConfigError(`invalid --echo: ${(error as Error).message}`);
   }
+  let token;
+  try {
+    token = requiresToken(cfg.healthHost) ? await loadConsoleToken(platform.fs, cfg.dataDir) : undefined;
+  } catch (error) {
+    await node.stop();
+    throw new MaculaError(
+      "E_CONSOLE_TOKEN_FILE",
+      `cannot keep the console token in ${cfg.dataDir}: ${describeError(error, platform)}`,
+    );
+  }
+  const web = consoleRoutes(node, {
+    readonly: cfg.consoleReadonly,
+    rss: () => platform.process.memory().rss,
+    log,
+  });
   let server;
   try {
     server = await startStatusServer(node, platform.http, cfg.healthHost, cfg.healthPort, {
-      routes: [contentRoutes(node.content, { log }), meshRoutes(meshApi(node)), authRoutes(node.auth)],
+      routes: [
+        web.route,
+        contentRoutes(node.content, { log }),
+        meshRoutes(meshApi(node)),
+        authRoutes(node.auth),
+      ],
+      token: token?.token,
+      tokenHint: token?.path ? `Authorization: Bearer <the token in ${token.path}>` : undefined,
     });
+    if (token) {
+      // The one place the token is shown: once, at start, for the operator to open the console.
+      const host = cfg.healthHost.includes(":") ? `[${cfg.healthHost}]` : cfg.healthHost;
+      log.warn("the console and the JSON API need the token here; open the console at", {
+        url: `http://${host}:${server.addr.port}/console?token=${token.token}`,
+        tokenFile: token.path,
+      });
+    }
   } catch (error) {
+    web.close();
     await node.stop();
     throw new MaculaError(
       "E_LISTEN",
@@ -134,6 +169,7 @@ export async function start(args: string[], platform: Platform): Promise<number>
   log.info("status endpoint listening", { url: `http://${server.addr.hostname}:${server.addr.port}/status` });
   const signal = await shutdown;
   log.info("shutting down", { signal });
+  web.close();
   await server.close().catch(() => {});
   await node.stop();
   return 0;

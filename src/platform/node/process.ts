@@ -67,4 +67,11 @@ export const nodeProcess: ProcessApi = {
   get args() {
     return args();
   },
+  memory() {
+    try {
+      return { rss: process.memoryUsage.rss() };
+    } catch {
+      return { rss: 0 };
+    }
+  },
 };
