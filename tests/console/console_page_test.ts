@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * The console page in a real Chromium, fed by the fixture server with
  * snapshots the test chooses: every section renders, the graph follows the
@@ -8,6 +7,24 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { chromiumMissing, openBrowser, type Page, waitInPage } from "../helpers/console_browser.ts";
 import { sampleSnapshot, serveConsoleFixture } from "../helpers/console_fixture.ts";
+
+// The callbacks below run in the browser; this declares the little of the DOM they use (the DOM lib clashes with Deno's).
+interface El {
+  getAttribute(name: string): string | null;
+  textContent: string | null;
+  innerText: string;
+  offsetLeft: number;
+  value: string;
+  style: { width: string };
+  querySelector(selector: string): El | null;
+}
+declare const document: {
+  querySelector(selector: string): El | null;
+  querySelectorAll(selector: string): ArrayLike<El> & Iterable<El>;
+  documentElement: { scrollWidth: number };
+};
+declare const innerWidth: number;
+declare function getComputedStyle(e: El): { strokeDasharray: string };
 
 const missing = chromiumMissing();
 if (missing) console.log(`SKIPPED console page tests: ${missing}`);
@@ -41,14 +58,14 @@ Deno.test({
       );
 
       // The graph: the right ids and states, a dashed relayed edge named after its relay.
-      const peers = new Map(await peerIds(page));
+      const peers = new Map((await peerIds(page)) as [string, string][]);
       assertEquals([...peers.keys()].sort(), first.peers.map((p) => p.id).sort());
       assertEquals(peers.get(first.peers[3].id), "suspect");
       assertEquals(peers.get(first.peers[0].id), "alive");
       const relayed = await page.$eval(`[data-edge="${first.peers[2].id}"]`, (e) => ({
         cls: e.getAttribute("class"),
         label: e.textContent,
-        dash: getComputedStyle(e.querySelector("line")!).strokeDasharray,
+        dash: getComputedStyle((e as unknown as El).querySelector("line")!).strokeDasharray,
       }));
       assertEquals(relayed.cls, "edge relayed");
       assert(relayed.label!.includes("relay 31 ms via"), relayed.label!);
@@ -57,7 +74,7 @@ Deno.test({
       assertEquals(direct!.trim(), "quic 0.42 ms");
 
       // The other sections.
-      const text = await page.$eval("main", (e) => (e as HTMLElement).innerText);
+      const text = await page.$eval("main", (e) => (e as unknown as El).innerText);
       for (
         const expected of [
           "sensors.temp",
@@ -82,7 +99,7 @@ Deno.test({
           "suspect",
         ],
       );
-      assertEquals(await page.$eval("[role=progressbar] .fill", (e) => (e as HTMLElement).style.width), "7.8%");
+      assertEquals(await page.$eval("[role=progressbar] .fill", (e) => (e as unknown as El).style.width), "7.8%");
 
       // Live: a peer leaves, another turns dead, a topic's rate moves.
       const next = sampleSnapshot();
@@ -114,7 +131,7 @@ Deno.test({
       await page.click("#action-ping button");
       await waitInPage(page, "the ping result", 5_000, () => document.querySelector('pre[data-action="ping"]'));
       assertEquals(fixture.actions.at(-1), { kind: "ping", peer: first.peers[0].id });
-      await page.$eval("#action-call input[name=args]", (e) => ((e as HTMLInputElement).value = ""));
+      await page.$eval("#action-call input[name=args]", (e) => ((e as unknown as El).value = ""));
       await page.type("#action-call input[name=procedure]", "time.now");
       await page.type("#action-call input[name=args]", "[1, 2");
       await page.click("#action-call button");
@@ -129,7 +146,7 @@ Deno.test({
       // Phone width: one column, no horizontal scrolling.
       await page.setViewport({ width: 390, height: 844 });
       await waitInPage(page, "one column", 5_000, () => {
-        const cards = [...document.querySelectorAll(".card")] as HTMLElement[];
+        const cards = [...document.querySelectorAll(".card")];
         return cards.every((c) => c.offsetLeft === cards[0].offsetLeft) &&
           document.documentElement.scrollWidth <= innerWidth;
       });
