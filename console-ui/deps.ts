@@ -15,5 +15,8 @@ export { useEffect, useMemo, useRef, useState } from "npm:preact@11.2.0/hooks";
 export { default as uPlot } from "npm:uplot@1.6.32";
 export { forceCollide, forceLink, forceManyBody, forceSimulation } from "npm:d3-force@3.0.1";
 
-/** `html\`<div>…</div>\`` builds Preact elements. */
-export const html: (strings: TemplateStringsArray, ...values: unknown[]) => ReturnType<typeof h> = htm.bind(h);
+/** The type of `html`. */
+export type Html = (strings: TemplateStringsArray, ...values: unknown[]) => ReturnType<typeof h>;
+
+/** `html\`<div>…</div>\`` builds Preact elements (htm's types do not say its default export is the function). */
+export const html: Html = (htm as unknown as { bind(factory: typeof h): Html }).bind(h);
