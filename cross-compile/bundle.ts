@@ -15,8 +15,26 @@ import { NODE_BUNDLE_TARGET } from "./targets.ts";
 export const NODE_ENTRY = "cross-compile/node_main.ts";
 
 interface DenoInfo {
-  modules?: { dependencies?: { specifier: string }[] }[];
-  npmPackages?: Record<string, { name: string; version: string; localPath?: string }>;
+  modules?: { kind?: string; npmPackage?: string; dependencies?: { specifier: string }[] }[];
+  npmPackages?: Record<string, { name: string; version: string; dependencies?: string[]; localPath?: string }>;
+}
+
+/**
+ * The npm packages `entry`'s module graph reaches: its npm modules and their
+ * dependencies, transitively. (`deno info` lists every package the lockfile
+ * resolves, test-only ones included.)
+ */
+export function reachableNpmPackages(info: DenoInfo): NonNullable<DenoInfo["npmPackages"]>[string][] {
+  const all = info.npmPackages ?? {};
+  const todo = (info.modules ?? []).flatMap((m) => m.kind === "npm" && m.npmPackage ? [m.npmPackage] : []);
+  const seen = new Set<string>();
+  while (todo.length > 0) {
+    const id = todo.pop()!;
+    if (seen.has(id) || !all[id]) continue;
+    seen.add(id);
+    todo.push(...all[id].dependencies ?? []);
+  }
+  return [...seen].map((id) => all[id]);
 }
 
 /**
@@ -72,7 +90,7 @@ async function linkNpmPackages(
   const modules = `${dir}/node_modules`;
   await Deno.mkdir(modules, { recursive: true });
   const seen = new Map<string, string>();
-  for (const pkg of Object.values(info.npmPackages ?? {})) {
+  for (const pkg of reachableNpmPackages(info)) {
     if (!pkg.localPath) {
       throw new BuildError("E_BUILD", `npm package ${pkg.name}@${pkg.version} is not in Deno's cache`);
     }

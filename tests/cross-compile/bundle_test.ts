@@ -1,5 +1,5 @@
 import { assertEquals } from "../helpers/assert.ts";
-import { NODE_ENTRY, npmAliases } from "../../cross-compile/bundle.ts";
+import { NODE_ENTRY, npmAliases, reachableNpmPackages } from "../../cross-compile/bundle.ts";
 
 Deno.test("bundle: npm: specifiers in source become esbuild aliases to the bare package names", () => {
   assertEquals(
@@ -25,4 +25,26 @@ Deno.test("bundle: the Node entry installs the Node platform before main.ts runs
   const source = await Deno.readTextFile(new URL(`../../${NODE_ENTRY}`, import.meta.url));
   const imports = [...source.matchAll(/^import "([^"]+)";$/gm)].map((m) => m[1]);
   assertEquals(imports, ["../src/platform/node-install.ts", "../main.ts"]);
+});
+
+Deno.test("reachableNpmPackages: only what the graph's npm modules reach, transitively (test-only packages stay out)", () => {
+  const pkg = (name: string, version: string, dependencies: string[] = []) => ({ name, version, dependencies });
+  const info = {
+    modules: [
+      { kind: "esm", dependencies: [{ specifier: "npm:@ipld/dag-cbor@10.0.2" }] },
+      { kind: "npm", npmPackage: "@ipld/dag-cbor@10.0.2" },
+    ],
+    npmPackages: {
+      "@ipld/dag-cbor@10.0.2": pkg("@ipld/dag-cbor", "10.0.2", ["cborg@6.1.5", "multiformats@14.0.5"]),
+      "cborg@6.1.5": pkg("cborg", "6.1.5"),
+      "multiformats@14.0.5": pkg("multiformats", "14.0.5", ["cborg@6.1.5"]),
+      "puppeteer-core@25.19.0": pkg("puppeteer-core", "25.19.0", ["string-width@7.2.0"]),
+      "string-width@7.2.0": pkg("string-width", "7.2.0"),
+      "string-width@8.3.0": pkg("string-width", "8.3.0"),
+    },
+  };
+  assertEquals(
+    reachableNpmPackages(info).map((p) => `${p.name}@${p.version}`).sort(),
+    ["@ipld/dag-cbor@10.0.2", "cborg@6.1.5", "multiformats@14.0.5"],
+  );
 });
