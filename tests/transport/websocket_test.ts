@@ -32,15 +32,15 @@ const opts = { sanitizeOps: false, sanitizeResources: false };
 async function wsNode(): Promise<{ node: Node; ws: WebSocketTransport; server: HttpServer; addr: string }> {
   const ws = new WebSocketTransport();
   const http = currentPlatform().http;
-  let handler: ((request: Request, info?: RequestInfo) => Promise<Response>) | undefined;
+  const late: { handler?: (request: Request, info?: RequestInfo) => Promise<Response> } = {};
   const server = await http.serve(
     { hostname: "127.0.0.1", port: 0 },
-    (request, info) => handler ? handler(request, info) : new Response("starting", { status: 503 }),
+    (request, info) => late.handler ? late.handler(request, info) : new Response("starting", { status: 503 }),
   );
   ws.advertise(server.addr);
   const node = await Node.start({ keyPair: KeyPair.generate(), logger: Logger.silent(), transports: [ws] });
   const route = ws.route(http);
-  handler = tokenGate(
+  late.handler = tokenGate(
     "secret-token-for-the-console",
     "test",
     statusHandler(node, [(request, url, context) => route(request, url, context.remote)], { loopback: false }),
