@@ -16,8 +16,7 @@
 import type { NodeId } from "../identity/node-id.ts";
 import type { HttpApi, HttpServer, SocketAddress, WebSocketLike } from "../platform/types.ts";
 import { isWebSocketUpgrade } from "../platform/types.ts";
-import { withDeadline } from "../util/async.ts";
-import { MaculaError } from "../util/errors.ts";
+import { AbortedError, TimeoutError, withDeadline } from "../util/async.ts";
 import { formatAddress, hostPort, type PeerAddress } from "./address.ts";
 import type { Connection } from "./connection.ts";
 import { ConnectionSet } from "./connection-set.ts";
@@ -237,7 +236,7 @@ export class WebSocketTransport implements Transport {
       await withDeadline(pipe.opened, timeout, `WebSocket dial ${url}`, { signal: options.signal });
     } catch (error) {
       pipe.close();
-      if (error instanceof MaculaError) throw error;
+      if (error instanceof TimeoutError || error instanceof AbortedError) throw error;
       throw new DialError(`WebSocket dial ${url} failed: ${(error as Error)?.message ?? error}`, { cause: error });
     }
     const session = await secureSession(pipe, {
