@@ -119,8 +119,13 @@ export class WebSocketTransport implements Transport {
     this.#advertised = addr;
   }
 
+  /** `ws://` and `wss://` addresses, where there is a `WebSocket` to dial with (Node 20 has none). */
   canDial(address: PeerAddress): boolean {
-    return address.type === "direct" && (address.kind === "ws" || address.kind === "wss");
+    return address.type === "direct" && (address.kind === "ws" || address.kind === "wss") && !!this.#dialer();
+  }
+
+  #dialer(): WebSocketConstructor | undefined {
+    return this.#opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   }
 
   start(ctx: TransportContext): Promise<void> {
@@ -214,14 +219,13 @@ export class WebSocketTransport implements Transport {
   }
 
   async dial(address: PeerAddress, expected: NodeId, options: DialOptions = {}): Promise<Connection> {
+    const Ctor = this.#dialer();
+    if (!Ctor) throw new DialError("this runtime has no WebSocket to dial with");
     if (!this.canDial(address) || address.type !== "direct") {
       throw new DialError(`the WebSocket transport cannot dial ${address.type} address ${formatAddress(address)}`);
     }
     const ctx = this.#ctx;
     if (!ctx || !this.#connections) throw new DialError("WebSocket transport is not started");
-    const Ctor = this.#opts.WebSocket ??
-      (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (!Ctor) throw new DialError("this runtime has no WebSocket to dial with");
     const host = address.host.includes(":") ? `[${address.host}]` : address.host;
     const url = `${address.kind}://${host}${address.port > 0 ? `:${address.port}` : ""}${WS_PATH}`;
     const timeout = options.timeout ?? this.#opts.handshakeTimeout ?? 10_000;

@@ -319,6 +319,7 @@ Deno.test({
     try {
       const none = new WebSocketTransport();
       await none.start(testContext());
+      assert(!none.canDial(parseAddress(`ws://127.0.0.1:1/${id.did}`)), "nothing to dial with: not offered");
       await assertRejects(() => none.dial(parseAddress(`ws://127.0.0.1:1/${id.did}`), id), DialError, "no WebSocket");
     } finally {
       global.WebSocket = saved;
