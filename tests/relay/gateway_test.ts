@@ -134,3 +134,32 @@ Deno.test({
     assertEquals((g.status().relay as { serving: unknown }).serving, "gateway");
   },
 });
+
+Deno.test({
+  name: "gateway: ws-only nodes on two different gateways reach each other (G1 forwards to G2, where B2 is reserved)",
+  ...opts,
+  async fn() {
+    const http = currentPlatform().http;
+    const ws1 = new WebSocketTransport({ listen: { http, host: "127.0.0.1", port: 0 } });
+    const ws2 = new WebSocketTransport({ listen: { http, host: "127.0.0.1", port: 0 } });
+    await using g1 = await tcpNode([], { transports: ["tcp", ws1], relay: { serveGateway: true } });
+    await using g2 = await tcpNode([tcpAddr(g1)], { transports: ["tcp", ws2], relay: { serveGateway: true } });
+    const browser = (gateway: Node) =>
+      Node.start({
+        keyPair: KeyPair.generate(),
+        logger: Logger.silent(),
+        transports: [new WebSocketTransport()],
+        seeds: [gateway.addrs.find((a) => a.startsWith("ws://"))!],
+        nat: false,
+        punch: false,
+      });
+    await using b1 = await browser(g1);
+    await using b2 = await browser(g2);
+    await until(() => b1.addrs.some((a) => a.includes("/circuit/")), 10_000, "B1 reserved");
+    await until(() => b2.addrs.some((a) => a.includes("/circuit/")), 10_000, "B2 reserved");
+    b2.expose("hello", (from) => `hello ${from.did}`);
+    const conn = await b1.connect(b2.addrs.find((a) => a.startsWith("tcp://") && a.includes("/circuit/"))!);
+    assert(conn.relayed, "B1 reaches B2 through G1 and G2");
+    assertEquals(await b1.request(b2.id, "hello", null), `hello ${b1.did}`);
+  },
+});
