@@ -61,7 +61,23 @@ Deno.test({
     assert(b.connection(g.id)?.transport === "ws", "B reaches G over ws");
     assertEquals(b.addrs.filter((a) => !a.includes("/circuit/")), [], "B announces only relayed addresses");
 
-    // (b) RPC advertised on K, called from B: B dials K through G.
+    // (a) Pub/sub published on K reaches B: K finds B's subscription and dials B's relayed address through G.
+    const got: unknown[] = [];
+    b.subscribe("gw.test", (m) => void got.push(m.payload));
+    await until(
+      async () => {
+        await k.publish("gw.test", "from K");
+        return got.length > 0;
+      },
+      20_000,
+      "B receives K's publish",
+    );
+    assertEquals(got[0], "from K");
+    assert(k.connection(b.id)?.relayed, "K's connection to B runs through G");
+
+    // (b) RPC advertised on K, called from B: B dials K (its TCP address) as a circuit through G.
+    k.connection(b.id)!.close("test: make B dial");
+    await until(() => !b.connection(k.id), 5_000, "B forgets K");
     k.advertise("k.add", (x: unknown) => (x as number[])[0] + (x as number[])[1]);
     await until(
       async () => {
@@ -76,28 +92,16 @@ Deno.test({
     );
     const toK = b.connection(k.id);
     assert(toK?.relayed, "B's connection to K runs through G");
+    assertEquals(toK.direction, "outbound", "B dialed it (the gateway transport)");
 
-    // (a) Pub/sub published on K reaches B.
-    const got: unknown[] = [];
-    b.subscribe("gw.test", (m) => void got.push(m.payload));
-    await until(
-      async () => {
-        await k.publish("gw.test", "from K");
-        return got.length > 0;
-      },
-      20_000,
-      "B receives K's publish",
-    );
-    assertEquals(got[0], "from K");
-
-    // (c) K dials B at its relayed address through G (a fresh connection).
-    toK.close("test: make K dial");
-    await until(() => !k.connection(b.id), 5_000, "K forgets B");
+    // (c) A node in K's position (connected to H only), new to B, dials B's relayed address through G.
+    await using k2 = await tcpNode([tcpAddr(h)]);
     const relayed = b.addrs.find((a) => a.startsWith("tcp://") && a.includes(`${g.did}/circuit/`))!;
-    const back = await k.connect(relayed);
-    assert(back.relayed, "K reaches B through G");
+    const back = await k2.connect(relayed);
+    assert(back.relayed, "K2 reaches B through G");
+    assertEquals(back.direction, "outbound", "K2 dialed B");
     assertEquals(back.remoteId.did, b.did);
-    assert(await k.ping(b.id) >= 0, "K pings B through G");
+    assert(await k2.ping(b.id) >= 0, "K2 pings B through G");
 
     // (d) B leaves: G notices promptly.
     let downAt = 0;
