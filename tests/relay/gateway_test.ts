@@ -75,9 +75,7 @@ Deno.test({
     assertEquals(got[0], "from K");
     assert(k.connection(b.id)?.relayed, "K's connection to B runs through G");
 
-    // (b) RPC advertised on K, called from B: B dials K (its TCP address) as a circuit through G.
-    k.connection(b.id)!.close("test: make B dial");
-    await until(() => !b.connection(k.id), 5_000, "B forgets K");
+    // (b) RPC advertised on K, called from B (over whichever of them dialed first: both run through G).
     k.advertise("k.add", (x: unknown) => (x as number[])[0] + (x as number[])[1]);
     await until(
       async () => {
@@ -92,7 +90,15 @@ Deno.test({
     );
     const toK = b.connection(k.id);
     assert(toK?.relayed, "B's connection to K runs through G");
-    assertEquals(toK.direction, "outbound", "B dialed it (the gateway transport)");
+
+    // B dials a TCP address (of a node new to it, connected to G) as a circuit through G: the gateway transport.
+    await using k4 = await tcpNode([tcpAddr(g)], { realms: ["elsewhere"] });
+    await until(() => !!g.connection(k4.id), 5_000, "K4 - G");
+    const toK4 = await b.connect(tcpAddr(k4));
+    assert(toK4.relayed, "through G");
+    assertEquals(toK4.direction, "outbound", "B dialed it");
+    assertEquals(toK4.remoteId.did, k4.did);
+    assert(await b.ping(k4.id) >= 0, "B pings K4 through G");
 
     // (c) A node in K's position (connected to H only), new to B, dials B's relayed address through G.
     await using k2 = await tcpNode([tcpAddr(h)]);
