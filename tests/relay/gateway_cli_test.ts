@@ -84,6 +84,16 @@ Deno.test({
       const fromH = await call("h.echo");
       assertEquals(fromH, { node: hStatus.id, from: b.did, args: { hi: "h.echo" } });
       assert(b.connection(NodeId.fromDid(hStatus.id))?.relayed, "B reaches H through G");
+
+      // A text frame at G's /macula/ws closes that socket and shows in G's metrics; B stays connected.
+      const raw = new WebSocket(`ws://127.0.0.1:${g.healthPort}/macula/ws`);
+      await new Promise((resolve, reject) => (raw.onopen = resolve, raw.onerror = reject));
+      const closed = new Promise<number>((resolve) => raw.onclose = (e) => resolve(e.code));
+      raw.send("text");
+      assertEquals(await closed, 1003);
+      const metrics = await (await fetch(`http://127.0.0.1:${g.healthPort}/metrics`)).text();
+      assert(/^macula_ws_violations 1$/m.test(metrics), "counted in /metrics");
+      assertEquals((await b.call("g.echo", 1, { timeout: 3_000 }) as { args: unknown }).args, 1);
     } finally {
       for (const n of nodes) await n.stop();
       await dir.cleanup();

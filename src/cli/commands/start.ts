@@ -130,6 +130,13 @@ export async function start(args: string[], platform: Platform): Promise<number>
     content: cfg.content,
     auth: auth.options,
   });
+  if (ws) {
+    node.metrics.registry.gauge(
+      "macula_ws_violations",
+      "WebSocket connections closed for breaking the link's rules (text or oversize messages, flooding).",
+      () => ws.violations,
+    );
+  }
   try {
     for (const name of flags.echo ?? []) {
       // A diagnostic procedure: answers with who served the call, who called and the arguments.
