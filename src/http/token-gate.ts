@@ -8,8 +8,12 @@
  */
 import { ConsoleTokenError, requestToken, sameToken, tokenCookie } from "../console/token.ts";
 
-/** Paths open without the token (probes of orchestrators and load balancers). */
-export const OPEN_PATHS: readonly string[] = ["/health", "/ready"];
+/**
+ * Paths open without the token: probes of orchestrators and load balancers,
+ * and the browser library and its gateway description (public: see
+ * `browser-routes.ts`).
+ */
+export const OPEN_PATHS: readonly string[] = ["/health", "/ready", "/macula.js", "/macula/gateway"];
 
 /**
  * `handler` behind the token: a request without the right token gets 401

@@ -9,6 +9,7 @@ import { contentRoutes } from "../../http/content-routes.ts";
 import { type MeshApi, meshRoutes } from "../../http/mesh-routes.ts";
 import { authRoutes } from "../../http/auth-routes.ts";
 import { consoleRoutes } from "../../http/console-routes.ts";
+import { browserRoutes } from "../../http/browser-routes.ts";
 import { requiresToken } from "../../http/status-server.ts";
 import { loadConsoleToken } from "../../console/token.ts";
 import { NodeId } from "../../identity/node-id.ts";
@@ -143,6 +144,7 @@ export async function start(args: string[], platform: Platform): Promise<number>
     server = await startStatusServer(node, platform.http, cfg.healthHost, cfg.healthPort, {
       routes: [
         web.route,
+        browserRoutes(node),
         contentRoutes(node.content, { log }),
         meshRoutes(meshApi(node)),
         authRoutes(node.auth),
