@@ -41,6 +41,8 @@ export interface StartConfig {
   auth: AuthConfig;
   /** Turn the web console's actions off (`--console-readonly`). */
   consoleReadonly: boolean;
+  /** Serve the WebSocket link (browsers, `ws://` peers) on the status server's `/macula/ws`. */
+  ws: boolean;
 }
 
 /** Content settings (`MACULA_CONTENT_*`, `--content-*`); absent = the service's default. */
@@ -130,6 +132,7 @@ export const ENV_VARS = [
   "MACULA_UCAN",
   "MACULA_CLOCK_SKEW",
   "MACULA_CONSOLE_READONLY",
+  "MACULA_WS",
 ] as const;
 
 /** Flags as parsed from the command line (absent = not given). */
@@ -160,6 +163,7 @@ export interface StartFlags extends AuthFlags {
   "content-uploads"?: string;
   "no-content-provide"?: boolean;
   "console-readonly"?: boolean;
+  "no-ws"?: boolean;
 }
 
 /** Defaults: a useful node with no configuration at all. */
@@ -185,6 +189,7 @@ export const DEFAULTS: StartConfig = {
   content: { provide: true },
   auth: defaultAuthConfig(),
   consoleReadonly: false,
+  ws: true,
 };
 
 function port(value: string, source: string, allowZero = true): number {
@@ -468,6 +473,8 @@ export function resolveStartConfig(env: Partial<Record<string, string>>, flags: 
   resolveRelay(cfg.relay, e, flags);
   if (e("MACULA_PUNCH")) cfg.punch = flagBool(e("MACULA_PUNCH")!, "MACULA_PUNCH");
   if (flags["no-punch"]) cfg.punch = false;
+  if (e("MACULA_WS")) cfg.ws = flagBool(e("MACULA_WS")!, "MACULA_WS");
+  if (flags["no-ws"]) cfg.ws = false;
   resolveContent(cfg.content, e, flags);
   resolveAuth(cfg.auth, e, flags);
   if (e("MACULA_CONSOLE_READONLY")) {

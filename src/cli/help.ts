@@ -64,6 +64,8 @@ Options:
   --console-readonly     the web console (http://HEALTH-HOST:PORT/console) shows but cannot act: no
                          ping, publish or call (env MACULA_CONSOLE_READONLY=1). Off loopback the console
                          and the JSON API need the token in DATA-DIR/console-token
+  --no-ws                do not serve the WebSocket link (browsers and ws:// peers) on the status
+                         server's /macula/ws (env MACULA_WS=0; default: served)
   --echo NAME            also provide the RPC procedure NAME, answering {node, from, args}: a
                          diagnostic for checking RPC across the mesh (repeatable)
 

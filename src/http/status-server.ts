@@ -6,13 +6,15 @@
  * @module
  */
 import type { NodeCore } from "../node/node.ts";
-import type { HttpApi, HttpServer } from "../platform/types.ts";
+import type { HttpApi, HttpServer, RequestInfo, SocketAddress } from "../platform/types.ts";
 import { tokenGate } from "./token-gate.ts";
 
 /** What a mounted route learns about the server it runs in. */
 export interface RouteContext {
   /** Whether the server is bound to a loopback address (only local processes can reach it). */
   readonly loopback: boolean;
+  /** The client's address, where the platform tells it. */
+  readonly remote?: SocketAddress;
 }
 
 /**
@@ -102,12 +104,13 @@ export function statusHandler(
   node: NodeCore,
   routes: Route[],
   context: RouteContext,
-): (request: Request) => Promise<Response> {
-  return async (request) => {
+): (request: Request, info?: RequestInfo) => Promise<Response> {
+  return async (request, info) => {
     const url = new URL(request.url);
+    const ctx = info ? { ...context, remote: info.remoteAddr } : context;
     for (const route of routes) {
       try {
-        const res = await route(request, url, context);
+        const res = await route(request, url, ctx);
         if (res) return res;
       } catch (error) {
         return json({ error: (error as Error).message.split("\n")[0] }, 500);

@@ -6,14 +6,16 @@
  *
  * @module
  */
+import type { RequestInfo } from "../platform/types.ts";
 import { ConsoleTokenError, requestToken, sameToken, tokenCookie } from "../console/token.ts";
 
 /**
  * Paths open without the token: probes of orchestrators and load balancers,
+ * the mesh's WebSocket link (its Noise handshake authenticates the peer),
  * and the browser library and its gateway description (public: see
  * `browser-routes.ts`).
  */
-export const OPEN_PATHS: readonly string[] = ["/health", "/ready", "/macula.js", "/macula/gateway"];
+export const OPEN_PATHS: readonly string[] = ["/health", "/ready", "/macula/ws", "/macula.js", "/macula/gateway"];
 
 /**
  * `handler` behind the token: a request without the right token gets 401
@@ -31,11 +33,11 @@ export const OPEN_PATHS: readonly string[] = ["/health", "/ready", "/macula.js",
 export function tokenGate(
   token: string,
   hint: string,
-  handler: (request: Request) => Response | Promise<Response>,
-): (request: Request) => Promise<Response> {
-  return async (request) => {
+  handler: (request: Request, info?: RequestInfo) => Response | Promise<Response>,
+): (request: Request, info?: RequestInfo) => Promise<Response> {
+  return async (request, info) => {
     const url = new URL(request.url);
-    if (OPEN_PATHS.includes(url.pathname)) return await handler(request);
+    if (OPEN_PATHS.includes(url.pathname)) return await handler(request, info);
     const query = url.searchParams.get("token");
     if (
       query !== null && request.method === "GET" && (url.pathname === "/console" || url.pathname === "/console/") &&
@@ -63,6 +65,6 @@ export function tokenGate(
         },
       });
     }
-    return await handler(request);
+    return await handler(request, info);
   };
 }

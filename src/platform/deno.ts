@@ -258,11 +258,18 @@ const http: HttpApi = {
               close: () => server.shutdown(),
             }),
           onError: () => new Response("internal error", { status: 500 }),
-        }, handler);
+        }, (request, info) => {
+          const remote = info.remoteAddr as { hostname?: string; port?: number };
+          return handler(request, { remoteAddr: { hostname: remote.hostname ?? "unknown", port: remote.port ?? 0 } });
+        });
       } catch (error) {
         reject(error);
       }
     });
+  },
+  upgradeWebSocket(request) {
+    const { socket, response } = Deno.upgradeWebSocket(request);
+    return { socket, response };
   },
 };
 

@@ -111,12 +111,61 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
+/**
+ * The part of the W3C `WebSocket` the links use. The browser's and Deno's
+ * `WebSocket` satisfy it, and so does what `HttpApi.upgradeWebSocket` returns
+ * (Node: an adapter over npm `ws`). `readyState`: 0 connecting, 1 open,
+ * 2 closing, 3 closed. Binary messages arrive as `ArrayBuffer` once
+ * `binaryType` is `"arraybuffer"`; text messages as strings.
+ */
+export interface WebSocketLike {
+  binaryType: "arraybuffer" | "blob";
+  readonly readyState: number;
+  /** Bytes queued by `send` and not yet handed to the network. */
+  readonly bufferedAmount: number;
+  /** Queue one message. */
+  send(data: string | ArrayBuffer | ArrayBufferView<ArrayBuffer>): void;
+  /** Start the closing handshake; idempotent. */
+  close(code?: number, reason?: string): void;
+  onopen: ((event: Event) => unknown) | null;
+  onmessage: ((event: MessageEvent) => unknown) | null;
+  onclose: ((event: CloseEvent) => unknown) | null;
+  onerror: ((event: Event) => unknown) | null;
+}
+
+/** What `HttpApi.upgradeWebSocket` returns. */
+export interface WebSocketUpgrade {
+  /** The server side of the WebSocket (open once `response` is sent). */
+  socket: WebSocketLike;
+  /** What the handler must return to complete the upgrade. */
+  response: Response;
+}
+
+/** What an HTTP handler learns besides the request. */
+export interface RequestInfo {
+  /** The client's address. */
+  remoteAddr: SocketAddress;
+}
+
 /** HTTP serving with web-standard `Request`/`Response`. */
 export interface HttpApi {
+  /** Serve `handler`; it learns the client's address through `info`. */
   serve(
     addr: SocketAddress,
-    handler: (request: Request) => Response | Promise<Response>,
+    handler: (request: Request, info?: RequestInfo) => Response | Promise<Response>,
   ): Promise<HttpServer>;
+  /**
+   * Turn a WebSocket upgrade `request` received by a `serve` handler into
+   * a WebSocket; the handler returns the `response`. Throws `TypeError`
+   * when `request` is not a WebSocket upgrade (check `isWebSocketUpgrade`
+   * first). Absent where the runtime cannot upgrade.
+   */
+  upgradeWebSocket?(request: Request): WebSocketUpgrade;
+}
+
+/** Does `request` ask for a WebSocket upgrade (GET with `Upgrade: websocket`)? */
+export function isWebSocketUpgrade(request: Request): boolean {
+  return request.method === "GET" && (request.headers.get("upgrade") ?? "").toLowerCase() === "websocket";
 }
 
 /** How `FsApi.open` opens a file. */

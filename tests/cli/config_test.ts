@@ -37,6 +37,7 @@ Deno.test("config: no env and no flags gives the defaults", () => {
     content: { provide: true },
     auth: { env: { policies: {}, authorities: {} }, flags: { policies: {}, authorities: {} }, ucan: [], skew: 60 },
     consoleReadonly: false,
+    ws: true,
   });
   assertEquals(cfg, DEFAULTS);
   assertEquals(DEFAULT_PORT, 9443);
@@ -79,6 +80,7 @@ Deno.test("config: every environment variable overrides its default", () => {
     content: { provide: true },
     auth: DEFAULTS.auth,
     consoleReadonly: false,
+    ws: true,
   });
 });
 
@@ -121,6 +123,7 @@ Deno.test("config: flags override the environment", () => {
     content: { provide: true },
     auth: DEFAULTS.auth,
     consoleReadonly: false,
+    ws: true,
   });
 });
 
@@ -262,6 +265,7 @@ Deno.test("config: readEnv asks for exactly the documented names and drops undef
     "MACULA_UCAN",
     "MACULA_CLOCK_SKEW",
     "MACULA_CONSOLE_READONLY",
+    "MACULA_WS",
   ]);
   const asked: string[] = [];
   const source: Record<string, string> = {
@@ -298,4 +302,11 @@ Deno.test("config: --console-readonly and MACULA_CONSOLE_READONLY turn the conso
   assertEquals(resolveStartConfig({ MACULA_CONSOLE_READONLY: "1" }, {}).consoleReadonly, true);
   assertEquals(resolveStartConfig({ MACULA_CONSOLE_READONLY: "0" }, {}).consoleReadonly, false);
   configError({ MACULA_CONSOLE_READONLY: "maybe" }, {}, "MACULA_CONSOLE_READONLY");
+});
+
+Deno.test("ws: served by default, MACULA_WS=0 or --no-ws turns it off, a bad value is refused", () => {
+  assertEquals(resolveStartConfig({}, {}).ws, true);
+  assertEquals(resolveStartConfig({ MACULA_WS: "0" }, {}).ws, false);
+  assertEquals(resolveStartConfig({ MACULA_WS: "1" }, { "no-ws": true }).ws, false);
+  assertThrows(() => resolveStartConfig({ MACULA_WS: "maybe" }, {}), ConfigError, "MACULA_WS");
 });

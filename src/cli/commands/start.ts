@@ -22,7 +22,15 @@ import { MaculaError } from "../../util/errors.ts";
 import { describeError, parse } from "../args.ts";
 import { ConfigError, readEnv, resolveStartConfig, type StartFlags } from "../config.ts";
 import { HELP } from "../help.ts";
+import { WebSocketTransport } from "../../transport/websocket.ts";
+import type { Route } from "../../http/status-server.ts";
 import { AUTH_FLAGS } from "../auth-flags.ts";
+
+/** The status server's `/macula/ws` route, into the node's WebSocket link. */
+function webSocketRoute(ws: WebSocketTransport, platform: Platform): Route {
+  const route = ws.route(platform.http);
+  return (request, url, context) => route(request, url, context.remote);
+}
 
 /** What `--as-node` commands reach through the status port: the node's pub/sub and RPC. */
 function meshApi(node: Node): MeshApi {
@@ -65,6 +73,7 @@ export async function start(args: string[], platform: Platform): Promise<number>
     "content-uploads": { type: "string" },
     "no-content-provide": { type: "boolean" },
     "console-readonly": { type: "boolean" },
+    "no-ws": { type: "boolean" },
     ...AUTH_FLAGS,
     echo: { type: "string", multiple: true },
   });
@@ -94,8 +103,12 @@ export async function start(args: string[], platform: Platform): Promise<number>
   ];
   const keyPair = await loadKeyPair({ dataDir: cfg.dataDir }, platform, log);
   const auth = await resolveNodeAuth(cfg, platform.fs, new NodeId(keyPair.publicKey).did, log);
+  // The WebSocket link rides on the status server: the node dials and accepts through it, the server routes to it.
+  const ws = cfg.ws ? new WebSocketTransport() : undefined;
+  if (cfg.healthPort !== 0) ws?.advertise({ hostname: cfg.healthHost, port: cfg.healthPort });
   const node = await Node.start({
     keyPair,
+    addTransports: ws ? [ws] : undefined,
     dataDir: cfg.dataDir,
     host: cfg.host,
     port: cfg.port,
@@ -143,6 +156,7 @@ export async function start(args: string[], platform: Platform): Promise<number>
   try {
     server = await startStatusServer(node, platform.http, cfg.healthHost, cfg.healthPort, {
       routes: [
+        ...(ws ? [webSocketRoute(ws, platform)] : []),
         web.route,
         browserRoutes(node),
         contentRoutes(node.content, { log }),
@@ -168,6 +182,7 @@ export async function start(args: string[], platform: Platform): Promise<number>
       `cannot serve HTTP on ${cfg.healthHost}:${cfg.healthPort}: ${describeError(error, platform)} (use --health-port)`,
     );
   }
+  ws?.advertise(server.addr);
   log.info("status endpoint listening", { url: `http://${server.addr.hostname}:${server.addr.port}/status` });
   const signal = await shutdown;
   log.info("shutting down", { signal });
