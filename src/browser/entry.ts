@@ -36,3 +36,5 @@ export { Node, type NodeOptions } from "../api/node.ts";
 export { NodeId } from "../identity/node-id.ts";
 export { MaculaError } from "../util/errors.ts";
 export { VERSION } from "../version.ts";
+export { WebSocketTransport } from "../transport/websocket.ts";
+export { KeyPair } from "../identity/ed25519.ts";
