@@ -23,6 +23,8 @@ export async function buildBrowserBundle(): Promise<Uint8Array> {
   const result = await Deno.bundle({
     entrypoints: [`${ROOT}src/browser/entry.ts`],
     minify: true,
+    // Class names stay: errors' `name` (e.g. "BrowserGatewayError") is part of the API.
+    keepNames: true,
     platform: "browser",
     format: "esm",
     write: false,
