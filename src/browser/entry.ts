@@ -4,11 +4,13 @@
  * (before anything asks for one) and offers `connect`, which joins the mesh
  * through the node that served it.
  *
- * ```js
- * import { connect } from "http://gateway:8080/macula.js";
- * const peer = await connect();
- * peer.subscribe("chat.>", (m) => console.log(m.topic, m.payload));
- * await peer.publish("chat.lobby", "hello");
+ * ```html
+ * <script type="module">
+ *   import { connect } from "http://gateway:8080/macula.js";
+ *   const peer = await connect();
+ *   peer.subscribe("chat.>", (m) => console.log(m.topic, m.payload));
+ *   await peer.publish("chat.lobby", "hello");
+ * </script>
  * ```
  *
  * @example
@@ -22,10 +24,10 @@
  */
 import "./install.ts";
 
-export { connect, type ConnectOptions, type BrowserPeer, startBrowserPeer } from "./peer.ts";
+export { type BrowserPeer, connect, type ConnectOptions, startBrowserPeer } from "./peer.ts";
 export {
-  BrowserIdentityError,
   type BrowserIdentity,
+  BrowserIdentityError,
   type BrowserIdentityOptions,
   decodeStoredIdentity,
   loadBrowserIdentity,

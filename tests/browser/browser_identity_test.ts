@@ -44,13 +44,22 @@ Deno.test({
     try {
       const connect = { identity: { database: "macula-test", key: "me" } };
       const first = await openPeerPage(browser, t.bases[0], { connect });
-      const source = () => inPage(first.page, (_peer, m) => m.loadBrowserIdentity({ database: "macula-test", key: "me" }).then((i: { source: string }) => i.source));
+      const source = () =>
+        inPage(
+          first.page,
+          (_peer, m) =>
+            m.loadBrowserIdentity({ database: "macula-test", key: "me" }).then((i: { source: string }) => i.source),
+        );
       assertEquals(await source(), "stored");
       await inPage(first.page, (peer) => peer.stop());
       await first.page.reload({ waitUntil: "load" });
       const again = await openPeerPage(browser, t.bases[0], { connect, page: first.page });
       assertEquals(again.did, first.did, "the same did after a reload");
-      await until("the reloaded peer at the gateway", 5000, async () => (await peersOf(t, 0)).some((p) => p.id === again.did));
+      await until(
+        "the reloaded peer at the gateway",
+        5000,
+        async () => (await peersOf(t, 0)).some((p) => p.id === again.did),
+      );
 
       const other = await openPeerPage(browser, t.bases[0], { connect });
       assertNotEquals(other.did, first.did, "another browser context has its own IndexedDB, so its own identity");
@@ -80,7 +89,11 @@ Deno.test({
     const browser = await openBrowser();
     try {
       const victim = await openPeerPage(browser, t.bases[0], { connect: { identity: { ephemeral: true } } });
-      await until("the victim at the gateway", 5000, async () => (await peersOf(t, 0)).some((p) => p.id === victim.did));
+      await until(
+        "the victim at the gateway",
+        5000,
+        async () => (await peersOf(t, 0)).some((p) => p.id === victim.did),
+      );
       const impostor = await openPeerPage(browser, t.bases[0], { connect: { identity: { ephemeral: true } } });
       // The impostor builds a node whose key pair announces the victim's public key but signs with its own secret.
       const outcome = await inPage(impostor.page, async (peer, m, victimDid: string) => {
@@ -93,7 +106,7 @@ Deno.test({
         const gateway = await m.fetchGateway(new URL("/", location.href));
         await peer.stop(); // its honest connection goes; only the forged one is tried
         const node = await m.Node.start({
-          keyPair: forged,
+          keyPair: forged as never, // duck-typed: the public key of one, the secret of another
           transports: [new m.WebSocketTransport()],
           nat: false,
           punch: false,

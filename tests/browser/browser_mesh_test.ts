@@ -37,7 +37,9 @@ Deno.test({
     const t = await startNodes(3, (i) => i === 2 ? ["--echo", "demo.echo"] : []);
     const browser = await openBrowser();
     try {
-      const { page, did, errors } = await openPeerPage(browser, t.bases[0], { connect: { identity: { ephemeral: true } } });
+      const { page, did, errors } = await openPeerPage(browser, t.bases[0], {
+        connect: { identity: { ephemeral: true } },
+      });
       assert(did.startsWith("did:key:z6Mk"), did);
       await inPage(page, (peer) => {
         const g = globalThis as unknown as { got: unknown[] };

@@ -4,11 +4,13 @@
  * own browser context (its own IndexedDB). Reusable by other browser tests
  * (rings): `startNodes`, `openPeerPage`, `inPage`.
  */
+import type { Node } from "../../src/api/node.ts";
+import type * as Macula from "../../src/browser/entry.ts";
 import { type NodeProcess, scratchDir, startNode } from "../helpers/cli.ts";
 import { type Browser, chromiumMissing, openBrowser, type Page } from "../helpers/console_browser.ts";
 
 export { chromiumMissing, openBrowser };
-export type { Browser, NodeProcess, Page };
+export type { Browser, Macula, NodeProcess, Page };
 
 /** The `did:key` a CLI node logged at start (`--log-format json`). */
 export function didOf(p: NodeProcess): string {
@@ -94,21 +96,29 @@ export async function openPeerPage(
   page.on("pageerror", (e) => errors.push(String(e)));
   // Any page of the node's origin will do: the library and IndexedDB belong to that origin.
   await page.goto(`${base}/health`, { waitUntil: "load" });
-  const did = await page.evaluate(async (src: string, opts: Record<string, unknown>) => {
-    const g = globalThis as Record<string, unknown>;
-    const macula = await import(src);
-    g.macula = macula;
-    const peer = await macula.connect(opts);
-    g.peer = peer;
-    return peer.did as string;
-  }, `${base}/macula.js`, options.connect ?? {});
+  const did = await page.evaluate(
+    async (src: string, opts: Record<string, unknown>) => {
+      const g = globalThis as Record<string, unknown>;
+      const macula = await import(src);
+      g.macula = macula;
+      const peer = await macula.connect(opts);
+      g.peer = peer;
+      return peer.did as string;
+    },
+    `${base}/macula.js`,
+    options.connect ?? {},
+  );
   return { page, did, errors };
 }
 
-/** Run `fn(peer, macula, ...args)` in the page (it sees only its arguments: JSON values). */
+/**
+ * Run `fn(peer, macula, ...args)` in the page: `peer` is the page's node,
+ * `macula` the module `/macula.js`. `fn` is sent as source, so it sees only
+ * its arguments (JSON values), not the test's scope.
+ */
 export function inPage<T, A extends unknown[]>(
   page: Page,
-  fn: (peer: any, macula: any, ...args: A) => T | Promise<T>,
+  fn: (peer: Node, macula: typeof Macula, ...args: A) => T | Promise<T>,
   ...args: A
 ): Promise<T> {
   const source = `(${fn.toString()})`;

@@ -84,7 +84,9 @@ Deno.test("identity: 10,000 mutated records decode to the right key or throw Bro
           delete record[key];
           break;
         case 2:
-          if (record.seed instanceof Uint8Array && record.seed.length) record.seed[pick(record.seed.length)] ^= 1 << pick(8);
+          if (record.seed instanceof Uint8Array && record.seed.length) {
+            record.seed[pick(record.seed.length)] ^= 1 << pick(8);
+          }
           break;
         default:
           if (typeof record.did === "string") record.did = record.did.slice(0, pick(record.did.length + 1));

@@ -10,7 +10,7 @@ import { browserRoutes } from "../../src/http/browser-routes.ts";
 import { startStatusServer } from "../../src/http/status-server.ts";
 import { currentPlatform } from "../../src/platform/current.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { memoryNode, MemoryNetwork } from "../helpers/nodes.ts";
+import { MemoryNetwork, memoryNode } from "../helpers/nodes.ts";
 
 Deno.test("browser routes: /macula.js (gzip, plain, ETag 304, HEAD, CORS) and /macula/gateway, open past the token", async () => {
   await using node = await memoryNode(new MemoryNetwork(), { realms: ["lab", "default"] });
@@ -53,7 +53,11 @@ Deno.test("browser routes: /macula.js (gzip, plain, ETag 304, HEAD, CORS) and /m
     const gw = await fetch(`${base}/macula/gateway`);
     assertEquals(gw.status, 200);
     const info = decodeGatewayInfo(await gw.json());
-    assertEquals(info, { id: node.did, ws: `ws://127.0.0.1:${server.addr.port}/${node.did}`, realms: ["lab", "default"] });
+    assertEquals(info, {
+      id: node.did,
+      ws: `ws://127.0.0.1:${server.addr.port}/${node.did}`,
+      realms: ["lab", "default"],
+    });
   } finally {
     await server.close();
   }
