@@ -181,9 +181,11 @@ export function withPlugins(options: NodeOptions): { options: NodeOptions; servi
     links,
   );
   if (relay) {
-    const addTransports = links.includes(relay.transport)
-      ? opts.addTransports
-      : [...(opts.addTransports ?? []), relay.transport];
+    const addTransports = [
+      ...(opts.addTransports ?? []),
+      ...(links.includes(relay.transport) ? [] : [relay.transport]),
+      ...(relay.gatewayTransport ? [relay.gatewayTransport] : []),
+    ];
     opts = { ...opts, addTransports, roles: [...new Set([...(opts.roles ?? []), ...relay.roles])] };
     services.push(...relay.services);
   }

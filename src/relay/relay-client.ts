@@ -35,6 +35,12 @@ export interface RelayClientOptions {
    * are reserved at regardless.
    */
   needsRelay?: () => boolean;
+  /**
+   * Take circuits from directly connected peers we hold no reservation at
+   * (gateways opening a browser's circuit to us; the end-to-end handshake
+   * still proves who dials), at most this many at once. Default 32; 0 refuses them.
+   */
+  maxGatewayCircuits?: number;
 }
 
 /**
@@ -91,6 +97,7 @@ export class RelayClient implements NodeService {
   #keeper?: PeerKeeper;
   #offs: Array<() => void> = [];
   #stopped = false;
+  #gatewayCircuits = 0;
 
   /** A client reserving through `transport` (which must be among the node's transports). */
   constructor(transport: RelayTransport, options: RelayClientOptions = {}) {
@@ -124,7 +131,15 @@ export class RelayClient implements NodeService {
       this.#advertise();
       this.#keeper?.lost(id);
     }));
-    this.#offs.push(host.on("peer:identify", (record) => this.#consider(record)));
+    this.#offs.push(host.on("peer:identify", (record) => {
+      const r = this.#relays.get(record.id.hex);
+      if (r?.state === "reserved") {
+        const before = r.addrs.length;
+        this.#learnAddrs(r);
+        if (r.addrs.length !== before) this.#advertise();
+      }
+      this.#consider(record);
+    }));
     for (const text of this.#o.via ?? []) {
       const addr = parseAddress(text, { requireId: true });
       if (addr.type !== "direct") throw new TypeError(`relay ${text} must be a direct address`);
@@ -157,7 +172,7 @@ export class RelayClient implements NodeService {
     const out: RelayedAddress[] = [];
     for (const r of this.#relays.values()) {
       if (r.state !== "reserved") continue;
-      for (const a of r.addrs.slice(0, 2)) out.push({ type: "relayed", relay: { ...a, id: r.id }, id: this.#host!.id });
+      for (const a of r.addrs.slice(0, 3)) out.push({ type: "relayed", relay: { ...a, id: r.id }, id: this.#host!.id });
     }
     return out;
   }
@@ -227,6 +242,7 @@ export class RelayClient implements NodeService {
       const refreshed = r.state === "reserved" && r.connection === conn;
       r.state = "reserved";
       r.connection = conn;
+      this.#learnAddrs(r);
       r.expires = Date.now() + ttl;
       r.error = undefined;
       r.refresh = setTimeout(() => {
@@ -258,6 +274,25 @@ export class RelayClient implements NodeService {
     }
   }
 
+  /**
+   * Add the relay's own announced addresses to those we know (configured
+   * first): a relay reached over one transport (a gateway over WebSocket)
+   * is reachable for others over the ones it announces (QUIC, TCP).
+   */
+  #learnAddrs(r: RelayEntry): void {
+    const known = new Set(r.addrs.map((a) => formatAddress(a)));
+    for (const text of this.#host?.peer(r.id)?.record?.addrs ?? []) {
+      try {
+        const a = parseAddress(text);
+        if (a.type !== "direct" || a.kind === "memory" || known.has(formatAddress({ ...a, id: r.id }))) continue;
+        known.add(formatAddress({ ...a, id: r.id }));
+        r.addrs.push({ ...a, id: r.id });
+      } catch {
+        // not an address we can use
+      }
+    }
+  }
+
   #advertise(): void {
     if (this.#stopped) return;
     this.#host?.advertise(this.addresses());
@@ -273,10 +308,17 @@ export class RelayClient implements NodeService {
     if (request === null) return stream.reset("no request");
     const relay = stream.remoteId;
     const entry = this.#relays.get(relay.hex);
-    if (!entry || entry.state !== "reserved" || stream.connection.relayed) {
+    const reserved = !!entry && entry.state === "reserved";
+    const gateway = !reserved && this.#gatewayCircuits < (this.#o.maxGatewayCircuits ?? 32);
+    if ((!reserved && !gateway) || stream.connection.relayed) {
       await stream.writeFrame(encodeRelayAnswer({ ok: false, reason: "no-reservation" }), MAX_RELAY_MESSAGE);
       await stream.closeWrite();
       return;
+    }
+    if (gateway) {
+      this.#gatewayCircuits++;
+      const done = () => this.#gatewayCircuits--;
+      stream.closed.then(done, done);
     }
     await stream.writeFrame(encodeRelayAnswer({ ok: true }), MAX_RELAY_MESSAGE);
     const ctx = this.#transport.context!;
@@ -289,7 +331,7 @@ export class RelayClient implements NodeService {
         kind: RELAY_TRANSPORT,
         route: "relayed",
         remoteAddress: formatAddress({
-          ...(entry.addrs[0] ?? { type: "direct", kind: "relay", host: "relay", port: 0 }),
+          ...(entry?.addrs[0] ?? { type: "direct", kind: "relay", host: "relay", port: 0 }),
           id: relay,
         }),
         gate: ctx.gate,

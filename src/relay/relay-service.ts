@@ -34,6 +34,7 @@ import {
   STOP_PROTOCOL,
 } from "./messages.ts";
 import { TokenBucket } from "../util/token-bucket.ts";
+import { isGatewayClient, reachForClient } from "./gateway.ts";
 
 /** The role a serving relay announces in its node record. */
 export const RELAY_ROLE = "relay";
@@ -58,6 +59,18 @@ export interface RelayServiceOptions extends RelayLimits {
    * for `peers`. Default: `host.connect` by id (addresses must be known).
    */
   dial?: (address: PeerAddress) => Promise<Connection>;
+  /**
+   * Serve peers connected over these transports as their gateway
+   * (`gateway.ts`): they may reserve, and open circuits to any node this
+   * node can connect to. Default none.
+   */
+  gateway?: readonly string[];
+  /**
+   * Serve only as a gateway: reservations and circuits from other peers are
+   * refused (`relay-disabled`), except circuits to a gateway client reserved
+   * here. Default false.
+   */
+  gatewayOnly?: boolean;
 }
 
 /**
@@ -149,7 +162,8 @@ export class RelayService implements NodeService {
 
   status(): Record<string, unknown> {
     return {
-      serving: true,
+      serving: this.#o.gatewayOnly ? "gateway" : true,
+      gateway: this.#o.gateway ?? [],
       reservations: this.#reservations.list().map((r) => ({
         peer: r.id.did,
         expires: new Date(r.expires).toISOString(),
@@ -245,8 +259,15 @@ export class RelayService implements NodeService {
     await stream.closeWrite();
   }
 
+  #gatewayClient(connection: Connection): boolean {
+    return isGatewayClient(connection, this.#o.gateway ?? []);
+  }
+
   async #reserve(stream: Stream): Promise<void> {
     if (stream.connection.relayed) return await this.#refuse(stream, "bad-request");
+    if (this.#o.gatewayOnly && !this.#gatewayClient(stream.connection)) {
+      return await this.#refuse(stream, "relay-disabled");
+    }
     if (!this.#admits(await this.#recordOf(stream.remoteId))) return await this.#refuse(stream, "not-in-realm");
     const r = this.#reservations.reserve(stream.connection, this.#limits.reservationTtl);
     if (typeof r === "string") return await this.#refuse(stream, r);
@@ -271,9 +292,13 @@ export class RelayService implements NodeService {
     if (forwarded && request.hops > MAX_HOPS) return await this.#refuse(stream, "hop-limit");
     if (!this.#admits(await this.#recordOf(stream.remoteId))) return await this.#refuse(stream, "not-in-realm");
     const reservation = this.#reservations.get(request.target);
+    const client = !forwarded && this.#gatewayClient(stream.connection);
+    if (this.#o.gatewayOnly && !client && !(reservation && this.#gatewayClient(reservation.connection))) {
+      return await this.#refuse(stream, "relay-disabled");
+    }
     const via = !forwarded && request.via && !request.via.equals(this.#host!.id) ? request.via : undefined;
     let peerRelay: Connection | undefined;
-    if (!reservation) {
+    if (!reservation && !client) {
       if (forwarded) return await this.#refuse(stream, "no-reservation");
       peerRelay = via ? this.#host!.connection(via) : undefined;
       if (!peerRelay || peerRelay.relayed) return await this.#refuse(stream, "no-reservation");
@@ -284,7 +309,9 @@ export class RelayService implements NodeService {
     try {
       other = reservation
         ? await this.#openStop(reservation.connection, dialer)
-        : await this.#forward(peerRelay!, request.target, dialer);
+        : peerRelay
+        ? await this.#forward(peerRelay, request.target, dialer)
+        : await this.#openStop(await reachForClient(this.#host!, request.target, CONTROL_TIMEOUT), dialer);
     } catch (error) {
       release();
       const reason = error instanceof RelayRefusedError ? error.reason : "target-refused";
