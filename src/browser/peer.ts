@@ -14,6 +14,7 @@
 import { Node, type NodeOptions } from "../api/node.ts";
 import { Logger, type LogLevel } from "../log/logger.ts";
 import { currentPlatform } from "../platform/current.ts";
+import type { RelayOptions } from "../relay/plugin.ts";
 import { WebSocketTransport } from "../transport/websocket.ts";
 import { fetchGateway, type GatewayInfo } from "./gateway.ts";
 import { type BrowserIdentity, type BrowserIdentityOptions, loadBrowserIdentity } from "./identity-store.ts";
@@ -37,7 +38,9 @@ export interface ConnectOptions {
    * Further options of the node (tunables of pub/sub, RPC, DHT, content,
    * auth). Transports, seeds, identity and relays are set by `connect`.
    */
-  node?: Omit<NodeOptions, "keyPair" | "transports" | "seeds" | "platform" | "dataDir">;
+  node?: Omit<NodeOptions, "keyPair" | "transports" | "seeds" | "platform" | "dataDir" | "relay"> & {
+    relay?: Omit<RelayOptions, "gateway" | "serve" | "serveGateway">;
+  };
 }
 
 /** A started browser peer: the node, the gateway it joined through, and its identity. */
@@ -92,7 +95,8 @@ export async function startBrowserPeer(options: ConnectOptions = {}): Promise<Br
     realms: options.realms ?? extra.realms ?? [gateway.realms[0]],
     transports: [new WebSocketTransport()],
     seeds: [gateway.ws],
-    relay: extra.relay === false ? false : { autoReserve: 0, ...extra.relay, via: [gateway.ws] },
+    // Reserve at the gateway (others reach the page through it), and reach every node through it.
+    relay: { autoReserve: 0, ...extra.relay, gateway: gateway.ws },
   });
   if (options.stopOnPagehide !== false) {
     // Stopping twice is harmless, so the listener can outlive an explicit stop.

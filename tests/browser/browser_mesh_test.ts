@@ -2,8 +2,8 @@
  * The browser library in real Chromium against real CLI nodes: a page loads
  * `/macula.js` from node A and joins the mesh through it over WebSocket.
  * 1. it receives what a CLI node publishes two hops away (C — B — A);
- * 2. it calls a procedure another node advertises, and serves one the CLI
- *    nodes call.
+ * 2. it calls a procedure another node advertises, serves one a CLI node
+ *    calls, and fetches content a CLI node published.
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { chromiumMissing, inPage, openBrowser, openPeerPage, startNodes } from "./helpers.ts";
@@ -15,6 +15,16 @@ interface Got {
   topic: string;
   payload: unknown;
   publisher: string;
+}
+
+async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 async function publishFrom(base: string, topic: string, payload: unknown): Promise<{ remote: number }> {
@@ -29,7 +39,8 @@ async function publishFrom(base: string, topic: string, payload: unknown): Promi
 }
 
 Deno.test({
-  name: "browser: a page on A receives what CLI node C publishes two hops away (C — B — A), and calls C's procedure",
+  name:
+    "browser: a page on A receives what CLI node C publishes two hops away (C — B — A), calls C, is called by C, fetches C's content",
   ignore: missing !== null,
   sanitizeOps: false,
   sanitizeResources: false,
@@ -62,8 +73,14 @@ Deno.test({
       assertEquals(got[0].topic, "demo.browser.temp");
       assertEquals(got[0].publisher, t.ids[2], "published by C, two hops away");
       assertEquals((got[0].payload as { from: string }).from, "C");
-      const peersOfC = await t.nodes[2].get("/peers") as { id: string }[];
-      assert(!peersOfC.some((p) => p.id === t.ids[0]), "C is not connected to A: the message went two hops");
+      // The page's one direct link is its gateway A; C (seeded to B only) reaches it through A.
+      const links = await inPage(page, (peer) => peer.peers().map((p) => ({ id: p.id, route: p.route })));
+      assertEquals(links.filter((l) => l.route === "direct").map((l) => l.id), [t.ids[0]], JSON.stringify(links));
+      const fromC = (await t.nodes[2].get("/peers") as { id: string; route: string }[]).find((p) => p.id === did);
+      assert(
+        !fromC || fromC.route === "relayed",
+        `C reaches the page only through its gateway: ${JSON.stringify(fromC)}`,
+      );
 
       // 2. the page calls the procedure C advertises (`--echo`), with its own identity
       const answer = await inPage(page, (peer) => peer.call("demo.echo", { hello: "from a page" })) as {
@@ -72,6 +89,29 @@ Deno.test({
         args: unknown;
       };
       assertEquals(answer, { node: t.ids[2], from: did, args: { hello: "from a page" } });
+
+      // the page advertises a procedure; C calls it (as the node, through its status port)
+      await inPage(page, (peer) => {
+        peer.advertise("demo.page.hello", (args, call) => ({ hello: args, caller: call.from.did }));
+      });
+      const called = await until("C calls the page's procedure", 20_000, async () => {
+        const res = await fetch(`${t.bases[2]}/rpc/call`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ procedure: "demo.page.hello", args: "from C", timeout: 2000 }),
+        });
+        const body = await res.json();
+        return res.status === 200 ? body : undefined;
+      });
+      assertEquals(called, { result: { hello: "from C", caller: t.ids[2] } });
+
+      // content C publishes, fetched (and verified) by the page through the mesh
+      const text = "content from C ".repeat(5000);
+      const res = await fetch(`${t.bases[2]}/content`, { method: "POST", body: text });
+      const { mcid } = await res.json();
+      assertEquals(res.status, 201);
+      const fetched = await inPage(page, (peer, _m, id: string) => new Response(peer.content.fetch(id)).text(), mcid);
+      assertEquals(fetched, text, "the page fetched C's content, verified");
       assertEquals(errors, []);
     } finally {
       await browser.close();

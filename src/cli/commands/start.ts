@@ -123,6 +123,8 @@ export async function start(args: string[], platform: Platform): Promise<number>
       realms: cfg.relay.realms,
       peers: cfg.relay.peers,
       limits: cfg.relay.limits,
+      // Browsers connected over the WebSocket link reach the mesh through this node.
+      serveGateway: cfg.ws,
     },
     punch: cfg.punch ? undefined : false,
     content: cfg.content,
