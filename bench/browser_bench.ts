@@ -1,0 +1,176 @@
+/**
+ * Browser library benchmark (real Chromium, real CLI gateway), each figure
+ * next to its baseline in the same run:
+ *
+ * - round trip (ping, median and p99 of 500 after 50 warm-up): a page ↔ its
+ *   gateway over the WebSocket link, next to a Deno node ↔ the same gateway
+ *   over TCP + Noise;
+ * - messages/s from a browser publisher: the page publishes 5,000 small
+ *   messages (awaiting each `publish`), a Deno node subscribed through the
+ *   gateway receives them; the rate is delivered messages over the time
+ *   from the first publish to the last arrival; next to the same from a
+ *   Deno publisher on the same gateway.
+ *
+ * Run: `deno task bench:browser` (`--quick` for fewer samples). Needs
+ * Chromium (Debian's `chromium`); ends with one `BENCH_JSON {...}` line.
+ *
+ * @module
+ */
+import { Node } from "../src/api/node.ts";
+import { KeyPair } from "../src/identity/ed25519.ts";
+import { Logger } from "../src/log/logger.ts";
+import {
+  chromiumMissing,
+  inPage,
+  openBrowser,
+  openPeerPage,
+  startNodes,
+  tcpAddressOf,
+} from "../tests/browser/helpers.ts";
+
+const QUICK = Deno.args.includes("--quick");
+const PINGS = QUICK ? 150 : 500;
+const WARM = 50;
+const MESSAGES = QUICK ? 1000 : 5000;
+
+function stats(samples: number[]): { p50: number; p99: number } {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
+  return { p50: +at(0.5).toFixed(3), p99: +at(0.99).toFixed(3) };
+}
+
+async function until(ms: number, what: string, probe: () => boolean): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+if (import.meta.main) {
+  const missing = chromiumMissing();
+  if (missing) {
+    console.log(`browser bench skipped: ${missing}`);
+    Deno.exit(0);
+  }
+  const t = await startNodes(1);
+  const browser = await openBrowser();
+  const deno = await Node.start({
+    keyPair: KeyPair.generate(),
+    host: "127.0.0.1",
+    port: 0,
+    transports: ["tcp"],
+    seeds: [await tcpAddressOf(t.nodes[0])],
+    logger: Logger.silent(),
+    nat: false,
+    punch: false,
+  });
+  try {
+    const gw = t.ids[0];
+    const { page } = await openPeerPage(browser, t.bases[0], { connect: { identity: { ephemeral: true } } });
+
+    // Round trips: the page over ws, the Deno node over TCP, to the same gateway; interleaved halves.
+    const timedPings = (n: number) =>
+      inPage(
+        page,
+        async (peer, _m, id: string, count: number) => {
+          const out: number[] = [];
+          for (let i = 0; i < count; i++) {
+            const t0 = performance.now();
+            await peer.ping(id);
+            out.push(performance.now() - t0);
+          }
+          return out;
+        },
+        gw,
+        n,
+      );
+    const denoPings = async (n: number) => {
+      const out: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const t0 = performance.now();
+        await deno.ping(gw);
+        out.push(performance.now() - t0);
+      }
+      return out;
+    };
+    await timedPings(WARM);
+    await denoPings(WARM);
+    const wsRtt = [...await timedPings(PINGS / 2), ...await timedPings(PINGS / 2)];
+    const tcpRtt = [...await denoPings(PINGS / 2), ...await denoPings(PINGS / 2)];
+    const ws = stats(wsRtt);
+    const tcp = stats(tcpRtt);
+    console.log(`round trip, page ↔ gateway over ws:        p50 ${ws.p50} ms, p99 ${ws.p99} ms (${PINGS} pings)`);
+    console.log(`round trip, Deno node ↔ gateway over tcp:  p50 ${tcp.p50} ms, p99 ${tcp.p99} ms (${PINGS} pings)`);
+
+    // Messages/s: the Deno node subscribes; the page (then the Deno node's twin) publishes through the gateway.
+    let got = 0;
+    deno.subscribe("bench.browser.>", () => void got++);
+    await deno.pubsub.whenAnnounced();
+    // wait until the page's messages reach the subscriber at all (the subscription spreads in the background)
+    const probeStart = Date.now();
+    while (got === 0) {
+      if (Date.now() - probeStart > 20_000) throw new Error("the page's messages never reached the subscriber");
+      await inPage(page, (peer) => peer.publish("bench.browser.probe", 0));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    got = 0;
+    const start = Date.now();
+    const publishMs = await inPage(page, async (peer, _m, n: number) => {
+      const t0 = performance.now();
+      const payload = { text: "x".repeat(48) };
+      for (let i = 0; i < n; i++) await peer.publish("bench.browser.rate", payload);
+      return performance.now() - t0;
+    }, MESSAGES);
+    await until(30_000, "the page's messages", () => got >= MESSAGES).catch(() => {});
+    const pageRate = Math.round(got / ((Date.now() - start) / 1000));
+    const pageDelivered = got;
+    console.log(
+      `messages/s from a page publisher: ${pageRate}/s delivered (${pageDelivered}/${MESSAGES}; publish loop ${
+        Math.round(publishMs)
+      } ms)`,
+    );
+
+    // Baseline: a second Deno node on the gateway (TCP) publishes the same to the same subscriber.
+    await using twin = await Node.start({
+      keyPair: KeyPair.generate(),
+      host: "127.0.0.1",
+      port: 0,
+      transports: ["tcp"],
+      seeds: [await tcpAddressOf(t.nodes[0])],
+      logger: Logger.silent(),
+      nat: false,
+      punch: false,
+    });
+    const twinStart = Date.now();
+    got = 0;
+    while (got === 0) {
+      if (Date.now() - twinStart > 20_000) throw new Error("the twin's messages never reached the subscriber");
+      await twin.publish("bench.browser.probe", 0);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    got = 0;
+    const t0 = Date.now();
+    const payload = { text: "x".repeat(48) };
+    for (let i = 0; i < MESSAGES; i++) await twin.publish("bench.browser.rate", payload);
+    await until(30_000, "the twin's messages", () => got >= MESSAGES).catch(() => {});
+    const denoRate = Math.round(got / ((Date.now() - t0) / 1000));
+    console.log(`messages/s from a Deno publisher (tcp): ${denoRate}/s delivered (${got}/${MESSAGES})`);
+    console.log(
+      "BENCH_JSON " + JSON.stringify({
+        rtt_ws_page_ms: ws,
+        rtt_tcp_deno_ms: tcp,
+        page_publish_msgs_per_s: pageRate,
+        page_delivered: pageDelivered,
+        deno_publish_msgs_per_s: denoRate,
+        messages: MESSAGES,
+      }),
+    );
+  } finally {
+    await deno.stop();
+    await browser.close();
+    await t.stop();
+  }
+}
