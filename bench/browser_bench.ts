@@ -4,7 +4,7 @@
  *
  * - round trip (ping, median and p99 of 500 after 50 warm-up): a page ↔ its
  *   gateway over the WebSocket link, next to a Deno node ↔ the same gateway
- *   over TCP + Noise;
+ *   over WebSocket and over TCP + Noise;
  * - messages/s from a browser publisher: the page publishes 5,000 small
  *   messages (awaiting each `publish`), a Deno node subscribed through the
  *   gateway receives them; the rate is delivered messages over the time
@@ -19,6 +19,7 @@
 import { Node } from "../src/api/node.ts";
 import { KeyPair } from "../src/identity/ed25519.ts";
 import { Logger } from "../src/log/logger.ts";
+import { WebSocketTransport } from "../src/transport/websocket.ts";
 import {
   chromiumMissing,
   inPage,
@@ -67,6 +68,16 @@ if (import.meta.main) {
   });
   try {
     const gw = t.ids[0];
+    // A Deno node on the gateway's WebSocket link too: tells the link's cost from the browser's.
+    await using denoWs = await Node.start({
+      keyPair: KeyPair.generate(),
+      transports: [new WebSocketTransport()],
+      seeds: [`ws://127.0.0.1:${t.nodes[0].healthPort}/${gw}`],
+      logger: Logger.silent(),
+      nat: false,
+      punch: false,
+      relay: false,
+    });
     const { page } = await openPeerPage(browser, t.bases[0], { connect: { identity: { ephemeral: true } } });
 
     // Round trips: the page over ws, the Deno node over TCP, to the same gateway; interleaved halves.
@@ -85,22 +96,26 @@ if (import.meta.main) {
         gw,
         n,
       );
-    const denoPings = async (n: number) => {
+    const denoPings = async (n: number, node = deno) => {
       const out: number[] = [];
       for (let i = 0; i < n; i++) {
         const t0 = performance.now();
-        await deno.ping(gw);
+        await node.ping(gw);
         out.push(performance.now() - t0);
       }
       return out;
     };
     await timedPings(WARM);
     await denoPings(WARM);
+    await denoPings(WARM, denoWs);
     const wsRtt = [...await timedPings(PINGS / 2), ...await timedPings(PINGS / 2)];
     const tcpRtt = [...await denoPings(PINGS / 2), ...await denoPings(PINGS / 2)];
+    const denoWsRtt = [...await denoPings(PINGS / 2, denoWs), ...await denoPings(PINGS / 2, denoWs)];
     const ws = stats(wsRtt);
     const tcp = stats(tcpRtt);
+    const dws = stats(denoWsRtt);
     console.log(`round trip, page ↔ gateway over ws:        p50 ${ws.p50} ms, p99 ${ws.p99} ms (${PINGS} pings)`);
+    console.log(`round trip, Deno node ↔ gateway over ws:   p50 ${dws.p50} ms, p99 ${dws.p99} ms (${PINGS} pings)`);
     console.log(`round trip, Deno node ↔ gateway over tcp:  p50 ${tcp.p50} ms, p99 ${tcp.p99} ms (${PINGS} pings)`);
 
     // Messages/s: the Deno node subscribes; the page (then the Deno node's twin) publishes through the gateway.
@@ -161,6 +176,7 @@ if (import.meta.main) {
     console.log(
       "BENCH_JSON " + JSON.stringify({
         rtt_ws_page_ms: ws,
+        rtt_ws_deno_ms: dws,
         rtt_tcp_deno_ms: tcp,
         page_publish_msgs_per_s: pageRate,
         page_delivered: pageDelivered,
