@@ -4,7 +4,9 @@
  * G only (TCP); K connected to H only. The ws-only node receives pub/sub
  * from K, calls RPC on K, is dialed by K through G, and G sees it go.
  */
-import { assert, assertEquals } from "../helpers/assert.ts";
+import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
+import { RelayRefusedError } from "../../src/relay/errors.ts";
+import { hopRequest, openCircuit } from "../../src/relay/relay-transport.ts";
 import { until } from "../helpers/nodes.ts";
 import { KeyPair } from "../../src/identity/ed25519.ts";
 import { Logger } from "../../src/log/logger.ts";
@@ -107,5 +109,29 @@ Deno.test({
     await b.stop();
     await until(() => downAt > 0, 3_000, "G sees B leave");
     console.log(`G saw B leave ${downAt - stoppedAt} ms after it stopped`);
+  },
+});
+
+Deno.test({
+  name: "gateway: serves only its ws peers — a TCP peer may not reserve or open circuits (relay-disabled)",
+  ...opts,
+  async fn() {
+    const http = currentPlatform().http;
+    const gws = new WebSocketTransport({ listen: { http, host: "127.0.0.1", port: 0 } });
+    await using g = await tcpNode([], { transports: ["tcp", gws], relay: { serveGateway: true } });
+    await using h = await tcpNode([tcpAddr(g)]);
+    await using k = await tcpNode([tcpAddr(g)]);
+    const toG = await h.connect(tcpAddr(g));
+    await assertRejects(
+      () => hopRequest(toG, { t: "reserve" }),
+      RelayRefusedError,
+      "relay-disabled",
+    );
+    await assertRejects(
+      () => openCircuit(toG, { t: "connect", target: k.id }),
+      RelayRefusedError,
+      "relay-disabled",
+    );
+    assertEquals((g.status().relay as { serving: unknown }).serving, "gateway");
   },
 });
