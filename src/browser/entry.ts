@@ -24,7 +24,7 @@
  */
 import "./install.ts";
 
-export { type BrowserPeer, connect, type ConnectOptions, startBrowserPeer } from "./peer.ts";
+export { type BrowserNode, type BrowserPeer, connect, type ConnectOptions, startBrowserPeer } from "./peer.ts";
 export {
   type BrowserIdentity,
   BrowserIdentityError,

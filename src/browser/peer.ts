@@ -43,10 +43,16 @@ export interface ConnectOptions {
   };
 }
 
+/** The node of a page: a `Node`, plus `close()` (the same as `stop()`). */
+export type BrowserNode = Node & {
+  /** Leave the mesh: close the connection to the gateway (which sees the peer go at once). Same as `stop()`. */
+  close(): Promise<void>;
+};
+
 /** A started browser peer: the node, the gateway it joined through, and its identity. */
 export interface BrowserPeer {
-  /** The running node (`publish`, `subscribe`, `call`, `advertise`, `content`, …). */
-  node: Node;
+  /** The running node (`publish`, `subscribe`, `call`, `advertise`, `content`, `close`, …). */
+  node: BrowserNode;
   /** The gateway it reaches the mesh through. */
   gateway: GatewayInfo;
   /** Where its identity came from, and whether it is kept. */
@@ -84,7 +90,7 @@ export async function startBrowserPeer(options: ConnectOptions = {}): Promise<Br
     sink: (line) => platform.process.stderr(line),
   });
   const extra = options.node ?? {};
-  const node = await Node.start({
+  const started = await Node.start({
     nat: false,
     punch: false,
     apps: false,
@@ -98,6 +104,7 @@ export async function startBrowserPeer(options: ConnectOptions = {}): Promise<Br
     // Reserve at the gateway (others reach the page through it), and reach every node through it.
     relay: { autoReserve: 0, ...extra.relay, gateway: gateway.ws },
   });
+  const node: BrowserNode = Object.assign(started, { close: () => started.stop() });
   if (options.stopOnPagehide !== false) {
     // Stopping twice is harmless, so the listener can outlive an explicit stop.
     platform.process.onShutdownSignal(() => void node.stop().catch(() => {}));
@@ -116,9 +123,9 @@ export async function startBrowserPeer(options: ConnectOptions = {}): Promise<Br
  * peer.subscribe("sensors.>", (msg) => console.log(msg.topic, msg.payload));
  * await peer.publish("chat.lobby", { text: "hello from a browser" });
  * console.log(await peer.call("echo", { hi: 1 }));
- * await peer.stop();
+ * await peer.close();
  * ```
  */
-export async function connect(options: ConnectOptions = {}): Promise<Node> {
+export async function connect(options: ConnectOptions = {}): Promise<BrowserNode> {
   return (await startBrowserPeer(options)).node;
 }

@@ -51,7 +51,7 @@ Deno.test({
             m.loadBrowserIdentity({ database: "macula-test", key: "me" }).then((i: { source: string }) => i.source),
         );
       assertEquals(await source(), "stored");
-      await inPage(first.page, (peer) => peer.stop());
+      await inPage(first.page, (peer) => peer.close());
       await first.page.reload({ waitUntil: "load" });
       const again = await openPeerPage(browser, t.bases[0], { connect, page: first.page });
       assertEquals(again.did, first.did, "the same did after a reload");
@@ -163,6 +163,20 @@ Deno.test({
         const at = Date.parse(JSON.parse(line).time);
         times.push(at - closedAt);
         assert(!(await peersOf(t, 0)).some((p) => p.id === did), "gone from /peers");
+      }
+      // an explicit close() from the page: the same
+      {
+        const { page, did } = await openPeerPage(browser, t.bases[0], { connect: { identity: { ephemeral: true } } });
+        await until("the page at the gateway", 5000, async () => (await peersOf(t, 0)).some((p) => p.id === did));
+        const closedAt = Date.now();
+        await inPage(page, (peer) => peer.close());
+        await until(
+          "the gateway to drop the closed peer",
+          5000,
+          async () => !(await peersOf(t, 0)).some((p) => p.id === did),
+        );
+        console.log(`  peer.close() → gone from the gateway's /peers within ${Date.now() - closedAt} ms`);
+        assertEquals(await inPage(page, (peer) => peer.peers().length), 0);
       }
       times.sort((a, b) => a - b);
       console.log(`  page closed → gateway's peer:disconnect: median ${times[1]} ms (of ${times.join(", ")} ms)`);

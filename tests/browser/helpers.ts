@@ -4,7 +4,7 @@
  * own browser context (its own IndexedDB). Reusable by other browser tests
  * (rings): `startNodes`, `openPeerPage`, `inPage`.
  */
-import type { Node } from "../../src/api/node.ts";
+import type { BrowserNode } from "../../src/browser/peer.ts";
 import type * as Macula from "../../src/browser/entry.ts";
 import { type NodeProcess, scratchDir, startNode } from "../helpers/cli.ts";
 import { type Browser, chromiumMissing, openBrowser, type Page } from "../helpers/console_browser.ts";
@@ -118,7 +118,7 @@ export async function openPeerPage(
  */
 export function inPage<T, A extends unknown[]>(
   page: Page,
-  fn: (peer: Node, macula: typeof Macula, ...args: A) => T | Promise<T>,
+  fn: (peer: BrowserNode, macula: typeof Macula, ...args: A) => T | Promise<T>,
   ...args: A
 ): Promise<T> {
   const source = `(${fn.toString()})`;
