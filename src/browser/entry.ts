@@ -40,3 +40,5 @@ export { MaculaError } from "../util/errors.ts";
 export { VERSION } from "../version.ts";
 export { WebSocketTransport } from "../transport/websocket.ts";
 export { KeyPair } from "../identity/ed25519.ts";
+export { parseChain } from "../ucan/mod.ts";
+export { NotAuthorizedError } from "../node/authorize.ts";

@@ -78,6 +78,10 @@ export interface PeerPageOptions {
   connect?: Record<string, unknown>;
   /** Reuse this page instead of opening one in a fresh browser context. */
   page?: Page;
+  /** The identity's seed (sent as JSON, made a `Uint8Array` in the page). */
+  seed?: Uint8Array;
+  /** UCAN chains (token file texts) the page's node holds, parsed in the page into `node.auth.chains`. */
+  chains?: string[];
 }
 
 /**
@@ -97,16 +101,26 @@ export async function openPeerPage(
   // Any page of the node's origin will do: the library and IndexedDB belong to that origin.
   await page.goto(`${base}/health`, { waitUntil: "load" });
   const did = await page.evaluate(
-    async (src: string, opts: Record<string, unknown>) => {
+    async (src: string, opts: Record<string, unknown>, seed: number[] | null, chains: string[]) => {
       const g = globalThis as Record<string, unknown>;
       const macula = await import(src);
       g.macula = macula;
-      const peer = await macula.connect(opts);
+      const o = structuredClone(opts) as {
+        identity?: Record<string, unknown>;
+        node?: { auth?: { chains?: unknown[] } };
+      };
+      if (seed) o.identity = { ...o.identity, seed: new Uint8Array(seed) };
+      if (chains.length) {
+        o.node = { ...o.node, auth: { ...o.node?.auth, chains: chains.map((c) => macula.parseChain(c)) } };
+      }
+      const peer = await macula.connect(o);
       g.peer = peer;
       return peer.did as string;
     },
     `${base}/macula.js`,
     options.connect ?? {},
+    options.seed ? [...options.seed] : null,
+    options.chains ?? [],
   );
   return { page, did, errors };
 }
