@@ -111,10 +111,22 @@ if (import.meta.main) {
     const wsRtt = [...await timedPings(PINGS / 2), ...await timedPings(PINGS / 2)];
     const tcpRtt = [...await denoPings(PINGS / 2), ...await denoPings(PINGS / 2)];
     const denoWsRtt = [...await denoPings(PINGS / 2, denoWs), ...await denoPings(PINGS / 2, denoWs)];
+    // The browser's own floor: an HTTP request from the page to the same server (a kept-alive connection).
+    const fetchRtt = await inPage(page, async (_peer, _m, count: number) => {
+      const out: number[] = [];
+      for (let i = 0; i < count; i++) {
+        const t0 = performance.now();
+        await (await fetch("/health", { cache: "no-store" })).text();
+        out.push(performance.now() - t0);
+      }
+      return out;
+    }, PINGS);
+    const http = stats(fetchRtt.slice(WARM));
     const ws = stats(wsRtt);
     const tcp = stats(tcpRtt);
     const dws = stats(denoWsRtt);
     console.log(`round trip, page ↔ gateway over ws:        p50 ${ws.p50} ms, p99 ${ws.p99} ms (${PINGS} pings)`);
+    console.log(`page's own fetch("/health") round trip:   p50 ${http.p50} ms, p99 ${http.p99} ms (browser floor)`);
     console.log(`round trip, Deno node ↔ gateway over ws:   p50 ${dws.p50} ms, p99 ${dws.p99} ms (${PINGS} pings)`);
     console.log(`round trip, Deno node ↔ gateway over tcp:  p50 ${tcp.p50} ms, p99 ${tcp.p99} ms (${PINGS} pings)`);
 
@@ -177,6 +189,7 @@ if (import.meta.main) {
       "BENCH_JSON " + JSON.stringify({
         rtt_ws_page_ms: ws,
         rtt_ws_deno_ms: dws,
+        rtt_page_fetch_ms: http,
         rtt_tcp_deno_ms: tcp,
         page_publish_msgs_per_s: pageRate,
         page_delivered: pageDelivered,
