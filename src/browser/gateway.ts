@@ -99,8 +99,9 @@ export function decodeGatewayInfo(value: unknown): GatewayInfo {
 }
 
 /**
- * Ask the node at `base` (e.g. the origin that served `/macula.js`) for its
- * gateway description.
+ * Ask the node at `base` (the URL `/macula.js` was served from, without the
+ * file name: usually the node's origin) for its gateway description at
+ * `macula/gateway` under it.
  *
  * @example
  * ```ts
@@ -110,7 +111,8 @@ export function decodeGatewayInfo(value: unknown): GatewayInfo {
  * ```
  */
 export async function fetchGateway(base: URL, signal?: AbortSignal): Promise<GatewayInfo> {
-  const url = new URL(GATEWAY_PATH, base);
+  // Relative to `base`: a node served under a path prefix (a reverse proxy) answers under it too.
+  const url = new URL(GATEWAY_PATH.slice(1), base.href.endsWith("/") ? base : new URL(`${base.href}/`));
   let text: string;
   try {
     const res = await fetch(url, { signal, headers: { accept: "application/json" } });

@@ -59,10 +59,10 @@ export interface BrowserPeer {
   identity: Omit<BrowserIdentity, "keyPair">;
 }
 
-/** The origin this module was served from (the gateway by default), if it is an http(s) URL. */
+/** Where this module was served from (the gateway by default), if over http(s): its URL without the file name. */
 function servedFrom(): URL | undefined {
   const here = new URL(import.meta.url);
-  return here.protocol === "http:" || here.protocol === "https:" ? new URL("/", here) : undefined;
+  return here.protocol === "http:" || here.protocol === "https:" ? new URL(".", here) : undefined;
 }
 
 /**

@@ -1,8 +1,8 @@
 /** `/macula/gateway` answers: what a node serves decodes; every malformed answer is a typed error (fuzzed). */
-import { BrowserGatewayError, decodeGatewayInfo, gatewayInfo } from "../../src/browser/gateway.ts";
+import { BrowserGatewayError, decodeGatewayInfo, fetchGateway, gatewayInfo } from "../../src/browser/gateway.ts";
 import { KeyPair } from "../../src/identity/ed25519.ts";
 import { encodeDidKey } from "../../src/identity/did.ts";
-import { assert, assertEquals, assertThrows } from "../helpers/assert.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../helpers/assert.ts";
 import { mutate } from "../helpers/mutate.ts";
 
 const ID = encodeDidKey(KeyPair.fromSeed(new Uint8Array(32).fill(7)).publicKey);
@@ -62,4 +62,32 @@ Deno.test("gateway: 10,000 mutated answers decode or throw BrowserGatewayError, 
     }
   }
   assert(decoded < 10_000, "mutations must break some answers");
+});
+
+Deno.test("gateway: fetchGateway turns an unreachable node, an error status, non-JSON and oversize answers into BrowserGatewayError", async () => {
+  const answers: Record<string, () => Response> = {
+    "/good/macula/gateway": () => Response.json(GOOD),
+    "/status/macula/gateway": () => new Response("no", { status: 503 }),
+    "/html/macula/gateway": () => new Response("<html>not json</html>"),
+    "/huge/macula/gateway": () => new Response(JSON.stringify({ ...GOOD, pad: "x".repeat(20_000) })),
+    "/bad/macula/gateway": () => Response.json({ ...GOOD, ws: "http://nope/" }),
+  };
+  await using server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (req) => answers[new URL(req.url).pathname]?.() ?? new Response("not found", { status: 404 }),
+  );
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  assertEquals(await fetchGateway(new URL(`${base}/good/`)), GOOD);
+  const cases: [string, string][] = [
+    ["/status/", "answered 503"],
+    ["/html/", "not JSON"],
+    ["/huge/", "over 16384 characters"],
+    ["/bad/", "not a ws:// or wss://"],
+    ["/missing/", "answered 404"],
+  ];
+  for (const [path, message] of cases) {
+    await assertRejects(() => fetchGateway(new URL(`${base}${path}`)), BrowserGatewayError, message, path);
+  }
+  await server.shutdown();
+  await assertRejects(() => fetchGateway(new URL(`${base}/good/`)), BrowserGatewayError, "cannot reach the gateway");
 });
