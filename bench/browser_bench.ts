@@ -5,6 +5,8 @@
  * - round trip (ping, median and p99 of 500 after 50 warm-up): a page ↔ its
  *   gateway over the WebSocket link, next to a Deno node ↔ the same gateway
  *   over WebSocket and over TCP + Noise;
+ * - time to join: a fresh page imports `/macula.js` and `connect()`s
+ *   (median of 5 pages, each in its own context);
  * - messages/s from a browser publisher: the page publishes 5,000 small
  *   messages (awaiting each `publish`), a Deno node subscribed through the
  *   gateway receives them; the rate is delivered messages over the time
@@ -130,6 +132,31 @@ if (import.meta.main) {
     console.log(`round trip, Deno node ↔ gateway over ws:   p50 ${dws.p50} ms, p99 ${dws.p99} ms (${PINGS} pings)`);
     console.log(`round trip, Deno node ↔ gateway over tcp:  p50 ${tcp.p50} ms, p99 ${tcp.p99} ms (${PINGS} pings)`);
 
+    // Time to join: a fresh page (own context, cold cache) imports /macula.js and connects; 5 pages, median.
+    const joins: { load: number; connect: number }[] = [];
+    for (let i = 0; i < 5; i++) {
+      const context = await browser.createBrowserContext();
+      const fresh = await context.newPage();
+      await fresh.goto(`${t.bases[0]}/health`, { waitUntil: "load" });
+      joins.push(
+        await fresh.evaluate(async (src: string) => {
+          const t0 = performance.now();
+          const m = await import(src);
+          const t1 = performance.now();
+          const peer = await m.connect({ identity: { ephemeral: true } });
+          const t2 = performance.now();
+          await peer.close();
+          return { load: t1 - t0, connect: t2 - t1 };
+        }, `${t.bases[0]}/macula.js`),
+      );
+      await context.close();
+    }
+    const load = stats(joins.map((j) => j.load)).p50;
+    const join = stats(joins.map((j) => j.connect)).p50;
+    console.log(
+      `time to join: import /macula.js ${load.toFixed(1)} ms + connect() ${join.toFixed(1)} ms (median of 5)`,
+    );
+
     // Messages/s: the Deno node subscribes; the page (then the Deno node's twin) publishes through the gateway.
     let got = 0;
     deno.subscribe("bench.browser.>", () => void got++);
@@ -191,6 +218,8 @@ if (import.meta.main) {
         rtt_ws_deno_ms: dws,
         rtt_page_fetch_ms: http,
         rtt_tcp_deno_ms: tcp,
+        join_import_ms: load,
+        join_connect_ms: join,
         page_publish_msgs_per_s: pageRate,
         page_delivered: pageDelivered,
         deno_publish_msgs_per_s: denoRate,
