@@ -1,8 +1,8 @@
 /**
  * A browser page as a mesh peer: `connect()` loads (or makes) the page's
  * Ed25519 identity, asks the gateway node for its WebSocket address, and
- * starts the real node core (`Node`, with the DHT, pub/sub, RPC, content
- * and auth services) over the WebSocket transport to that gateway, which it
+ * starts the real node core (`Node`, with pub/sub, RPC, content, auth and
+ * the DHT as a client) over the WebSocket transport to that gateway, which it
  * keeps as a seed and reserves at as a relay (so other nodes reach the page
  * through the gateway). The page then `publish`es, `subscribe`s, `call`s,
  * `advertise`s and fetches content like any node. `peer.stop()` (or the page
@@ -12,6 +12,7 @@
  * @module
  */
 import { Node, type NodeOptions } from "../api/node.ts";
+import { DHT_CLIENT_ROLE } from "../dht/dht.ts";
 import { Logger, type LogLevel } from "../log/logger.ts";
 import { currentPlatform } from "../platform/current.ts";
 import type { RelayOptions } from "../relay/plugin.ts";
@@ -99,6 +100,9 @@ export async function startBrowserPeer(options: ConnectOptions = {}): Promise<Br
     platform,
     logger,
     realms: options.realms ?? extra.realms ?? [gateway.realms[0]],
+    // A DHT client: a short-lived page answers no DHT requests and stays out of routing tables.
+    dht: { client: true, ...extra.dht },
+    roles: extra.dht?.client === false ? extra.roles : [...extra.roles ?? [], DHT_CLIENT_ROLE],
     transports: [new WebSocketTransport()],
     seeds: [gateway.ws],
     // Reserve at the gateway (others reach the page through it), and reach every node through it.
