@@ -9,6 +9,12 @@ import { FsContentStore } from "../../src/content/fs-store.ts";
 import { groupCount } from "../../src/content/tree.ts";
 import { createNodePlatform } from "../../src/platform/node.ts";
 import type { TcpSocket } from "../../src/platform/types.ts";
+import { WebSocket as NodeWsClient } from "npm:ws@8.23.1";
+import { KeyPair } from "../../src/identity/ed25519.ts";
+import { NodeId } from "../../src/identity/node-id.ts";
+import type { Connection } from "../../src/transport/connection.ts";
+import type { TransportContext } from "../../src/transport/transport.ts";
+import { type WebSocketConstructor, WebSocketTransport, WS_PATH } from "../../src/transport/websocket.ts";
 
 const platform = createNodePlatform();
 const step = (name: string) => platform.process.stdout(`check: ${name}\n`);
@@ -104,6 +110,71 @@ async function http(): Promise<void> {
   await server.close(); // with a keep-alive connection from fetch still open
   assert.ok(Date.now() - t0 < 3_000, "close does not hang on keep-alive connections");
   await assert.rejects(fetch(`${base}/status`));
+}
+
+function wsContext(): TransportContext & { inbound: Promise<Connection> } {
+  const keyPair = KeyPair.generate();
+  let arrived!: (c: Connection) => void;
+  const inbound = new Promise<Connection>((resolve) => arrived = resolve);
+  return {
+    keyPair,
+    localId: new NodeId(keyPair.publicKey),
+    gate: (protocol) =>
+      protocol === "/echo/1"
+        ? async (stream) => {
+          for (let c = await stream.read(); c !== null; c = await stream.read()) await stream.write(c);
+          await stream.closeWrite();
+        }
+        : null,
+    onInbound: arrived,
+    inbound,
+  };
+}
+
+async function websocket(): Promise<void> {
+  step("websocket: upgrade on the HTTP server (npm ws), Noise + mux both ways, text frame closes, plain GET 426");
+  const serverCtx = wsContext();
+  const server = new WebSocketTransport({ listen: { http: platform.http, host: "127.0.0.1", port: 0 } });
+  await server.start(serverCtx);
+  const clientCtx = wsContext();
+  const client = new WebSocketTransport({ WebSocket: NodeWsClient as unknown as WebSocketConstructor });
+  await client.start(clientCtx);
+  const addr = server.listenAddresses[0];
+  assert.ok(addr.type === "direct" && addr.kind === "ws");
+  const conn = await client.dial(addr, serverCtx.localId);
+  const back = await serverCtx.inbound;
+  assert.ok(back.remoteId.equals(clientCtx.localId), "the server learned the client's id");
+  const stream = await conn.openStream("/echo/1");
+  const big = new Uint8Array(3 * 1024 * 1024).map((_, i) => i & 0xff);
+  const writing = stream.write(big).then(() => stream.closeWrite());
+  let n = 0;
+  for (let c = await stream.read(); c !== null; c = await stream.read()) {
+    for (let i = 0; i < c.length; i++) assert.equal(c[i], (n + i) & 0xff);
+    n += c.length;
+  }
+  await writing;
+  assert.equal(n, big.length);
+  const reverse = await back.openStream("/echo/1");
+  await reverse.write(new TextEncoder().encode("from the server"));
+  await reverse.closeWrite();
+  let text = "";
+  for (let c = await reverse.read(); c !== null; c = await reverse.read()) text += new TextDecoder().decode(c);
+  assert.equal(text, "from the server");
+
+  const raw = new NodeWsClient(`ws://127.0.0.1:${addr.port}${WS_PATH}`);
+  await new Promise((resolve, reject) => (raw.on("open", resolve), raw.on("error", reject)));
+  const code = new Promise((resolve) => raw.on("close", resolve));
+  raw.send("not binary");
+  assert.equal(await code, 1003);
+  assert.equal(server.violations, 1);
+  const plain = await fetch(`http://127.0.0.1:${addr.port}${WS_PATH}`);
+  assert.equal(plain.status, 426);
+  await plain.body?.cancel();
+  const elsewhere = new NodeWsClient(`ws://127.0.0.1:${addr.port}/elsewhere`);
+  const refused = await new Promise<Error>((resolve) => elsewhere.on("error", resolve));
+  assert.match(refused.message, /404/, "an upgrade elsewhere gets the handler's 404");
+  await client.close();
+  await server.close();
 }
 
 async function fs(): Promise<void> {
@@ -256,6 +327,7 @@ async function contentStore(): Promise<void> {
   await tcp();
   await udp();
   await http();
+  await websocket();
   platform.process.stdout("all checks passed\n");
   platform.process.exit(0);
 })().catch((error) => {

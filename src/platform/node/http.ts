@@ -6,10 +6,18 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { Readable } from "node:stream";
-import type { HttpApi, HttpServer, SocketAddress } from "../types.ts";
+import { type Duplex, Readable } from "node:stream";
+import type { HttpApi, HttpServer, RequestInfo, SocketAddress } from "../types.ts";
+import { NodeUpgrades, refuseUpgrade } from "./websocket.ts";
 
-type Handler = (request: Request) => Response | Promise<Response>;
+type Handler = (request: Request, info?: RequestInfo) => Response | Promise<Response>;
+
+/** Upgrades of every server, by the requests they made (a request belongs to one server). */
+const upgrades = new WeakMap<Request, NodeUpgrades>();
+
+function infoOf(req: http.IncomingMessage): RequestInfo {
+  return { remoteAddr: { hostname: req.socket.remoteAddress ?? "unknown", port: req.socket.remotePort ?? 0 } };
+}
 
 function toRequest(req: http.IncomingMessage, fallbackHost: string): Request {
   const headers = new Headers();
@@ -63,12 +71,28 @@ function serve(addr: SocketAddress, handler: Handler): Promise<HttpServer> {
     (async () => {
       let response: Response;
       try {
-        response = await handler(toRequest(req, fallbackHost));
+        response = await handler(toRequest(req, fallbackHost), infoOf(req));
       } catch {
         response = new Response("internal error", { status: 500 });
       }
       await respond(res, response, req.method === "HEAD");
     })().catch(() => res.destroy());
+  });
+  const sockets = new NodeUpgrades();
+  server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on("error", () => socket.destroy());
+    const request = toRequest(req, fallbackHost);
+    sockets.hold(request, { req, socket, head });
+    upgrades.set(request, sockets);
+    (async () => {
+      let response: Response;
+      try {
+        response = await handler(request, infoOf(req));
+      } catch {
+        response = new Response("internal error", { status: 500 });
+      }
+      if (!sockets.upgraded(response) && !socket.destroyed) await refuseUpgrade(socket, response);
+    })().catch(() => socket.destroy());
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
@@ -80,6 +104,7 @@ function serve(addr: SocketAddress, handler: Handler): Promise<HttpServer> {
         addr: { hostname: bound.address, port: bound.port },
         close: () =>
           new Promise<void>((done) => {
+            sockets.close();
             server.close(() => done());
             server.closeIdleConnections();
             setTimeout(() => server.closeAllConnections(), 1_000).unref();
@@ -100,4 +125,11 @@ function serve(addr: SocketAddress, handler: Handler): Promise<HttpServer> {
  * await server.close();
  * ```
  */
-export const nodeHttp: HttpApi = { serve };
+export const nodeHttp: HttpApi = {
+  serve,
+  upgradeWebSocket(request) {
+    const sockets = upgrades.get(request);
+    if (!sockets) throw new TypeError("not a WebSocket upgrade request of a server of this platform");
+    return sockets.upgrade(request);
+  },
+};
