@@ -100,6 +100,8 @@ export async function startBrowserPeer(options: ConnectOptions = {}): Promise<Br
     platform,
     logger,
     realms: options.realms ?? extra.realms ?? [gateway.realms[0]],
+    // Content in memory (64 MiB), not provided in turn: a short-lived page is no good source for others.
+    content: extra.content === false ? false : { quota: 64 * 1024 ** 2, provide: false, ...extra.content },
     // A DHT client: a short-lived page answers no DHT requests and stays out of routing tables.
     dht: { client: true, ...extra.dht },
     roles: extra.dht?.client === false ? extra.roles : [...extra.roles ?? [], DHT_CLIENT_ROLE],
