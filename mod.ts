@@ -96,10 +96,32 @@ export {
 export { type TcpOptions, TcpTransport } from "./src/transport/tcp.ts";
 export { type QuicOptions, QuicTransport } from "./src/transport/quic.ts";
 export { PunchEndpoint, type PunchEndpointOptions, type UdpPreopener } from "./src/transport/quic-punch.ts";
-export type { SocketAddress, UdpPreopenOptions } from "./src/platform/types.ts";
+export type {
+  HttpApi,
+  HttpServer,
+  RequestInfo,
+  SocketAddress,
+  UdpPreopenOptions,
+  WebSocketLike,
+  WebSocketUpgrade,
+} from "./src/platform/types.ts";
+export { isWebSocketUpgrade } from "./src/platform/types.ts";
 export type { ObservedAddress } from "./src/node/observed-addresses.ts";
 export { type ByteStream, StreamClosedError, StreamResetError } from "./src/transport/stream.ts";
 export { MemoryNetwork, MemoryTransport } from "./src/transport/memory.ts";
+export {
+  type WebSocketConstructor,
+  WebSocketTransport,
+  type WebSocketTransportOptions,
+  WS_PATH,
+} from "./src/transport/websocket.ts";
+export {
+  DEFAULT_MAX_WS_MESSAGE,
+  type WebSocketDuplex,
+  webSocketDuplex,
+  type WebSocketDuplexOptions,
+  WebSocketProtocolError,
+} from "./src/transport/websocket-duplex.ts";
 export {
   AddressError,
   ConnectionClosedError,
@@ -168,6 +190,8 @@ export { RelayClient, type RelayClientOptions, type ReservationState } from "./s
 export { RELAY_TRANSPORT, RelayTransport, type ReservedRelay } from "./src/relay/relay-transport.ts";
 export { DEFAULT_RELAY_LIMITS, type RelayLimits } from "./src/relay/limits.ts";
 export { HOP_PROTOCOL, STOP_PROTOCOL } from "./src/relay/messages.ts";
+export { GatewayTransport } from "./src/relay/gateway-transport.ts";
+export { GATEWAY_TRANSPORTS, isGatewayClient, reachForClient } from "./src/relay/gateway.ts";
 // Reachability and NAT (observed addresses, mapping type, dial-back).
 export {
   REACHABILITY,

@@ -107,7 +107,9 @@ export interface QuicApi {
 
 /** A plain HTTP server for health and status. */
 export interface HttpServer {
+  /** Where it listens (the port chosen when 0 was asked). */
   readonly addr: SocketAddress;
+  /** Stop serving and close open connections. */
   close(): Promise<void>;
 }
 
@@ -119,7 +121,9 @@ export interface HttpServer {
  * `binaryType` is `"arraybuffer"`; text messages as strings.
  */
 export interface WebSocketLike {
+  /** How binary messages arrive; the links set `"arraybuffer"`. */
   binaryType: "arraybuffer" | "blob";
+  /** 0 connecting, 1 open, 2 closing, 3 closed. */
   readonly readyState: number;
   /** Bytes queued by `send` and not yet handed to the network. */
   readonly bufferedAmount: number;
@@ -127,9 +131,13 @@ export interface WebSocketLike {
   send(data: string | ArrayBuffer | ArrayBufferView<ArrayBuffer>): void;
   /** Start the closing handshake; idempotent. */
   close(code?: number, reason?: string): void;
+  /** Called once the socket is open. */
   onopen: ((event: Event) => unknown) | null;
+  /** Called with each message (`event.data`: `ArrayBuffer` or string). */
   onmessage: ((event: MessageEvent) => unknown) | null;
+  /** Called once the socket is closed. */
   onclose: ((event: CloseEvent) => unknown) | null;
+  /** Called when the socket fails (a close follows). */
   onerror: ((event: Event) => unknown) | null;
 }
 
