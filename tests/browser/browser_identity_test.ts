@@ -141,7 +141,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "browser: closing a page is seen by its gateway at once (peer:disconnect; measured)",
+  name: "browser: closing a page, navigating away or peer.close() is seen by its gateway at once (measured)",
   ignore: missing !== null,
   sanitizeOps: false,
   sanitizeResources: false,
@@ -163,6 +163,19 @@ Deno.test({
         const at = Date.parse(JSON.parse(line).time);
         times.push(at - closedAt);
         assert(!(await peersOf(t, 0)).some((p) => p.id === did), "gone from /peers");
+      }
+      // navigating away (pagehide) does the same
+      {
+        const { page, did } = await openPeerPage(browser, t.bases[0], { connect: { identity: { ephemeral: true } } });
+        await until("the page at the gateway", 5000, async () => (await peersOf(t, 0)).some((p) => p.id === did));
+        const leftAt = Date.now();
+        await page.goto(`${t.bases[0]}/ready`, { waitUntil: "load" });
+        await until(
+          "the gateway to drop the page that navigated away",
+          5000,
+          async () => !(await peersOf(t, 0)).some((p) => p.id === did),
+        );
+        console.log(`  navigated away → gone from the gateway's /peers within ${Date.now() - leftAt} ms`);
       }
       // an explicit close() from the page: the same
       {
