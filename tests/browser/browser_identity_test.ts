@@ -5,7 +5,8 @@
  *   did in another browser context (another IndexedDB);
  * - a page that claims another page's id (that page's public key, its own
  *   secret) is refused by the gateway, and the real owner stays connected;
- * - closing a page is seen by its gateway at once (measured).
+ * - closing a page is seen by its gateway at once (measured); a page cut off
+ *   the network, after the keep-alive timeout.
  */
 import { NodeId } from "../../src/identity/node-id.ts";
 import { assert, assertEquals, assertNotEquals } from "../helpers/assert.ts";
@@ -194,6 +195,37 @@ Deno.test({
       times.sort((a, b) => a - b);
       console.log(`  page closed → gateway's peer:disconnect: median ${times[1]} ms (of ${times.join(", ")} ms)`);
       assert(times[1] < 2250, `median ${times[1]} ms: within the keep-alive detection time (3 × 750 ms)`);
+    } finally {
+      await browser.close();
+      await t.stop();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "browser: a page cut off the network (offline emulation) is dropped by its gateway after the keep-alive timeout",
+  ignore: missing !== null,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const t = await startNodes(1);
+    const browser = await openBrowser();
+    try {
+      const { page, did } = await openPeerPage(browser, t.bases[0], { connect: { identity: { ephemeral: true } } });
+      await until("the page at the gateway", 5000, async () => (await peersOf(t, 0)).some((p) => p.id === did));
+      const short = NodeId.fromDid(did).short;
+      const cutAt = Date.now();
+      // No close frame, no FIN: the frames just stop, as when a phone leaves the network.
+      await page.emulateNetworkConditions({ offline: true, download: 0, upload: 0, latency: 0 });
+      const line = await until(
+        "the gateway's 'peer disconnected' line",
+        10_000,
+        () => Promise.resolve(t.nodes[0].lines.find((l) => l.includes('"peer disconnected"') && l.includes(short))),
+      );
+      const after = Date.parse(JSON.parse(line).time) - cutAt;
+      console.log(`  cut off → gateway's peer:disconnect after ${after} ms (keep-alive: 3 × 750 ms unanswered)`);
+      assert(after >= 1000 && after < 5000, `${after} ms`);
     } finally {
       await browser.close();
       await t.stop();
