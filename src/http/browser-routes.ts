@@ -40,9 +40,20 @@ function fnv(text: string): string {
 
 const CORS = { "access-control-allow-origin": "*" };
 
+/** Options of `browserRoutes`. */
+export interface BrowserRoutesOptions {
+  /** Base64 of the gzip-compressed module (default: the embedded build). */
+  library?: string;
+  /**
+   * Whether this node serves browsers as their gateway (its WebSocket link
+   * is on). Default true; when false `/macula/gateway` answers 503
+   * `E_NO_GATEWAY`, so a page fails at once with a clear reason.
+   */
+  gateway?: boolean;
+}
+
 /**
- * The `/macula.js` and `/macula/gateway` routes of `node`; `library` is the
- * base64 of the gzip-compressed module (default: the embedded build).
+ * The `/macula.js` and `/macula/gateway` routes of `node`.
  *
  * @example
  * ```ts
@@ -53,7 +64,8 @@ const CORS = { "access-control-allow-origin": "*" };
  * const server = await startStatusServer(node, http, "127.0.0.1", 8080, { routes: [browserRoutes(node)] });
  * ```
  */
-export function browserRoutes(node: BrowserRouteSource, library: string = MACULA_JS_GZIP): Route {
+export function browserRoutes(node: BrowserRouteSource, options: BrowserRoutesOptions = {}): Route {
+  const library = options.library ?? MACULA_JS_GZIP;
   const gzip = fromBase64(library) as Uint8Array<ArrayBuffer>;
   const etag = `"${fnv(library)}"`;
   return (request, url) => {
@@ -62,7 +74,12 @@ export function browserRoutes(node: BrowserRouteSource, library: string = MACULA
       return json({ error: "method not allowed" }, 405, { allow: "GET, HEAD" });
     }
     if (url.pathname === GATEWAY_PATH) {
-      return json(gatewayInfo(url, node.did, node.realms), 200, { ...CORS, "cache-control": "no-store" });
+      const headers = { ...CORS, "cache-control": "no-store" };
+      if (options.gateway === false) {
+        const error = "this node serves no browsers: its WebSocket link is off (--no-ws)";
+        return json({ error, code: "E_NO_GATEWAY" }, 503, headers);
+      }
+      return json(gatewayInfo(url, node.did, node.realms), 200, headers);
     }
     const headers: Record<string, string> = {
       ...CORS,

@@ -62,3 +62,22 @@ Deno.test("browser routes: /macula.js (gzip, plain, ETag 304, HEAD, CORS) and /m
     await server.close();
   }
 });
+
+Deno.test("browser routes: a node without the WebSocket link answers /macula/gateway 503 E_NO_GATEWAY", async () => {
+  await using node = await memoryNode(new MemoryNetwork());
+  const server = await startStatusServer(node, currentPlatform().http, "127.0.0.1", 0, {
+    routes: [browserRoutes(node, { gateway: false })],
+  });
+  try {
+    const res = await fetch(`http://127.0.0.1:${server.addr.port}/macula/gateway`);
+    assertEquals(res.status, 503);
+    const body = await res.json();
+    assertEquals(body.code, "E_NO_GATEWAY");
+    assert(body.error.includes("--no-ws"), body.error);
+    const js = await fetch(`http://127.0.0.1:${server.addr.port}/macula.js`);
+    assertEquals(js.status, 200, "the library is still served");
+    await js.body?.cancel();
+  } finally {
+    await server.close();
+  }
+});

@@ -160,7 +160,7 @@ export async function start(args: string[], platform: Platform): Promise<number>
       routes: [
         ...(ws ? [webSocketRoute(ws, platform)] : []),
         web.route,
-        browserRoutes(node),
+        browserRoutes(node, { gateway: ws !== undefined }),
         contentRoutes(node.content, { log }),
         meshRoutes(meshApi(node)),
         authRoutes(node.auth),
