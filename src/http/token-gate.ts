@@ -1,6 +1,6 @@
 /**
  * The status server's token rule: when the server is reachable from other
- * machines, every route but `/health` and `/ready` needs the console token
+ * machines, every route but `OPEN_PATHS` needs the console token
  * (bearer or cookie), and `GET /console?token=…` trades the token in the
  * URL for the cookie.
  *
