@@ -4,7 +4,8 @@
  *
  * - round trip (ping, median and p99 of 500 after 50 warm-up): a page ↔ its
  *   gateway over the WebSocket link, next to a Deno node ↔ the same gateway
- *   over WebSocket and over TCP + Noise;
+ *   over WebSocket and over TCP + Noise, and the browser's floors: a raw
+ *   WebSocket echo (64 B, no Noise, no mux) and a `fetch` from the page;
  * - time to join: a fresh page imports `/macula.js` and `connect()`s
  *   (median of 5 pages, each in its own context);
  * - messages/s from a browser publisher: the page publishes 5,000 small
@@ -124,10 +125,44 @@ if (import.meta.main) {
       return out;
     }, PINGS);
     const http = stats(fetchRtt.slice(WARM));
+    // The raw floor: a plain WebSocket echo server (Deno, no Noise, no mux) and 64 B messages from the page.
+    const echo = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+      const { socket, response } = Deno.upgradeWebSocket(req);
+      socket.onmessage = (e) => socket.send(e.data);
+      return response;
+    });
+    const rawRtt = await inPage(
+      page,
+      async (_peer, _m, url: string, count: number) => {
+        const ws = new WebSocket(url);
+        ws.binaryType = "arraybuffer";
+        await new Promise((resolve, reject) => {
+          ws.onopen = resolve;
+          ws.onerror = reject;
+        });
+        const out: number[] = [];
+        const payload = new Uint8Array(64);
+        for (let i = 0; i < count; i++) {
+          const t0 = performance.now();
+          await new Promise((resolve) => {
+            ws.onmessage = resolve;
+            ws.send(payload);
+          });
+          out.push(performance.now() - t0);
+        }
+        ws.close();
+        return out;
+      },
+      `ws://127.0.0.1:${echo.addr.port}/`,
+      PINGS + WARM,
+    );
+    await echo.shutdown();
+    const raw = stats(rawRtt.slice(WARM));
     const ws = stats(wsRtt);
     const tcp = stats(tcpRtt);
     const dws = stats(denoWsRtt);
     console.log(`round trip, page ↔ gateway over ws:        p50 ${ws.p50} ms, p99 ${ws.p99} ms (${PINGS} pings)`);
+    console.log(`page ↔ raw WebSocket echo (Deno), 64 B:   p50 ${raw.p50} ms, p99 ${raw.p99} ms (browser floor)`);
     console.log(`page's own fetch("/health") round trip:   p50 ${http.p50} ms, p99 ${http.p99} ms (browser floor)`);
     console.log(`round trip, Deno node ↔ gateway over ws:   p50 ${dws.p50} ms, p99 ${dws.p99} ms (${PINGS} pings)`);
     console.log(`round trip, Deno node ↔ gateway over tcp:  p50 ${tcp.p50} ms, p99 ${tcp.p99} ms (${PINGS} pings)`);
@@ -217,6 +252,7 @@ if (import.meta.main) {
         rtt_ws_page_ms: ws,
         rtt_ws_deno_ms: dws,
         rtt_page_fetch_ms: http,
+        rtt_page_raw_ws_ms: raw,
         rtt_tcp_deno_ms: tcp,
         join_import_ms: load,
         join_connect_ms: join,
