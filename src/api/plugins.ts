@@ -28,6 +28,7 @@ import { type PubSubOptions, PubSubService } from "../pubsub/pubsub.ts";
 import { type RelayOptions, relayPlugins } from "../relay/plugin.ts";
 import { type RpcOptions, RpcService } from "../rpc/rpc.ts";
 import { QuicTransport } from "../transport/quic.ts";
+import type { Transport } from "../transport/transport.ts";
 
 /** Options of `Node.start`: the node core's, plus the tunables of the plug-ins it adds. */
 export interface NodeOptions extends NodeCoreOptions {
@@ -149,6 +150,17 @@ function reachabilityView(nat: ReachabilityService): SelfViewSource {
 }
 
 /**
+ * The gateway of a node that can dial only WebSockets (a browser): its
+ * first `ws://` or `wss://` seed, unless `relay.gateway` names one.
+ */
+function defaultGateway(options: NodeOptions, links: ReadonlyArray<string | Transport>): string | undefined {
+  if (options.relay && options.relay.gateway) return options.relay.gateway;
+  const wsOnly = links.length > 0 &&
+    links.every((t) => typeof t === "object" && ["ws", "webrtc", "relay"].includes(t.kind));
+  return wsOnly ? options.seeds?.find((s) => /^wss?:\/\//.test(s)) : undefined;
+}
+
+/**
  * `options` completed with every plug-in `Node.start` adds, and the services
  * to start (before `options.services`).
  *
@@ -177,7 +189,9 @@ export function withPlugins(options: NodeOptions): { options: NodeOptions; servi
   }
   const links = [...(opts.transports ?? []), ...(opts.addTransports ?? [])];
   const relay = opts.transports?.length === 0 ? undefined : relayPlugins(
-    opts.relay === false ? false : { needsRelay: () => nat?.reachability() !== "public", ...opts.relay },
+    opts.relay === false
+      ? false
+      : { needsRelay: () => nat?.reachability() !== "public", gateway: defaultGateway(opts, links), ...opts.relay },
     links,
   );
   if (relay) {

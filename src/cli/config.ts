@@ -6,6 +6,7 @@
  * @module
  */
 import { parseAddress } from "../transport/address.ts";
+import { isLoopbackHost } from "../http/status-server.ts";
 import { type AuthConfig, type AuthFlags, defaultAuthConfig, resolveAuth } from "./auth-config.ts";
 import { ConfigError } from "./config-error.ts";
 import type { LogFormat, LogLevel } from "../log/logger.ts";
@@ -492,4 +493,22 @@ export function readEnv(get: (name: string) => string | undefined): Record<strin
     if (v !== undefined) out[name] = v;
   }
   return out;
+}
+
+/**
+ * Whether the node announces its WebSocket address (`ws://HEALTH-HOST:PORT/did`)
+ * in its record: when the link is on and other nodes can reach the status
+ * server — not when it listens on loopback while the node itself is reachable
+ * from elsewhere (the default: peers would dial their own machine). It is
+ * served either way.
+ *
+ * @example
+ * ```ts
+ * import { announcesWebSocket, DEFAULTS } from "./config.ts";
+ * announcesWebSocket(DEFAULTS); // false: status server on 127.0.0.1, node on 0.0.0.0
+ * announcesWebSocket({ ...DEFAULTS, healthHost: "0.0.0.0" }); // true
+ * ```
+ */
+export function announcesWebSocket(cfg: Pick<StartConfig, "ws" | "host" | "healthHost">): boolean {
+  return cfg.ws && (!isLoopbackHost(cfg.healthHost) || isLoopbackHost(cfg.host));
 }

@@ -44,7 +44,9 @@ export interface RelayOptions {
   /**
    * Our gateway (a direct address with its `did:key`, e.g. `ws://HOST:PORT/did:key:…`):
    * reserve at it, and reach every address no other transport can dial
-   * through it (`GatewayTransport`). For nodes that can dial only WebSockets.
+   * through it (`GatewayTransport`). For nodes that can dial only WebSockets;
+   * `Node.start` defaults it to the first `ws://`/`wss://` seed of a node whose
+   * links are all `ws`/`webrtc`. No automatic reservations elsewhere then.
    */
   gateway?: string;
 }
@@ -105,7 +107,7 @@ export function relayPlugins(
   services.push(
     new RelayClient(transport, {
       via: o.gateway ? [...(o.via ?? []), o.gateway] : o.via,
-      autoReserve: o.autoReserve ?? (o.serve ? 0 : 2),
+      autoReserve: o.autoReserve ?? (o.serve || o.gateway ? 0 : 2),
       needsRelay: o.needsRelay,
     }),
   );

@@ -16,8 +16,7 @@
 import type { NodeId } from "../identity/node-id.ts";
 import type { HttpApi, HttpServer, SocketAddress, WebSocketLike } from "../platform/types.ts";
 import { isWebSocketUpgrade } from "../platform/types.ts";
-import { withDeadline } from "../util/async.ts";
-import { MaculaError } from "../util/errors.ts";
+import { AbortedError, TimeoutError, withDeadline } from "../util/async.ts";
 import { formatAddress, hostPort, type PeerAddress } from "./address.ts";
 import type { Connection } from "./connection.ts";
 import { ConnectionSet } from "./connection-set.ts";
@@ -120,8 +119,13 @@ export class WebSocketTransport implements Transport {
     this.#advertised = addr;
   }
 
+  /** `ws://` and `wss://` addresses, where there is a `WebSocket` to dial with (Node 20 has none). */
   canDial(address: PeerAddress): boolean {
-    return address.type === "direct" && (address.kind === "ws" || address.kind === "wss");
+    return address.type === "direct" && (address.kind === "ws" || address.kind === "wss") && !!this.#dialer();
+  }
+
+  #dialer(): WebSocketConstructor | undefined {
+    return this.#opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   }
 
   start(ctx: TransportContext): Promise<void> {
@@ -215,14 +219,13 @@ export class WebSocketTransport implements Transport {
   }
 
   async dial(address: PeerAddress, expected: NodeId, options: DialOptions = {}): Promise<Connection> {
+    const Ctor = this.#dialer();
+    if (!Ctor) throw new DialError("this runtime has no WebSocket to dial with");
     if (!this.canDial(address) || address.type !== "direct") {
       throw new DialError(`the WebSocket transport cannot dial ${address.type} address ${formatAddress(address)}`);
     }
     const ctx = this.#ctx;
     if (!ctx || !this.#connections) throw new DialError("WebSocket transport is not started");
-    const Ctor = this.#opts.WebSocket ??
-      (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (!Ctor) throw new DialError("this runtime has no WebSocket to dial with");
     const host = address.host.includes(":") ? `[${address.host}]` : address.host;
     const url = `${address.kind}://${host}${address.port > 0 ? `:${address.port}` : ""}${WS_PATH}`;
     const timeout = options.timeout ?? this.#opts.handshakeTimeout ?? 10_000;
@@ -237,7 +240,7 @@ export class WebSocketTransport implements Transport {
       await withDeadline(pipe.opened, timeout, `WebSocket dial ${url}`, { signal: options.signal });
     } catch (error) {
       pipe.close();
-      if (error instanceof MaculaError) throw error;
+      if (error instanceof TimeoutError || error instanceof AbortedError) throw error;
       throw new DialError(`WebSocket dial ${url} failed: ${(error as Error)?.message ?? error}`, { cause: error });
     }
     const session = await secureSession(pipe, {

@@ -1,6 +1,14 @@
 import { startPermissions } from "../helpers/cli.ts";
 import { assert, assertEquals, assertThrows } from "../helpers/assert.ts";
-import { ConfigError, DEFAULTS, ENV_VARS, readEnv, resolveStartConfig, type StartFlags } from "../../src/cli/config.ts";
+import {
+  announcesWebSocket,
+  ConfigError,
+  DEFAULTS,
+  ENV_VARS,
+  readEnv,
+  resolveStartConfig,
+  type StartFlags,
+} from "../../src/cli/config.ts";
 import { DEFAULT_PORT, DEFAULT_REALM } from "../../src/node/node.ts";
 import { KeyPair } from "../../src/identity/ed25519.ts";
 import { NodeId } from "../../src/identity/node-id.ts";
@@ -309,4 +317,12 @@ Deno.test("ws: served by default, MACULA_WS=0 or --no-ws turns it off, a bad val
   assertEquals(resolveStartConfig({ MACULA_WS: "0" }, {}).ws, false);
   assertEquals(resolveStartConfig({ MACULA_WS: "1" }, { "no-ws": true }).ws, false);
   assertThrows(() => resolveStartConfig({ MACULA_WS: "maybe" }, {}), ConfigError, "MACULA_WS");
+});
+
+Deno.test("ws: announced when peers can reach the status server, not on loopback beside a reachable node", () => {
+  assertEquals(announcesWebSocket(DEFAULTS), false);
+  assertEquals(announcesWebSocket({ ...DEFAULTS, host: "127.0.0.1" }), true);
+  assertEquals(announcesWebSocket({ ...DEFAULTS, healthHost: "0.0.0.0" }), true);
+  assertEquals(announcesWebSocket({ ...DEFAULTS, healthHost: "192.168.1.20" }), true);
+  assertEquals(announcesWebSocket({ ...DEFAULTS, healthHost: "0.0.0.0", ws: false }), false);
 });

@@ -49,8 +49,7 @@ Deno.test({
       keyPair: KeyPair.generate(),
       logger: Logger.silent(),
       transports: [bws],
-      seeds: [gAddr],
-      relay: { gateway: gAddr },
+      seeds: [gAddr], // only ws links: the first ws seed is the gateway (relay.gateway by default)
       nat: false,
       punch: false,
     });

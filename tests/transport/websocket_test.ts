@@ -18,8 +18,8 @@ import { tokenGate } from "../../src/http/token-gate.ts";
 import { currentPlatform } from "../../src/platform/current.ts";
 import type { HttpServer, RequestInfo, WebSocketLike } from "../../src/platform/types.ts";
 import { parseAddress } from "../../src/transport/address.ts";
-import { PeerIdMismatchError } from "../../src/transport/errors.ts";
-import { WebSocketTransport, WS_PATH } from "../../src/transport/websocket.ts";
+import { DialError, PeerIdMismatchError } from "../../src/transport/errors.ts";
+import { type WebSocketConstructor, WebSocketTransport, WS_PATH } from "../../src/transport/websocket.ts";
 import { MaculaError } from "../../src/util/errors.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -273,6 +273,79 @@ Deno.test({
       assertEquals(refused, [], "no case was refused admission");
       assertEquals(ws.violations, violations, "each rule violation counted once");
       assert(violations > 1_000, `violations exercised (${violations})`);
+    } finally {
+      await ws.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "ws: dialing nothing fails with DialError; wss:// and IPv6 addresses become the right URLs; no WebSocket, DialError",
+  ...opts,
+  async fn() {
+    const dialer = new WebSocketTransport({ handshakeTimeout: 3_000 });
+    await dialer.start(testContext());
+    const free = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (free.addr as Deno.NetAddr).port;
+    free.close();
+    const id = new NodeId(KeyPair.generate().publicKey);
+    try {
+      await assertRejects(() => dialer.dial(parseAddress(`ws://127.0.0.1:${port}/${id.did}`), id), DialError);
+    } finally {
+      await dialer.close();
+    }
+
+    const urls: string[] = [];
+    const recording = new WebSocketTransport({
+      WebSocket: class {
+        constructor(url: string) {
+          urls.push(url);
+          throw new SyntaxError("not dialing in this test");
+        }
+      } as unknown as WebSocketConstructor,
+    });
+    await recording.start(testContext());
+    assert(recording.canDial(parseAddress(`wss://gw.example.org/${id.did}`)));
+    assert(!recording.canDial(parseAddress(`tcp://127.0.0.1:1/${id.did}`)));
+    await assertRejects(() => recording.dial(parseAddress(`wss://gw.example.org/${id.did}`), id), DialError);
+    await assertRejects(() => recording.dial(parseAddress(`ws://[::1]:8080/${id.did}`), id), DialError);
+    assertEquals(urls, ["wss://gw.example.org/macula/ws", "ws://[::1]:8080/macula/ws"]);
+    await recording.close();
+
+    const global = globalThis as { WebSocket?: unknown };
+    const saved = global.WebSocket;
+    global.WebSocket = undefined;
+    try {
+      const none = new WebSocketTransport();
+      await none.start(testContext());
+      assert(!none.canDial(parseAddress(`ws://127.0.0.1:1/${id.did}`)), "nothing to dial with: not offered");
+      await assertRejects(() => none.dial(parseAddress(`ws://127.0.0.1:1/${id.did}`), id), DialError, "no WebSocket");
+    } finally {
+      global.WebSocket = saved;
+    }
+  },
+});
+
+Deno.test({
+  name: "ws: inbound handshakes pass the TCP admission limits (per source, then the deadline)",
+  ...opts,
+  async fn() {
+    const ctx = testContext();
+    const refused: string[] = [];
+    ctx.onHandshakeRefused = (reason, _remote, transport) => void refused.push(`${transport}:${reason}`);
+    const ws = new WebSocketTransport({ maxPendingHandshakesPerSource: 2, inboundHandshakeBudget: 200 });
+    await ws.start(ctx);
+    try {
+      const sockets = [0, 1, 2].map(() => new ScriptedSocket());
+      for (const s of sockets) ws.accept(s, "192.0.2.7:5000");
+      assertEquals(sockets[2].closeCode, 1013, "the third from one source is turned away at once");
+      assertEquals(refused, ["ws:source-limit"]);
+      const other = new ScriptedSocket();
+      ws.accept(other, "192.0.2.8:5000");
+      assertEquals(other.closeCode, null, "another source is admitted");
+      await until(() => refused.filter((r) => r === "ws:deadline").length === 3, 3_000, "silent handshakes cut off");
+      assert(sockets[0].closeCode !== null && other.closeCode !== null, "cut-off sockets are closed");
     } finally {
       await ws.close();
     }

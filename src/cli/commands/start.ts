@@ -20,7 +20,7 @@ import { Node } from "../../api/node.ts";
 import type { Platform } from "../../platform/types.ts";
 import { MaculaError } from "../../util/errors.ts";
 import { describeError, parse } from "../args.ts";
-import { ConfigError, readEnv, resolveStartConfig, type StartFlags } from "../config.ts";
+import { announcesWebSocket, ConfigError, readEnv, resolveStartConfig, type StartFlags } from "../config.ts";
 import { HELP } from "../help.ts";
 import { WebSocketTransport } from "../../transport/websocket.ts";
 import type { Route } from "../../http/status-server.ts";
@@ -105,7 +105,8 @@ export async function start(args: string[], platform: Platform): Promise<number>
   const auth = await resolveNodeAuth(cfg, platform.fs, new NodeId(keyPair.publicKey).did, log);
   // The WebSocket link rides on the status server: the node dials and accepts through it, the server routes to it.
   const ws = cfg.ws ? new WebSocketTransport() : undefined;
-  if (cfg.healthPort !== 0) ws?.advertise({ hostname: cfg.healthHost, port: cfg.healthPort });
+  const announceWs = announcesWebSocket(cfg);
+  if (announceWs && cfg.healthPort !== 0) ws?.advertise({ hostname: cfg.healthHost, port: cfg.healthPort });
   const node = await Node.start({
     keyPair,
     addTransports: ws ? [ws] : undefined,
@@ -184,7 +185,7 @@ export async function start(args: string[], platform: Platform): Promise<number>
       `cannot serve HTTP on ${cfg.healthHost}:${cfg.healthPort}: ${describeError(error, platform)} (use --health-port)`,
     );
   }
-  ws?.advertise(server.addr);
+  if (announceWs) ws?.advertise(server.addr);
   log.info("status endpoint listening", { url: `http://${server.addr.hostname}:${server.addr.port}/status` });
   const signal = await shutdown;
   log.info("shutting down", { signal });
