@@ -311,7 +311,7 @@ export class RelayService implements NodeService {
         ? await this.#openStop(reservation.connection, dialer)
         : peerRelay
         ? await this.#forward(peerRelay, request.target, dialer)
-        : await this.#openStop(await reachForClient(this.#host!, request.target, CONTROL_TIMEOUT), dialer);
+        : await this.#clientCircuit(request.target, via, dialer);
     } catch (error) {
       release();
       const reason = error instanceof RelayRefusedError ? error.reason : "target-refused";
@@ -333,6 +333,20 @@ export class RelayService implements NodeService {
         signal: this.#closing.signal,
       });
     pipe(stream, other).finally(release);
+  }
+
+  /**
+   * A gateway client's circuit to a target not reserved here: through the
+   * relay it named (`via`, where the target is reserved: another gateway),
+   * else straight to the target, connecting to it as this node can.
+   */
+  async #clientCircuit(target: NodeId, via: NodeId | undefined, dialer: NodeId): Promise<Stream> {
+    const host = this.#host!;
+    if (via) {
+      const relay = await reachForClient(host, via, CONTROL_TIMEOUT).catch(() => undefined);
+      if (relay && !relay.relayed) return await this.#forward(relay, target, dialer);
+    }
+    return await this.#openStop(await reachForClient(host, target, CONTROL_TIMEOUT), dialer);
   }
 
   /** Ask the reserved target to take a circuit from `dialer`. */

@@ -61,7 +61,21 @@ Deno.test({
     assert(b.connection(g.id)?.transport === "ws", "B reaches G over ws");
     assertEquals(b.addrs.filter((a) => !a.includes("/circuit/")), [], "B announces only relayed addresses");
 
-    // (b) RPC advertised on K, called from B: B dials K through G.
+    // (a) Pub/sub published on K reaches B: K finds B's subscription and dials B's relayed address through G.
+    const got: unknown[] = [];
+    b.subscribe("gw.test", (m) => void got.push(m.payload));
+    await until(
+      async () => {
+        await k.publish("gw.test", "from K");
+        return got.length > 0;
+      },
+      20_000,
+      "B receives K's publish",
+    );
+    assertEquals(got[0], "from K");
+    assert(k.connection(b.id)?.relayed, "K's connection to B runs through G");
+
+    // (b) RPC advertised on K, called from B (over whichever of them dialed first: both run through G).
     k.advertise("k.add", (x: unknown) => (x as number[])[0] + (x as number[])[1]);
     await until(
       async () => {
@@ -77,27 +91,23 @@ Deno.test({
     const toK = b.connection(k.id);
     assert(toK?.relayed, "B's connection to K runs through G");
 
-    // (a) Pub/sub published on K reaches B.
-    const got: unknown[] = [];
-    b.subscribe("gw.test", (m) => void got.push(m.payload));
-    await until(
-      async () => {
-        await k.publish("gw.test", "from K");
-        return got.length > 0;
-      },
-      20_000,
-      "B receives K's publish",
-    );
-    assertEquals(got[0], "from K");
+    // B dials a TCP address (of a node new to it, connected to G) as a circuit through G: the gateway transport.
+    await using k4 = await tcpNode([tcpAddr(g)], { realms: ["elsewhere"] });
+    await until(() => !!g.connection(k4.id), 5_000, "K4 - G");
+    const toK4 = await b.connect(tcpAddr(k4));
+    assert(toK4.relayed, "through G");
+    assertEquals(toK4.direction, "outbound", "B dialed it");
+    assertEquals(toK4.remoteId.did, k4.did);
+    assert(await b.ping(k4.id) >= 0, "B pings K4 through G");
 
-    // (c) K dials B at its relayed address through G (a fresh connection).
-    toK.close("test: make K dial");
-    await until(() => !k.connection(b.id), 5_000, "K forgets B");
+    // (c) A node in K's position (connected to H only), new to B, dials B's relayed address through G.
+    await using k2 = await tcpNode([tcpAddr(h)]);
     const relayed = b.addrs.find((a) => a.startsWith("tcp://") && a.includes(`${g.did}/circuit/`))!;
-    const back = await k.connect(relayed);
-    assert(back.relayed, "K reaches B through G");
+    const back = await k2.connect(relayed);
+    assert(back.relayed, "K2 reaches B through G");
+    assertEquals(back.direction, "outbound", "K2 dialed B");
     assertEquals(back.remoteId.did, b.did);
-    assert(await k.ping(b.id) >= 0, "K pings B through G");
+    assert(await k2.ping(b.id) >= 0, "K2 pings B through G");
 
     // (d) B leaves: G notices promptly.
     let downAt = 0;
@@ -132,5 +142,34 @@ Deno.test({
       "relay-disabled",
     );
     assertEquals((g.status().relay as { serving: unknown }).serving, "gateway");
+  },
+});
+
+Deno.test({
+  name: "gateway: ws-only nodes on two different gateways reach each other (G1 forwards to G2, where B2 is reserved)",
+  ...opts,
+  async fn() {
+    const http = currentPlatform().http;
+    const ws1 = new WebSocketTransport({ listen: { http, host: "127.0.0.1", port: 0 } });
+    const ws2 = new WebSocketTransport({ listen: { http, host: "127.0.0.1", port: 0 } });
+    await using g1 = await tcpNode([], { transports: ["tcp", ws1], relay: { serveGateway: true } });
+    await using g2 = await tcpNode([tcpAddr(g1)], { transports: ["tcp", ws2], relay: { serveGateway: true } });
+    const browser = (gateway: Node) =>
+      Node.start({
+        keyPair: KeyPair.generate(),
+        logger: Logger.silent(),
+        transports: [new WebSocketTransport()],
+        seeds: [gateway.addrs.find((a) => a.startsWith("ws://"))!],
+        nat: false,
+        punch: false,
+      });
+    await using b1 = await browser(g1);
+    await using b2 = await browser(g2);
+    await until(() => b1.addrs.some((a) => a.includes("/circuit/")), 10_000, "B1 reserved");
+    await until(() => b2.addrs.some((a) => a.includes("/circuit/")), 10_000, "B2 reserved");
+    b2.expose("hello", (from) => `hello ${from.did}`);
+    const conn = await b1.connect(b2.addrs.find((a) => a.startsWith("tcp://") && a.includes("/circuit/"))!);
+    assert(conn.relayed, "B1 reaches B2 through G1 and G2");
+    assertEquals(await b1.request(b2.id, "hello", null), `hello ${b1.did}`);
   },
 });
