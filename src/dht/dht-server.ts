@@ -32,6 +32,9 @@ export interface DhtServerOptions {
   rejected: Counter;
 }
 
+/** The role of a DHT client: nodes keep peers announcing it out of their routing tables. */
+export const DHT_CLIENT_ROLE = "dht-client";
+
 /**
  * Answers DHT requests; the handler given to `serveRequests`.
  *
@@ -56,12 +59,13 @@ export class DhtServer {
 
   /**
    * Answer `req` from `from`. A requester that runs in the realm becomes a
-   * contact. Throws `RealmError`, `WireError` (a request missing its key or
+   * contact, unless it is a DHT client. Throws `RealmError`, `WireError` (a request missing its key or
    * record), or `MaculaError` (`E_FORBIDDEN`, `E_REJECTED`) for records not stored.
    */
   serve(from: NodeId, req: DhtRequest): unknown {
     const o = this.#o.overlay(req.realm);
-    if (this.#o.node.peer(from)?.record?.realms.includes(req.realm)) o.table.add(from);
+    const record = this.#o.node.peer(from)?.record;
+    if (record?.realms.includes(req.realm) && !record.roles.includes(DHT_CLIENT_ROLE)) o.table.add(from);
     const key = () => {
       if (!req.key) throw new WireError("E_WIRE_INVALID", "dht request", `${req.t} needs a key`);
       return req.key;

@@ -17,7 +17,9 @@ import { toHex } from "../util/bytes.ts";
 import { MaculaError } from "../util/errors.ts";
 import { WireError } from "../wire/errors.ts";
 import { DhtLookups, type LookupKind } from "./dht-lookups.ts";
-import { DhtServer } from "./dht-server.ts";
+import { DHT_CLIENT_ROLE, DhtServer } from "./dht-server.ts";
+
+export { DHT_CLIENT_ROLE };
 import { dhtId, randomIdInBucket } from "./keys.ts";
 import type { LookupResult } from "./lookup.ts";
 import { DHT_PROTOCOL, type DhtReply, validateDhtReply, validateDhtRequest } from "./messages.ts";
@@ -53,6 +55,8 @@ export interface DhtOptions {
   republishInterval?: number;
   /** Storage limits of the records this node holds for others, per realm. Defaults: see `StoreLimits`. */
   limits?: StoreLimits;
+  /** Client only (browsers): answer no DHT requests; announce `DHT_CLIENT_ROLE` too. Default false. */
+  client?: boolean;
 }
 
 /** A read-only view of the routing table of one realm (see `DhtService.table`). */
@@ -118,6 +122,7 @@ export class DhtService implements NodeService {
       providerTtl,
       republishInterval: options.republishInterval ?? providerTtl / 2,
       limits: {},
+      client: false,
       ...options,
     };
   }
@@ -151,11 +156,14 @@ export class DhtService implements NodeService {
         return [{ realm: o.name }, s.providers + s.values];
       }));
     this.#off.push(
-      serveRequests(node, DHT_PROTOCOL, validateDhtRequest, (from, req) => server.serve(from, req), {
-        maxFrame: 512 * 1024,
-      }),
       node.on("peer:identify", (record) => this.#learn(record)),
     );
+    if (!this.#opts.client) {
+      const serve = serveRequests(node, DHT_PROTOCOL, validateDhtRequest, (from, req) => server.serve(from, req), {
+        maxFrame: 512 * 1024,
+      });
+      this.#off.push(serve);
+    }
     const tick = Math.min(60_000, Math.max(1_000, this.#opts.refreshInterval / 4));
     this.#timers.push(
       setInterval(() => this.#maintain(), tick),
@@ -213,6 +221,7 @@ export class DhtService implements NodeService {
   }
 
   #learn(record: NodeRecord): void {
+    if (record.roles.includes(DHT_CLIENT_ROLE)) return;
     for (const realm of record.realms) {
       const o = this.#overlays.get(realm);
       if (!o) continue;

@@ -1,6 +1,6 @@
 /**
  * The status server's token rule: when the server is reachable from other
- * machines, every route but `/health` and `/ready` needs the console token
+ * machines, every route but `OPEN_PATHS` needs the console token
  * (bearer or cookie), and `GET /console?token=…` trades the token in the
  * URL for the cookie.
  *
@@ -11,9 +11,11 @@ import { ConsoleTokenError, requestToken, sameToken, tokenCookie } from "../cons
 
 /**
  * Paths open without the token: probes of orchestrators and load balancers,
- * and the mesh's WebSocket link (its Noise handshake authenticates the peer).
+ * the mesh's WebSocket link (its Noise handshake authenticates the peer),
+ * and the browser library and its gateway description (public: see
+ * `browser-routes.ts`).
  */
-export const OPEN_PATHS: readonly string[] = ["/health", "/ready", "/macula/ws"];
+export const OPEN_PATHS: readonly string[] = ["/health", "/ready", "/macula/ws", "/macula.js", "/macula/gateway"];
 
 /**
  * `handler` behind the token: a request without the right token gets 401

@@ -348,7 +348,7 @@ export interface ProcessApi {
 
 /** Everything runtime-specific, in one object. */
 export interface Platform {
-  readonly runtime: "deno" | "node";
+  readonly runtime: "deno" | "node" | "browser";
   /** Runtime version string, e.g. `"deno 2.9.6"`. */
   readonly runtimeVersion: string;
   /** `os-arch`, e.g. `linux-x86_64`. */

@@ -9,6 +9,7 @@ import { contentRoutes } from "../../http/content-routes.ts";
 import { type MeshApi, meshRoutes } from "../../http/mesh-routes.ts";
 import { authRoutes } from "../../http/auth-routes.ts";
 import { consoleRoutes } from "../../http/console-routes.ts";
+import { browserRoutes } from "../../http/browser-routes.ts";
 import { requiresToken } from "../../http/status-server.ts";
 import { loadConsoleToken } from "../../console/token.ts";
 import { NodeId } from "../../identity/node-id.ts";
@@ -167,6 +168,7 @@ export async function start(args: string[], platform: Platform): Promise<number>
       routes: [
         ...(ws ? [webSocketRoute(ws, platform)] : []),
         web.route,
+        browserRoutes(node, { gateway: ws !== undefined }),
         contentRoutes(node.content, { log }),
         meshRoutes(meshApi(node)),
         authRoutes(node.auth),
