@@ -42,12 +42,9 @@ export async function loadNodeWebRtc(): Promise<NodeWebRtc> {
     release() {
       if (released) return;
       released = true;
-      if (--users === 0) {
-        // Let closing peer connections finish their callbacks first.
-        setTimeout(() => {
-          if (users === 0) cleanup?.();
-        }, 50);
-      }
+      // Synchronously: a test (or a worker) may end right after, and
+      // node-datachannel's threads must not outlive the isolate.
+      if (--users === 0) cleanup?.();
     },
   };
 }

@@ -113,9 +113,9 @@ export function channelDuplex(dc: RtcDataChannel, pc: RtcPeerConnection): RawDup
     reader = null;
     drained?.();
     drained = null;
-    try {
-      dc.close();
-    } catch { /* already closed */ }
+    // Closing the peer connection closes its channel (node-datachannel's
+    // RTCDataChannel.close() defers to a later tick, which may then run
+    // after the library was cleaned up).
     try {
       pc.close();
     } catch { /* already closed */ }

@@ -32,6 +32,8 @@ export interface NegotiateOptions {
   maxCandidates: number;
   /** Ends the negotiation (deadline or caller). */
   signal: AbortSignal;
+  /** Hears of the peer connection as soon as it is made (the link closes every one it made). */
+  created?: (pc: RtcPeerConnection) => void;
 }
 
 /** The open data channel and its peer connection. */
@@ -68,6 +70,7 @@ export async function negotiate(
   options: NegotiateOptions,
 ): Promise<Negotiated> {
   const pc = new options.RTCPeerConnection({ iceServers: options.iceServers ?? [] });
+  options.created?.(pc);
   let described = false;
   const held: SignalMessage[] = [];
   let sending = Promise.resolve();

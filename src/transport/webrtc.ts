@@ -31,7 +31,7 @@ import { DialError, LimitError } from "./errors.ts";
 import { MemoryBudget } from "./mux/receive-budget.ts";
 import { secureSession } from "./secure-session.ts";
 import type { DialOptions, Transport, TransportContext } from "./transport.ts";
-import { channelDuplex, type RtcPeerConnectionClass } from "./webrtc-channel.ts";
+import { channelDuplex, type RtcPeerConnection, type RtcPeerConnectionClass } from "./webrtc-channel.ts";
 import { negotiate, type SignalChannel } from "./webrtc-negotiate.ts";
 
 export type { SignalChannel } from "./webrtc-negotiate.ts";
@@ -105,6 +105,7 @@ export class WebRtcTransport implements Transport {
   #pending = 0;
   #byPeer = new Map<string, Connection>();
   #memory = new MemoryBudget();
+  #pcs = new Set<RtcPeerConnection>();
   #closed = false;
   #closing = new AbortController();
   readonly counts: WebRtcCounts = { outbound: 0, inbound: 0, failures: {} };
@@ -241,6 +242,12 @@ export class WebRtcTransport implements Transport {
         iceServers: this.#opts.iceServers,
         maxCandidates: this.#opts.maxCandidates,
         signal,
+        created: (made) => {
+          this.#pcs.add(made);
+          made.addEventListener("connectionstatechange", () => {
+            if (made.connectionState === "closed") this.#pcs.delete(made);
+          });
+        },
       });
       pc = negotiated.pc;
       const pipe = channelDuplex(negotiated.dc, negotiated.pc);
@@ -271,13 +278,21 @@ export class WebRtcTransport implements Transport {
     }
   }
 
-  close(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
+  async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
     this.#closing.abort(new DialError("WebRTC transport closed"));
     this.#connections?.closeAll("shutting down");
     this.#byPeer.clear();
+    // Every peer connection closed, and its last callbacks run, before the
+    // implementation may be released (node-datachannel crashes otherwise).
+    for (const pc of this.#pcs) {
+      try {
+        pc.close();
+      } catch { /* closed */ }
+    }
+    this.#pcs.clear();
+    await new Promise((resolve) => setTimeout(resolve, 100));
     this.#opts.onClose?.();
-    return Promise.resolve();
   }
 }

@@ -16,8 +16,10 @@ import type { NodeService } from "../../src/node/service.ts";
 let loaded: NodeWebRtc | undefined;
 let reason: string | undefined;
 try {
+  // Held for the whole file (each node takes its own reference too), so
+  // node-datachannel is set up once and cleaned up once, when the file ends.
   loaded = await loadNodeWebRtc();
-  loaded.release(); // each node takes its own reference
+  globalThis.addEventListener("unload", () => loaded?.release());
 } catch (error) {
   reason = `node-datachannel cannot load here: ${(error as Error).message}`;
   console.log(`WebRTC tests ignored: ${reason}`);

@@ -1,0 +1,119 @@
+/**
+ * The WebRTC link under Deno with node-datachannel: two real nodes joined by
+ * an in-memory link signal over it (`/macula/webrtc/1`), open a data
+ * channel, and run Noise + mux over it; streams carry data both ways; a
+ * wrong id is refused; bad signaling input is a typed error and the node
+ * keeps going.
+ */
+import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
+import { MemoryNetwork, until } from "../helpers/nodes.ts";
+import { rtcMissing, rtcNode } from "../helpers/webrtc.ts";
+import { webrtcAddress } from "../../src/transport/webrtc.ts";
+import { WEBRTC_PROTOCOL } from "../../src/transport/webrtc-messages.ts";
+import { PeerIdMismatchError } from "../../src/transport/errors.ts";
+import { encodeCbor } from "../../src/wire/cbor.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false, ignore: !!rtcMissing };
+
+Deno.test("webrtc: two nodes signal over an in-memory link; streams carry data both ways", opts, async () => {
+  const network = new MemoryNetwork();
+  const a = await rtcNode(network);
+  const b = await rtcNode(network);
+  try {
+    a.node.handle("/test/echo/1", async (s) => {
+      for (let f = await s.readFrame(); f; f = await s.readFrame()) await s.writeFrame(f);
+      await s.closeWrite();
+    });
+    b.node.handle("/test/echo/1", async (s) => {
+      for (let f = await s.readFrame(); f; f = await s.readFrame()) await s.writeFrame(f);
+      await s.closeWrite();
+    });
+    await a.node.connect(b.node.addrs[0]);
+    const t0 = performance.now();
+    const conn = await a.service.connect(b.node.id);
+    const ms = performance.now() - t0;
+    console.log(`webrtc connection (signaling over memory + ICE + Noise) in ${ms.toFixed(0)} ms`);
+    assertEquals(conn.transport, "webrtc");
+    assertEquals(conn.route, "direct");
+    assert(conn.remoteId.equals(b.node.id));
+    await until(() => !!b.rtc.connection(a.node.id), 5000, "b sees the connection");
+    const back = b.rtc.connection(a.node.id)!;
+    assertEquals(back.transport, "webrtc");
+    // a → b, with a large payload crossing many data-channel messages
+    const big = new Uint8Array(300_000).map((_, i) => i % 251);
+    const s1 = await conn.openStream("/test/echo/1");
+    await s1.writeFrame(big, 1 << 20);
+    const echoed = await s1.readFrame(1 << 20);
+    assertEquals(echoed?.length, big.length);
+    assert(echoed!.every((v, i) => v === big[i]));
+    await s1.closeWrite();
+    // b → a, on the same connection
+    const s2 = await back.openStream("/test/echo/1");
+    await s2.writeFrame(new TextEncoder().encode("hello a"));
+    assertEquals(new TextDecoder().decode((await s2.readFrame())!), "hello a");
+    await s2.closeWrite();
+    // The node uses it: dialing the webrtc address again gives the open connection.
+    assert((await a.node.connect(b.node.id)) !== undefined);
+    assertEquals(await a.rtc.dial(webrtcAddress(b.node.id), b.node.id), conn);
+  } finally {
+    await a.node.stop();
+    await b.node.stop();
+  }
+});
+
+Deno.test("webrtc: a peer proving another id is refused (PeerIdMismatchError)", opts, async () => {
+  const network = new MemoryNetwork();
+  const a = await rtcNode(network);
+  const b = await rtcNode(network);
+  const c = await rtcNode(network);
+  try {
+    await a.node.connect(b.node.addrs[0]);
+    // A signaling path that lies: the offer meant for C goes to B.
+    const real = b.node.id;
+    a.rtc.setSignaler(async (_peer, signal) => {
+      const { streamChannel } = await import("../../src/webrtc/webrtc-service.ts");
+      const conn = a.node.connection(real)!;
+      return streamChannel(await conn.openStream(WEBRTC_PROTOCOL, { signal }));
+    });
+    await assertRejects(() => a.rtc.dial(webrtcAddress(c.node.id), c.node.id), PeerIdMismatchError);
+    assertEquals(a.rtc.connection(c.node.id), undefined);
+    assertEquals(a.rtc.connection(real), undefined);
+    assert((a.rtc.counts.failures["E_PEER_ID_MISMATCH"] ?? 0) >= 1);
+  } finally {
+    await a.node.stop();
+    await b.node.stop();
+    await c.node.stop();
+  }
+});
+
+Deno.test("webrtc: bad signaling input is refused and the node keeps going", opts, async () => {
+  const network = new MemoryNetwork();
+  const a = await rtcNode(network);
+  const b = await rtcNode(network);
+  try {
+    const conn = await a.node.connect(b.node.addrs[0]);
+    const bad: Uint8Array[] = [
+      new Uint8Array([0xff, 0x00]), // not CBOR
+      encodeCbor({ t: "answer", sdp: "v=0\r\n" }), // an answer to nobody
+      encodeCbor({ t: "offer", sdp: "not sdp" }),
+      encodeCbor({ t: "cand", c: "candidate:1 1 UDP 1 192.0.2.1 1 typ host" }), // candidate before the offer
+      encodeCbor({ t: "offer" }), // missing sdp
+      encodeCbor({ t: "offer", sdp: "v=0\r\nthis is no session description\r\n" }),
+    ];
+    for (const frame of bad) {
+      const s = await conn.openStream(WEBRTC_PROTOCOL);
+      await s.writeFrame(frame).catch(() => {});
+      assertEquals(await s.readFrame().catch(() => null), null, "the stream ends, no answer");
+    }
+    await until(() => Object.values(b.rtc.counts.failures).reduce((x, y) => x + y, 0) >= bad.length, 5000, "failures");
+    assert((b.rtc.counts.failures["E_WIRE_INVALID"] ?? 0) >= 4, JSON.stringify(b.rtc.counts.failures));
+    // still works
+    const rtc = await a.service.connect(b.node.id);
+    assertEquals(rtc.transport, "webrtc");
+    const metrics = b.node.metrics.registry.render();
+    assert(metrics.includes("macula_webrtc_failures_total"), "failures counted in metrics");
+  } finally {
+    await a.node.stop();
+    await b.node.stop();
+  }
+});
