@@ -168,6 +168,48 @@ export { RelayClient, type RelayClientOptions, type ReservationState } from "./s
 export { RELAY_TRANSPORT, RelayTransport, type ReservedRelay } from "./src/relay/relay-transport.ts";
 export { DEFAULT_RELAY_LIMITS, type RelayLimits } from "./src/relay/limits.ts";
 export { HOP_PROTOCOL, STOP_PROTOCOL } from "./src/relay/messages.ts";
+
+// WebRTC (browser and node peers over data channels) and rings.
+export {
+  type Signaler,
+  WEBRTC_HOST,
+  webrtcAddress,
+  type WebRtcCounts,
+  type WebRtcObserver,
+  type WebRtcOptions,
+  WebRtcTransport,
+} from "./src/transport/webrtc.ts";
+export type { SignalChannel } from "./src/transport/webrtc-negotiate.ts";
+export type {
+  RtcCandidateInit,
+  RtcDataChannel,
+  RtcDescriptionInit,
+  RtcPeerConnection,
+  RtcPeerConnectionClass,
+} from "./src/transport/webrtc-channel.ts";
+export {
+  decodeSignal,
+  encodeSignal,
+  type SignalCandidate,
+  type SignalDescription,
+  type SignalEnd,
+  type SignalMessage,
+  type SignalRefusal,
+  WEBRTC_PROTOCOL,
+} from "./src/transport/webrtc-messages.ts";
+export { streamChannel, WEBRTC, WebRtcService } from "./src/webrtc/webrtc-service.ts";
+export { type WebRtcPluginOptions, type WebRtcPlugins, webrtcPlugins } from "./src/webrtc/plugin.ts";
+export { loadNodeWebRtc, type NodeWebRtc } from "./src/platform/webrtc.ts";
+export {
+  type JoinOptions,
+  RINGS,
+  type RingsOptions,
+  RingsService,
+  type RingStatus,
+} from "./src/rings/rings-service.ts";
+export { Ring, type RingDriver, type RingEvents, type RingMember } from "./src/rings/ring.ts";
+export { RingError, type RingErrorCode } from "./src/rings/errors.ts";
+export { RING_PROTOCOL, ringTopic, validateRingName } from "./src/rings/messages.ts";
 // Reachability and NAT (observed addresses, mapping type, dial-back).
 export {
   REACHABILITY,
@@ -352,6 +394,7 @@ export {
   type ConsolePeer,
   type ConsoleProcedure,
   type ConsoleRealm,
+  type ConsoleRing,
   type ConsoleSeries,
   type ConsoleSnapshot,
   type ConsoleTopic,

@@ -67,17 +67,22 @@ interface Member {
  * await ring.broadcast(new Uint8Array([1, 2, 3]));
  * ```
  */
-export class Ring extends Emitter<RingEvents> {
+export class Ring {
   /** When `join` was called, ms since epoch. */
   readonly joinedAt: number = Date.now();
   #members = new Map<string, Member>();
+  #events = new Emitter<RingEvents>();
   #driver: RingDriver;
   #left = false;
 
   /** A ring `name` in `realm` (made by `RingsService.join`). */
   constructor(readonly name: string, readonly realm: string, driver: RingDriver) {
-    super();
     this.#driver = driver;
+  }
+
+  /** Listen to `member:up`, `member:down` or `message`; returns the unsubscribe function. */
+  on<K extends keyof RingEvents>(event: K, listener: (...args: RingEvents[K]) => void): () => void {
+    return this.#events.on(event, listener);
   }
 
   /** Whether `leave()` was called. */
@@ -182,7 +187,7 @@ export class Ring extends Emitter<RingEvents> {
   // ----- driven by the service -----
 
   /** A member's presence: add or refresh it. Returns true when it is new. */
-  present(id: NodeId, now = Date.now()): boolean {
+  present(id: NodeId, now: number = Date.now()): boolean {
     if (this.#left) return false;
     const m = this.#members.get(id.hex);
     if (m) {
@@ -191,6 +196,11 @@ export class Ring extends Emitter<RingEvents> {
     }
     this.#members.set(id.hex, { id, since: now, lastSeen: now, chain: Promise.resolve() });
     return true;
+  }
+
+  /** A message from member `from` arrived (dropped unless it is a member). */
+  deliver(from: NodeId, data: Uint8Array): void {
+    if (this.#members.has(from.hex)) this.#events.emit("message", from, data);
   }
 
   /** Whether `id` is a member now. */
@@ -209,9 +219,9 @@ export class Ring extends Emitter<RingEvents> {
       if (this.#members.get(conn.remoteId.hex) !== m || m.conn !== conn) return;
       m.conn = undefined;
       m.out = undefined;
-      this.emit("member:down", m.id, "connection closed");
+      this.#events.emit("member:down", m.id, "connection closed");
     });
-    if (!wasUp) this.emit("member:up", m.id);
+    if (!wasUp) this.#events.emit("member:up", m.id);
   }
 
   /** Member `id` is gone (`reason`: left, presence expired). */
@@ -220,7 +230,7 @@ export class Ring extends Emitter<RingEvents> {
     if (!m) return;
     this.#members.delete(id.hex);
     m.out?.then((s) => s.closeWrite()).catch(() => {});
-    if (m.conn && !m.conn.isClosed) this.emit("member:down", id, reason);
+    if (m.conn && !m.conn.isClosed) this.#events.emit("member:down", id, reason);
   }
 
   /** Remove members whose presence is older than `before` (ms since epoch). */

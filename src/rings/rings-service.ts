@@ -278,7 +278,7 @@ export class RingsService implements NodeService {
       for (let f = await stream.readFrame(MAX_RING_MESSAGE); f; f = await stream.readFrame(MAX_RING_MESSAGE)) {
         this.#m?.messages.inc({ direction: "received" });
         this.#m?.bytes.inc({ direction: "received" }, f.length);
-        if (ring.has(conn.remoteId)) ring.emit("message", conn.remoteId, f);
+        ring.deliver(conn.remoteId, f);
       }
     } catch {
       stream.reset("ring stream failed");

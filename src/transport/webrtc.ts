@@ -108,6 +108,7 @@ export class WebRtcTransport implements Transport {
   #pcs = new Set<RtcPeerConnection>();
   #closed = false;
   #closing = new AbortController();
+  /** Connections made and negotiations failed so far. */
   readonly counts: WebRtcCounts = { outbound: 0, inbound: 0, failures: {} };
 
   /** A WebRTC link on the given `RTCPeerConnection` class. */
@@ -213,14 +214,14 @@ export class WebRtcTransport implements Transport {
       this.counts[direction]++;
       this.#observer?.connection?.(conn);
       return conn;
-    } catch (error) {
-      if ((error as Error)?.name === "TimeoutError" && !(error instanceof MaculaError)) {
-        error = new TimeoutError(`WebRTC connection with ${peer.did} timed out`);
-      }
+    } catch (caught) {
+      const error = (caught as Error)?.name === "TimeoutError" && !(caught instanceof MaculaError)
+        ? new TimeoutError(`WebRTC connection with ${peer.did} timed out`)
+        : caught as Error;
       this.#fail((error as MaculaError)?.code ?? "E_DIAL");
-      this.#observer?.failure?.(direction, peer, error as Error);
+      this.#observer?.failure?.(direction, peer, error);
       if (error instanceof MaculaError) throw error;
-      throw new DialError(`WebRTC connection with ${peer.did} failed: ${(error as Error)?.message ?? error}`, {
+      throw new DialError(`WebRTC connection with ${peer.did} failed: ${error?.message ?? error}`, {
         cause: error,
       });
     } finally {

@@ -12,6 +12,7 @@ import { rtcMissing } from "../helpers/webrtc.ts";
 import { gatewayNode, memberNode } from "./ring_helpers.ts";
 import type { NodeId } from "../../src/identity/node-id.ts";
 import { RingError } from "../../src/rings/errors.ts";
+import { SnapshotBuilder } from "../../src/console/snapshot.ts";
 import { KeyPair } from "../../src/identity/ed25519.ts";
 import { NodeId as Id } from "../../src/identity/node-id.ts";
 
@@ -77,6 +78,14 @@ Deno.test("rings: three members behind a gateway exchange 1,000 messages over We
     assertEquals(status[0].name, "design-review");
     assertEquals(status[0].members.length, 2);
     assert(status[0].members.every((m) => m.path === "webrtc"));
+    const snapshot = new SnapshotBuilder(members[0].node).take();
+    assertEquals(snapshot.rings?.length, 1);
+    assertEquals(snapshot.rings![0].name, "design-review");
+    assertEquals(
+      snapshot.rings![0].members.map((m) => m.id).sort(),
+      [members[1].node.id.did, members[2].node.id.did].sort(),
+    );
+    assertEquals(new SnapshotBuilder(gw).take().rings, undefined, "no rings service, no rings section");
   } finally {
     for (const m of members) await m.node.stop();
     await gw.stop();
