@@ -152,6 +152,13 @@ export class RingsService implements NodeService {
     const timer = setInterval(() => this.#tick(ring), this.#opts.presenceInterval);
     this.#rings.set(key, { ring, sub, timer });
     void this.#announce(ring, "here");
+    // Again as soon as another member is known to subscribe (the first may have reached nobody).
+    this.#pubsub!.ready(ringTopic(name), { realm, signal: AbortSignal.timeout(this.#opts.presenceExpiry) }).then(
+      () => {
+        if (!ring.left) void this.#announce(ring, "here");
+      },
+      () => {},
+    );
     return ring;
   }
 
