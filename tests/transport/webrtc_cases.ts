@@ -117,3 +117,71 @@ Deno.test("webrtc: bad signaling input is refused and the node keeps going", opt
     await b.node.stop();
   }
 });
+
+Deno.test("webrtc: 16 MiB one way completes (writes wait on bufferedAmount)", opts, async () => {
+  const network = new MemoryNetwork();
+  const a = await rtcNode(network);
+  const b = await rtcNode(network);
+  try {
+    let got = 0;
+    b.node.handle("/test/sink/1", async (s) => {
+      for (let c = await s.read(); c; c = await s.read()) got += c.length;
+      await s.closeWrite();
+    });
+    await a.node.connect(b.node.addrs[0]);
+    const conn = await a.service.connect(b.node.id);
+    const s = await conn.openStream("/test/sink/1");
+    const chunk = new Uint8Array(256 * 1024).fill(1);
+    const total = 16 * 1024 * 1024;
+    const t0 = performance.now();
+    for (let sent = 0; sent < total; sent += chunk.length) await s.write(chunk);
+    await s.closeWrite();
+    await s.read(); // the sink's end
+    const ms = performance.now() - t0;
+    assertEquals(got, total);
+    console.log(`16 MiB over our webrtc connection in ${ms.toFixed(0)} ms (${(total / 1e3 / ms).toFixed(1)} MB/s)`);
+  } finally {
+    await a.node.stop();
+    await b.node.stop();
+  }
+});
+
+Deno.test("webrtc: a silent peer times out; negotiations over the limit are refused", opts, async () => {
+  const network = new MemoryNetwork();
+  const { rtcTransport } = await import("../helpers/webrtc.ts");
+  const rtc = await rtcTransport({ timeout: 300, maxPending: 1 });
+  const { node } = await rtcNode(network, {}, () => []);
+  const { KeyPair } = await import("../../src/identity/ed25519.ts");
+  const { NodeId } = await import("../../src/identity/node-id.ts");
+  const { TimeoutError } = await import("../../src/util/async.ts");
+  const { LimitError } = await import("../../src/transport/errors.ts");
+  const kp = KeyPair.generate();
+  await rtc.start({
+    keyPair: kp,
+    localId: new NodeId(kp.publicKey),
+    gate: () => null,
+    onInbound: (c) => c.close("unused"),
+  });
+  try {
+    const sent: string[] = [];
+    rtc.setSignaler(() =>
+      Promise.resolve({
+        send: (m) => Promise.resolve(void sent.push(m.t)),
+        receive: () => new Promise(() => {}), // never answers
+        close: () => {},
+      })
+    );
+    const target = node.id;
+    const first = rtc.dial(webrtcAddress(target), target);
+    await assertRejects(() => rtc.dial(webrtcAddress(new NodeId(KeyPair.generate().publicKey)), target), Error);
+    const other = new NodeId(KeyPair.generate().publicKey);
+    await assertRejects(() => rtc.dial(webrtcAddress(other), other), LimitError);
+    await assertRejects(() => first, TimeoutError);
+    assert(sent.includes("offer"), "the offer went out");
+    assertEquals(rtc.counts.failures["E_TIMEOUT"], 1);
+    assertEquals(rtc.counts.failures["E_LIMIT"], 1);
+  } finally {
+    await rtc.close();
+    await node.stop();
+  }
+});
