@@ -17,7 +17,10 @@
  * address naming an id, and `dial` signals through the node's connection
  * to that id. Every connection the link makes or accepts is also handed to
  * the node (`onInbound`), like a punched QUIC connection, so that a direct
- * WebRTC connection replaces a relayed one for all traffic.
+ * WebRTC connection replaces a relayed one for all traffic — unless the
+ * observer's `adopt` says no (the node already has a direct connection to
+ * the peer): then it serves whoever holds it (rings) and closes with the
+ * link.
  *
  * @module
  */
@@ -45,6 +48,13 @@ export interface WebRtcObserver {
   connection?(connection: Connection): void;
   /** A negotiation failed. */
   failure?(direction: "inbound" | "outbound", peer: NodeId, error: Error): void;
+  /**
+   * Whether to hand `connection` to the node (default yes). The `webrtc`
+   * service says no when the node already holds a direct connection to the
+   * peer: the node's tie-break between two direct connections could retire
+   * the WebRTC one, which rings need; it then serves its users only.
+   */
+  adopt?(connection: Connection): boolean;
 }
 
 /** The host part of every WebRTC address. */
@@ -267,7 +277,7 @@ export class WebRtcTransport implements Transport {
       conn.closed.then(() => {
         if (this.#byPeer.get(peer.hex) === conn) this.#byPeer.delete(peer.hex);
       });
-      ctx.onInbound(conn);
+      if (this.#observer?.adopt?.(conn) ?? true) ctx.onInbound(conn);
       return conn;
     } catch (error) {
       try {

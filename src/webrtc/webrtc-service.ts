@@ -88,6 +88,10 @@ export class WebRtcService implements NodeService {
         this.#failures?.inc({ code: (error as { code?: string }).code ?? "E_UNKNOWN" });
         host.log.debug("webrtc negotiation failed", { peer: peer.short, direction, error: error.message });
       },
+      adopt: (conn) => {
+        const current = host.connection(conn.remoteId);
+        return !current || current.isClosed || current.relayed || current.transport === "webrtc";
+      },
     });
   }
 

@@ -39,6 +39,8 @@ Deno.test("rings: three members behind a gateway exchange 1,000 messages over We
         const c = m.rtc.connection(other.node.id);
         assert(c, "a WebRTC connection to every other member");
         assertEquals(c.route, "direct");
+        // The node uses it too: it replaced the relayed connection.
+        await until(() => m.node.connection(other.node.id) === c, 5000, "the node adopts the WebRTC connection");
       }
     }
     const received = members.map(() => new Map<string, number>());

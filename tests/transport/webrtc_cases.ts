@@ -52,7 +52,9 @@ Deno.test("webrtc: two nodes signal over an in-memory link; streams carry data b
     await s2.writeFrame(new TextEncoder().encode("hello a"));
     assertEquals(new TextDecoder().decode((await s2.readFrame())!), "hello a");
     await s2.closeWrite();
-    // The node uses it: dialing the webrtc address again gives the open connection.
+    // The nodes already hold a direct (memory) connection: the WebRTC one stays out of their tables.
+    assertEquals(a.node.connection(b.node.id)?.transport, "memory");
+    // Dialing the webrtc address again gives the open connection.
     assert((await a.node.connect(b.node.id)) !== undefined);
     assertEquals(await a.rtc.dial(webrtcAddress(b.node.id), b.node.id), conn);
   } finally {
