@@ -114,6 +114,7 @@ export class WebRtcTransport implements Transport {
   #observer?: WebRtcObserver;
   #pending = 0;
   #byPeer = new Map<string, Connection>();
+  #dialing = new Map<string, Promise<Connection>>();
   #memory = new MemoryBudget();
   #pcs = new Set<RtcPeerConnection>();
   #closed = false;
@@ -174,11 +175,16 @@ export class WebRtcTransport implements Transport {
     if (open) return open;
     const { ctx } = this.#started();
     if (!this.#signaler) throw new DialError(`no signaling path to ${expected.did}: the webrtc service is not running`);
+    // One negotiation per peer at a time: a second dial waits for the first.
+    const inFlight = this.#dialing.get(expected.hex);
+    if (inFlight) return await inFlight;
     const signal = this.#deadline(options.timeout, options.signal);
-    return await this.#run("outbound", expected, async () => {
+    const dialing = this.#run("outbound", expected, async () => {
       const channel = await this.#signaler!(expected, signal);
       return await this.#establish(channel, true, expected, signal, ctx);
-    });
+    }).finally(() => this.#dialing.delete(expected.hex));
+    this.#dialing.set(expected.hex, dialing);
+    return await dialing;
   }
 
   /**

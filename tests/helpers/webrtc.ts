@@ -19,10 +19,20 @@ try {
   // Held for the whole file (each node takes its own reference too), so
   // node-datachannel is set up once and cleaned up once, when the file ends.
   loaded = await loadNodeWebRtc();
-  globalThis.addEventListener("unload", () => loaded?.release());
+  globalThis.addEventListener("unload", () => loaded?.release()); // if `releaseRtc` was not reached
 } catch (error) {
   reason = `node-datachannel cannot load here: ${(error as Error).message}`;
   console.log(`WebRTC tests ignored: ${reason}`);
+}
+
+/**
+ * The last case of a file: release node-datachannel (its threads stop) and
+ * let late callbacks run while the isolate is still alive — a cleanup at
+ * teardown can crash the process.
+ */
+export async function releaseRtc(): Promise<void> {
+  loaded?.release();
+  await new Promise((resolve) => setTimeout(resolve, 300));
 }
 
 /** Why WebRTC tests are ignored, or undefined when node-datachannel loads. */

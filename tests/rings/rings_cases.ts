@@ -8,7 +8,7 @@
  */
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
 import { MemoryNetwork, until } from "../helpers/nodes.ts";
-import { rtcMissing } from "../helpers/webrtc.ts";
+import { releaseRtc, rtcMissing } from "../helpers/webrtc.ts";
 import { gatewayNode, memberNode } from "./ring_helpers.ts";
 import type { NodeId } from "../../src/identity/node-id.ts";
 import { RingError } from "../../src/rings/errors.ts";
@@ -142,3 +142,5 @@ Deno.test("rings: a member whose node stops is down (its WebRTC connection close
     await gw.stop();
   }
 });
+
+Deno.test("webrtc: release node-datachannel (last)", opts, releaseRtc);

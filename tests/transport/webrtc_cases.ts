@@ -7,7 +7,7 @@
  */
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
 import { MemoryNetwork, until } from "../helpers/nodes.ts";
-import { rtcMissing, rtcNode } from "../helpers/webrtc.ts";
+import { releaseRtc, rtcMissing, rtcNode } from "../helpers/webrtc.ts";
 import { webrtcAddress } from "../../src/transport/webrtc.ts";
 import { WEBRTC_PROTOCOL } from "../../src/transport/webrtc-messages.ts";
 import { PeerIdMismatchError } from "../../src/transport/errors.ts";
@@ -187,3 +187,5 @@ Deno.test("webrtc: a silent peer times out; negotiations over the limit are refu
     await node.stop();
   }
 });
+
+Deno.test("webrtc: release node-datachannel (last)", opts, releaseRtc);
