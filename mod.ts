@@ -180,12 +180,13 @@ export {
   WebRtcTransport,
 } from "./src/transport/webrtc.ts";
 export type { SignalChannel } from "./src/transport/webrtc-negotiate.ts";
-export type {
-  RtcCandidateInit,
-  RtcDataChannel,
-  RtcDescriptionInit,
-  RtcPeerConnection,
-  RtcPeerConnectionClass,
+export {
+  nativeRtcPeerConnection,
+  type RtcCandidateInit,
+  type RtcDataChannel,
+  type RtcDescriptionInit,
+  type RtcPeerConnection,
+  type RtcPeerConnectionClass,
 } from "./src/transport/webrtc-channel.ts";
 export {
   decodeSignal,

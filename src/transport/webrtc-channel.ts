@@ -159,3 +159,18 @@ export function channelDuplex(dc: RtcDataChannel, pc: RtcPeerConnection): RawDup
     close: end,
   };
 }
+
+/**
+ * The runtime's own `RTCPeerConnection` (every browser has one; Deno and
+ * Node do not — use `loadNodeWebRtc` there), or `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { nativeRtcPeerConnection } from "./webrtc-channel.ts";
+ * const RTCPeerConnection = nativeRtcPeerConnection(); // undefined under Deno
+ * ```
+ */
+export function nativeRtcPeerConnection(): RtcPeerConnectionClass | undefined {
+  const native = (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection;
+  return typeof native === "function" ? native as RtcPeerConnectionClass : undefined;
+}

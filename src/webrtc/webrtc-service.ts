@@ -135,6 +135,13 @@ export class WebRtcService implements NodeService {
     const host = this.#host;
     if (!host) throw new DialError("the webrtc service is not running");
     const existing = host.connection(peer);
+    if (!existing || existing.transport === "webrtc") {
+      // Without a connection, the peer's record must give another way there (else connecting would wait on this very dial).
+      const addrs = host.peer(peer)?.record?.addrs ?? [];
+      if (!addrs.some((a) => !a.startsWith("webrtc:"))) {
+        throw new DialError(`no signaling path to ${peer.did}: no connection and no known address but WebRTC`);
+      }
+    }
     const conn = existing && existing.transport !== "webrtc" ? existing : await host.connect(peer, { signal });
     if (conn.transport === "webrtc") throw new DialError(`no signaling path to ${peer.did} other than WebRTC`);
     return streamChannel(await conn.openStream(WEBRTC_PROTOCOL, { signal }));

@@ -10,7 +10,7 @@ import { MemoryNetwork, until } from "../helpers/nodes.ts";
 import { releaseRtc, rtcMissing, rtcNode } from "../helpers/webrtc.ts";
 import { webrtcAddress } from "../../src/transport/webrtc.ts";
 import { WEBRTC_PROTOCOL } from "../../src/transport/webrtc-messages.ts";
-import { PeerIdMismatchError } from "../../src/transport/errors.ts";
+import { DialError, PeerIdMismatchError } from "../../src/transport/errors.ts";
 import { encodeCbor } from "../../src/wire/cbor.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false, ignore: !!rtcMissing };
@@ -81,6 +81,10 @@ Deno.test("webrtc: a peer proving another id is refused (PeerIdMismatchError)", 
     assertEquals(a.rtc.connection(c.node.id), undefined);
     assertEquals(a.rtc.connection(real), undefined);
     assert((a.rtc.counts.failures["E_PEER_ID_MISMATCH"] ?? 0) >= 1);
+    // A webrtc address with no way to signal (C knows nothing of B) fails at once, as a DialError.
+    const t0 = performance.now();
+    await assertRejects(() => c.node.connect(`webrtc://p2p/${b.node.id.did}`), DialError, "no signaling path");
+    assert(performance.now() - t0 < 2_000, "no wait for a deadline");
   } finally {
     await a.node.stop();
     await b.node.stop();
