@@ -12,6 +12,9 @@ import { webrtcAddress } from "../../src/transport/webrtc.ts";
 import { WEBRTC_PROTOCOL } from "../../src/transport/webrtc-messages.ts";
 import { DialError, PeerIdMismatchError } from "../../src/transport/errors.ts";
 import { encodeCbor } from "../../src/wire/cbor.ts";
+import type { SignalMessage } from "../../src/transport/webrtc-messages.ts";
+import type { RtcPeerConnectionClass } from "../../src/transport/webrtc-channel.ts";
+import { chromiumMissing, openBrowser } from "../helpers/console_browser.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false, ignore: !!rtcMissing };
 
@@ -191,5 +194,97 @@ Deno.test("webrtc: a silent peer times out; negotiations over the limit are refu
     await node.stop();
   }
 });
+
+const chromium = chromiumMissing();
+if (chromium) console.log(`webrtc browser interop ignored: ${chromium}`);
+
+Deno.test(
+  "webrtc: Chromium's native RTCPeerConnection negotiates with ours (node-datachannel) and the channel echoes",
+  { ...opts, ignore: opts.ignore || !!chromium },
+  async () => {
+    const { loadNodeWebRtc } = await import("../../src/platform/webrtc.ts");
+    const { negotiate } = await import("../../src/transport/webrtc-negotiate.ts");
+    const { decodeSignal, encodeSignal } = await import("../../src/transport/webrtc-messages.ts");
+    const rtc = await loadNodeWebRtc();
+    const browser = await openBrowser();
+    const toPage: SignalMessage[] = [];
+    const fromPage: SignalMessage[] = [];
+    let wake: (() => void) | null = null;
+    let pumping = true;
+    try {
+      const page = await browser.newPage();
+      await page.goto("about:blank");
+      // What the page signals goes through our decoder, as from any peer.
+      await page.exposeFunction("signalOut", (m: SignalMessage) => {
+        fromPage.push(decodeSignal(encodeSignal(m)));
+        wake?.();
+      });
+      await page.evaluate(() => {
+        const g = globalThis as unknown as Record<string, unknown>;
+        const out = (m: unknown) => (g.signalOut as (m: unknown) => void)(m);
+        const PC = (globalThis as unknown as { RTCPeerConnection: RtcPeerConnectionClass }).RTCPeerConnection;
+        const pc = new PC();
+        pc.addEventListener("icecandidate", (e) => {
+          const c = e.candidate;
+          out(
+            c?.candidate
+              ? { t: "cand", c: c.candidate, m: c.sdpMid ?? undefined, i: c.sdpMLineIndex ?? undefined }
+              : { t: "end" },
+          );
+        });
+        pc.addEventListener("datachannel", (e) => {
+          const ch = e.channel!;
+          ch.binaryType = "arraybuffer";
+          ch.addEventListener("message", (ev) => ch.send(ev.data as Uint8Array));
+        });
+        g.take = async (m: { t: string; sdp?: string; c?: string; m?: string; i?: number }) => {
+          if (m.t === "offer") {
+            await pc.setRemoteDescription({ type: "offer", sdp: m.sdp });
+            await pc.setLocalDescription(await pc.createAnswer());
+            out({ t: "answer", sdp: pc.localDescription!.sdp });
+          } else if (m.t === "cand") {
+            await pc.addIceCandidate({ candidate: m.c, sdpMid: m.m ?? null, sdpMLineIndex: m.i ?? null });
+          }
+        };
+      });
+      const pump = (async () => {
+        while (pumping) {
+          for (const m of toPage.splice(0)) {
+            await page.evaluate((x) => ((globalThis as unknown as { take(m: unknown): Promise<void> }).take(x)), m);
+          }
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      })();
+      const channel = {
+        send: (m: SignalMessage) => Promise.resolve(void toPage.push(m)),
+        receive: async () => {
+          while (!fromPage.length) await new Promise<void>((r) => wake = r);
+          return fromPage.shift()!;
+        },
+        close: () => {},
+      };
+      const t0 = performance.now();
+      const { pc, dc } = await negotiate(channel, true, {
+        RTCPeerConnection: rtc.RTCPeerConnection as RtcPeerConnectionClass,
+        maxCandidates: 32,
+        signal: AbortSignal.timeout(15_000),
+      });
+      console.log(`Chromium <-> node-datachannel data channel open in ${(performance.now() - t0).toFixed(0)} ms`);
+      const echoed = new Promise<number>((r) =>
+        dc.addEventListener("message", (e) => r(new Uint8Array(e.data as ArrayBuffer).length))
+      );
+      dc.send(new Uint8Array(64).fill(9));
+      assertEquals(await echoed, 64);
+      pumping = false;
+      await pump;
+      pc.close();
+    } finally {
+      pumping = false;
+      await browser.close();
+      await new Promise((r) => setTimeout(r, 200));
+      rtc.release();
+    }
+  },
+);
 
 Deno.test("webrtc: release node-datachannel (last)", opts, releaseRtc);
