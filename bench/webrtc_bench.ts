@@ -5,6 +5,7 @@
  *   channel + Noise + mux, a stream of `/bench/echo/1`), over a raw
  *   node-datachannel data channel (no Noise, no mux), and over our TCP
  *   connection (loopback, Noise + mux) between the same kind of nodes;
+ * - one-stream throughput (32 MiB) over our WebRTC and our TCP connection;
  * - time to join a ring: 3 members behind one gateway (they reach each
  *   other only through its relay), from `join` until every pair has its
  *   WebRTC connection (signaled through the mesh), and the time for one
@@ -48,12 +49,31 @@ async function streamRoundTrips(s: Stream): Promise<number[]> {
   return out;
 }
 
-async function ourWebRtc(): Promise<{ rtt: number[]; connect: number[] }> {
+const BULK = (QUICK ? 8 : 32) << 20;
+
+async function sink(s: Stream) {
+  while (await s.read()) { /* drain */ }
+  await s.closeWrite();
+}
+
+/** One-stream throughput over `conn`, MB/s. */
+async function bulk(conn: { openStream(p: string): Promise<Stream> }): Promise<number> {
+  const s = await conn.openStream("/bench/sink/1");
+  const chunk = new Uint8Array(256 * 1024).fill(1);
+  const t = performance.now();
+  for (let sent = 0; sent < BULK; sent += chunk.length) await s.write(chunk);
+  await s.closeWrite();
+  await s.read();
+  return BULK / 1e3 / (performance.now() - t);
+}
+
+async function ourWebRtc(): Promise<{ rtt: number[]; connect: number[]; mbps: number }> {
   const network = new MemoryNetwork();
   const a = await rtcNode(network);
   const b = await rtcNode(network);
   try {
     b.node.handle("/bench/echo/1", echo);
+    b.node.handle("/bench/sink/1", sink);
     await a.node.connect(b.node.addrs[0]);
     const connect: number[] = [];
     let conn;
@@ -69,7 +89,7 @@ async function ourWebRtc(): Promise<{ rtt: number[]; connect: number[] }> {
     const s = await conn!.openStream("/bench/echo/1");
     const rtt = await streamRoundTrips(s);
     await s.closeWrite();
-    return { rtt, connect };
+    return { rtt, connect, mbps: await bulk(conn!) };
   } finally {
     await a.node.stop();
     await b.node.stop();
@@ -120,7 +140,7 @@ async function rawChannel(): Promise<number[]> {
   }
 }
 
-async function ourTcp(): Promise<number[]> {
+async function ourTcp(): Promise<{ rtt: number[]; mbps: number }> {
   const start = () =>
     Node.start({
       keyPair: KeyPair.generate(),
@@ -135,11 +155,12 @@ async function ourTcp(): Promise<number[]> {
   const b = await start();
   try {
     b.handle("/bench/echo/1", echo);
+    b.handle("/bench/sink/1", sink);
     const conn = await a.connect(b.addrs.find((x) => x.startsWith("tcp://"))!);
     const s = await conn.openStream("/bench/echo/1");
     const rtt = await streamRoundTrips(s);
     await s.closeWrite();
-    return rtt;
+    return { rtt, mbps: await bulk(conn) };
   } finally {
     await a.stop();
     await b.stop();
@@ -175,7 +196,12 @@ try {
   console.log(`64 B round trip, median of ${ROUND_TRIPS} (same run):`);
   console.log(`  our webrtc connection (data channel + Noise + mux): ${fmt(median(webrtc.rtt))}`);
   console.log(`  raw node-datachannel data channel:                  ${fmt(median(raw))}`);
-  console.log(`  our tcp connection (loopback, Noise + mux):         ${fmt(median(tcp))}`);
+  console.log(`  our tcp connection (loopback, Noise + mux):         ${fmt(median(tcp.rtt))}`);
+  console.log(
+    `one-stream throughput, ${BULK >> 20} MiB: our webrtc ${webrtc.mbps.toFixed(1)} MB/s, our tcp ${
+      tcp.mbps.toFixed(1)
+    } MB/s`,
+  );
   console.log(
     `WebRTC connection over an open link (signaling + ICE + Noise), median of ${JOINS}: ${
       median(webrtc.connect).toFixed(0)

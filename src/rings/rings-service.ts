@@ -152,13 +152,10 @@ export class RingsService implements NodeService {
     const timer = setInterval(() => this.#tick(ring), this.#opts.presenceInterval);
     this.#rings.set(key, { ring, sub, timer });
     void this.#announce(ring, "here");
-    // Again as soon as another member is known to subscribe (the first may have reached nobody).
-    this.#pubsub!.ready(ringTopic(name), { realm, signal: AbortSignal.timeout(this.#opts.presenceExpiry) }).then(
-      () => {
-        if (!ring.left) void this.#announce(ring, "here");
-      },
-      () => {},
-    );
+    // The first announcements may reach nobody yet (subscriptions still spreading): a few more soon after.
+    for (const delay of [100, 250, 500, 1_000].filter((d) => d < this.#opts.presenceInterval)) {
+      setTimeout(() => ring.left || void this.#announce(ring, "here"), delay);
+    }
     return ring;
   }
 
@@ -230,12 +227,18 @@ export class RingsService implements NodeService {
     this.#connect(ring, msg.publisher);
   }
 
-  /** Get a WebRTC connection to member `id`: the open one, or (lower id offers) a new one. */
+  /**
+   * Get a WebRTC connection to member `id`: the open one, or a new one. The
+   * lower id offers; the higher one too once the member has waited two
+   * presence intervals (the lower may not see our presence).
+   */
   #connect(ring: Ring, id: NodeId): void {
     const webrtc = this.#webrtc!;
     const open = webrtc.connection(id);
     if (open) return ring.connected(open);
-    if (this.#host!.id.compare(id) >= 0) return; // the other side offers
+    const since = ring.members().find((m) => m.id.equals(id))?.since ?? Date.now();
+    const waited = Date.now() - since > 2 * this.#opts.presenceInterval;
+    if (this.#host!.id.compare(id) >= 0 && !waited) return; // the other side offers
     const last = this.#attempts.get(id.hex) ?? 0;
     if (last > 0 && Date.now() - last < this.#opts.presenceInterval) return;
     this.#attempts.set(id.hex, Date.now());
