@@ -168,7 +168,6 @@ export { RelayClient, type RelayClientOptions, type ReservationState } from "./s
 export { RELAY_TRANSPORT, RelayTransport, type ReservedRelay } from "./src/relay/relay-transport.ts";
 export { DEFAULT_RELAY_LIMITS, type RelayLimits } from "./src/relay/limits.ts";
 export { HOP_PROTOCOL, STOP_PROTOCOL } from "./src/relay/messages.ts";
-
 // Reachability and NAT (observed addresses, mapping type, dial-back).
 export {
   REACHABILITY,
