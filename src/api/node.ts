@@ -82,6 +82,16 @@ export class Node extends NodeCore {
     return apps;
   }
 
+  /** Pub/sub. */
+  get pubsub(): PubSubService {
+    return this.service(PUBSUB)!;
+  }
+
+  /** RPC. */
+  get rpc(): RpcService {
+    return this.service(RPC)!;
+  }
+
   /**
    * Rings: peer-to-peer groups over WebRTC (see `docs/rings.md`). Throws
    * unless the node was started with the WebRTC plug-ins
@@ -91,16 +101,6 @@ export class Node extends NodeCore {
     const rings = this.service(RINGS);
     if (!rings) throw new Error("this node runs without rings (start it with the WebRTC plug-ins)");
     return rings;
-  }
-
-  /** Pub/sub. */
-  get pubsub(): PubSubService {
-    return this.service(PUBSUB)!;
-  }
-
-  /** RPC. */
-  get rpc(): RpcService {
-    return this.service(RPC)!;
   }
 
   /**
