@@ -67,6 +67,8 @@ interface Joined {
   ring: Ring;
   sub: Subscription;
   timer: ReturnType<typeof setInterval>;
+  /** Ends the wait for more subscribers. */
+  stop: AbortController;
 }
 
 /**
@@ -150,12 +152,15 @@ export class RingsService implements NodeService {
     });
     const sub = this.#pubsub!.subscribe(ringTopic(name), (msg) => this.#presence(ring, msg), { realm });
     const timer = setInterval(() => this.#tick(ring), this.#opts.presenceInterval);
-    this.#rings.set(key, { ring, sub, timer });
+    const joined: Joined = { ring, sub, timer, stop: new AbortController() };
+    this.#rings.set(key, joined);
     void this.#announce(ring, "here");
-    // The first announcements may reach nobody yet (subscriptions still spreading): a few more soon after.
+    // The first announcements may reach nobody yet (subscriptions still spreading): a few more soon after,
+    // and one each time pub/sub learns of another subscriber of the ring's topic.
     for (const delay of [100, 250, 500, 1_000].filter((d) => d < this.#opts.presenceInterval)) {
       setTimeout(() => ring.left || void this.#announce(ring, "here"), delay);
     }
+    this.#watchSubscribers(ring, joined.stop.signal, 0);
     return ring;
   }
 
@@ -191,6 +196,19 @@ export class RingsService implements NodeService {
     } catch (error) {
       this.#host?.log.debug("ring presence not published", { ring: ring.name, error: (error as Error).message });
     }
+  }
+
+  /** Announce each time pub/sub knows of more than `known` other subscribers of the ring's topic. */
+  #watchSubscribers(ring: Ring, signal: AbortSignal, known: number): void {
+    if (ring.left || signal.aborted || known >= this.#opts.maxMembers) return;
+    this.#pubsub!.ready(ringTopic(ring.name), { realm: ring.realm, min: known + 1, signal }).then(
+      (n) => {
+        if (ring.left || signal.aborted) return;
+        void this.#announce(ring, "here");
+        this.#watchSubscribers(ring, signal, n);
+      },
+      () => {},
+    );
   }
 
   #tick(ring: Ring): void {
@@ -257,6 +275,7 @@ export class RingsService implements NodeService {
     if (!j || j.ring !== ring) return;
     this.#rings.delete(key);
     clearInterval(j.timer);
+    j.stop.abort();
     j.sub.unsubscribe();
     await this.#announce(ring, "bye");
   }
