@@ -249,6 +249,48 @@ export { type DownloadProgress, type ProviderProgress } from "./src/content/down
 export { CONTENT_PROTOCOL } from "./src/content/messages.ts";
 export { FsContentStore } from "./src/content/fs-store.ts";
 export { MemoryContentStore } from "./src/content/memory-store.ts";
+// WebRTC (browser and node peers over data channels) and rings.
+export {
+  type Signaler,
+  WEBRTC_HOST,
+  webrtcAddress,
+  type WebRtcCounts,
+  type WebRtcObserver,
+  type WebRtcOptions,
+  WebRtcTransport,
+} from "./src/transport/webrtc.ts";
+export type { SignalChannel } from "./src/transport/webrtc-negotiate.ts";
+export {
+  nativeRtcPeerConnection,
+  type RtcCandidateInit,
+  type RtcDataChannel,
+  type RtcDescriptionInit,
+  type RtcPeerConnection,
+  type RtcPeerConnectionClass,
+} from "./src/transport/webrtc-channel.ts";
+export {
+  decodeSignal,
+  encodeSignal,
+  type SignalCandidate,
+  type SignalDescription,
+  type SignalEnd,
+  type SignalMessage,
+  type SignalRefusal,
+  WEBRTC_PROTOCOL,
+} from "./src/transport/webrtc-messages.ts";
+export { streamChannel, WEBRTC, WebRtcService } from "./src/webrtc/webrtc-service.ts";
+export { type WebRtcPluginOptions, type WebRtcPlugins, webrtcPlugins } from "./src/webrtc/plugin.ts";
+export { loadNodeWebRtc, type NodeWebRtc } from "./src/platform/webrtc.ts";
+export {
+  type JoinOptions,
+  RINGS,
+  type RingsOptions,
+  RingsService,
+  type RingStatus,
+} from "./src/rings/rings-service.ts";
+export { Ring, type RingDriver, type RingEvents, type RingMember } from "./src/rings/ring.ts";
+export { RingError, type RingErrorCode } from "./src/rings/errors.ts";
+export { RING_PROTOCOL, ringTopic, validateRingName } from "./src/rings/messages.ts";
 // Authorization: UCAN capability tokens, DID namespaces, closed realms.
 export {
   AUTH,
@@ -376,6 +418,7 @@ export {
   type ConsolePeer,
   type ConsoleProcedure,
   type ConsoleRealm,
+  type ConsoleRing,
   type ConsoleSeries,
   type ConsoleSnapshot,
   type ConsoleTopic,

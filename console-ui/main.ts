@@ -11,6 +11,7 @@ import { MeshGraph } from "./graph.ts";
 import { Charts } from "./charts.ts";
 import { Actions } from "./actions.ts";
 import { Apps, Card, Content, Identity, Members, Realms } from "./panels.ts";
+import { Rings } from "./rings.ts";
 import { shortId } from "./format.ts";
 
 /** The protocol version this page understands. */
@@ -81,7 +82,10 @@ function App() {
                     <${Card} title="Apps" id="apps">
                       <${Apps} apps=${s.apps} now=${s.at} />
                       <//>
-                      </main>
+                      <${Card} title="Rings" id="rings">
+                        <${Rings} rings=${s.rings} now=${s.at} />
+                        <//>
+                        </main>
   `;
 }
 

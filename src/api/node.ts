@@ -23,6 +23,7 @@ import {
   type RpcHandler,
   type RpcService,
 } from "../rpc/rpc.ts";
+import { RINGS, type RingsService } from "../rings/rings-service.ts";
 import { type NodeOptions, withPlugins } from "./plugins.ts";
 
 export { defaultServices, type NodeOptions } from "./plugins.ts";
@@ -89,6 +90,17 @@ export class Node extends NodeCore {
   /** RPC. */
   get rpc(): RpcService {
     return this.service(RPC)!;
+  }
+
+  /**
+   * Rings: peer-to-peer groups over WebRTC (see `docs/rings.md`). Throws
+   * unless the node was started with the WebRTC plug-ins
+   * (`webrtcPlugins` in `src/webrtc/plugin.ts`).
+   */
+  get rings(): RingsService {
+    const rings = this.service(RINGS);
+    if (!rings) throw new Error("this node runs without rings (start it with the WebRTC plug-ins)");
+    return rings;
   }
 
   /**

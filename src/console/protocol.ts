@@ -32,6 +32,8 @@ export interface ConsoleSnapshot {
   content?: ConsoleContent;
   /** Absent when the node runs without the apps service. */
   apps?: ConsoleApp[];
+  /** Rings this node is in (WebRTC peer groups); absent when the node runs without rings. */
+  rings?: ConsoleRing[];
   /** The last minutes, one point a second, oldest first (at most 600 points). */
   series: ConsoleSeries;
 }
@@ -142,6 +144,18 @@ export interface ConsoleApp {
   health: string;
   /** ms since the epoch of the last health check. */
   checked?: number;
+}
+
+/** A ring this node joined. */
+export interface ConsoleRing {
+  /** The ring's name. */
+  name: string;
+  /** Its realm. */
+  realm: string;
+  /** When this node joined it, ms since the epoch. */
+  joinedAt: number;
+  /** The other members: did:key, path (`webrtc` when directly connected, else `connecting`), first seen. */
+  members: { id: string; path: "webrtc" | "connecting"; since: number }[];
 }
 
 /** Time series for the charts, one point a second. */

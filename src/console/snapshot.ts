@@ -11,6 +11,7 @@ import type { ClusterService } from "../cluster/service.ts";
 import { APPS } from "../apps/apps-service.ts";
 import { CONTENT, type ContentService } from "../content/content-service.ts";
 import { REACHABILITY } from "../nat/reachability.ts";
+import { RINGS } from "../rings/rings-service.ts";
 import type { RelayClient } from "../relay/relay-client.ts";
 import { CONSOLE_PROTOCOL_VERSION } from "./protocol.ts";
 import type {
@@ -104,6 +105,8 @@ export class SnapshotBuilder {
     if (content) snapshot.content = content;
     const apps = this.#apps();
     if (apps) snapshot.apps = apps;
+    const rings = this.#node.service(RINGS);
+    if (rings) snapshot.rings = rings.list();
     return snapshot;
   }
 

@@ -1,0 +1,51 @@
+/// <reference lib="dom" />
+/**
+ * The rings panel: each ring this node joined (name, realm, since when),
+ * and its other members with their path (`webrtc` when directly connected,
+ * `connecting` while signaling through the mesh).
+ *
+ * @module
+ */
+import type { ConsoleRing } from "../src/console/protocol.ts";
+import { html } from "./deps.ts";
+import { ago, clock, shortId } from "./format.ts";
+
+/** Rings and their members. */
+export function Rings(props: { rings?: ConsoleRing[]; now: number }) {
+  if (!props.rings) return html`<p class="muted">rings are not enabled on this node (WebRTC plug-ins)</p>`;
+  if (!props.rings.length) return html`<p class="muted">in no ring</p>`;
+  return html`${
+    props.rings.map((r) =>
+      html`
+        <div class="ring" data-ring=${r.name}>
+          <h3>${r.name} <span class="muted">${r.realm} · joined <span title=${clock(r.joinedAt)}>${ago(
+            r.joinedAt,
+            props.now,
+          )}</span></span></h3>
+          ${r.members.length
+            ? html`
+              <table>
+                <thead>
+                  <tr>
+                    <th>member</th>
+                    <th>path</th>
+                    <th>since</th>
+                  </tr>
+                </thead>
+                <tbody>${r.members.map((m) =>
+                  html`
+                    <tr data-member=${m.id}>
+                      <td><code title=${m.id}>${shortId(m.id)}</code></td>
+                      <td><span class="badge ${m.path === "webrtc" ? "alive" : "suspect"}">${m.path}</span></td>
+                      <td class="muted" title=${clock(m.since)}>${ago(m.since, props.now)}</td>
+                    </tr>
+                  `
+                )}</tbody>
+              </table>
+            `
+            : html`<p class="muted">alone in the ring</p>`}
+        </div>
+      `
+    )
+  }`;
+}
