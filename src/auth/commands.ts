@@ -21,6 +21,7 @@ export const OPERATION_COMMANDS: Readonly<Record<OperationKind, string>> = {
   content: "/macula/content/fetch",
   request: "/macula/request",
   stream: "/macula/stream",
+  "state-write": "/macula/state/write",
 };
 
 /** What an admitted app may declare (`MeshApp.meshCapabilities`). */

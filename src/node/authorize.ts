@@ -27,7 +27,9 @@ export type OperationKind =
   /** A remote node subscribing to `name` (a pattern) here. */
   | "subscribe"
   /** A remote node asking this node for the content `name` (an MCID). */
-  | "content";
+  | "content"
+  /** Writes to the replicated state `name` (from a peer, or this node's own). */
+  | "state-write";
 
 /** One operation to decide. */
 export interface Operation {

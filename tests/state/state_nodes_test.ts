@@ -1,0 +1,99 @@
+/**
+ * Replicated state across real nodes on an in-memory network: gossip,
+ * anti-entropy on reconnect, persistence across a restart.
+ */
+import { assert, assertEquals } from "../helpers/assert.ts";
+import { joinedNodes, MemoryNetwork, memoryNode, until } from "../helpers/nodes.ts";
+import type { Node } from "../../src/api/node.ts";
+import { KeyPair } from "../../src/identity/ed25519.ts";
+import type { StateChange } from "../../src/state/state-map.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+
+async function stopAll(nodes: Node[]) {
+  await Promise.all(nodes.map((n) => n.stop()));
+}
+
+Deno.test({
+  name: "state: a write on one node of a chain reaches every other, and concurrent writes converge",
+  ...opts,
+  async fn() {
+    const nodes = await joinedNodes(new MemoryNetwork(), 4, "chain");
+    try {
+      const maps = await Promise.all(nodes.map((n) => n.state.open("fleet")));
+      const seen: StateChange[] = [];
+      maps[3].subscribe((c) => seen.push(c));
+      maps[0].set("mode", "eco");
+      await until(() => maps.every((m) => m.get("mode") === "eco"), 5000, "gossip along the chain");
+      assert(seen.some((c) => c.key === "mode" && c.value === "eco" && !c.local));
+      for (let i = 0; i < maps.length; i++) maps[i].set("who", i);
+      maps[2].set("gone", 1);
+      await until(() => maps.every((m) => m.get("gone") === 1), 5000, "gone set");
+      maps[1].delete("gone");
+      await until(
+        () => maps.every((m) => !m.has("gone") && m.get("who") === maps[0].get("who")),
+        5000,
+        "convergence",
+      );
+      assertEquals(maps[3].entries().sort(), maps[0].entries().sort());
+    } finally {
+      await stopAll(nodes);
+    }
+  },
+});
+
+Deno.test({
+  name: "state: writes made while disconnected are exchanged on reconnect (anti-entropy)",
+  ...opts,
+  async fn() {
+    const network = new MemoryNetwork();
+    const [a, b] = await joinedNodes(network, 2, "chain");
+    try {
+      const ma = await a.state.open("cfg"), mb = await b.state.open("cfg");
+      ma.set("x", 1);
+      await until(() => mb.get("x") === 1, 5000, "first write");
+      a.connection(b.id)?.close();
+      await until(() => !a.connection(b.id) && !b.connection(a.id), 5000, "disconnected");
+      ma.set("a-only", "A");
+      mb.set("b-only", "B");
+      mb.set("x", 2);
+      await b.connect(a.addrs[0]);
+      await until(
+        () => ma.get("b-only") === "B" && mb.get("a-only") === "A" && ma.get("x") === 2,
+        5000,
+        "sync on reconnect",
+      );
+      assertEquals(ma.entries().sort(), mb.entries().sort());
+    } finally {
+      await stopAll([a, b]);
+    }
+  },
+});
+
+Deno.test({
+  name: "state: a map persists in the data dir across a restart",
+  ...opts,
+  async fn() {
+    const dataDir = await Deno.makeTempDir();
+    const keyPair = KeyPair.generate();
+    const network = new MemoryNetwork();
+    try {
+      let node = await memoryNode(network, { dataDir, keyPair });
+      const m = await node.state.open("jobs");
+      m.set("job-1", { holder: "a", since: 1 });
+      m.set("job-2", "b");
+      m.delete("job-2");
+      await node.stop();
+      node = await memoryNode(network, { dataDir, keyPair });
+      const again = await node.state.open("jobs");
+      assertEquals(again.entries(), [["job-1", { holder: "a", since: 1 }]]);
+      again.set("job-3", 3);
+      assertEquals(again.size, 2);
+      await node.stop();
+      const files = [...Deno.readDirSync(`${dataDir}/state/${node.realms[0]}`)].map((e) => e.name);
+      assertEquals(files, ["jobs.state"]);
+    } finally {
+      await Deno.remove(dataDir, { recursive: true });
+    }
+  },
+});
