@@ -4,7 +4,8 @@
  * gossip over `/macula/state/1`: each node pushes the writes that changed
  * its replica (its own and merged ones) to the connected peers holding the
  * same map, except the one they came from, in small batches. On every
- * (re)connect, on `open` and every `syncInterval`, replicas exchange
+ * (re)connect, when membership sees a peer come back (`peer:up`), on
+ * `open` and every `syncInterval`, replicas exchange
  * version vectors and send each other what the other lacks (anti-entropy).
  * Maps are kept under `<dataDir>/state/`.
  *
@@ -18,7 +19,8 @@
 import type { NodeId } from "../identity/node-id.ts";
 import type { Operation } from "../node/authorize.ts";
 import { type NodeService, type ServiceHost, type ServiceKey, serviceKey } from "../node/service.ts";
-import type { Connection } from "../transport/connection.ts";
+import type { Connection, Stream } from "../transport/connection.ts";
+import { TimeoutError } from "../util/async.ts";
 import { checkName, type DeltaMessage, STATE_PROTOCOL } from "./messages.ts";
 import { type Entry, Replica } from "./replica.ts";
 import { type MapSink, StateMap } from "./state-map.ts";
@@ -33,7 +35,9 @@ export interface StateOptions {
   gossipDelay?: number;
   /** Delay before changes are written to disk, ms. Default 50. */
   saveDelay?: number;
-  /** Anti-entropy with every holder peer every this many ms; 0 turns it off. Default 30 000. */
+  /** Deadline of one exchange with a peer, ms. Default 5 000. */
+  exchangeTimeout?: number;
+  /** Anti-entropy with every holder peer every this many ms; 0 turns it off. Default 15 000. */
   syncInterval?: number;
 }
 
@@ -79,7 +83,7 @@ export class StateService implements NodeService {
 
   /** A service with `options`. */
   constructor(options: StateOptions = {}) {
-    this.#opts = { gossipDelay: 5, saveDelay: 50, syncInterval: 30_000, ...options };
+    this.#opts = { gossipDelay: 5, saveDelay: 50, syncInterval: 15_000, exchangeTimeout: 5_000, ...options };
   }
 
   start(host: ServiceHost): void {
@@ -91,6 +95,11 @@ export class StateService implements NodeService {
       for (const h of this.#held.values()) {
         if (record.realms.includes(h.map.realm)) this.#sync(record.id, h);
       }
+    }));
+    // Membership saw the peer come back (e.g. a healed partition over a connection that survived it).
+    this.#off.push(host.on("peer:up", (id) => {
+      const realms = host.peer(id)?.record?.realms ?? [];
+      for (const h of this.#held.values()) if (realms.includes(h.map.realm)) this.#sync(id, h);
     }));
     if (this.#opts.syncInterval > 0) {
       this.#timer = setInterval(() => {
@@ -212,25 +221,47 @@ export class StateService implements NodeService {
   }
 
   #sync(peer: NodeId, held: Held): void {
-    this.#withStream(peer, async (conn) => {
-      const stream = await conn.openStream(STATE_PROTOCOL);
+    this.#withStream(peer, async (stream) => {
       this.#counts.syncs++;
-      try {
-        if (await syncAsOpener(stream, held.map, (delta) => this.#merge(peer, delta))) held.peers.add(peer.hex);
-        else held.peers.delete(peer.hex);
-      } catch (error) {
-        stream.reset("state sync failed");
-        throw error;
-      }
-    });
+      if (await syncAsOpener(stream, held.map, (delta) => this.#merge(peer, delta))) held.peers.add(peer.hex);
+      else held.peers.delete(peer.hex);
+    }, true);
   }
 
-  #withStream(peer: NodeId, run: (conn: Connection) => Promise<void>): void {
-    const conn = this.#host?.connection(peer);
-    if (!conn) return;
-    run(conn).catch((error) => {
+  /**
+   * Run `exchange` on a new stream to `peer` over its open connection, within
+   * `exchangeTimeout`. A sync (`redial`) that times out closes that
+   * connection (it carries nothing: e.g. it outlived a partition) and runs
+   * once more over a fresh one.
+   */
+  #withStream(peer: NodeId, exchange: (stream: Stream) => Promise<void>, redial = false): void {
+    const host = this.#host;
+    const conn = host?.connection(peer);
+    if (!host || !conn) return;
+    const attempt = async (c: Connection) => {
+      const abort = new AbortController();
+      let stream: Stream | undefined;
+      const timer = setTimeout(() => {
+        abort.abort();
+        stream?.reset("state exchange timed out");
+      }, this.#opts.exchangeTimeout);
+      try {
+        stream = await c.openStream(STATE_PROTOCOL, { signal: abort.signal });
+        await exchange(stream);
+      } catch (error) {
+        stream?.reset("state exchange failed");
+        throw abort.signal.aborted ? new TimeoutError(`state exchange with ${peer.short} timed out`) : error;
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    attempt(conn).catch(async (error) => {
+      if (!(error instanceof TimeoutError) || !redial || this.#host !== host) throw error;
+      conn.close("state exchange timed out");
+      await attempt(await host.connect(peer));
+    }).catch((error) => {
       this.#counts.errors++;
-      this.#host?.log.debug("state exchange failed", { peer: peer.short, error: (error as Error).message });
+      host.log.debug("state exchange failed", { peer: peer.short, error: (error as Error).message });
     });
   }
 
@@ -257,15 +288,7 @@ export class StateService implements NodeService {
         const peer = host.peers().find((p) => p.hex === hex);
         if (!peer) continue;
         this.#counts.pushed++;
-        this.#withStream(peer, async (conn) => {
-          const stream = await conn.openStream(STATE_PROTOCOL);
-          try {
-            await push(stream, delta);
-          } catch (error) {
-            stream.reset("state push failed");
-            throw error;
-          }
-        });
+        this.#withStream(peer, (stream) => push(stream, delta));
       }
     }
     held.outbox.clear();
