@@ -99,7 +99,7 @@ export class StateService implements NodeService {
     // Membership saw the peer come back (e.g. a healed partition over a connection that survived it).
     this.#off.push(host.on("peer:up", (id) => {
       const realms = host.peer(id)?.record?.realms ?? [];
-      for (const h of this.#held.values()) if (realms.includes(h.map.realm)) this.#sync(id, h);
+      for (const h of this.#held.values()) if (realms.includes(h.map.realm)) this.#sync(id, h, true);
     }));
     if (this.#opts.syncInterval > 0) {
       this.#timer = setInterval(() => {
@@ -220,24 +220,30 @@ export class StateService implements NodeService {
     }
   }
 
-  #sync(peer: NodeId, held: Held): void {
+  /** Anti-entropy of `held` with `peer`; `dial`: connect first if need be. */
+  #sync(peer: NodeId, held: Held, dial = false): void {
     this.#withStream(peer, async (stream) => {
       this.#counts.syncs++;
       if (await syncAsOpener(stream, held.map, (delta) => this.#merge(peer, delta))) held.peers.add(peer.hex);
       else held.peers.delete(peer.hex);
-    }, true);
+    }, true, dial);
   }
 
   /**
    * Run `exchange` on a new stream to `peer` over its open connection, within
-   * `exchangeTimeout`. A sync (`redial`) that times out closes that
+   * `exchangeTimeout` (with `dial`, connecting first when not connected).
+   * A sync (`redial`) that times out closes that
    * connection (it carries nothing: e.g. it outlived a partition) and runs
    * once more over a fresh one.
    */
-  #withStream(peer: NodeId, exchange: (stream: Stream) => Promise<void>, redial = false): void {
+  #withStream(peer: NodeId, exchange: (stream: Stream) => Promise<void>, redial = false, dial = false): void {
     const host = this.#host;
-    const conn = host?.connection(peer);
-    if (!host || !conn) return;
+    if (!host) return;
+    const conn = host.connection(peer);
+    if (!conn) {
+      if (dial) host.connect(peer).then(() => this.#withStream(peer, exchange, redial), () => {});
+      return;
+    }
     const attempt = async (c: Connection) => {
       const abort = new AbortController();
       let stream: Stream | undefined;

@@ -80,7 +80,9 @@ Deno.test({
     const watchers: Watcher[] = [];
     try {
       const nodes = await Promise.all(
-        lab.hosts.map((h) => lab.startNode(h, ["--cluster-secret", SECRET, "--health-host", "127.0.0.1"])),
+        lab.hosts.map((h) =>
+          lab.startNode(h, ["--cluster-secret", SECRET, "--health-host", "127.0.0.1", "--log-level", "debug"])
+        ),
       );
       await waitFor("full membership", 30_000, () => fullMembership(nodes));
       watchers.push(...nodes.map(watch));
@@ -116,7 +118,9 @@ Deno.test({
       for (const n of nodes) await lab.flushIptables(n.host);
       const healedAt = Date.now();
       const entries = async (n: LabNode) =>
-        JSON.stringify((await state(n, ["get", "fleet"]) as { entries: unknown }).entries);
+        JSON.stringify(
+          Object.entries((await state(n, ["get", "fleet"]) as { entries: Record<string, unknown> }).entries).sort(),
+        );
       await waitFor(
         "every watcher saw both sides' writes",
         CONVERGE_BOUND_MS * 2,
@@ -127,8 +131,13 @@ Deno.test({
       ).catch((error) => {
         for (const [i, w] of watchers.entries()) console.log(`  watcher ${i}:`, w.changes.map((c) => c.key).join(" "));
         for (const [i, n] of nodes.entries()) {
-          const after = n.logs.filter((l) => l.at >= healedAt && /peer|member|state/.test(String(l.msg)));
-          console.log(`  node ${i}:`, after.map((l) => `${l.msg} ${l.peer ?? ""}`).join("; "));
+          const after = n.logs.filter((l) =>
+            l.at >= healedAt - 40_000 && !/swim|datagram|probe|gossip/.test(String(l.msg))
+          );
+          console.log(
+            `  node ${i}:`,
+            after.map((l) => `${l.at - healedAt} ${l.msg} ${l.peer ?? ""} ${l.error ?? ""}`).join("\n"),
+          );
         }
         throw error;
       });
@@ -136,7 +145,7 @@ Deno.test({
       for (const f of final) {
         assertEquals(f, final[0]);
       }
-      const doc = JSON.parse(final[0]);
+      const doc = Object.fromEntries(JSON.parse(final[0]));
       assertEquals(Object.keys(doc).sort(), ["left-only", "mode", "right-only"]);
       const lastChange = Math.max(...watchers.map((w) => Math.max(...w.changes.map((c) => c.at))));
       const convergedMs = lastChange - healedAt;
