@@ -7,7 +7,7 @@
  * @module
  */
 import { NotAuthorizedError } from "../node/authorize.ts";
-import { type Entry, Replica, type VersionVector } from "./replica.ts";
+import type { Entry, Replica, VersionVector } from "./replica.ts";
 
 /** One change of a key, local or merged from another replica. */
 export interface StateChange {

@@ -164,7 +164,10 @@ export class StateService implements NodeService {
 
   async #load(host: ServiceHost, realm: string, name: string, key: string): Promise<StateMap> {
     const replica = new Replica(host.id.hex);
-    await this.#opts.store?.load(realm, name, replica);
+    if (await this.#opts.store?.load(realm, name, replica) === "corrupt") {
+      this.#counts.errors++;
+      host.log.warn("a state snapshot was corrupt; moved aside, starting empty", { realm, name });
+    }
     const writable = await host.authorize(host.id, this.#op(realm, name));
     const map = new StateMap(realm, name, replica, this.#sink, writable);
     const held: Held = { map, peers: new Set(), outbox: new Map(), saving: Promise.resolve() };
@@ -222,11 +225,16 @@ export class StateService implements NodeService {
 
   /** Anti-entropy of `held` with `peer`; `dial`: connect first if need be. */
   #sync(peer: NodeId, held: Held, dial = false): void {
-    this.#withStream(peer, async (stream) => {
-      this.#counts.syncs++;
-      if (await syncAsOpener(stream, held.map, (delta) => this.#merge(peer, delta))) held.peers.add(peer.hex);
-      else held.peers.delete(peer.hex);
-    }, true, dial);
+    this.#withStream(
+      peer,
+      async (stream) => {
+        this.#counts.syncs++;
+        if (await syncAsOpener(stream, held.map, (delta) => this.#merge(peer, delta))) held.peers.add(peer.hex);
+        else held.peers.delete(peer.hex);
+      },
+      true,
+      dial,
+    );
   }
 
   /**

@@ -35,12 +35,26 @@ export class StateStore {
     return this.#fs.join(this.#dir, realm, `${name}.state`);
   }
 
-  /** Load the snapshot of `realm`/`name` into `replica` (nothing if none). Throws `StateError` for a corrupt file. */
-  async load(realm: string, name: string, replica: Replica): Promise<void> {
-    const bytes = await this.#fs.readFile(this.#path(realm, name));
-    if (!bytes) return;
-    const m = decodeStateMessage(bytes);
-    if (m.t === "delta") replica.apply(m.entries, m.vector);
+  /**
+   * Load the snapshot of `realm`/`name` into `replica`. Resolves to `"none"`
+   * without one, `"loaded"`, or `"corrupt"`: a file that does not decode is
+   * moved aside to `<name>.state.corrupt` and the replica starts empty (peers
+   * give the writes back on the next sync).
+   */
+  async load(realm: string, name: string, replica: Replica): Promise<"none" | "loaded" | "corrupt"> {
+    const path = this.#path(realm, name);
+    const bytes = await this.#fs.readFile(path);
+    if (!bytes) return "none";
+    let m;
+    try {
+      m = decodeStateMessage(bytes);
+      if (m.t !== "delta" || m.realm !== realm || m.name !== name || !m.vector) throw new Error("not a snapshot");
+    } catch {
+      await this.#fs.rename(path, `${path}.corrupt`);
+      return "corrupt";
+    }
+    replica.apply(m.entries, m.vector);
+    return "loaded";
   }
 
   /** Write the snapshot of `replica` atomically. */

@@ -9,7 +9,7 @@ import { type NodeProcess, runCli, scratchDir, spawnCli, startNode, waitFor } fr
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
 Deno.test({
-  name: "state CLI: set on one node, watch and get on another, delete, and the map survives a restart",
+  name: "state CLI: set on one node, watch and get on another, delete; the map survives a restart and a SIGKILL",
   ...opts,
   async fn() {
     const dir = await scratchDir();
@@ -55,6 +55,14 @@ Deno.test({
       nodes[0] = await startNode(["--data-dir", `${dir.path}/a`]);
       const after = await runCli(["state", "get", "fleet", ...at(nodes[0])]);
       assertEquals(JSON.parse(after.stdout), { entries: { mode: { level: "eco" } } });
+      // SIGKILL a moment after a write (past the 50 ms save delay): nothing is lost.
+      await nodes[1].stop();
+      await runCli(["state", "set", "fleet", "late", "42", ...at(nodes[0])]);
+      await new Promise((r) => setTimeout(r, 500));
+      await nodes[0].stop("SIGKILL");
+      nodes[0] = await startNode(["--data-dir", `${dir.path}/a`]);
+      const killed = await runCli(["state", "get", "fleet", "late", ...at(nodes[0])]);
+      assertEquals(JSON.parse(killed.stdout), { key: "late", found: true, value: 42 });
     } finally {
       await Promise.all(nodes.map((n) => n.stop().catch(() => {})));
       await dir.cleanup();

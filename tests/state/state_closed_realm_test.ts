@@ -17,7 +17,7 @@ Deno.test({
     const authority = newSigner();
     // a and b hold /macula/state/write; c holds nothing; d runs without auth (thinks the realm open) and pushes anyway.
     const nodes = await closedMesh(new MemoryNetwork(), authority, 4, (i) => i === 3 ? { auth: false } : {}, "star");
-    const [a, b, c, d] = nodes;
+    const [a, b] = nodes;
     try {
       a.auth.addChain(grant(authority, a, "/macula/state/write"));
       b.auth.addChain(grant(authority, b, "/macula/state"));

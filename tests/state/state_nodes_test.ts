@@ -97,3 +97,33 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "state: a corrupt snapshot is moved aside and the map starts empty, then refills from a peer",
+  ...opts,
+  async fn() {
+    const dataDir = await Deno.makeTempDir();
+    const network = new MemoryNetwork();
+    const keyPair = KeyPair.generate();
+    try {
+      let node = await memoryNode(network, { dataDir, keyPair });
+      const realm = node.realms[0];
+      (await node.state.open("cfg")).set("k", "v");
+      await node.stop();
+      const file = `${dataDir}/state/${realm}/cfg.state`;
+      const bytes = await Deno.readFile(file);
+      await Deno.writeFile(file, bytes.subarray(0, bytes.length - 3)); // a torn write
+      const peer = await memoryNode(network);
+      (await peer.state.open("cfg")).set("from-peer", 1);
+      node = await memoryNode(network, { dataDir, keyPair });
+      const m = await node.state.open("cfg");
+      assertEquals(m.size, 0);
+      assert((await Deno.stat(`${file}.corrupt`)).isFile);
+      await node.connect(peer.addrs[0]);
+      await until(() => m.get("from-peer") === 1, 5000, "refilled from the peer");
+      await Promise.all([node.stop(), peer.stop()]);
+    } finally {
+      await Deno.remove(dataDir, { recursive: true });
+    }
+  },
+});
