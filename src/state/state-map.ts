@@ -36,7 +36,7 @@ export interface MapSink {
  * @example
  * ```ts
  * import { Node } from "../../mod.ts";
- * const node = await Node.start({ memory: true });
+ * const node = await Node.start({ port: 0 });
  * const flags = await node.state.open("flags");
  * flags.set("dark-mode", true);
  * flags.get("dark-mode"); // true

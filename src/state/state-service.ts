@@ -26,6 +26,7 @@ import { type Entry, Replica } from "./replica.ts";
 import { type MapSink, StateMap } from "./state-map.ts";
 import type { StateStore } from "./store.ts";
 import { push, serve, syncAsOpener } from "./sync.ts";
+import { StateCounter, StateSet } from "./views.ts";
 
 /** Tunables of replicated state. */
 export interface StateOptions {
@@ -138,6 +139,16 @@ export class StateService implements NodeService {
       opening.catch(() => this.#opening.delete(key));
     }
     return opening;
+  }
+
+  /** Open the replicated counter `name` (a map of per-writer totals; see `StateCounter`). */
+  async openCounter(name: string, options: OpenStateOptions = {}): Promise<StateCounter> {
+    return new StateCounter(await this.open(name, options), this.#started().id.hex);
+  }
+
+  /** Open the replicated set of strings `name` (see `StateSet`). */
+  async openSet(name: string, options: OpenStateOptions = {}): Promise<StateSet> {
+    return new StateSet(await this.open(name, options));
   }
 
   /** The open maps. */

@@ -127,3 +127,27 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "state: a counter counts concurrent increments on every node; a set converges on adds and removes",
+  ...opts,
+  async fn() {
+    const nodes = await joinedNodes(new MemoryNetwork(), 3, "chain");
+    try {
+      const counters = await Promise.all(nodes.map((n) => n.state.openCounter("visits")));
+      const sets = await Promise.all(nodes.map((n) => n.state.openSet("online")));
+      for (let i = 0; i < 10; i++) counters[i % 3].add(i % 4 === 0 ? -1 : 2);
+      sets[0].add("a");
+      sets[1].add("b");
+      sets[2].add("c");
+      await until(() => sets.every((s) => s.size === 3), 5000, "set adds");
+      sets[1].delete("a");
+      const expected = [...Array(10).keys()].reduce((sum, i) => sum + (i % 4 === 0 ? -1 : 2), 0);
+      await until(() => counters.every((c) => c.value() === expected), 5000, "counter");
+      await until(() => sets.every((s) => s.values().sort().join() === "b,c"), 5000, "set remove");
+      assertEquals(counters[0].map.size, 3, "one key per writer");
+    } finally {
+      await stopAll(nodes);
+    }
+  },
+});
