@@ -22,6 +22,7 @@ export const OPERATION_COMMANDS: Readonly<Record<OperationKind, string>> = {
   request: "/macula/request",
   stream: "/macula/stream",
   "state-write": "/macula/state/write",
+  "state-read": "/macula/state/read",
 };
 
 /** What an admitted app may declare (`MeshApp.meshCapabilities`). */

@@ -29,7 +29,9 @@ export type OperationKind =
   /** A remote node asking this node for the content `name` (an MCID). */
   | "content"
   /** Writes to the replicated state `name` (from a peer, or this node's own). */
-  | "state-write";
+  | "state-write"
+  /** A peer reading the replicated state `name` (a sync with this node). */
+  | "state-read";
 
 /** One operation to decide. */
 export interface Operation {

@@ -11,8 +11,10 @@
  *
  * In a closed realm a node writes only with a `/macula/state/write`
  * capability for `{ realm, name }`; a delta from a peer without one is
- * dropped and counted (`macula_state_refused_total`). The check is on the
- * peer that hands the writes over (writes are not signed by their writer).
+ * dropped and counted (`macula_state_refused_total{op="write"}`). The check
+ * is on the peer that hands the writes over (writes are not signed by their
+ * writer). Reading — a sync, and receiving gossip — needs
+ * `/macula/state/read` (`{op="read"}` when refused).
  *
  * @module
  */
@@ -78,8 +80,8 @@ export class StateService implements NodeService {
   #host?: ServiceHost;
   #off: Array<() => void> = [];
   #timer?: ReturnType<typeof setInterval>;
-  #refused?: { inc(n?: number): void };
-  #counts = { pushed: 0, merged: 0, refused: 0, syncs: 0, errors: 0 };
+  #refused?: { inc(labels?: Record<string, string>): void };
+  #counts = { pushed: 0, merged: 0, refused: 0, refusedReads: 0, syncs: 0, errors: 0 };
   #sink: MapSink = { changed: (map, entries, from) => this.#changed(map, entries, from) };
 
   /** A service with `options`. */
@@ -89,8 +91,10 @@ export class StateService implements NodeService {
 
   start(host: ServiceHost): void {
     this.#host = host;
-    this.#refused = host.metrics.counter("macula_state_refused_total", "State deltas refused (no write capability).")
-      .with();
+    this.#refused = host.metrics.counter(
+      "macula_state_refused_total",
+      "State exchanges refused: deltas from peers without /macula/state/write, syncs from peers without /macula/state/read.",
+    );
     this.#off.push(host.handle(STATE_PROTOCOL, (stream) => this.#serve(stream.remoteId, stream)));
     this.#off.push(host.on("peer:identify", (record) => {
       for (const h of this.#held.values()) {
@@ -209,24 +213,38 @@ export class StateService implements NodeService {
   async #merge(peer: NodeId, delta: DeltaMessage): Promise<boolean> {
     const held = this.#lookup(delta.realm, delta.name);
     if (!held) return false;
-    held.peers.add(peer.hex);
     const ok = await this.#started().authorize(peer, this.#op(delta.realm, delta.name));
     if (!ok) {
       this.#counts.refused++;
-      this.#refused?.inc();
+      this.#refused?.inc({ op: "write" });
       return false;
     }
     this.#counts.merged += held.map.merge(delta.entries, delta.vector, peer.hex).length;
     return true;
   }
 
+  /** Whether `peer` may read `realm`/`name` (`/macula/state/read`); a reader becomes a gossip target. */
+  async #mayRead(peer: NodeId, realm: string, name: string): Promise<boolean> {
+    const held = this.#lookup(realm, name);
+    const ok = held !== undefined && await this.#started().authorize(peer, { kind: "state-read", name, realm });
+    if (ok) {
+      held.peers.add(peer.hex);
+    } else {
+      held?.peers.delete(peer.hex);
+      this.#counts.refusedReads++;
+      this.#refused?.inc({ op: "read" });
+    }
+    return ok;
+  }
+
   async #serve(peer: NodeId, stream: Parameters<typeof serve>[0]): Promise<void> {
     try {
-      await serve(stream, (realm, name) => {
-        const held = this.#lookup(realm, name);
-        held?.peers.add(peer.hex);
-        return held?.map;
-      }, (delta) => this.#merge(peer, delta));
+      await serve(
+        stream,
+        (realm, name) => this.#lookup(realm, name)?.map,
+        (delta) => this.#merge(peer, delta),
+        (realm, name) => this.#mayRead(peer, realm, name),
+      );
     } catch (error) {
       this.#counts.errors++;
       this.#host?.log.debug("a state stream failed", { peer: peer.short, error: (error as Error).message });
@@ -240,7 +258,9 @@ export class StateService implements NodeService {
       peer,
       async (stream) => {
         this.#counts.syncs++;
-        if (await syncAsOpener(stream, held.map, (delta) => this.#merge(peer, delta))) held.peers.add(peer.hex);
+        const merge = (delta: DeltaMessage) => this.#merge(peer, delta);
+        const mayRead = (realm: string, name: string) => this.#mayRead(peer, realm, name);
+        if (await syncAsOpener(stream, held.map, merge, mayRead)) held.peers.add(peer.hex);
         else held.peers.delete(peer.hex);
       },
       true,

@@ -14,6 +14,9 @@ import type { StateMap } from "./state-map.ts";
 /** Merge an incoming delta from the stream's peer (authorized, counted); resolves to whether it was accepted. */
 export type Merge = (delta: DeltaMessage) => Promise<boolean>;
 
+/** Whether the stream's peer may read the map `realm`/`name` (authorized, counted). */
+export type MayRead = (realm: string, name: string) => Promise<boolean>;
+
 /** Read the next message (or `null` at the end); throws `StateError` for a malformed one. */
 async function next(stream: Stream) {
   const bytes = await stream.readFrame(MAX_STATE_FRAME);
@@ -26,9 +29,10 @@ function send(stream: Stream, m: Parameters<typeof encodeStateMessage>[0]): Prom
 
 /**
  * As the opener: exchange what each side lacks of `map` with the peer.
- * Resolves to `false` when the peer does not hold the map.
+ * Resolves to `false` when the peer does not hold the map (or may not read it:
+ * then it gets nothing of ours).
  */
-export async function syncAsOpener(stream: Stream, map: StateMap, merge: Merge): Promise<boolean> {
+export async function syncAsOpener(stream: Stream, map: StateMap, merge: Merge, mayRead: MayRead): Promise<boolean> {
   const { realm, name } = map;
   await send(stream, { t: "sync", realm, name, vector: map.replica.vector() });
   const answer = await next(stream);
@@ -37,6 +41,10 @@ export async function syncAsOpener(stream: Stream, map: StateMap, merge: Merge):
     return false;
   }
   await merge(answer);
+  if (!(await mayRead(realm, name))) {
+    await stream.closeWrite();
+    return false;
+  }
   await send(stream, {
     t: "delta",
     realm,
@@ -58,12 +66,14 @@ export async function push(stream: Stream, delta: DeltaMessage): Promise<void> {
 
 /**
  * As the answerer: serve a stream. `lookup` finds an open map (`undefined`
- * when this node does not hold it: the stream ends).
+ * when this node does not hold it: the stream ends; so does a `sync` from a
+ * peer that may not read the map).
  */
 export async function serve(
   stream: Stream,
   lookup: (realm: string, name: string) => StateMap | undefined,
   merge: Merge,
+  mayRead: MayRead,
 ): Promise<void> {
   for (;;) {
     const m = await next(stream);
@@ -71,6 +81,7 @@ export async function serve(
     const map = lookup(m.realm, m.name);
     if (!map) break;
     if (m.t === "sync") {
+      if (!(await mayRead(m.realm, m.name))) break;
       const entries = map.replica.missing(m.vector);
       await send(stream, { t: "delta", realm: m.realm, name: m.name, entries, vector: map.replica.vector() });
     } else {

@@ -1,7 +1,8 @@
 /**
- * Replicated state in a closed realm: writers need `/macula/state/write`;
- * a node without it cannot write locally, and writes pushed by a node that
- * has no capability are dropped and counted by every receiver.
+ * Replicated state in a closed realm: writers need `/macula/state/write`,
+ * readers `/macula/state/read`. A node without write cannot write locally;
+ * writes pushed by a node without it are dropped and counted by every
+ * receiver; a node without read gets nothing.
  */
 import { assert, assertEquals, assertThrows } from "../helpers/assert.ts";
 import { MemoryNetwork, until } from "../helpers/nodes.ts";
@@ -11,32 +12,39 @@ import { closedMesh, grant, newSigner, REALM, sleep, stopAll } from "../auth/hel
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
 Deno.test({
-  name: "state: in a closed realm only capability holders write; a refused remote write is dropped and counted",
+  name: "state: in a closed realm only capability holders write and read; refused writes are dropped and counted",
   ...opts,
   async fn() {
     const authority = newSigner();
-    // a and b hold /macula/state/write; c holds nothing; d runs without auth (thinks the realm open) and pushes anyway.
-    const nodes = await closedMesh(new MemoryNetwork(), authority, 4, (i) => i === 3 ? { auth: false } : {}, "star");
-    const [a, b] = nodes;
+    // a: write + read (two chains); b: /macula/state; c: read only; d: runs without auth (thinks the realm open)
+    // and pushes anyway; e: nothing.
+    const nodes = await closedMesh(new MemoryNetwork(), authority, 5, (i) => i === 3 ? { auth: false } : {}, "star");
+    const [a, b, c, _d, e] = nodes;
     try {
       a.auth.addChain(grant(authority, a, "/macula/state/write"));
+      a.auth.addChain(grant(authority, a, "/macula/state/read"));
       b.auth.addChain(grant(authority, b, "/macula/state"));
-      const [ma, mb, mc, md] = await Promise.all(nodes.map((n) => n.state.open("fleet", { realm: REALM })));
-      assert(ma.writable && mb.writable && !mc.writable && md.writable);
+      c.auth.addChain(grant(authority, c, "/macula/state/read"));
+      const [ma, mb, mc, md, me] = await Promise.all(nodes.map((n) => n.state.open("fleet", { realm: REALM })));
+      assert(ma.writable && mb.writable && !mc.writable && md.writable && !me.writable);
       assertThrows(() => mc.set("x", 1), NotAuthorizedError);
       ma.set("config", "v1");
-      await until(() => mb.get("config") === "v1", 5000, "a's write reaches b (through a)");
+      await until(() => mb.get("config") === "v1" && mc.get("config") === "v1", 5000, "a's write reaches b and c");
       md.set("config", "forged");
       md.set("evil", true);
-      await until(() => a.state.status().refused as number > 0, 5000, "a refuses d's push");
+      await until(() => (a.state.status().refused as number) > 0, 5000, "a refuses d's push");
       await sleep(200);
       assertEquals(ma.get("config"), "v1");
-      assertEquals(ma.has("evil"), false);
-      assertEquals(mb.has("evil"), false);
-      assert(a.metrics.registry.render().includes("macula_state_refused_total"), "refusals in the metrics");
-      // A writable node's later write still wins everywhere it is admitted.
+      assertEquals([ma.has("evil"), mb.has("evil"), mc.has("evil")], [false, false, false]);
+      assertEquals(me.size, 0, "e may not read: it got nothing");
+      assertEquals(md.has("config") && md.get("config") !== "v1", true, "d got nothing of a's");
+      assert((a.state.status().refusedReads as number) > 0, "a refused syncs of d and e");
+      const metrics = a.metrics.registry.render();
+      assert(metrics.includes('macula_state_refused_total{op="write"}'), "write refusals in the metrics");
+      assert(metrics.includes('macula_state_refused_total{op="read"}'), "read refusals in the metrics");
+      // A writer's later write still wins everywhere it is admitted.
       mb.set("config", "v2");
-      await until(() => ma.get("config") === "v2", 5000, "b's write reaches a");
+      await until(() => ma.get("config") === "v2" && mc.get("config") === "v2", 5000, "b's write reaches a and c");
     } finally {
       await stopAll(nodes);
     }
