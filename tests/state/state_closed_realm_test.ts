@@ -19,7 +19,7 @@ Deno.test({
     // a: write + read (two chains); b: /macula/state; c: read only; d: runs without auth (thinks the realm open)
     // and pushes anyway; e: nothing.
     const nodes = await closedMesh(new MemoryNetwork(), authority, 5, (i) => i === 3 ? { auth: false } : {}, "star");
-    const [a, b, c, _d, e] = nodes;
+    const [a, b, c] = nodes;
     try {
       a.auth.addChain(grant(authority, a, "/macula/state/write"));
       a.auth.addChain(grant(authority, a, "/macula/state/read"));
