@@ -38,11 +38,7 @@ class BadRequest extends MaculaError {
 function failure(error: unknown): Response {
   const message = (error instanceof Error ? error.message : String(error)).split("\n")[0];
   const code = error instanceof MaculaError ? error.code : "E_UNKNOWN";
-  const status = code === "E_BAD_REQUEST" || code.startsWith("E_STATE") || error instanceof TypeError
-    ? 400
-    : code === "E_NOT_AUTHORIZED"
-    ? 403
-    : 502;
+  const status = code === "E_BAD_REQUEST" || code.startsWith("E_STATE") ? 400 : code === "E_NOT_AUTHORIZED" ? 403 : 502;
   return json({ error: message, code }, status);
 }
 

@@ -8,7 +8,7 @@ import { MaculaError } from "../util/errors.ts";
 /**
  * A malformed or oversized `/macula/state/1` message, or a bad state name,
  * key or value (`E_STATE_MESSAGE`, `E_STATE_NAME`, `E_STATE_KEY`,
- * `E_STATE_VALUE`).
+ * `E_STATE_VALUE`; `E_STATE_REALM` for a realm the node is not in).
  *
  * @example
  * ```ts
@@ -19,7 +19,10 @@ import { MaculaError } from "../util/errors.ts";
  */
 export class StateError extends MaculaError {
   /** An error with stable `code` and a human `message`. */
-  constructor(code: "E_STATE_MESSAGE" | "E_STATE_NAME" | "E_STATE_KEY" | "E_STATE_VALUE", message: string) {
+  constructor(
+    code: "E_STATE_MESSAGE" | "E_STATE_NAME" | "E_STATE_REALM" | "E_STATE_KEY" | "E_STATE_VALUE",
+    message: string,
+  ) {
     super(code, message);
   }
 }

@@ -23,6 +23,7 @@ import type { Operation } from "../node/authorize.ts";
 import { type NodeService, type ServiceHost, type ServiceKey, serviceKey } from "../node/service.ts";
 import type { Connection, Stream } from "../transport/connection.ts";
 import { TimeoutError } from "../util/async.ts";
+import { StateError } from "./errors.ts";
 import { checkName, type DeltaMessage, STATE_PROTOCOL } from "./messages.ts";
 import { type Entry, Replica } from "./replica.ts";
 import { type MapSink, StateMap } from "./state-map.ts";
@@ -134,7 +135,9 @@ export class StateService implements NodeService {
     const realm = options.realm ?? host.realms[0];
     checkName(name);
     checkName(realm, "realm");
-    if (!host.realms.includes(realm)) return Promise.reject(new TypeError(`this node is not in realm ${realm}`));
+    if (!host.realms.includes(realm)) {
+      return Promise.reject(new StateError("E_STATE_REALM", `this node is not in realm ${realm}`));
+    }
     const key = `${realm}\n${name}`;
     let opening = this.#opening.get(key);
     if (!opening) {
