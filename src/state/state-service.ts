@@ -21,9 +21,9 @@
 import type { NodeId } from "../identity/node-id.ts";
 import type { Operation } from "../node/authorize.ts";
 import { type NodeService, type ServiceHost, type ServiceKey, serviceKey } from "../node/service.ts";
-import type { Connection, Stream } from "../transport/connection.ts";
-import { TimeoutError } from "../util/async.ts";
+import type { Stream } from "../transport/connection.ts";
 import { StateError } from "./errors.ts";
+import { runExchange } from "./exchange.ts";
 import { checkName, type DeltaMessage, STATE_PROTOCOL } from "./messages.ts";
 import { type Entry, Replica } from "./replica.ts";
 import { type MapSink, StateMap } from "./state-map.ts";
@@ -271,45 +271,18 @@ export class StateService implements NodeService {
     );
   }
 
-  /**
-   * Run `exchange` on a new stream to `peer` over its open connection, within
-   * `exchangeTimeout` (with `dial`, connecting first when not connected).
-   * A sync (`redial`) that times out closes that
-   * connection (it carries nothing: e.g. it outlived a partition) and runs
-   * once more over a fresh one.
-   */
   #withStream(peer: NodeId, exchange: (stream: Stream) => Promise<void>, redial = false, dial = false): void {
     const host = this.#host;
     if (!host) return;
-    const conn = host.connection(peer);
-    if (!conn) {
-      if (dial) host.connect(peer).then(() => this.#withStream(peer, exchange, redial), () => {});
-      return;
-    }
-    const attempt = async (c: Connection) => {
-      const abort = new AbortController();
-      let stream: Stream | undefined;
-      const timer = setTimeout(() => {
-        abort.abort();
-        stream?.reset("state exchange timed out");
-      }, this.#opts.exchangeTimeout);
-      try {
-        stream = await c.openStream(STATE_PROTOCOL, { signal: abort.signal });
-        await exchange(stream);
-      } catch (error) {
-        stream?.reset("state exchange failed");
-        throw abort.signal.aborted ? new TimeoutError(`state exchange with ${peer.short} timed out`) : error;
-      } finally {
-        clearTimeout(timer);
-      }
-    };
-    attempt(conn).catch(async (error) => {
-      if (!(error instanceof TimeoutError) || !redial || this.#host !== host) throw error;
-      conn.close("state exchange timed out");
-      await attempt(await host.connect(peer));
-    }).catch((error) => {
-      this.#counts.errors++;
-      host.log.debug("state exchange failed", { peer: peer.short, error: (error as Error).message });
+    runExchange(host, peer, exchange, {
+      timeout: this.#opts.exchangeTimeout,
+      redial,
+      dial,
+      alive: () => this.#host === host,
+      onError: (error) => {
+        this.#counts.errors++;
+        host.log.debug("state exchange failed", { peer: peer.short, error: error.message });
+      },
     });
   }
 
