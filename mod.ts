@@ -248,6 +248,14 @@ export {
 export { type DownloadProgress, type ProviderProgress } from "./src/content/download.ts";
 export { CONTENT_PROTOCOL } from "./src/content/messages.ts";
 export { FsContentStore } from "./src/content/fs-store.ts";
+export { type OpenStateOptions, STATE, type StateOptions, StateService } from "./src/state/state-service.ts";
+export { type StateChange, StateMap } from "./src/state/state-map.ts";
+export { StateError } from "./src/state/errors.ts";
+export { StateCounter, StateSet } from "./src/state/views.ts";
+export { type Entry as StateEntry, Replica, type VersionVector } from "./src/state/replica.ts";
+export { type Stamp } from "./src/state/stamp.ts";
+export { StateStore } from "./src/state/store.ts";
+export { STATE_PROTOCOL } from "./src/state/messages.ts";
 export { MemoryContentStore } from "./src/content/memory-store.ts";
 // WebRTC (browser and node peers over data channels) and rings.
 export {

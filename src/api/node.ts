@@ -13,6 +13,7 @@ import { AUTH, type AuthService } from "../auth/auth-service.ts";
 import { CONTENT, type ContentService } from "../content/content-service.ts";
 import { DHT, type DhtService } from "../dht/dht.ts";
 import { NodeCore } from "../node/node.ts";
+import { STATE, type StateService } from "../state/state-service.ts";
 import { type PublishResult, PUBSUB, type PubSubService, type SubscribeOptions } from "../pubsub/pubsub.ts";
 import type { MessageHandler, Subscription } from "../pubsub/subscription.ts";
 import {
@@ -85,6 +86,13 @@ export class Node extends NodeCore {
   /** Pub/sub. */
   get pubsub(): PubSubService {
     return this.service(PUBSUB)!;
+  }
+
+  /** Replicated state: `node.state.open(name)`. Throws if the node was started with `state: false`. */
+  get state(): StateService {
+    const state = this.service(STATE);
+    if (!state) throw new Error("this node runs without the state service (state: false)");
+    return state;
   }
 
   /** RPC. */

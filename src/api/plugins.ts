@@ -29,6 +29,8 @@ import { type RelayOptions, relayPlugins } from "../relay/plugin.ts";
 import { type RpcOptions, RpcService } from "../rpc/rpc.ts";
 import { QuicTransport } from "../transport/quic.ts";
 import type { Transport } from "../transport/transport.ts";
+import { type StateOptions, StateService } from "../state/state-service.ts";
+import { StateStore } from "../state/store.ts";
 
 /** Options of `Node.start`: the node core's, plus the tunables of the plug-ins it adds. */
 export interface NodeOptions extends NodeCoreOptions {
@@ -69,6 +71,8 @@ export interface NodeOptions extends NodeCoreOptions {
    * on by default where the node has QUIC; `false` turns it off.
    */
   punch?: Omit<PunchOptions, "quic"> | false;
+  /** Replicated state (`node.state`), kept under `<dataDir>/state/`; `false` runs without it. */
+  state?: StateOptions | false;
 }
 
 /**
@@ -168,7 +172,7 @@ function defaultGateway(options: NodeOptions, links: ReadonlyArray<string | Tran
  * ```ts
  * import { withPlugins } from "./plugins.ts";
  * const { services } = withPlugins({ port: 0, relay: { serve: true } });
- * services.map((s) => s.name); // ["auth", "dht", "pubsub", "rpc", "content", "apps", "nat", "punch", "relay", "relay-client"]
+ * services.map((s) => s.name); // ["auth", "dht", "pubsub", "rpc", "content", "apps", "state", "nat", "punch", "relay", "relay-client"]
  * ```
  */
 export function withPlugins(options: NodeOptions): { options: NodeOptions; services: NodeService[] } {
@@ -180,6 +184,10 @@ export function withPlugins(options: NodeOptions): { options: NodeOptions; servi
   if (content) services.push(content);
   if (opts.apps !== false && opts.auth !== false) {
     services.push(new AppsService({ ...opts.apps, content: content !== undefined && opts.apps?.content !== false }));
+  }
+  if (opts.state !== false) {
+    const store = opts.dataDir ? new StateStore(platform.fs, platform.fs.join(opts.dataDir, "state")) : undefined;
+    services.push(new StateService({ store, ...opts.state }));
   }
   const nat = opts.nat === false ? undefined : new ReachabilityService(opts.nat);
   if (nat) services.push(nat);

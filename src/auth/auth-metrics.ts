@@ -11,7 +11,16 @@ import type { Counter, MetricsRegistry } from "../metrics/registry.ts";
 /** How a proof pull ended. */
 export type PullOutcome = "ok" | "none" | "failed";
 
-const KINDS: readonly OperationKind[] = ["stream", "request", "call", "publish", "subscribe", "content"];
+const KINDS: readonly OperationKind[] = [
+  "stream",
+  "request",
+  "call",
+  "publish",
+  "subscribe",
+  "content",
+  "state-write",
+  "state-read",
+];
 
 /**
  * The counters, bound once.

@@ -21,6 +21,8 @@ export const OPERATION_COMMANDS: Readonly<Record<OperationKind, string>> = {
   content: "/macula/content/fetch",
   request: "/macula/request",
   stream: "/macula/stream",
+  "state-write": "/macula/state/write",
+  "state-read": "/macula/state/read",
 };
 
 /** What an admitted app may declare (`MeshApp.meshCapabilities`). */

@@ -21,6 +21,7 @@ Usage:
   macula ucan …              issue, inspect and revoke capability tokens (UCAN)
   macula namespace delegate  give a did:key a namespace (io.acme.plant3) by a signed delegation
   macula app verify FILE     check an app manifest as admission would
+  macula state …             get, set, delete and watch replicated maps (through the local node)
   macula version             print version, target and runtime
 
 Run "macula <command> --help" for the options of a command.`,

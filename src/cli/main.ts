@@ -17,6 +17,8 @@ import { dht } from "./commands/dht.ts";
 import { pub, sub } from "./commands/pubsub.ts";
 import { content } from "./commands/content.ts";
 import { CONTENT_HELP } from "./help-content.ts";
+import { STATE_HELP } from "./help-state.ts";
+import { state } from "./commands/state.ts";
 import { UCAN_HELP } from "./help-ucan.ts";
 import { ucan } from "./commands/ucan.ts";
 import { namespace } from "./commands/namespace.ts";
@@ -46,6 +48,7 @@ export async function runCli(args: string[], platform: Platform): Promise<number
         const topic = command === "help" ? rest[0] : undefined;
         out(
           HELP[topic ?? "main"] ?? CLIENT_HELP[topic ?? ""] ?? CONTENT_HELP[topic ?? ""] ?? UCAN_HELP[topic ?? ""] ??
+            STATE_HELP[topic ?? ""] ??
             HELP.main,
         );
         return 0;
@@ -79,6 +82,8 @@ export async function runCli(args: string[], platform: Platform): Promise<number
         return await namespace(rest, platform);
       case "app":
         return await app(rest, platform);
+      case "state":
+        return await state(rest, platform);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}; run "macula --help"`);
     }

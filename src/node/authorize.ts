@@ -27,7 +27,11 @@ export type OperationKind =
   /** A remote node subscribing to `name` (a pattern) here. */
   | "subscribe"
   /** A remote node asking this node for the content `name` (an MCID). */
-  | "content";
+  | "content"
+  /** Writes to the replicated state `name` (from a peer, or this node's own). */
+  | "state-write"
+  /** A peer reading the replicated state `name` (a sync with this node). */
+  | "state-read";
 
 /** One operation to decide. */
 export interface Operation {

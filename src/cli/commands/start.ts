@@ -7,6 +7,7 @@ import { ClusterService } from "../../cluster/service.ts";
 import { startStatusServer } from "../../http/status-server.ts";
 import { contentRoutes } from "../../http/content-routes.ts";
 import { type MeshApi, meshRoutes } from "../../http/mesh-routes.ts";
+import { stateRoutes } from "../../http/state-routes.ts";
 import { authRoutes } from "../../http/auth-routes.ts";
 import { consoleRoutes } from "../../http/console-routes.ts";
 import { browserRoutes } from "../../http/browser-routes.ts";
@@ -172,6 +173,7 @@ export async function start(args: string[], platform: Platform): Promise<number>
         contentRoutes(node.content, { log }),
         meshRoutes(meshApi(node)),
         authRoutes(node.auth),
+        stateRoutes(node.state),
       ],
       token: token?.token,
       tokenHint: token?.path ? `Authorization: Bearer <the token in ${token.path}>` : undefined,
