@@ -33,6 +33,8 @@ export interface DhtLookupsOptions {
   lookups: Counter;
   /** Counts queries that failed or timed out. */
   failures: Counter;
+  /** Counts queries sent, by realm (optional). */
+  queries?: Counter;
 }
 
 /**
@@ -81,6 +83,7 @@ export class DhtLookups {
       enoughValues: options.enoughValues,
       signal: options.signal,
       query: async (peer) => {
+        this.#o.queries?.inc({ realm });
         const reply = await this.#o.channel.request(peer.id, { t: kind, realm, key: target }, {
           timeout: this.#o.requestTimeout,
           signal: options.signal,

@@ -137,8 +137,9 @@ export class DhtService implements NodeService {
     const lookups = registry.counter("macula_dht_lookups_total", "DHT lookups started, by kind.");
     const failures = registry.counter("macula_dht_query_failures_total", "DHT queries that failed or timed out.");
     const rejected = registry.counter("macula_dht_records_rejected_total", "DHT records not stored, by reason.");
+    const queries = registry.counter("macula_dht_queries_total", "DHT lookup queries sent, by realm.");
     const { k, alpha, requestTimeout } = this.#opts;
-    this.#lookups = new DhtLookups({ node, channel: this.#channel, k, alpha, requestTimeout, lookups, failures });
+    this.#lookups = new DhtLookups({ node, channel: this.#channel, k, alpha, requestTimeout, lookups, failures, queries });
     const server = new DhtServer({ node, overlay: (realm) => this.#overlay(realm), rejected });
     registry.gauge(
       "macula_dht_contacts",

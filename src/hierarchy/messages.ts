@@ -1,0 +1,53 @@
+/**
+ * Messages of `/macula/hier/1`, the bridges' protocol (carried by the
+ * request channel).
+ *
+ * Requests `{ t, kind, name, level, scope?, limit?, rec? }`:
+ * - `up`: a member of a level hands a bridge the signed provider record
+ *   `rec` it announced at its own level; the bridge holds it and announces
+ *   itself, as a proxy, at `level` (its parent level), and passes it on
+ *   upwards while `scope` allows.
+ * - `held`: the records a proxy holds for (`kind`, `name`).
+ * - `find`: resolve (`kind`, `name`) from `level` up to `scope` (at most
+ *   `limit` records): the escalation step.
+ *
+ * Replies `{ ok?, level?, recs? }` (`level`: the level reached or that answered); every record travels in its signed wire form and
+ * is verified by the receiver.
+ *
+ * @module
+ */
+import { array, bool, bytes, literal, object, optional, str, uint } from "../wire/schema.ts";
+import { MAX_LOCALITY_DEPTH } from "./locality.ts";
+
+/** Protocol id. */
+export const HIER_PROTOCOL = "/macula/hier/1";
+
+/** Most records in one reply. */
+export const MAX_REPLY_RECORDS = 32;
+
+/** Validates a request body. */
+export const validateHierRequest = object({
+  t: literal("up", "held", "find"),
+  kind: literal("rpc", "sub", "content", "raw"),
+  name: str({ max: 512, min: 1 }),
+  level: uint({ max: MAX_LOCALITY_DEPTH }),
+  scope: optional(uint({ max: MAX_LOCALITY_DEPTH })),
+  limit: optional(uint({ max: MAX_REPLY_RECORDS })),
+  rec: optional(bytes({ max: 16 * 1024 })),
+});
+
+/** A request body. */
+export type HierRequest = ReturnType<typeof validateHierRequest>;
+
+/** Validates a reply body. */
+export const validateHierReply = object({
+  ok: optional(bool()),
+  level: optional(uint({ max: MAX_LOCALITY_DEPTH })),
+  recs: optional(array(bytes({ max: 16 * 1024 }), { max: MAX_REPLY_RECORDS })),
+});
+
+/** A reply body. */
+export type HierReply = ReturnType<typeof validateHierReply>;
+
+/** The kinds of keys the hierarchy resolves (see `KeyKind`). */
+export type HierKind = HierRequest["kind"];
