@@ -7,6 +7,7 @@
  */
 import { parseAddress } from "../transport/address.ts";
 import { type AuthConfig, type AuthFlags, defaultAuthConfig, resolveAuth } from "./auth-config.ts";
+import { LOCALITY_ENV, type LocalityConfig, type LocalityFlags, resolveLocality } from "./locality-flags.ts";
 import { ConfigError } from "./config-error.ts";
 import type { LogFormat, LogLevel } from "../log/logger.ts";
 import { DEFAULT_PORT, DEFAULT_REALM } from "../node/node.ts";
@@ -41,6 +42,8 @@ export interface StartConfig {
   auth: AuthConfig;
   /** Turn the web console's actions off (`--console-readonly`). */
   consoleReadonly: boolean;
+  /** Locality path and bridged levels (`--locality`, `--bridge`; see `locality-flags.ts`). */
+  hierarchy: LocalityConfig;
 }
 
 /** Content settings (`MACULA_CONTENT_*`, `--content-*`); absent = the service's default. */
@@ -130,10 +133,11 @@ export const ENV_VARS = [
   "MACULA_UCAN",
   "MACULA_CLOCK_SKEW",
   "MACULA_CONSOLE_READONLY",
+  ...LOCALITY_ENV,
 ] as const;
 
 /** Flags as parsed from the command line (absent = not given). */
-export interface StartFlags extends AuthFlags {
+export interface StartFlags extends AuthFlags, LocalityFlags {
   "data-dir"?: string;
   host?: string;
   port?: string;
@@ -185,6 +189,7 @@ export const DEFAULTS: StartConfig = {
   content: { provide: true },
   auth: defaultAuthConfig(),
   consoleReadonly: false,
+  hierarchy: { bridge: 0 },
 };
 
 function port(value: string, source: string, allowZero = true): number {
@@ -474,6 +479,7 @@ export function resolveStartConfig(env: Partial<Record<string, string>>, flags: 
     cfg.consoleReadonly = flagBool(e("MACULA_CONSOLE_READONLY")!, "MACULA_CONSOLE_READONLY");
   }
   if (flags["console-readonly"]) cfg.consoleReadonly = true;
+  cfg.hierarchy = resolveLocality(e, flags);
   return cfg;
 }
 

@@ -24,7 +24,6 @@ import { DHT, type DhtService } from "../dht/dht.ts";
 import { realmKey } from "../dht/keys.ts";
 import {
   createProviderRecord,
-  decodeProviderRecord,
   encodeProviderRecord,
   type ProviderRecord,
 } from "../dht/records.ts";
@@ -34,6 +33,7 @@ import type { NodeService, ServiceHost, ServiceKey } from "../node/service.ts";
 import { serviceKey } from "../node/service.ts";
 import { Bridges } from "./bridges.ts";
 import { HeldRecords } from "./held.ts";
+import { LevelLookups, PROXY_DATA } from "./level-lookup.ts";
 import { levelRealm, LocalityError, parseLocality, scopeLevel } from "./locality.ts";
 import { HIER_PROTOCOL, type HierKind, type HierReply, validateHierReply, validateHierRequest } from "./messages.ts";
 import { HierServer } from "./server.ts";
@@ -79,9 +79,6 @@ export interface HierLookup {
 /** The key of the hierarchy service, for `node.service(HIERARCHY)`. */
 export const HIERARCHY: ServiceKey<HierarchyService> = serviceKey("hierarchy");
 
-/** The marker a proxy bridge puts in its provider records' data. */
-export const PROXY_DATA = { hier: "proxy" } as const;
-
 /**
  * The hierarchy service. Start the node with `locality` (and optionally
  * `bridge`) so that it joins the level overlays.
@@ -108,6 +105,7 @@ export class HierarchyService implements NodeService {
   #channel!: RequestChannel<HierReply>;
   #bridges!: Bridges;
   #held = new HeldRecords();
+  #levels!: LevelLookups;
   #cache = new Map<string, { result: HierLookup; expires: number }>();
   #announced = new Map<string, { kind: HierKind; name: string; scope: number; data?: unknown }>();
   #answered!: Counter;
@@ -145,6 +143,17 @@ export class HierarchyService implements NodeService {
       realmOf: (level) => this.levelRealm(level),
       timeout: this.#opts.levelTimeout,
       ttl: this.#opts.cacheTtl,
+    });
+    this.#levels = new LevelLookups({
+      node,
+      dht: this.#dht,
+      channel: this.#channel,
+      held: this.#held,
+      realm: this.#realm!,
+      realmOf: (level) => this.levelRealm(level),
+      timeout: this.#opts.levelTimeout,
+      perLevel: this.#opts.bridgesPerLevel,
+      sent: this.#sent,
     });
     const server = new HierServer({
       node,
@@ -224,8 +233,11 @@ export class HierarchyService implements NodeService {
     this.#dht.unprovide(this.levelRealm(this.depth), this.key(kind, name, this.depth));
   }
 
-  /** Hand every announcement to live bridges again (run on a timer; callable to repair at once). */
+  /** Announce our bridge roles and hand every announcement to live bridges again (run on a timer; callable to repair at once). */
   async republish(): Promise<void> {
+    for (let level = this.depth; level > this.top; level--) {
+      await this.#dht.provide(this.levelRealm(level), this.#bridges.key(level)).catch(() => 0);
+    }
     for (const { kind, name } of this.#held.sweep()) {
       for (let l = this.top; l < this.depth; l++) {
         this.#dht.unprovide(this.levelRealm(l), this.key(kind as HierKind, name, l));
@@ -288,6 +300,30 @@ export class HierarchyService implements NodeService {
     return result;
   }
 
+  /**
+   * Store a small signed value (at most 1 KiB encoded) under (this node,
+   * `name`) at this node's level and, through bridges, up to
+   * `options.scope`: it travels as the data of a provider record of key
+   * `value/<node id hex>/<name>`, so the newest one announced wins.
+   */
+  async putValue(name: string, value: Uint8Array, options: { scope?: string | number } = {}): Promise<number> {
+    return await this.provide("raw", valueName(this.#node.id.hex, name), { scope: options.scope, data: value });
+  }
+
+  /**
+   * The value `publisher` stored under `name`, looked up like providers
+   * (own level first, escalating up to `options.scope`); `undefined` if none.
+   */
+  async getValue(
+    publisher: { hex: string },
+    name: string,
+    options: Omit<HierFindOptions, "limit"> = {},
+  ): Promise<{ value: Uint8Array; level: number; cached: boolean } | undefined> {
+    const found = await this.findProviders("raw", valueName(publisher.hex, name), { ...options, limit: 1 });
+    const r = found.records.find((x) => x.provider.id.hex === publisher.hex && x.data instanceof Uint8Array);
+    return r ? { value: r.data as Uint8Array, level: found.level, cached: found.cached } : undefined;
+  }
+
   async #resolve(
     kind: HierKind,
     name: string,
@@ -301,7 +337,7 @@ export class HierarchyService implements NodeService {
     if (!fresh && hit && hit.expires > Date.now()) return { ...hit.result, cached: true };
     let result: HierLookup = { records: [], level: -1, cached: false };
     for (let level = from; level >= scope && level >= this.top; level--) {
-      const records = await this.#lookupAt(kind, name, level, limit).catch(() => []);
+      const records = await this.#levels.at(kind, name, level, limit).catch(() => []);
       if (records.length > 0) {
         result = { records, level, cached: false };
         break;
@@ -324,7 +360,7 @@ export class HierarchyService implements NodeService {
         const reply = await this.#channel.request(b, { t: "find", kind, name, level: next, scope, limit }, {
           timeout: this.#opts.levelTimeout * (next - scope + 2),
         });
-        const records = this.#verify(kind, name, reply.recs ?? []);
+        const records = this.#levels.verify(kind, name, reply.recs ?? []);
         return { records, level: records.length > 0 ? reply.level ?? next : -1, cached: false };
       } catch {
         this.#bridges.dead(this.top, b);
@@ -332,60 +368,8 @@ export class HierarchyService implements NodeService {
     }
     return { records: [], level: -1, cached: false };
   }
-
-  /** Providers at one level: real records, and proxies resolved to the records they hold. */
-  async #lookupAt(kind: HierKind, name: string, level: number, limit: number): Promise<ProviderRecord[]> {
-    const realm = this.levelRealm(level);
-    const found = await this.#dht.findProviders(realm, this.key(kind, name, level), {
-      limit,
-      signal: AbortSignal.timeout(this.#opts.levelTimeout),
-    });
-    const out = new Map<string, ProviderRecord>();
-    let asked = 0;
-    for (const r of found) {
-      if (out.size >= limit) break;
-      if (!isProxy(r.data)) {
-        out.set(r.provider.id.hex, r);
-        continue;
-      }
-      if (asked >= this.#opts.bridgesPerLevel) continue;
-      const held = r.provider.id.equals(this.#node.id)
-        ? this.#held.get(kind, name)
-        : await this.#heldAt(r.provider.id, kind, name, level);
-      if (held.length > 0) asked++;
-      for (const h of held) out.set(h.provider.id.hex, h);
-    }
-    return [...out.values()];
-  }
-
-  async #heldAt(peer: ProviderRecord["provider"]["id"], kind: HierKind, name: string, level: number) {
-    this.#sent.inc({ t: "held" });
-    try {
-      const reply = await this.#channel.request(peer, { t: "held", kind, name, level }, {
-        timeout: this.#opts.levelTimeout,
-      });
-      return this.#verify(kind, name, reply.recs ?? []);
-    } catch {
-      return [];
-    }
-  }
-
-  /** Decode (verifying signatures) records that must be for (`kind`, `name`) at a level of our realm. */
-  #verify(kind: HierKind, name: string, encoded: Uint8Array[]): ProviderRecord[] {
-    const out: ProviderRecord[] = [];
-    for (const bytes of encoded) {
-      const r = decodeProviderRecord(bytes);
-      if (r.expires <= Date.now() || isProxy(r.data)) continue;
-      if (!r.realm.startsWith(`${this.#realm}@`)) continue;
-      const k = realmKey(r.realm, kind, name);
-      if (k.length !== r.key.length || k.some((b, i) => b !== r.key[i])) continue;
-      this.#node.learn(r.provider);
-      out.push(r);
-    }
-    return out;
-  }
 }
 
-function isProxy(data: unknown): boolean {
-  return typeof data === "object" && data !== null && (data as { hier?: unknown }).hier === "proxy";
+function valueName(publisherHex: string, name: string): string {
+  return `value/${publisherHex}/${name}`;
 }

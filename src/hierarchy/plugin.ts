@@ -41,7 +41,7 @@ export interface LocalityOptions {
  */
 export function hierarchyPlugin<T extends NodeCoreOptions & LocalityOptions>(
   options: T,
-): { options: T; services: NodeService[] } {
+): { options: T & NodeCoreOptions; services: NodeService[] } {
   if (options.locality === undefined) return { options, services: [] };
   const path = parseLocality(options.locality);
   const bridge = options.bridge === true ? 1 : options.bridge === false ? 0 : options.bridge ?? 0;

@@ -19,6 +19,7 @@ import { Node } from "../../api/node.ts";
 import type { Platform } from "../../platform/types.ts";
 import { MaculaError } from "../../util/errors.ts";
 import { describeError, parse } from "../args.ts";
+import { LOCALITY_FLAGS } from "../locality-flags.ts";
 import { ConfigError, readEnv, resolveStartConfig, type StartFlags } from "../config.ts";
 import { HELP } from "../help.ts";
 import { AUTH_FLAGS } from "../auth-flags.ts";
@@ -65,6 +66,7 @@ export async function start(args: string[], platform: Platform): Promise<number>
     "no-content-provide": { type: "boolean" },
     "console-readonly": { type: "boolean" },
     ...AUTH_FLAGS,
+    ...LOCALITY_FLAGS,
     echo: { type: "string", multiple: true },
   });
   if (flags.help) return platform.process.stdout(HELP.start + "\n"), 0;
@@ -113,6 +115,8 @@ export async function start(args: string[], platform: Platform): Promise<number>
     punch: cfg.punch ? undefined : false,
     content: cfg.content,
     auth: auth.options,
+    locality: cfg.hierarchy.locality,
+    bridge: cfg.hierarchy.bridge,
   });
   try {
     for (const name of flags.echo ?? []) {
