@@ -22,11 +22,7 @@
  */
 import { DHT, type DhtService } from "../dht/dht.ts";
 import { realmKey } from "../dht/keys.ts";
-import {
-  createProviderRecord,
-  encodeProviderRecord,
-  type ProviderRecord,
-} from "../dht/records.ts";
+import { createProviderRecord, encodeProviderRecord, type ProviderRecord } from "../dht/records.ts";
 import type { Counter } from "../metrics/registry.ts";
 import { RequestChannel, serveRequests } from "../node/request-channel.ts";
 import type { NodeService, ServiceHost, ServiceKey } from "../node/service.ts";
@@ -161,7 +157,7 @@ export class HierarchyService implements NodeService {
       realmOf: (level) => this.levelRealm(level),
       held: this.#held,
       up: (kind, name, level, rec, scope) => this.#up(kind, name, level, rec, scope),
-      find: (kind, name, level, scope, limit) => this.#resolve(kind, name, level, scope, limit),
+      find: (kind, name, level, scope, limit, fresh) => this.#resolve(kind, name, level, scope, limit, fresh),
     });
     this.#off.push(serveRequests(node, HIER_PROTOCOL, validateHierRequest, (from, req) => server.serve(from, req)));
     // Bridges announce themselves in each level they bridge upwards from.
@@ -221,7 +217,11 @@ export class HierarchyService implements NodeService {
    * live bridges at every republish. Resolves with the highest level
    * reached.
    */
-  async provide(kind: HierKind, name: string, options: { scope?: string | number; data?: unknown } = {}): Promise<number> {
+  async provide(
+    kind: HierKind,
+    name: string,
+    options: { scope?: string | number; data?: unknown } = {},
+  ): Promise<number> {
     const scope = scopeLevel(this.path, options.scope);
     this.#announced.set(`${kind}|${name}`, { kind, name, scope, data: options.data });
     return await this.#announce(kind, name, scope, options.data);
@@ -343,7 +343,7 @@ export class HierarchyService implements NodeService {
         break;
       }
     }
-    if (result.level < 0 && this.top - 1 >= scope) result = await this.#escalate(kind, name, scope, limit);
+    if (result.level < 0 && this.top - 1 >= scope) result = await this.#escalate(kind, name, scope, limit, fresh);
     if (result.records.length > 0) {
       const expires = Math.min(Date.now() + this.#opts.cacheTtl, ...result.records.map((r) => r.expires));
       this.#cache.set(id, { result, expires });
@@ -352,12 +352,20 @@ export class HierarchyService implements NodeService {
   }
 
   /** Ask bridges of our top level to resolve from the level above it. */
-  async #escalate(kind: HierKind, name: string, scope: number, limit: number): Promise<HierLookup> {
+  async #escalate(kind: HierKind, name: string, scope: number, limit: number, fresh: boolean): Promise<HierLookup> {
     const next = this.top - 1;
     for (const b of await this.#bridges.of(this.top)) {
       this.#sent.inc({ t: "find" });
       try {
-        const reply = await this.#channel.request(b, { t: "find", kind, name, level: next, scope, limit }, {
+        const reply = await this.#channel.request(b, {
+          t: "find",
+          kind,
+          name,
+          level: next,
+          scope,
+          limit,
+          fresh: fresh || undefined,
+        }, {
           timeout: this.#opts.levelTimeout * (next - scope + 2),
         });
         const records = this.#levels.verify(kind, name, reply.recs ?? []);

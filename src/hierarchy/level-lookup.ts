@@ -72,11 +72,15 @@ export class LevelLookups {
       signal: AbortSignal.timeout(this.#o.timeout),
     });
     const out = new Map<string, ProviderRecord>();
+    const keep = (r: ProviderRecord) => {
+      const prev = out.get(r.provider.id.hex);
+      if (!prev || prev.expires < r.expires) out.set(r.provider.id.hex, r);
+    };
     let asked = 0;
     for (const r of found) {
       if (out.size >= limit) break;
       if (!isProxy(r.data)) {
-        out.set(r.provider.id.hex, r);
+        keep(r);
         continue;
       }
       if (asked >= this.#o.perLevel) continue;
@@ -84,7 +88,7 @@ export class LevelLookups {
         ? this.#o.held.get(kind, name)
         : await this.#heldAt(r.provider.id, kind, name, level);
       if (held.length > 0) asked++;
-      for (const h of held) out.set(h.provider.id.hex, h);
+      for (const h of held) keep(h);
     }
     return [...out.values()];
   }

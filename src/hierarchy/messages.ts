@@ -9,7 +9,7 @@
  *   upwards while `scope` allows.
  * - `held`: the records a proxy holds for (`kind`, `name`).
  * - `find`: resolve (`kind`, `name`) from `level` up to `scope` (at most
- *   `limit` records): the escalation step.
+ *   `limit` records; `fresh`: skip caches): the escalation step.
  *
  * Replies `{ ok?, level?, recs? }` (`level`: the level reached or that answered); every record travels in its signed wire form and
  * is verified by the receiver.
@@ -34,6 +34,7 @@ export const validateHierRequest = object({
   scope: optional(uint({ max: MAX_LOCALITY_DEPTH })),
   limit: optional(uint({ max: MAX_REPLY_RECORDS })),
   rec: optional(bytes({ max: 16 * 1024 })),
+  fresh: optional(bool()),
 });
 
 /** A request body. */

@@ -32,6 +32,7 @@ export interface HierServerOptions {
     level: number,
     scope: number,
     limit: number,
+    fresh: boolean,
   ) => Promise<{ records: ProviderRecord[]; level: number }>;
 }
 
@@ -84,7 +85,14 @@ export class HierServer {
       case "find": {
         this.#member(req.level);
         const scope = Math.min(req.scope ?? 0, req.level);
-        const { records, level } = await this.#o.find(req.kind, req.name, req.level, scope, req.limit ?? 5);
+        const { records, level } = await this.#o.find(
+          req.kind,
+          req.name,
+          req.level,
+          scope,
+          req.limit ?? 5,
+          req.fresh === true,
+        );
         return {
           recs: records.slice(0, MAX_REPLY_RECORDS).map(encodeProviderRecord),
           level: level < 0 ? undefined : level,

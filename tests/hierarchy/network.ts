@@ -19,6 +19,7 @@ export const REALM = "default";
 /** One node of the hierarchy. */
 export interface HierNode {
   node: Node;
+  keyPair: KeyPair;
   region: number;
   city: number;
   /** Levels it bridges (0, 1 or 2). */
@@ -74,7 +75,14 @@ export async function buildHierarchy(shape: HierShape, random: () => number): Pr
       punch: false,
       relay: false,
     });
-    const me: HierNode = { node, region: p.region, city: p.city, bridge: p.bridge, cityRealm: `${REALM}@${locality}` };
+    const me: HierNode = {
+      node,
+      keyPair: p.keyPair,
+      region: p.region,
+      city: p.city,
+      bridge: p.bridge,
+      cityRealm: `${REALM}@${locality}`,
+    };
     const pick = (ok: (h: HierNode) => boolean) => {
       const c = out.filter(ok);
       return c.length > 0 ? c[Math.floor(random() * c.length)] : undefined;

@@ -87,7 +87,9 @@ Deno.test({
         }
         console.log(
           `    ${label}: ${ok}/${tries} found; answered at level 0/1/2: ${levels.join("/")}; ` +
-            `messages per lookup median: hierarchy ${median(hier)}, flat ${median(flat)} (flat hops ${median(flatHops)})`,
+            `messages per lookup median: hierarchy ${median(hier)}, flat ${median(flat)} (flat hops ${
+              median(flatHops)
+            })`,
         );
         assertEquals(ok, tries);
         assert(levels[0] > 0 && levels[1] > 0, "both the region and the global level answered");
@@ -113,7 +115,9 @@ Deno.test({
         const viaBridge = await other.node.hierarchy.findProviders("rpc", name);
         const m = messagesBetween(b2, messageCounts(nodes), asker.cityRealm);
         assert(viaBridge.records.length > 0);
-        console.log(`    cache: 0 messages on a repeat; a neighbour's lookup took ${m.total} (${m.outside} bridge requests)`);
+        console.log(
+          `    cache: 0 messages on a repeat; a neighbour's lookup took ${m.total} (${m.outside} bridge requests)`,
+        );
       });
 
       await t.step("scope bounds escalation: a city-scoped lookup of another city finds nothing", async () => {
