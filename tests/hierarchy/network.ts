@@ -15,6 +15,7 @@ import type { Counter } from "../../src/metrics/registry.ts";
 import { MemoryNetwork, memoryNode } from "../helpers/nodes.ts";
 
 export const REALM = "default";
+const JOIN_BATCH = 4;
 
 /** One node of the hierarchy. */
 export interface HierNode {
@@ -62,7 +63,7 @@ export async function buildHierarchy(shape: HierShape, random: () => number): Pr
   // Bridges first in each cluster, so the ones joining later find them.
   plan.sort((a, b) => b.bridge - a.bridge);
   const out: HierNode[] = [];
-  for (const p of plan) {
+  const join = async (p: (typeof plan)[number]) => {
     const locality = `r${p.region}/c${p.city}`;
     const node = await memoryNode(network, {
       keyPair: p.keyPair,
@@ -71,6 +72,8 @@ export async function buildHierarchy(shape: HierShape, random: () => number): Pr
       hierarchy: { levelTimeout: 2_000 },
       dht: { requestTimeout: 500 },
       limits: { maxConnections: 128 },
+      auth: false,
+      content: false,
       nat: false,
       punch: false,
       relay: false,
@@ -96,7 +99,12 @@ export async function buildHierarchy(shape: HierShape, random: () => number): Pr
     for (const peer of new Set(peers)) if (peer) await node.connect(peer.node.addrs[0]);
     // The DHT's join lookups (one per overlay, on the first contact) run in the background.
     await new Promise((r) => setTimeout(r, 1));
-    out.push(me);
+    return me;
+  };
+  // Join a few at a time (each through nodes already joined).
+  out.push(await join(plan[0]));
+  for (let i = 1; i < plan.length; i += JOIN_BATCH) {
+    out.push(...await Promise.all(plan.slice(i, i + JOIN_BATCH).map(join)));
   }
   // Bridges announce themselves again now that every level is populated.
   await Promise.all(out.filter((h) => h.bridge > 0).map((h) => h.node.hierarchy.republish()));
