@@ -50,6 +50,12 @@ export interface HierarchyOptions {
   republishInterval?: number;
   /** Lifetime of the records handed to bridges, ms. Default 1 hour. */
   recordTtl?: number;
+  /**
+   * Breadth of the DHT lookup at each level: how many of the closest nodes
+   * must answer before a level counts as a miss. Records are stored at the
+   * k (20) closest, so a few suffice. Default 5.
+   */
+  lookupWidth?: number;
 }
 
 /** Options of `HierarchyService.findProviders`. */
@@ -120,6 +126,7 @@ export class HierarchyService implements NodeService {
       bridgesPerLevel: options.bridgesPerLevel ?? 3,
       republishInterval: options.republishInterval ?? 5 * 60_000,
       recordTtl: options.recordTtl ?? 3_600_000,
+      lookupWidth: options.lookupWidth ?? 5,
     };
   }
 
@@ -149,6 +156,7 @@ export class HierarchyService implements NodeService {
       realmOf: (level) => this.levelRealm(level),
       timeout: this.#opts.levelTimeout,
       perLevel: this.#opts.bridgesPerLevel,
+      width: this.#opts.lookupWidth,
       sent: this.#sent,
     });
     const server = new HierServer({

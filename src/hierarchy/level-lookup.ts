@@ -41,6 +41,8 @@ export interface LevelLookupsOptions {
   timeout: number;
   /** Proxies asked per level. */
   perLevel: number;
+  /** Breadth of a level's DHT lookup (closest nodes that must answer). */
+  width: number;
   /** Counts bridge requests sent, by type. */
   sent: Counter;
 }
@@ -69,6 +71,7 @@ export class LevelLookups {
     const realm = this.#o.realmOf(level);
     const found = await this.#o.dht.findProviders(realm, realmKey(realm, kind, name), {
       limit,
+      width: this.#o.width,
       signal: AbortSignal.timeout(this.#o.timeout),
     });
     const out = new Map<string, ProviderRecord>();
