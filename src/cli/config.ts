@@ -42,8 +42,8 @@ export interface StartConfig {
   auth: AuthConfig;
   /** Turn the web console's actions off (`--console-readonly`). */
   consoleReadonly: boolean;
-  /** Locality path and bridged levels (`--locality`, `--bridge`; see `locality-flags.ts`). */
-  hierarchy: LocalityConfig;
+  /** Locality path and bridged levels (`--locality`, `--bridge`; see `locality-flags.ts`); absent = no hierarchy. */
+  hierarchy?: LocalityConfig;
 }
 
 /** Content settings (`MACULA_CONTENT_*`, `--content-*`); absent = the service's default. */
@@ -189,7 +189,6 @@ export const DEFAULTS: StartConfig = {
   content: { provide: true },
   auth: defaultAuthConfig(),
   consoleReadonly: false,
-  hierarchy: { bridge: 0 },
 };
 
 function port(value: string, source: string, allowZero = true): number {
@@ -479,7 +478,8 @@ export function resolveStartConfig(env: Partial<Record<string, string>>, flags: 
     cfg.consoleReadonly = flagBool(e("MACULA_CONSOLE_READONLY")!, "MACULA_CONSOLE_READONLY");
   }
   if (flags["console-readonly"]) cfg.consoleReadonly = true;
-  cfg.hierarchy = resolveLocality(e, flags);
+  const hierarchy = resolveLocality(e, flags);
+  if (hierarchy.locality !== undefined) cfg.hierarchy = hierarchy;
   return cfg;
 }
 

@@ -99,6 +99,7 @@ export const HIERARCHY: ServiceKey<HierarchyService> = serviceKey("hierarchy");
 export class HierarchyService implements NodeService {
   readonly name = "hierarchy";
   readonly needs = [DHT];
+  /** The locality path, outermost first. */
   readonly path: readonly string[];
   #opts: Required<Omit<HierarchyOptions, "realm" | "locality">>;
   #realm?: string;

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { array, bool, bytes, literal, object, optional, str, uint } from "../wire/schema.ts";
+import { array, bool, bytes, literal, object, optional, str, uint, type Validator } from "../wire/schema.ts";
 import { MAX_LOCALITY_DEPTH } from "./locality.ts";
 
 /** Protocol id. */
@@ -25,8 +25,41 @@ export const HIER_PROTOCOL = "/macula/hier/1";
 /** Most records in one reply. */
 export const MAX_REPLY_RECORDS = 32;
 
+/** The kinds of keys the hierarchy resolves (see `KeyKind`). */
+export type HierKind = "rpc" | "sub" | "content" | "raw";
+
+/** A request body. */
+export interface HierRequest {
+  /** `up`, `held` or `find`. */
+  t: "up" | "held" | "find";
+  /** Key kind. */
+  kind: HierKind;
+  /** Key name (procedure, topic root, MCID, …). */
+  name: string;
+  /** The level asked about. */
+  level: number;
+  /** The highest level the request may reach. */
+  scope?: number;
+  /** Records wanted. */
+  limit?: number;
+  /** A signed provider record (`up`). */
+  rec?: Uint8Array;
+  /** Skip caches (`find`). */
+  fresh?: boolean;
+}
+
+/** A reply body. */
+export interface HierReply {
+  /** Done. */
+  ok?: boolean;
+  /** The level reached (`up`) or that answered (`find`). */
+  level?: number;
+  /** Signed provider records. */
+  recs?: Uint8Array[];
+}
+
 /** Validates a request body. */
-export const validateHierRequest = object({
+export const validateHierRequest: Validator<HierRequest> = object({
   t: literal("up", "held", "find"),
   kind: literal("rpc", "sub", "content", "raw"),
   name: str({ max: 512, min: 1 }),
@@ -37,18 +70,9 @@ export const validateHierRequest = object({
   fresh: optional(bool()),
 });
 
-/** A request body. */
-export type HierRequest = ReturnType<typeof validateHierRequest>;
-
 /** Validates a reply body. */
-export const validateHierReply = object({
+export const validateHierReply: Validator<HierReply> = object({
   ok: optional(bool()),
   level: optional(uint({ max: MAX_LOCALITY_DEPTH })),
   recs: optional(array(bytes({ max: 16 * 1024 }), { max: MAX_REPLY_RECORDS })),
 });
-
-/** A reply body. */
-export type HierReply = ReturnType<typeof validateHierReply>;
-
-/** The kinds of keys the hierarchy resolves (see `KeyKind`). */
-export type HierKind = HierRequest["kind"];

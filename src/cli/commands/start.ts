@@ -115,8 +115,8 @@ export async function start(args: string[], platform: Platform): Promise<number>
     punch: cfg.punch ? undefined : false,
     content: cfg.content,
     auth: auth.options,
-    locality: cfg.hierarchy.locality,
-    bridge: cfg.hierarchy.bridge,
+    locality: cfg.hierarchy?.locality,
+    bridge: cfg.hierarchy?.bridge,
   });
   try {
     for (const name of flags.echo ?? []) {
