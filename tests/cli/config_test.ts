@@ -262,6 +262,8 @@ Deno.test("config: readEnv asks for exactly the documented names and drops undef
     "MACULA_UCAN",
     "MACULA_CLOCK_SKEW",
     "MACULA_CONSOLE_READONLY",
+    "MACULA_LOCALITY",
+    "MACULA_BRIDGE",
   ]);
   const asked: string[] = [];
   const source: Record<string, string> = {
