@@ -6,6 +6,10 @@
  * @module
  */
 import type { ProviderRecord } from "../dht/records.ts";
+import { MaculaError } from "../util/errors.ts";
+
+/** Limits of what a bridge holds: (kind, name) entries, and records per entry. */
+export const HELD_LIMITS = { entries: 10_000, perEntry: 64 } as const;
 
 /**
  * Records held by a proxy bridge.
@@ -22,10 +26,21 @@ import type { ProviderRecord } from "../dht/records.ts";
 export class HeldRecords {
   #byName = new Map<string, { level: number; recs: Map<string, ProviderRecord> }>();
 
-  /** Hold `record` for (`kind`, `name`), announced at `level`. */
+  /**
+   * Hold `record` for (`kind`, `name`), announced at `level`. Throws
+   * `MaculaError` `E_REJECTED` past `HELD_LIMITS` (expired records are
+   * swept first).
+   */
   add(kind: string, name: string, level: number, record: ProviderRecord): void {
     const id = `${kind}|${name}`;
     let entry = this.#byName.get(id);
+    if (!entry && this.#byName.size >= HELD_LIMITS.entries) this.sweep();
+    if (!entry && this.#byName.size >= HELD_LIMITS.entries) {
+      throw new MaculaError("E_REJECTED", `this bridge already holds ${HELD_LIMITS.entries} keys`);
+    }
+    if (entry && !entry.recs.has(record.provider.id.hex) && entry.recs.size >= HELD_LIMITS.perEntry) {
+      throw new MaculaError("E_REJECTED", `this bridge already holds ${HELD_LIMITS.perEntry} providers of ${name}`);
+    }
     if (!entry) this.#byName.set(id, entry = { level, recs: new Map() });
     entry.level = Math.min(entry.level, level);
     entry.recs.set(record.provider.id.hex, record);

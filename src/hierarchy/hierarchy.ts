@@ -78,6 +78,9 @@ export interface HierLookup {
   cached: boolean;
 }
 
+/** Most lookup results a node caches. */
+const MAX_CACHE = 4096;
+
 /** The key of the hierarchy service, for `node.service(HIERARCHY)`. */
 export const HIERARCHY: ServiceKey<HierarchyService> = serviceKey("hierarchy");
 
@@ -355,7 +358,13 @@ export class HierarchyService implements NodeService {
     if (result.level < 0 && this.top - 1 >= scope) result = await this.#escalate(kind, name, scope, limit, fresh);
     if (result.records.length > 0) {
       const expires = Math.min(Date.now() + this.#opts.cacheTtl, ...result.records.map((r) => r.expires));
+      this.#cache.delete(id);
       this.#cache.set(id, { result, expires });
+      // Bounded: the oldest entries go first.
+      for (const old of this.#cache.keys()) {
+        if (this.#cache.size <= MAX_CACHE) break;
+        this.#cache.delete(old);
+      }
     }
     return result;
   }
