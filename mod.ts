@@ -155,6 +155,7 @@ export {
   type RpcOptions,
   RpcService,
 } from "./src/rpc/rpc.ts";
+export type { ProviderLocator } from "./src/rpc/locator.ts";
 // LAN clustering (multicast / mDNS / static discovery, SWIM membership).
 export {
   CLUSTER_STRATEGIES,

@@ -24,6 +24,7 @@ import { DHT, type DhtService } from "../dht/dht.ts";
 import { realmKey } from "../dht/keys.ts";
 import { createProviderRecord, encodeProviderRecord, type ProviderRecord } from "../dht/records.ts";
 import type { Counter } from "../metrics/registry.ts";
+import type { ProviderLocator } from "../rpc/locator.ts";
 import { RequestChannel, serveRequests } from "../node/request-channel.ts";
 import type { NodeService, ServiceHost, ServiceKey } from "../node/service.ts";
 import { serviceKey } from "../node/service.ts";
@@ -310,6 +311,20 @@ export class HierarchyService implements NodeService {
     const result = await this.#resolve(kind, name, this.depth, scope, options.limit ?? 5, options.fresh);
     this.#answered.inc({ level: String(result.level) });
     return result;
+  }
+
+  /**
+   * RPC's view of the hierarchy (`RpcOptions.locator`, wired by the
+   * `Node.start` plug-in): `call`/`advertise` with a `scope` go through it.
+   */
+  rpcLocator(): ProviderLocator {
+    return {
+      realm: this.#realm ?? "",
+      find: async (procedure, scope, fresh) =>
+        (await this.findProviders("rpc", procedure, { scope, limit: 8, fresh })).records.map((r) => r.provider.id),
+      announce: (procedure, scope) => this.provide("rpc", procedure, { scope }),
+      withdraw: (procedure) => this.unprovide("rpc", procedure),
+    };
   }
 
   /**

@@ -7,6 +7,7 @@
  */
 import type { NodeService } from "../node/service.ts";
 import { DEFAULT_REALM, type NodeOptions as NodeCoreOptions } from "../node/options.ts";
+import type { RpcOptions } from "../rpc/rpc.ts";
 import { type HierarchyOptions, HierarchyService } from "./hierarchy.ts";
 import { LocalityError, memberRealms, parseLocality } from "./locality.ts";
 
@@ -28,9 +29,9 @@ export interface LocalityOptions {
 }
 
 /**
- * `options` with the level overlays among the realms and the bridge roles
- * among the roles, and the hierarchy service to start (none without a
- * locality). Throws `LocalityError` for a bad locality or bridge count.
+ * `options` with the level overlays among the realms, the bridge roles
+ * among the roles and RPC's provider locator set to the hierarchy, and the
+ * hierarchy service to start (none without a locality). Throws `LocalityError` for a bad locality or bridge count.
  *
  * @example
  * ```ts
@@ -39,7 +40,7 @@ export interface LocalityOptions {
  * options.realms; // ["default", "default@eu/be", "default@eu"]
  * ```
  */
-export function hierarchyPlugin<T extends NodeCoreOptions & LocalityOptions>(
+export function hierarchyPlugin<T extends NodeCoreOptions & LocalityOptions & { rpc?: RpcOptions }>(
   options: T,
 ): { options: T & NodeCoreOptions; services: NodeService[] } {
   if (options.locality === undefined) return { options, services: [] };
@@ -51,12 +52,15 @@ export function hierarchyPlugin<T extends NodeCoreOptions & LocalityOptions>(
   const base = options.realms?.length ? options.realms : [DEFAULT_REALM];
   const levels = memberRealms(base[0], path, bridge);
   const roles = levels.slice(1).map((r) => `bridge:${r}`);
+  const service = new HierarchyService({ ...options.hierarchy, locality: path, realm: base[0] });
   return {
     options: {
       ...options,
       realms: [...new Set([...base, ...levels])],
       roles: [...new Set([...(options.roles ?? []), ...roles])],
+      // RPC looks providers up (and announces) through the hierarchy first.
+      rpc: { ...options.rpc, locator: options.rpc?.locator ?? service.rpcLocator() },
     },
-    services: [new HierarchyService({ ...options.hierarchy, locality: path, realm: base[0] })],
+    services: [service],
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Bridges on a small in-memory hierarchy (2 regions × 2 cities × 6 nodes):
  * values escalate like providers, scopes bound announcements, bridges refuse
- * requests they must not serve with typed errors, and a dead bridge is
+ * requests they must not serve with typed errors, RPC calls take a scope, and a dead bridge is
  * replaced by the next one.
  */
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
@@ -12,11 +12,13 @@ import { createProviderRecord, encodeProviderRecord } from "../../src/dht/record
 import { dhtId, realmKey, sortByDistance } from "../../src/dht/keys.ts";
 import { signerOf } from "../../src/identity/domain-signature.ts";
 import { buildHierarchy, type HierNode } from "./network.ts";
+import { until } from "../helpers/nodes.ts";
+import { NoProviderError } from "../../src/rpc/rpc.ts";
 
 const SHAPE = { size: 24, regions: 2, citiesPerRegion: 2, cityBridges: 2, regionBridges: 1 };
 
 Deno.test({
-  name: "hierarchy bridges: values, scoped announcements, refusals, a dead bridge replaced",
+  name: "hierarchy bridges: values, scoped announcements, refusals, RPC with a scope, a dead bridge replaced",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
@@ -82,6 +84,28 @@ Deno.test({
           rec: rec(realm, "y"),
         });
         assertEquals(ok, { ok: true, level: 1 });
+      });
+
+      await t.step("RPC: advertise and call with a scope go through the hierarchy", async () => {
+        const [a, b] = at(0, 0);
+        const [c] = at(1, 0);
+        a.node.advertise("city.echo", () => "from a", { scope: "c0" });
+        await until(async () =>
+          (await b.node.hierarchy.findProviders("rpc", "city.echo", { fresh: true })).level === 2
+        );
+        assertEquals(await b.node.call("city.echo", null), "from a");
+        assertEquals(await b.node.call("city.echo", null, { scope: "local" }), "from a");
+        // Scoped to its city: not in the flat DHT, not announced above the city.
+        await assertRejects(() => c.node.call("city.echo", null, { timeout: 3_000 }), NoProviderError);
+        c.node.advertise("everywhere.echo", () => "from c");
+        await until(async () =>
+          (await a.node.hierarchy.findProviders("rpc", "everywhere.echo", { fresh: true })).level === 0
+        );
+        assertEquals(await a.node.call("everywhere.echo", null), "from c");
+        await assertRejects(
+          () => a.node.call("everywhere.echo", null, { scope: "r0", timeout: 3_000 }),
+          NoProviderError,
+        );
       });
 
       await t.step("a dead bridge is replaced: escalation goes through the next one", async () => {
