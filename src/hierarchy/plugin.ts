@@ -42,7 +42,7 @@ export interface LocalityOptions {
  */
 export function hierarchyPlugin<T extends NodeCoreOptions & LocalityOptions & { rpc?: RpcOptions }>(
   options: T,
-): { options: T & NodeCoreOptions; services: NodeService[] } {
+): { options: T & NodeCoreOptions & { rpc?: RpcOptions }; services: NodeService[] } {
   if (options.locality === undefined) return { options, services: [] };
   const path = parseLocality(options.locality);
   const bridge = options.bridge === true ? 1 : options.bridge === false ? 0 : options.bridge ?? 0;

@@ -58,6 +58,7 @@ Deno.test("locality: the plug-in adds level realms, bridge roles and the service
   assertEquals(options.realms, ["io.acme", "io.acme@eu/be", "io.acme@eu"]);
   assertEquals(options.roles, ["x", "bridge:io.acme@eu"]);
   assertEquals(services.map((s) => s.name), ["hierarchy"]);
+  assertEquals(options.rpc?.locator?.realm, "io.acme", "RPC looks providers up through the hierarchy");
   assertEquals(hierarchyPlugin({ locality: "eu", bridge: true }).options.realms, ["default", "default@eu", "default@"]);
   assertThrows(() => hierarchyPlugin({ locality: "eu", bridge: 2 }), LocalityError, "bridge");
   assertThrows(() => hierarchyPlugin({ locality: "Eu" }), LocalityError);
