@@ -144,6 +144,16 @@ export { type KeyKind, realmKey } from "./src/dht/keys.ts";
 export type { LookupPeer, LookupResult } from "./src/dht/lookup.ts";
 export type { ProviderRecord, ValueRecord } from "./src/dht/records.ts";
 export type { StoreLimits } from "./src/dht/record-store.ts";
+export {
+  HIERARCHY,
+  type HierarchyOptions,
+  HierarchyService,
+  type HierFindOptions,
+  type HierLookup,
+} from "./src/hierarchy/hierarchy.ts";
+export { LocalityError, parseLocality, scopeLevel } from "./src/hierarchy/locality.ts";
+export type { HierKind } from "./src/hierarchy/messages.ts";
+export type { LocalityOptions } from "./src/hierarchy/plugin.ts";
 // Pub/sub.
 export {
   PayloadTooLargeError,
@@ -167,6 +177,7 @@ export {
   type RpcOptions,
   RpcService,
 } from "./src/rpc/rpc.ts";
+export type { ProviderLocator } from "./src/rpc/locator.ts";
 // LAN clustering (multicast / mDNS / static discovery, SWIM membership).
 export {
   CLUSTER_STRATEGIES,

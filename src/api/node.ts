@@ -12,6 +12,7 @@ import { APPS, type AppsService } from "../apps/apps-service.ts";
 import { AUTH, type AuthService } from "../auth/auth-service.ts";
 import { CONTENT, type ContentService } from "../content/content-service.ts";
 import { DHT, type DhtService } from "../dht/dht.ts";
+import { HIERARCHY, type HierarchyService } from "../hierarchy/hierarchy.ts";
 import { NodeCore } from "../node/node.ts";
 import { STATE, type StateService } from "../state/state-service.ts";
 import { type PublishResult, PUBSUB, type PubSubService, type SubscribeOptions } from "../pubsub/pubsub.ts";
@@ -81,6 +82,16 @@ export class Node extends NodeCore {
     const apps = this.service(APPS);
     if (!apps) throw new Error("this node runs without the apps service (apps: false or auth: false)");
     return apps;
+  }
+
+  /**
+   * The hierarchical DHT (lookups that escalate level by level, see
+   * `HierarchyService`). Throws if the node was started without `locality`.
+   */
+  get hierarchy(): HierarchyService {
+    const hier = this.service(HIERARCHY);
+    if (!hier) throw new Error("this node runs without a hierarchy (no locality)");
+    return hier;
   }
 
   /** Pub/sub. */

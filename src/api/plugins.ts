@@ -17,6 +17,7 @@ import { type ContentOptions, ContentService, DEFAULT_CONTENT_QUOTA } from "../c
 import { FsContentStore } from "../content/fs-store.ts";
 import { MemoryContentStore } from "../content/memory-store.ts";
 import { type DhtOptions, DhtService } from "../dht/dht.ts";
+import { hierarchyPlugin, type LocalityOptions } from "../hierarchy/plugin.ts";
 import { type PunchOptions, PunchService } from "../nat/punch.ts";
 import type { SelfViewSource } from "../nat/punch-self.ts";
 import { type ReachabilityOptions, ReachabilityService } from "../nat/reachability.ts";
@@ -33,7 +34,7 @@ import { type StateOptions, StateService } from "../state/state-service.ts";
 import { StateStore } from "../state/store.ts";
 
 /** Options of `Node.start`: the node core's, plus the tunables of the plug-ins it adds. */
-export interface NodeOptions extends NodeCoreOptions {
+export interface NodeOptions extends NodeCoreOptions, LocalityOptions {
   /**
    * Authorization (`node.auth`): per realm its policy (`"open"`, the
    * default, or `"closed"`) and authorities, the chains this node holds,
@@ -178,8 +179,9 @@ function defaultGateway(options: NodeOptions, links: ReadonlyArray<string | Tran
 export function withPlugins(options: NodeOptions): { options: NodeOptions; services: NodeService[] } {
   const platform = options.platform ?? currentPlatform();
   const { options: linked, quic } = punchLink(options, platform);
-  let opts = linked;
-  const services = [...authServices(opts, platform), ...defaultServices(opts)];
+  const hier = hierarchyPlugin(linked);
+  let opts = hier.options;
+  const services = [...authServices(opts, platform), ...defaultServices(opts), ...hier.services];
   const content = contentService(opts, platform);
   if (content) services.push(content);
   if (opts.apps !== false && opts.auth !== false) {

@@ -8,6 +8,7 @@
 import { parseAddress } from "../transport/address.ts";
 import { isLoopbackHost } from "../http/status-server.ts";
 import { type AuthConfig, type AuthFlags, defaultAuthConfig, resolveAuth } from "./auth-config.ts";
+import { LOCALITY_ENV, type LocalityConfig, type LocalityFlags, resolveLocality } from "./locality-flags.ts";
 import { ConfigError } from "./config-error.ts";
 import type { LogFormat, LogLevel } from "../log/logger.ts";
 import { DEFAULT_PORT, DEFAULT_REALM } from "../node/node.ts";
@@ -44,6 +45,8 @@ export interface StartConfig {
   consoleReadonly: boolean;
   /** Serve the WebSocket link (browsers, `ws://` peers) on the status server's `/macula/ws`. */
   ws: boolean;
+  /** Locality path and bridged levels (`--locality`, `--bridge`; see `locality-flags.ts`); absent = no hierarchy. */
+  hierarchy?: LocalityConfig;
 }
 
 /** Content settings (`MACULA_CONTENT_*`, `--content-*`); absent = the service's default. */
@@ -134,10 +137,11 @@ export const ENV_VARS = [
   "MACULA_CLOCK_SKEW",
   "MACULA_CONSOLE_READONLY",
   "MACULA_WS",
+  ...LOCALITY_ENV,
 ] as const;
 
 /** Flags as parsed from the command line (absent = not given). */
-export interface StartFlags extends AuthFlags {
+export interface StartFlags extends AuthFlags, LocalityFlags {
   "data-dir"?: string;
   host?: string;
   port?: string;
@@ -482,6 +486,8 @@ export function resolveStartConfig(env: Partial<Record<string, string>>, flags: 
     cfg.consoleReadonly = flagBool(e("MACULA_CONSOLE_READONLY")!, "MACULA_CONSOLE_READONLY");
   }
   if (flags["console-readonly"]) cfg.consoleReadonly = true;
+  const hierarchy = resolveLocality(e, flags);
+  if (hierarchy.locality !== undefined) cfg.hierarchy = hierarchy;
   return cfg;
 }
 

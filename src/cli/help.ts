@@ -85,6 +85,12 @@ Authorization (see docs/auth.md):
                          DATA-DIR/ucan/*.ucan files
   --clock-skew SECONDS   tolerance of token time bounds (env MACULA_CLOCK_SKEW, default 60)
 
+Hierarchy (lookups answered as locally as possible; see docs/hierarchy.md):
+  --locality PATH        this node's place, outermost first, e.g. eu/be/brussels (1-8 levels of
+                         [a-z0-9_.-]; env MACULA_LOCALITY; default none = flat DHT only)
+  --bridge N             also join the N levels above and carry lookups between them (env
+                         MACULA_BRIDGE, default 0)
+
 Clustering (nodes on the same LAN find each other with no configuration):
   --cluster-strategy S   gossip (multicast announcements), mdns (DNS-SD _macula._udp.local),
                          static (seeds only) or off (env CLUSTER_STRATEGY, default gossip)

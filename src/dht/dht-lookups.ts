@@ -33,6 +33,8 @@ export interface DhtLookupsOptions {
   lookups: Counter;
   /** Counts queries that failed or timed out. */
   failures: Counter;
+  /** Counts queries sent, by realm (optional). */
+  queries?: Counter;
 }
 
 /**
@@ -58,7 +60,8 @@ export class DhtLookups {
 
   /**
    * Look up `target` in overlay `o` with `kind` queries; `extract` takes the
-   * values (records) out of each reply. Peers that answer become contacts,
+   * values (records) out of each reply; `options.width` lowers k (the
+   * closest peers that must answer before the lookup ends). Peers that answer become contacts,
    * peers that fail are dropped from the table. Returns the lookup's own
    * promise (no extra await: callers see the same scheduling as a direct
    * `iterativeLookup`).
@@ -68,7 +71,7 @@ export class DhtLookups {
     target: Uint8Array,
     kind: LookupKind,
     extract: (reply: DhtReply) => V[],
-    options: { enoughValues?: number; signal?: AbortSignal } = {},
+    options: { enoughValues?: number; signal?: AbortSignal; width?: number } = {},
   ): Promise<LookupResult<V>> {
     const realm = o.name;
     this.#o.lookups.inc({ kind });
@@ -76,11 +79,12 @@ export class DhtLookups {
       target,
       self: this.#o.node.id,
       seeds: o.table.closest(target, this.#o.k).map((c) => ({ id: c.id, key: c.key })),
-      k: this.#o.k,
+      k: Math.min(this.#o.k, options.width ?? this.#o.k),
       alpha: this.#o.alpha,
       enoughValues: options.enoughValues,
       signal: options.signal,
       query: async (peer) => {
+        this.#o.queries?.inc({ realm });
         const reply = await this.#o.channel.request(peer.id, { t: kind, realm, key: target }, {
           timeout: this.#o.requestTimeout,
           signal: options.signal,

@@ -142,8 +142,18 @@ export class DhtService implements NodeService {
     const lookups = registry.counter("macula_dht_lookups_total", "DHT lookups started, by kind.");
     const failures = registry.counter("macula_dht_query_failures_total", "DHT queries that failed or timed out.");
     const rejected = registry.counter("macula_dht_records_rejected_total", "DHT records not stored, by reason.");
+    const queries = registry.counter("macula_dht_queries_total", "DHT lookup queries sent, by realm.");
     const { k, alpha, requestTimeout } = this.#opts;
-    this.#lookups = new DhtLookups({ node, channel: this.#channel, k, alpha, requestTimeout, lookups, failures });
+    this.#lookups = new DhtLookups({
+      node,
+      channel: this.#channel,
+      k,
+      alpha,
+      requestTimeout,
+      lookups,
+      failures,
+      queries,
+    });
     const server = new DhtServer({ node, overlay: (realm) => this.#overlay(realm), rejected });
     registry.gauge(
       "macula_dht_contacts",
@@ -245,7 +255,7 @@ export class DhtService implements NodeService {
     target: Uint8Array,
     kind: LookupKind,
     extract: (reply: DhtReply) => V[],
-    options: { enoughValues?: number; signal?: AbortSignal } = {},
+    options: { enoughValues?: number; signal?: AbortSignal; width?: number } = {},
   ): Promise<LookupResult<V>> {
     const result = await this.#lookups.run<V>(this.#overlay(realm), target, kind, extract, options);
     this.#lastHops = result.hops;
@@ -305,12 +315,14 @@ export class DhtService implements NodeService {
 
   /**
    * Providers of `key` in `realm`: local records plus an iterative lookup
-   * that stops once `limit` providers are known.
+   * that stops once `limit` providers are known. `width` narrows the lookup
+   * to that many closest nodes (default k; records live at the k closest,
+   * so a few suffice to find them, and a miss costs less).
    */
   async findProviders(
     realm: string,
     key: Uint8Array,
-    options: { limit?: number; signal?: AbortSignal } = {},
+    options: { limit?: number; signal?: AbortSignal; width?: number } = {},
   ): Promise<ProviderRecord[]> {
     const o = this.#overlay(realm);
     const limit = options.limit ?? this.#opts.k;
@@ -330,7 +342,7 @@ export class DhtService implements NodeService {
         key,
         "get_providers",
         (reply) => (reply.providers ?? []).map(decodeProviderRecord),
-        { enoughValues: limit - found.size, signal: options.signal },
+        { enoughValues: limit - found.size, signal: options.signal, width: options.width },
       );
       for (const r of result.values) keep(r);
     }

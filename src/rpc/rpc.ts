@@ -20,6 +20,7 @@
 import { DHT, type DhtService, RealmError } from "../dht/dht.ts";
 import { realmKey } from "../dht/keys.ts";
 import type { NodeId } from "../identity/node-id.ts";
+import type { ProviderLocator } from "./locator.ts";
 import type { Counter } from "../metrics/registry.ts";
 import { type Authorize, NotAuthorizedError } from "../node/authorize.ts";
 import { RemoteHandlerError } from "../node/envelope.ts";
@@ -88,6 +89,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Authorization material sent with the call (e.g. a capability token). */
   auth?: unknown;
+  /** How far the provider lookup may escalate in the hierarchy (`"city"`-style; needs a locality). */
+  scope?: string | number;
 }
 
 /** Options of `advertise`. */
@@ -96,6 +99,8 @@ export interface AdvertiseOptions {
   realm?: string;
   /** Decides each call (a `"call"` operation, after the node's policy); refused callers get `NotAuthorizedError`. */
   authorize?: Authorize;
+  /** Announce only up to this level of the hierarchy (and not in the flat DHT); needs a locality. */
+  scope?: string | number;
 }
 
 /** Tunables of RPC. */
@@ -104,6 +109,8 @@ export interface RpcOptions {
   providerCacheTtl?: number;
   /** Largest request or reply, bytes. Default 1 MiB. */
   maxMessage?: number;
+  /** Where providers are found besides the flat DHT (the hierarchy, when the node has a locality). */
+  locator?: ProviderLocator;
 }
 
 /** Validates an RPC request body. */
@@ -134,7 +141,8 @@ interface Provided {
 export class RpcService implements NodeService {
   readonly name = "rpc";
   readonly needs: readonly ServiceKey<DhtService>[] = [DHT];
-  #opts: Required<RpcOptions>;
+  #opts: Required<Omit<RpcOptions, "locator">>;
+  #locator?: ProviderLocator;
   #node!: ServiceHost;
   #dht!: DhtService;
   #channel!: RequestChannel<unknown>;
@@ -150,7 +158,9 @@ export class RpcService implements NodeService {
 
   /** Build the RPC service with `options` (every field has a default); the node starts it. */
   constructor(options: RpcOptions = {}) {
-    this.#opts = { providerCacheTtl: 30_000, maxMessage: 1024 * 1024, ...options };
+    const { locator, ...rest } = options;
+    this.#locator = locator;
+    this.#opts = { providerCacheTtl: 30_000, maxMessage: 1024 * 1024, ...rest };
   }
 
   start(node: ServiceHost): void {
@@ -238,24 +248,31 @@ export class RpcService implements NodeService {
     const provided: Provided = { handler, authorize: options.authorize };
     this.#handlers.set(key, provided);
     const dhtKey = realmKey(realm, "rpc", procedure);
-    this.#dht.provide(realm, dhtKey).catch((error) =>
-      this.#node.log.warn("announcing procedure failed", { procedure, error: (error as Error).message })
-    );
+    const warn = (error: unknown) =>
+      this.#node.log.warn("announcing procedure failed", { procedure, error: (error as Error).message });
+    const locator = this.#locator?.realm === realm ? this.#locator : undefined;
+    locator?.announce(procedure, options.scope).catch(warn);
+    if (!locator || options.scope === undefined) this.#dht.provide(realm, dhtKey).catch(warn);
     const close = () => {
       if (this.#handlers.get(key) !== provided) return;
       this.#handlers.delete(key);
       this.#dht.unprovide(realm, dhtKey);
+      locator?.withdraw(procedure);
     };
     return { procedure, realm, close, [Symbol.dispose]: close };
   }
 
-  async #lookup(realm: string, procedure: string, force: boolean, signal?: AbortSignal): Promise<NodeId[]> {
+  async #lookup(realm: string, procedure: string, force: boolean, signal?: AbortSignal, scope?: string | number) {
     const key = `${realm}|${procedure}`;
-    const cached = this.#providers.get(key);
+    const cached = scope === undefined ? this.#providers.get(key) : undefined; // scoped: the hierarchy caches
     if (cached && !force && Date.now() - cached.fetchedAt < this.#opts.providerCacheTtl) return cached.ids;
-    const records = await this.#dht.findProviders(realm, realmKey(realm, "rpc", procedure), { limit: 8, signal });
-    const ids = records.map((r) => r.provider.id).filter((id) => !id.equals(this.#node.id));
-    this.#providers.set(key, { ids, fetchedAt: Date.now() });
+    // The hierarchy first (when the node has one); the flat DHT unless the caller bounded the scope.
+    const near = this.#locator?.realm === realm ? await this.#locator.find(procedure, scope, force) : [];
+    const records = near.length > 0 || (scope !== undefined && this.#locator?.realm === realm)
+      ? []
+      : await this.#dht.findProviders(realm, realmKey(realm, "rpc", procedure), { limit: 8, signal });
+    const ids = [...near, ...records.map((r) => r.provider.id)].filter((id) => !id.equals(this.#node.id));
+    if (scope === undefined) this.#providers.set(key, { ids, fetchedAt: Date.now() });
     return ids;
   }
 
@@ -307,7 +324,9 @@ export class RpcService implements NodeService {
       if (remaining <= 0) break;
       let candidates: NodeId[];
       try {
-        candidates = (await this.#lookup(realm, procedure, refreshed, signal)).filter((id) => !tried.has(id.hex));
+        candidates = (await this.#lookup(realm, procedure, refreshed, signal, options.scope)).filter((id) =>
+          !tried.has(id.hex)
+        );
       } catch (error) {
         if (error instanceof AbortedError) throw error;
         candidates = [];

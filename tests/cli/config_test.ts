@@ -274,6 +274,8 @@ Deno.test("config: readEnv asks for exactly the documented names and drops undef
     "MACULA_CLOCK_SKEW",
     "MACULA_CONSOLE_READONLY",
     "MACULA_WS",
+    "MACULA_LOCALITY",
+    "MACULA_BRIDGE",
   ]);
   const asked: string[] = [];
   const source: Record<string, string> = {

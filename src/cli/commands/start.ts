@@ -22,6 +22,7 @@ import type { Platform } from "../../platform/types.ts";
 import { MaculaError } from "../../util/errors.ts";
 import { describeError, parse } from "../args.ts";
 import { announcesWebSocket, ConfigError, readEnv, resolveStartConfig, type StartFlags } from "../config.ts";
+import { LOCALITY_FLAGS } from "../locality-flags.ts";
 import { HELP } from "../help.ts";
 import { WebSocketTransport } from "../../transport/websocket.ts";
 import type { Route } from "../../http/status-server.ts";
@@ -76,6 +77,7 @@ export async function start(args: string[], platform: Platform): Promise<number>
     "console-readonly": { type: "boolean" },
     "no-ws": { type: "boolean" },
     ...AUTH_FLAGS,
+    ...LOCALITY_FLAGS,
     echo: { type: "string", multiple: true },
   });
   if (flags.help) return platform.process.stdout(HELP.start + "\n"), 0;
@@ -131,6 +133,8 @@ export async function start(args: string[], platform: Platform): Promise<number>
     punch: cfg.punch ? undefined : false,
     content: cfg.content,
     auth: auth.options,
+    locality: cfg.hierarchy?.locality,
+    bridge: cfg.hierarchy?.bridge,
   });
   if (ws) {
     node.metrics.registry.gauge(
