@@ -102,6 +102,10 @@ export class RegistryService implements NodeService {
   #content?: ContentService;
   #records: ReleaseRecords;
   #refused = 0;
+  #lonely = false;
+  #off?: () => void;
+  #timer?: ReturnType<typeof setTimeout>;
+  #stopped = false;
 
   /** A registry with `options` (built by `Node.start`). */
   constructor(options: RegistryOptions = {}) {
@@ -114,13 +118,28 @@ export class RegistryService implements NodeService {
     this.#host = host;
     this.#dht = host.use(DHT);
     this.#content = host.use(CONTENT);
-    for (const r of await this.#records.load()) {
-      if (r.issuer === host.id.did) this.#announce(r.name).catch(() => {});
-    }
+    await this.#records.load();
+    this.#announceAll();
+    // Announced with no peer yet (a restart before joining): announce again once the first peer is known.
+    this.#off = host.on("peer:identify", () => {
+      if (!this.#lonely) return;
+      this.#lonely = false;
+      this.#timer = setTimeout(() => this.#announceAll(), 200);
+    });
   }
 
-  /** Stop (nothing to release). */
-  stop(): void {}
+  #announceAll(): void {
+    if (this.#stopped) return;
+    const own = new Set(this.#records.all().filter((r) => r.issuer === this.#host!.id.did).map((r) => r.name));
+    for (const name of own) this.#announce(name).catch(() => {});
+  }
+
+  /** Stop listening for peers. */
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#off?.();
+  }
 
   /** Counts for `/status`. */
   status(): Record<string, unknown> {
@@ -183,6 +202,7 @@ export class RegistryService implements NodeService {
 
   async #announce(name: string): Promise<void> {
     const realm = this.#realm();
+    if (this.#host!.peers().length === 0) this.#lonely = true;
     const own = this.#records.of(name).filter((r) => r.issuer === this.#host!.id.did);
     const ids: string[] = [];
     for (const r of own.sort((a, b) => a.issued - b.issued)) {
