@@ -21,6 +21,8 @@ import { UCAN_HELP } from "./help-ucan.ts";
 import { ucan } from "./commands/ucan.ts";
 import { namespace } from "./commands/namespace.ts";
 import { app } from "./commands/app.ts";
+import { registry } from "./commands/registry.ts";
+import { REGISTRY_HELP } from "./help-registry.ts";
 
 export { describeError, UsageError };
 
@@ -46,6 +48,7 @@ export async function runCli(args: string[], platform: Platform): Promise<number
         const topic = command === "help" ? rest[0] : undefined;
         out(
           HELP[topic ?? "main"] ?? CLIENT_HELP[topic ?? ""] ?? CONTENT_HELP[topic ?? ""] ?? UCAN_HELP[topic ?? ""] ??
+            (topic === "registry" ? REGISTRY_HELP.registry : undefined) ??
             HELP.main,
         );
         return 0;
@@ -79,6 +82,8 @@ export async function runCli(args: string[], platform: Platform): Promise<number
         return await namespace(rest, platform);
       case "app":
         return await app(rest, platform);
+      case "registry":
+        return await registry(rest, platform);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}; run "macula --help"`);
     }

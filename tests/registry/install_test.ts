@@ -27,7 +27,10 @@ Deno.test("install: a good artifact replaces the target; a mismatching one is re
     // same length, other bytes
     await assertRejects(() => installAtomically(fs, target, chunks("version six\n"), v2), ArtifactMismatchError);
     // longer than the release says
-    await assertRejects(() => installAtomically(fs, target, chunks("version two\n", "extra"), v2), ArtifactMismatchError);
+    await assertRejects(
+      () => installAtomically(fs, target, chunks("version two\n", "extra"), v2),
+      ArtifactMismatchError,
+    );
     // shorter (a truncated transfer)
     await assertRejects(() => installAtomically(fs, target, chunks("version"), v2), ArtifactMismatchError);
     assertEquals(await Deno.readTextFile(target), "version one\n");

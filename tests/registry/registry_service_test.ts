@@ -12,11 +12,7 @@ import type { Node } from "../../src/api/node.ts";
 import { domainSeparated } from "../../src/identity/domain-signature.ts";
 import { KeyPair } from "../../src/identity/ed25519.ts";
 import { encodeDidKey } from "../../src/identity/did.ts";
-import {
-  ReleaseNotFoundError,
-  ReleaseSignatureError,
-  ReleaseUnauthorizedError,
-} from "../../src/registry/errors.ts";
+import { ReleaseNotFoundError, ReleaseSignatureError, ReleaseUnauthorizedError } from "../../src/registry/errors.ts";
 import { encodeIndex, indexValueName, registryKey } from "../../src/registry/index-record.ts";
 import { encodeRelease, signRelease } from "../../src/registry/release.ts";
 import { decodeCbor, encodeCbor } from "../../src/wire/cbor.ts";

@@ -6,6 +6,7 @@
 import { ClusterService } from "../../cluster/service.ts";
 import { startStatusServer } from "../../http/status-server.ts";
 import { contentRoutes } from "../../http/content-routes.ts";
+import { registryRoutes } from "../../http/registry-routes.ts";
 import { type MeshApi, meshRoutes } from "../../http/mesh-routes.ts";
 import { authRoutes } from "../../http/auth-routes.ts";
 import { consoleRoutes } from "../../http/console-routes.ts";
@@ -144,6 +145,7 @@ export async function start(args: string[], platform: Platform): Promise<number>
       routes: [
         web.route,
         contentRoutes(node.content, { log }),
+        registryRoutes(node.registry),
         meshRoutes(meshApi(node)),
         authRoutes(node.auth),
       ],
