@@ -56,4 +56,15 @@ The node writes the file: DIR must be writable by it.
   --file NAME          file name in DIR (default NAME@VERSION)
   --arch A             only releases for A (or any)
 ${NODE}`,
+
+  "self-update": `Usage: macula self-update [--channel C] [options]
+
+Ask the node running on this machine to replace its binary with the newest signed release of
+io.macula.node.C (default channel: stable) for its arch, when newer than its version. The
+release is verified and installed next to the binary, must pass a health check (it runs and
+names its version), the old binary is kept as BINARY.prev and the new one renamed into place;
+if the installed binary fails the check, the old one is put back. The node then exits with
+code 75 so that systemd (Restart=on-failure) starts the new binary. Node single binary only.
+  --channel C          release channel (default stable)
+${NODE}`,
 };

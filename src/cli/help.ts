@@ -19,6 +19,7 @@ Usage:
   macula dht lookup KEY      find the providers of a key in the realm's DHT
   macula content …           publish, fetch, list, pin and remove content (verified files)
   macula registry …          publish, list and install signed releases of artifacts
+  macula self-update         replace this node's binary with the newest signed release (restarts)
   macula ucan …              issue, inspect and revoke capability tokens (UCAN)
   macula namespace delegate  give a did:key a namespace (io.acme.plant3) by a signed delegation
   macula app verify FILE     check an app manifest as admission would

@@ -22,6 +22,7 @@ import { ucan } from "./commands/ucan.ts";
 import { namespace } from "./commands/namespace.ts";
 import { app } from "./commands/app.ts";
 import { registry } from "./commands/registry.ts";
+import { selfUpdateCommand } from "./commands/self-update.ts";
 import { REGISTRY_HELP } from "./help-registry.ts";
 
 export { describeError, UsageError };
@@ -48,7 +49,7 @@ export async function runCli(args: string[], platform: Platform): Promise<number
         const topic = command === "help" ? rest[0] : undefined;
         out(
           HELP[topic ?? "main"] ?? CLIENT_HELP[topic ?? ""] ?? CONTENT_HELP[topic ?? ""] ?? UCAN_HELP[topic ?? ""] ??
-            (topic === "registry" ? REGISTRY_HELP.registry : undefined) ??
+            (topic === "registry" || topic === "self-update" ? REGISTRY_HELP[topic] : undefined) ??
             HELP.main,
         );
         return 0;
@@ -84,6 +85,8 @@ export async function runCli(args: string[], platform: Platform): Promise<number
         return await app(rest, platform);
       case "registry":
         return await registry(rest, platform);
+      case "self-update":
+        return await selfUpdateCommand(rest, platform);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}; run "macula --help"`);
     }

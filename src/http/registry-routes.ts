@@ -7,6 +7,7 @@
  * | `GET /registry/<name>/<version>[?arch=A]` | one release (`latest` = the highest) |
  * | `POST /registry/<name>?version=V[&arch=A][&notes=N]` | publish the body; `201` the release |
  * | `POST /registry/<name>/install?dir=D[&version=V][&arch=A][&file=F]` | install; `{path, release}` |
+ * | `POST /registry/self-update[?channel=C]` | update this node's binary (when the server was given `selfUpdate`) |
  *
  * Changes (POST) are refused with 403 unless the server is bound to
  * loopback. Errors are `{"error": "…", "code": "E_…"}`.
@@ -35,6 +36,10 @@ const STATUS: Record<string, number> = {
   E_RELEASE_UNAUTHORIZED: 403,
   E_RELEASE_CONTENT: 422,
   E_RELEASE_INSTALL: 500,
+  E_SELF_UPDATE_HEALTH: 422,
+  E_SELF_UPDATE_ROLLED_BACK: 500,
+  E_SELF_UPDATE_UNSUPPORTED: 501,
+  E_SELF_UPDATE_CHANNEL: 400,
 };
 
 function fail(error: unknown): Response {
@@ -56,10 +61,25 @@ function param(url: URL, key: string): string | undefined {
  * const route = registryRoutes(registry); // mount with startStatusServer(…, { routes: [route] })
  * ```
  */
-export function registryRoutes(registry: RegistryApi): Route {
+export function registryRoutes(
+  registry: RegistryApi,
+  options: { selfUpdate?: (channel: string) => Promise<unknown> } = {},
+): Route {
   return async (request, url, context) => {
     const parts = url.pathname.split("/").slice(1);
     if (parts[0] !== "registry") return undefined;
+    if (parts[1] === "self-update" && parts.length === 2) {
+      if (request.method !== "POST") return json({ error: "use POST", code: "E_METHOD" }, 405);
+      if (!context.loopback) {
+        return json({ error: "self-update is accepted on loopback only", code: "E_FORBIDDEN" }, 403);
+      }
+      if (!options.selfUpdate) return json({ error: "this server does not self-update", code: "E_SELF_UPDATE" }, 501);
+      try {
+        return json(await options.selfUpdate(param(url, "channel") ?? "stable"));
+      } catch (error) {
+        return fail(error);
+      }
+    }
     const [, name, second] = parts.map(decodeURIComponent);
     if (!name || !isNamespace(name) || parts.length > 3) {
       return json({ error: "use /registry/<name>[/<version>|/install]", code: "E_RELEASE_INVALID" }, 400);

@@ -287,6 +287,26 @@ export interface ProcessApi {
   readonly args: string[];
   /** The process's memory: resident set size in bytes (0 where unknown). */
   memory(): { rss: number };
+  /**
+   * Path of the running executable (the single binary, or the runtime
+   * when run from source); absent where unknown.
+   */
+  execPath?(): string;
+  /**
+   * Run `command` with `args` to completion (stdin closed, output captured,
+   * killed after `timeoutMs`): its exit code (`null` if it was killed or
+   * could not start) and the first 64 KiB of stdout. Absent where the
+   * runtime cannot (Deno without `--allow-run` rejects with its permission error).
+   */
+  run?(command: string, args: readonly string[], options: { timeoutMs: number }): Promise<RunResult>;
+}
+
+/** What `ProcessApi.run` reports. */
+export interface RunResult {
+  /** Exit code; `null` when killed (timeout) or not started. */
+  code: number | null;
+  /** Start of stdout, as text. */
+  stdout: string;
 }
 
 /** Everything runtime-specific, in one object. */

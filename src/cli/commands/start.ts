@@ -7,6 +7,8 @@ import { ClusterService } from "../../cluster/service.ts";
 import { startStatusServer } from "../../http/status-server.ts";
 import { contentRoutes } from "../../http/content-routes.ts";
 import { registryRoutes } from "../../http/registry-routes.ts";
+import { EXIT_RESTART } from "../../registry/self-update.ts";
+import { updateThisNode } from "./self-update.ts";
 import { type MeshApi, meshRoutes } from "../../http/mesh-routes.ts";
 import { authRoutes } from "../../http/auth-routes.ts";
 import { consoleRoutes } from "../../http/console-routes.ts";
@@ -77,7 +79,9 @@ export async function start(args: string[], platform: Platform): Promise<number>
   });
   // Listen for SIGINT/SIGTERM before anything starts, so a signal during
   // start-up still ends in a clean shutdown; a second signal exits at once.
+  let restart = () => {};
   const shutdown = new Promise<string>((resolve) => {
+    restart = () => resolve("self-update");
     let received = false;
     platform.process.onShutdownSignal((sig) => {
       if (received) {
@@ -145,7 +149,9 @@ export async function start(args: string[], platform: Platform): Promise<number>
       routes: [
         web.route,
         contentRoutes(node.content, { log }),
-        registryRoutes(node.registry),
+        registryRoutes(node.registry, {
+          selfUpdate: (channel) => updateThisNode(node, platform, log, channel, restart),
+        }),
         meshRoutes(meshApi(node)),
         authRoutes(node.auth),
       ],
@@ -174,5 +180,5 @@ export async function start(args: string[], platform: Platform): Promise<number>
   web.close();
   await server.close().catch(() => {});
   await node.stop();
-  return 0;
+  return signal === "self-update" ? EXIT_RESTART : 0;
 }
