@@ -96,7 +96,17 @@ export {
 export { type TcpOptions, TcpTransport } from "./src/transport/tcp.ts";
 export { type QuicOptions, QuicTransport } from "./src/transport/quic.ts";
 export { PunchEndpoint, type PunchEndpointOptions, type UdpPreopener } from "./src/transport/quic-punch.ts";
-export type { SocketAddress, UdpPreopenOptions } from "./src/platform/types.ts";
+export type {
+  FileHandle,
+  FileInfo,
+  FsApi,
+  InterfaceAddress,
+  OpenOptions,
+  ProcessApi,
+  RunResult,
+  SocketAddress,
+  UdpPreopenOptions,
+} from "./src/platform/types.ts";
 export type { ObservedAddress } from "./src/node/observed-addresses.ts";
 export { type ByteStream, StreamClosedError, StreamResetError } from "./src/transport/stream.ts";
 export { MemoryNetwork, MemoryTransport } from "./src/transport/memory.ts";
@@ -224,6 +234,43 @@ export {
 export { type DownloadProgress, type ProviderProgress } from "./src/content/download.ts";
 export { CONTENT_PROTOCOL } from "./src/content/messages.ts";
 export { FsContentStore } from "./src/content/fs-store.ts";
+export {
+  type Installed,
+  type InstallOptions,
+  type PublishRelease,
+  REGISTRY,
+  type RegistryOptions,
+  RegistryService,
+  type ReleaseQuery,
+} from "./src/registry/registry-service.ts";
+export {
+  compareVersions,
+  decodeRelease,
+  encodeRelease,
+  type Release,
+  type ReleaseFields,
+  type ReleaseJson,
+  signRelease,
+} from "./src/registry/release.ts";
+export { type ReleaseTrust, verifyRelease } from "./src/registry/verify.ts";
+export {
+  ArtifactMismatchError,
+  InstallError,
+  InvalidReleaseError,
+  RegistryError,
+  ReleaseNotFoundError,
+  ReleaseSignatureError,
+  ReleaseUnauthorizedError,
+} from "./src/registry/errors.ts";
+export {
+  channelName,
+  EXIT_RESTART,
+  selfUpdate,
+  SelfUpdateError,
+  type SelfUpdateOptions,
+  type SelfUpdateRegistry,
+  type SelfUpdateResult,
+} from "./src/registry/self-update.ts";
 export { MemoryContentStore } from "./src/content/memory-store.ts";
 // Authorization: UCAN capability tokens, DID namespaces, closed realms.
 export {

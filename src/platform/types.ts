@@ -158,7 +158,9 @@ export interface FileHandle {
 export interface FileInfo {
   /** Length, bytes. */
   size: number;
+  /** Whether it is a regular file. */
   isFile: boolean;
+  /** Whether it is a directory. */
   isDirectory: boolean;
   /** Last modification, ms since the epoch (0 where unknown). */
   mtime: number;
@@ -199,9 +201,13 @@ export interface FsApi {
 
 /** A network interface address. */
 export interface InterfaceAddress {
+  /** Interface name (`eth0`). */
   name: string;
+  /** The address. */
   address: string;
+  /** Address family. */
   family: "IPv4" | "IPv6";
+  /** Whether it is a loopback address. */
   internal: boolean;
   /** The netmask (e.g. `255.255.255.0`), where the runtime reports it. */
   netmask?: string;
@@ -273,8 +279,9 @@ export interface ProcessApi {
   interfaces(): InterfaceAddress[];
   /** Run `handler` on SIGINT/SIGTERM; returns an unsubscribe function. */
   onShutdownSignal(handler: (signal: string) => void): () => void;
-  /** Write text to stdout / stderr. */
+  /** Write text to stdout. */
   stdout(text: string): void;
+  /** Write text to stderr. */
   stderr(text: string): void;
   /** Standard input as a byte stream (the CLI's `-` file). */
   stdin(): ReadableStream<Uint8Array>;
@@ -282,6 +289,7 @@ export interface ProcessApi {
   writeStdout(data: Uint8Array): Promise<void>;
   /** Whether stdout / stderr is a terminal (progress bars only there). */
   isTerminal(stream: "stdout" | "stderr"): boolean;
+  /** Exit the process with `code`. */
   exit(code: number): never;
   /** Command-line arguments after the program name. */
   readonly args: string[];

@@ -39,7 +39,7 @@ export async function installAtomically(
   path: string,
   bytes: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
   mcid: string,
-  mode = INSTALL_MODE,
+  mode: number = INSTALL_MODE,
 ): Promise<void> {
   const expected = Mcid.parse(mcid);
   const slash = path.lastIndexOf("/");

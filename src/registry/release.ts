@@ -175,7 +175,7 @@ export function signRelease(
   issuer: string,
   chain: readonly Delegation[],
   sign: (domain: string, message: Uint8Array) => Uint8Array,
-  issued = Date.now(),
+  issued: number = Date.now(),
 ): Release {
   validateFields(fields);
   const unsigned = {

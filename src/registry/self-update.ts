@@ -44,7 +44,9 @@ export class SelfUpdateError extends MaculaError {}
 
 /** What self-update needs of the registry. */
 export interface SelfUpdateRegistry {
+  /** The release to update to (see `RegistryService.info`). */
   info(name: string, query: { arch?: string }): Promise<Release>;
+  /** Install it (see `RegistryService.install`). */
   install(name: string, options: { version: string; arch?: string; dir: string; file: string }): Promise<unknown>;
 }
 

@@ -29,7 +29,7 @@ import {
 } from "../../src/registry/release.ts";
 import { verifyRelease } from "../../src/registry/verify.ts";
 import { decodeIndex, encodeIndex } from "../../src/registry/index-record.ts";
-import { MaculaError } from "../../src/util/errors.ts";
+import type { MaculaError } from "../../src/util/errors.ts";
 
 const data = new TextEncoder().encode("#!/bin/sh\necho sensor-agent 1.4.0\n");
 const mcid = (await hashBytes(data)).mcid;
