@@ -66,6 +66,11 @@ Options:
   --console-readonly     the web console (http://HEALTH-HOST:PORT/console) shows but cannot act: no
                          ping, publish or call (env MACULA_CONSOLE_READONLY=1). Off loopback the console
                          and the JSON API need the token in DATA-DIR/console-token
+  --auto-update CHANNEL  check the registry channel io.macula.node.CHANNEL every interval and
+                         self-update (Node single binary; exits 75 for systemd to restart it; see
+                         docs/registry.md)
+  --auto-update-interval SECONDS
+                         seconds between those checks (default 3600; the first one after one interval)
   --echo NAME            also provide the RPC procedure NAME, answering {node, from, args}: a
                          diagnostic for checking RPC across the mesh (repeatable)
 

@@ -120,6 +120,34 @@ Deno.test({
       const again = await runCli(["self-update", "--channel", "stable", "--health-port", String(after.healthPort)]);
       assertEquals(again.code, 0, again.stderr);
       assert(again.stdout.startsWith("up to date: 0.2.0"), again.stdout);
+
+      // --auto-update: another 0.1.0 node finds the release on its own, updates and exits 75
+      const bin2 = `${ROOT}/${dir.path}/bin2/macula`;
+      await Deno.mkdir(`${ROOT}/${dir.path}/bin2`);
+      await Deno.copyFile(`${CACHE}/v1/${BIN}`, bin2);
+      await Deno.chmod(bin2, 0o755);
+      const auto = await launch([
+        bin2,
+        "start",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--health-port",
+        "0",
+        "--seed",
+        seed,
+        "--auto-update",
+        "stable",
+        "--auto-update-interval",
+        "2",
+        "--data-dir",
+        "auto-data",
+      ], { cwd: `${ROOT}/${dir.path}`, env: { CLUSTER_STRATEGY: "off" }, timeoutMs: 30_000 });
+      procs.push(auto);
+      assertEquals((await auto.child.status).code, 75, "auto-update exits with the restart code");
+      assertEquals(await versionOf(bin2), "0.2.0");
+      assertEquals(await versionOf(`${bin2}.prev`), "0.1.0");
     } finally {
       await Promise.all(procs.map((p) => p.stop().catch(() => 0)));
       await dir.cleanup();

@@ -25,6 +25,7 @@ import { describeError, parse } from "../args.ts";
 import { ConfigError, readEnv, resolveStartConfig, type StartFlags } from "../config.ts";
 import { HELP } from "../help.ts";
 import { AUTH_FLAGS } from "../auth-flags.ts";
+import { AUTO_UPDATE_FLAGS, autoUpdateConfig, startAutoUpdate } from "../auto-update.ts";
 
 /** What `--as-node` commands reach through the status port: the node's pub/sub and RPC. */
 function meshApi(node: Node): MeshApi {
@@ -40,7 +41,9 @@ function meshApi(node: Node): MeshApi {
 
 /** Run `macula start`. */
 export async function start(args: string[], platform: Platform): Promise<number> {
-  const flags = parse<StartFlags & { help?: boolean; echo?: string[] }>(args, {
+  const flags = parse<
+    StartFlags & { help?: boolean; echo?: string[]; "auto-update"?: string; "auto-update-interval"?: string }
+  >(args, {
     "data-dir": { type: "string" },
     host: { type: "string" },
     port: { type: "string" },
@@ -68,10 +71,12 @@ export async function start(args: string[], platform: Platform): Promise<number>
     "no-content-provide": { type: "boolean" },
     "console-readonly": { type: "boolean" },
     ...AUTH_FLAGS,
+    ...AUTO_UPDATE_FLAGS,
     echo: { type: "string", multiple: true },
   });
   if (flags.help) return platform.process.stdout(HELP.start + "\n"), 0;
   const cfg = resolveStartConfig(readEnv((n) => platform.process.env(n)), flags);
+  const autoUpdate = autoUpdateConfig(flags);
   const log = new Logger({
     format: cfg.logFormat,
     level: cfg.logLevel,
@@ -175,7 +180,11 @@ export async function start(args: string[], platform: Platform): Promise<number>
     );
   }
   log.info("status endpoint listening", { url: `http://${server.addr.hostname}:${server.addr.port}/status` });
+  const stopAutoUpdate = autoUpdate
+    ? startAutoUpdate(autoUpdate, () => updateThisNode(node, platform, log, autoUpdate.channel, restart), log)
+    : undefined;
   const signal = await shutdown;
+  stopAutoUpdate?.();
   log.info("shutting down", { signal });
   web.close();
   await server.close().catch(() => {});
