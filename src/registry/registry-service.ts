@@ -206,7 +206,8 @@ export class RegistryService implements NodeService {
     const own = this.#records.of(name).filter((r) => r.issuer === this.#host!.id.did);
     const ids: string[] = [];
     for (const r of own.sort((a, b) => a.issued - b.issued)) {
-      ids.push((await this.#content!.publish(encodeRelease(r), { pin: true, realm })).toString());
+      // Under the name too, so that a capability confined to the namespace covers fetching the record.
+      ids.push((await this.#content!.publish(encodeRelease(r), { pin: true, realm, name })).toString());
     }
     await this.#dht!.putValue(realm, indexValueName(name), encodeIndex(ids));
     await this.#dht!.provide(realm, registryKey(realm, name));

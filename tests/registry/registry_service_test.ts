@@ -63,7 +63,7 @@ Deno.test({
 /** Serve `record` as a release of `name` from `rogue`, as the registry would. */
 async function serveRecord(rogue: Node, name: string, record: Uint8Array): Promise<void> {
   const realm = rogue.realms[0];
-  const id = await rogue.content.publish(record, { pin: true });
+  const id = await rogue.content.publish(record, { pin: true, name });
   await rogue.dht.putValue(realm, indexValueName(name), encodeIndex([id.toString()]));
   await rogue.dht.provide(realm, registryKey(realm, name));
 }
@@ -110,7 +110,9 @@ Deno.test({
     const [a, b, rogue] = nodes;
     try {
       // everyone may use the mesh; only a may publish under io.acme.*
-      for (const n of nodes) n.auth.addChain(grant(authority, n, "/macula/content"));
+      // b may fetch content only under io.acme.*: the records and the artifact are served under the name
+      for (const n of [a, rogue]) n.auth.addChain(grant(authority, n, "/macula/content"));
+      b.auth.addChain(grant(authority, b, "/macula/content", [["like", ".name", "io.acme.*"]]));
       for (const n of nodes) n.auth.addChain(grant(authority, n, "/macula/pubsub"));
       a.auth.addChain(grant(authority, a, "/macula/registry", [["like", ".name", "io.acme.*"]]));
       await assertRejects(
@@ -125,7 +127,7 @@ Deno.test({
       const published = await a.registry.publish(bytes("agent 1.4.0\n"), { name: NAME, version: "1.4.0" });
       assertEquals(published.chain.length, 1);
       // the rogue signs a higher version without a chain and serves it
-      const evil = await rogue.content.publish(bytes("evil 9.9.9\n"), { pin: true });
+      const evil = await rogue.content.publish(bytes("evil 9.9.9\n"), { pin: true, name: NAME });
       const unsigned = signRelease(
         { name: NAME, version: "9.9.9", mcid: evil.toString(), size: evil.size, arch: "any", notes: "" },
         encodeDidKey(rogueKey.publicKey),
