@@ -13,7 +13,7 @@ import { DHT, type DhtService } from "../dht/dht.ts";
 import { type NodeService, type ServiceHost, type ServiceKey, serviceKey } from "../node/service.ts";
 import type { FsApi } from "../platform/types.ts";
 import { MaculaError } from "../util/errors.ts";
-import { ReleaseNotFoundError } from "./errors.ts";
+import { InvalidReleaseError, ReleaseNotFoundError } from "./errors.ts";
 import { decodeIndex, encodeIndex, indexValueName, registryKey } from "./index-record.ts";
 import { installAtomically, installFileName } from "./install.ts";
 import { compareVersions, decodeRelease, encodeRelease, type Release, signRelease } from "./release.ts";
@@ -178,6 +178,16 @@ export class RegistryService implements NodeService {
     const host = this.#started();
     const realm = this.#realm();
     const mcid = await this.#content!.publish(source, { pin: true, name: release.name, realm });
+    const arch = release.arch ?? "any";
+    const taken = this.#records.of(release.name).find((r) =>
+      r.version === release.version && r.arch === arch && r.issuer === host.id.did && r.mcid !== mcid.toString()
+    );
+    if (taken) {
+      throw new InvalidReleaseError(
+        `${release.name}@${release.version} (${arch}) is already published with other content (${taken.mcid}); ` +
+          "a version is immutable: publish a new version",
+      );
+    }
     const held = this.#opts.auth?.chains().find((c) =>
       c.covers(REGISTRY_PUBLISH_COMMAND, { realm, name: release.name })
     );
@@ -187,7 +197,7 @@ export class RegistryService implements NodeService {
         version: release.version,
         mcid: mcid.toString(),
         size: mcid.size,
-        arch: release.arch ?? "any",
+        arch,
         notes: release.notes ?? "",
       },
       host.id.did,

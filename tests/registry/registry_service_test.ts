@@ -12,7 +12,12 @@ import type { Node } from "../../src/api/node.ts";
 import { domainSeparated } from "../../src/identity/domain-signature.ts";
 import { KeyPair } from "../../src/identity/ed25519.ts";
 import { encodeDidKey } from "../../src/identity/did.ts";
-import { ReleaseNotFoundError, ReleaseSignatureError, ReleaseUnauthorizedError } from "../../src/registry/errors.ts";
+import {
+  InvalidReleaseError,
+  ReleaseNotFoundError,
+  ReleaseSignatureError,
+  ReleaseUnauthorizedError,
+} from "../../src/registry/errors.ts";
 import { encodeIndex, indexValueName, registryKey } from "../../src/registry/index-record.ts";
 import { encodeRelease, signRelease } from "../../src/registry/release.ts";
 import { decodeCbor, encodeCbor } from "../../src/wire/cbor.ts";
@@ -53,6 +58,13 @@ Deno.test({
       assertEquals(await Deno.readTextFile(older.path), "agent 1.4.0\n");
       assertEquals((await Array.fromAsync(Deno.readDir(dir))).filter((e) => e.name.endsWith(".part")).length, 0);
       await assertRejects(() => d.registry.info("io.acme.missing"), ReleaseNotFoundError);
+      // a version is immutable: the same bytes again are fine, other bytes are refused
+      await a.registry.publish(bytes("agent 1.3.0\n"), { name: NAME, version: "1.3.0", notes: "old" });
+      await assertRejects(
+        () => a.registry.publish(bytes("agent 1.3.0 patched\n"), { name: NAME, version: "1.3.0" }),
+        InvalidReleaseError,
+        "immutable",
+      );
     } finally {
       await stopAll(nodes);
       await Deno.remove(dir, { recursive: true });
