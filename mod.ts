@@ -97,9 +97,16 @@ export { type TcpOptions, TcpTransport } from "./src/transport/tcp.ts";
 export { type QuicOptions, QuicTransport } from "./src/transport/quic.ts";
 export { PunchEndpoint, type PunchEndpointOptions, type UdpPreopener } from "./src/transport/quic-punch.ts";
 export type {
+  FileHandle,
+  FileInfo,
+  FsApi,
   HttpApi,
   HttpServer,
+  InterfaceAddress,
+  OpenOptions,
+  ProcessApi,
   RequestInfo,
+  RunResult,
   SocketAddress,
   UdpPreopenOptions,
   WebSocketLike,
@@ -267,6 +274,43 @@ export { type Entry as StateEntry, Replica, type VersionVector } from "./src/sta
 export { type Stamp } from "./src/state/stamp.ts";
 export { StateStore } from "./src/state/store.ts";
 export { STATE_PROTOCOL } from "./src/state/messages.ts";
+export {
+  type Installed,
+  type InstallOptions,
+  type PublishRelease,
+  REGISTRY,
+  type RegistryOptions,
+  RegistryService,
+  type ReleaseQuery,
+} from "./src/registry/registry-service.ts";
+export {
+  compareVersions,
+  decodeRelease,
+  encodeRelease,
+  type Release,
+  type ReleaseFields,
+  type ReleaseJson,
+  signRelease,
+} from "./src/registry/release.ts";
+export { type ReleaseTrust, verifyRelease } from "./src/registry/verify.ts";
+export {
+  ArtifactMismatchError,
+  InstallError,
+  InvalidReleaseError,
+  RegistryError,
+  ReleaseNotFoundError,
+  ReleaseSignatureError,
+  ReleaseUnauthorizedError,
+} from "./src/registry/errors.ts";
+export {
+  channelName,
+  EXIT_RESTART,
+  selfUpdate,
+  SelfUpdateError,
+  type SelfUpdateOptions,
+  type SelfUpdateRegistry,
+  type SelfUpdateResult,
+} from "./src/registry/self-update.ts";
 export { MemoryContentStore } from "./src/content/memory-store.ts";
 // WebRTC (browser and node peers over data channels) and rings.
 export {

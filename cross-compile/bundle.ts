@@ -125,6 +125,10 @@ export async function bundleForNode(
     imports?: Record<string, string>;
   };
   checkImportMap(config.imports ?? {});
+  const stamp = Deno.env.get("MACULA_BUILD_VERSION");
+  if (stamp !== undefined && !/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(stamp)) {
+    throw new Error(`MACULA_BUILD_VERSION ${JSON.stringify(stamp)} is not a version (1.2.3)`);
+  }
   const scratch = await Deno.makeTempDir({ prefix: "macula-bundle-" });
   try {
     const entry = options.entry ?? NODE_ENTRY;
@@ -136,6 +140,8 @@ export async function bundleForNode(
       "--format=cjs",
       `--target=${NODE_BUNDLE_TARGET}`,
       "--define:import.meta.main=true",
+      // A version stamped at build time (e.g. a second build for the self-update test), else src/version.ts's.
+      ...(stamp ? [`--define:globalThis.__MACULA_BUILD_VERSION__=${JSON.stringify(stamp)}`] : []),
       "--keep-names",
       "--log-level=warning",
       ...aliases,

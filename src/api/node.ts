@@ -11,6 +11,7 @@
 import { APPS, type AppsService } from "../apps/apps-service.ts";
 import { AUTH, type AuthService } from "../auth/auth-service.ts";
 import { CONTENT, type ContentService } from "../content/content-service.ts";
+import { REGISTRY, type RegistryService } from "../registry/registry-service.ts";
 import { DHT, type DhtService } from "../dht/dht.ts";
 import { HIERARCHY, type HierarchyService } from "../hierarchy/hierarchy.ts";
 import { NodeCore } from "../node/node.ts";
@@ -92,6 +93,16 @@ export class Node extends NodeCore {
     const hier = this.service(HIERARCHY);
     if (!hier) throw new Error("this node runs without a hierarchy (no locality)");
     return hier;
+  }
+
+  /**
+   * The artifact registry: `publish`, `list`, `info`, `install` signed
+   * releases (see `RegistryService`). Throws if the node runs without it.
+   */
+  get registry(): RegistryService {
+    const registry = this.service(REGISTRY);
+    if (!registry) throw new Error("this node runs without the registry service (registry: false or content: false)");
+    return registry;
   }
 
   /** Pub/sub. */

@@ -26,6 +26,7 @@ import type { NodeService } from "../node/service.ts";
 import { currentPlatform } from "../platform/current.ts";
 import type { Platform } from "../platform/types.ts";
 import { type PubSubOptions, PubSubService } from "../pubsub/pubsub.ts";
+import { type RegistryOptions, RegistryService } from "../registry/registry-service.ts";
 import { type RelayOptions, relayPlugins } from "../relay/plugin.ts";
 import { type RpcOptions, RpcService } from "../rpc/rpc.ts";
 import { QuicTransport } from "../transport/quic.ts";
@@ -74,6 +75,11 @@ export interface NodeOptions extends NodeCoreOptions, LocalityOptions {
   punch?: Omit<PunchOptions, "quic"> | false;
   /** Replicated state (`node.state`), kept under `<dataDir>/state/`; `false` runs without it. */
   state?: StateOptions | false;
+  /**
+   * The artifact registry (`node.registry`): trusted publishers, install
+   * dir (default `<dataDir>/installed`); on with content, `false` runs without it.
+   */
+  registry?: Omit<RegistryOptions, "auth" | "fs"> | false;
 }
 
 /**
@@ -113,6 +119,19 @@ function contentService(options: NodeOptions, platform: Platform): ContentServic
       })
       : new MemoryContentStore({ quota: opts.quota ?? 256 * 1024 ** 2 }));
   return new ContentService(store, { openFile: (path) => Promise.resolve(platform.fs.readStream(path)), ...opts });
+}
+
+/** The registry: records under `<dataDir>/registry`, installs into `<dataDir>/installed` unless told otherwise. */
+function registryService(options: NodeOptions, platform: Platform, services: NodeService[]): RegistryService {
+  const auth = services.find((s): s is AuthService => s instanceof AuthService);
+  const data = options.dataDir;
+  return new RegistryService({
+    fs: platform.fs,
+    dir: data ? platform.fs.join(data, "registry") : undefined,
+    installDir: data ? platform.fs.join(data, "installed") : undefined,
+    ...(options.registry || {}),
+    auth,
+  });
 }
 
 /** The node's local IPv4 addresses, offered as punch candidates to peers on the same LAN. */
@@ -173,7 +192,7 @@ function defaultGateway(options: NodeOptions, links: ReadonlyArray<string | Tran
  * ```ts
  * import { withPlugins } from "./plugins.ts";
  * const { services } = withPlugins({ port: 0, relay: { serve: true } });
- * services.map((s) => s.name); // ["auth", "dht", "pubsub", "rpc", "content", "apps", "state", "nat", "punch", "relay", "relay-client"]
+ * services.map((s) => s.name); // ["auth", "dht", "pubsub", "rpc", "content", "registry", "apps", "state", "nat", "punch", "relay", "relay-client"]
  * ```
  */
 export function withPlugins(options: NodeOptions): { options: NodeOptions; services: NodeService[] } {
@@ -184,6 +203,7 @@ export function withPlugins(options: NodeOptions): { options: NodeOptions; servi
   const services = [...authServices(opts, platform), ...defaultServices(opts), ...hier.services];
   const content = contentService(opts, platform);
   if (content) services.push(content);
+  if (content && opts.registry !== false) services.push(registryService(opts, platform, services));
   if (opts.apps !== false && opts.auth !== false) {
     services.push(new AppsService({ ...opts.apps, content: content !== undefined && opts.apps?.content !== false }));
   }

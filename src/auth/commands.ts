@@ -71,3 +71,9 @@ export interface OperationArgs {
 export function operationInvocation(op: Operation): { cmd: string; args: OperationArgs } {
   return { cmd: OPERATION_COMMANDS[op.kind], args: { realm: op.realm ?? "", name: op.name } };
 }
+
+/**
+ * The command a release publisher's chain must cover (with `{ realm, name }`
+ * of the artifact's name), see `src/registry`.
+ */
+export const REGISTRY_PUBLISH_COMMAND = "/macula/registry/publish";

@@ -18,6 +18,8 @@ Usage:
   macula call PROC JSON      call an RPC procedure on the best provider in the realm
   macula dht lookup KEY      find the providers of a key in the realm's DHT
   macula content …           publish, fetch, list, pin and remove content (verified files)
+  macula registry …          publish, list and install signed releases of artifacts
+  macula self-update         replace this node's binary with the newest signed release (restarts)
   macula ucan …              issue, inspect and revoke capability tokens (UCAN)
   macula namespace delegate  give a did:key a namespace (io.acme.plant3) by a signed delegation
   macula app verify FILE     check an app manifest as admission would
@@ -67,6 +69,11 @@ Options:
                          and the JSON API need the token in DATA-DIR/console-token
   --no-ws                do not serve the WebSocket link (browsers and ws:// peers) on the status
                          server's /macula/ws (env MACULA_WS=0; default: served)
+  --auto-update CHANNEL  check the registry channel io.macula.node.CHANNEL every interval and
+                         self-update (Node single binary; exits 75 for systemd to restart it; see
+                         docs/registry.md)
+  --auto-update-interval SECONDS
+                         seconds between those checks (default 3600; the first one after one interval)
   --echo NAME            also provide the RPC procedure NAME, answering {node, from, args}: a
                          diagnostic for checking RPC across the mesh (repeatable)
 

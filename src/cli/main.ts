@@ -23,6 +23,9 @@ import { UCAN_HELP } from "./help-ucan.ts";
 import { ucan } from "./commands/ucan.ts";
 import { namespace } from "./commands/namespace.ts";
 import { app } from "./commands/app.ts";
+import { registry } from "./commands/registry.ts";
+import { selfUpdateCommand } from "./commands/self-update.ts";
+import { REGISTRY_HELP } from "./help-registry.ts";
 
 export { describeError, UsageError };
 
@@ -49,6 +52,7 @@ export async function runCli(args: string[], platform: Platform): Promise<number
         out(
           HELP[topic ?? "main"] ?? CLIENT_HELP[topic ?? ""] ?? CONTENT_HELP[topic ?? ""] ?? UCAN_HELP[topic ?? ""] ??
             STATE_HELP[topic ?? ""] ??
+            (topic === "registry" || topic === "self-update" ? REGISTRY_HELP[topic] : undefined) ??
             HELP.main,
         );
         return 0;
@@ -84,6 +88,10 @@ export async function runCli(args: string[], platform: Platform): Promise<number
         return await app(rest, platform);
       case "state":
         return await state(rest, platform);
+      case "registry":
+        return await registry(rest, platform);
+      case "self-update":
+        return await selfUpdateCommand(rest, platform);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}; run "macula --help"`);
     }

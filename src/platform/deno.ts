@@ -543,6 +543,22 @@ const process: ProcessApi = {
       return { rss: 0 };
     }
   },
+  execPath: () => Deno.execPath(),
+  async run(command, args, options) {
+    const child = new Deno.Command(command, { args: [...args], stdin: "null", stdout: "piped", stderr: "null" })
+      .spawn();
+    const timer = setTimeout(() => {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* exited */ }
+    }, options.timeoutMs);
+    try {
+      const out = await child.output();
+      return { code: out.signal ? null : out.code, stdout: new TextDecoder().decode(out.stdout.subarray(0, 65536)) };
+    } finally {
+      clearTimeout(timer);
+    }
+  },
 };
 
 function hasQuic(): boolean {

@@ -215,7 +215,9 @@ export interface FileHandle {
 export interface FileInfo {
   /** Length, bytes. */
   size: number;
+  /** Whether it is a regular file. */
   isFile: boolean;
+  /** Whether it is a directory. */
   isDirectory: boolean;
   /** Last modification, ms since the epoch (0 where unknown). */
   mtime: number;
@@ -256,9 +258,13 @@ export interface FsApi {
 
 /** A network interface address. */
 export interface InterfaceAddress {
+  /** Interface name (`eth0`). */
   name: string;
+  /** The address. */
   address: string;
+  /** Address family. */
   family: "IPv4" | "IPv6";
+  /** Whether it is a loopback address. */
   internal: boolean;
   /** The netmask (e.g. `255.255.255.0`), where the runtime reports it. */
   netmask?: string;
@@ -330,8 +336,9 @@ export interface ProcessApi {
   interfaces(): InterfaceAddress[];
   /** Run `handler` on SIGINT/SIGTERM; returns an unsubscribe function. */
   onShutdownSignal(handler: (signal: string) => void): () => void;
-  /** Write text to stdout / stderr. */
+  /** Write text to stdout. */
   stdout(text: string): void;
+  /** Write text to stderr. */
   stderr(text: string): void;
   /** Standard input as a byte stream (the CLI's `-` file). */
   stdin(): ReadableStream<Uint8Array>;
@@ -339,11 +346,32 @@ export interface ProcessApi {
   writeStdout(data: Uint8Array): Promise<void>;
   /** Whether stdout / stderr is a terminal (progress bars only there). */
   isTerminal(stream: "stdout" | "stderr"): boolean;
+  /** Exit the process with `code`. */
   exit(code: number): never;
   /** Command-line arguments after the program name. */
   readonly args: string[];
   /** The process's memory: resident set size in bytes (0 where unknown). */
   memory(): { rss: number };
+  /**
+   * Path of the running executable (the single binary, or the runtime
+   * when run from source); absent where unknown.
+   */
+  execPath?(): string;
+  /**
+   * Run `command` with `args` to completion (stdin closed, output captured,
+   * killed after `timeoutMs`): its exit code (`null` if it was killed or
+   * could not start) and the first 64 KiB of stdout. Absent where the
+   * runtime cannot (Deno without `--allow-run` rejects with its permission error).
+   */
+  run?(command: string, args: readonly string[], options: { timeoutMs: number }): Promise<RunResult>;
+}
+
+/** What `ProcessApi.run` reports. */
+export interface RunResult {
+  /** Exit code; `null` when killed (timeout) or not started. */
+  code: number | null;
+  /** Start of stdout, as text. */
+  stdout: string;
 }
 
 /** Everything runtime-specific, in one object. */

@@ -6,6 +6,9 @@
 import { ClusterService } from "../../cluster/service.ts";
 import { startStatusServer } from "../../http/status-server.ts";
 import { contentRoutes } from "../../http/content-routes.ts";
+import { registryRoutes } from "../../http/registry-routes.ts";
+import { EXIT_RESTART } from "../../registry/self-update.ts";
+import { updateThisNode } from "./self-update.ts";
 import { type MeshApi, meshRoutes } from "../../http/mesh-routes.ts";
 import { stateRoutes } from "../../http/state-routes.ts";
 import { authRoutes } from "../../http/auth-routes.ts";
@@ -27,6 +30,7 @@ import { HELP } from "../help.ts";
 import { WebSocketTransport } from "../../transport/websocket.ts";
 import type { Route } from "../../http/status-server.ts";
 import { AUTH_FLAGS } from "../auth-flags.ts";
+import { AUTO_UPDATE_FLAGS, autoUpdateConfig, startAutoUpdate } from "../auto-update.ts";
 
 /** The status server's `/macula/ws` route, into the node's WebSocket link. */
 function webSocketRoute(ws: WebSocketTransport, platform: Platform): Route {
@@ -48,7 +52,9 @@ function meshApi(node: Node): MeshApi {
 
 /** Run `macula start`. */
 export async function start(args: string[], platform: Platform): Promise<number> {
-  const flags = parse<StartFlags & { help?: boolean; echo?: string[] }>(args, {
+  const flags = parse<
+    StartFlags & { help?: boolean; echo?: string[]; "auto-update"?: string; "auto-update-interval"?: string }
+  >(args, {
     "data-dir": { type: "string" },
     host: { type: "string" },
     port: { type: "string" },
@@ -78,10 +84,12 @@ export async function start(args: string[], platform: Platform): Promise<number>
     "no-ws": { type: "boolean" },
     ...AUTH_FLAGS,
     ...LOCALITY_FLAGS,
+    ...AUTO_UPDATE_FLAGS,
     echo: { type: "string", multiple: true },
   });
   if (flags.help) return platform.process.stdout(HELP.start + "\n"), 0;
   const cfg = resolveStartConfig(readEnv((n) => platform.process.env(n)), flags);
+  const autoUpdate = autoUpdateConfig(flags);
   const log = new Logger({
     format: cfg.logFormat,
     level: cfg.logLevel,
@@ -89,7 +97,9 @@ export async function start(args: string[], platform: Platform): Promise<number>
   });
   // Listen for SIGINT/SIGTERM before anything starts, so a signal during
   // start-up still ends in a clean shutdown; a second signal exits at once.
+  let restart = () => {};
   const shutdown = new Promise<string>((resolve) => {
+    restart = () => resolve("self-update");
     let received = false;
     platform.process.onShutdownSignal((sig) => {
       if (received) {
@@ -175,6 +185,9 @@ export async function start(args: string[], platform: Platform): Promise<number>
         web.route,
         browserRoutes(node, { gateway: ws !== undefined }),
         contentRoutes(node.content, { log }),
+        registryRoutes(node.registry, {
+          selfUpdate: (channel) => updateThisNode(node, platform, log, channel, restart),
+        }),
         meshRoutes(meshApi(node)),
         authRoutes(node.auth),
         stateRoutes(node.state),
@@ -200,10 +213,14 @@ export async function start(args: string[], platform: Platform): Promise<number>
   }
   if (announceWs) ws?.advertise(server.addr);
   log.info("status endpoint listening", { url: `http://${server.addr.hostname}:${server.addr.port}/status` });
+  const stopAutoUpdate = autoUpdate
+    ? startAutoUpdate(autoUpdate, () => updateThisNode(node, platform, log, autoUpdate.channel, restart), log)
+    : undefined;
   const signal = await shutdown;
+  stopAutoUpdate?.();
   log.info("shutting down", { signal });
   web.close();
   await server.close().catch(() => {});
   await node.stop();
-  return 0;
+  return signal === "self-update" ? EXIT_RESTART : 0;
 }

@@ -4,10 +4,11 @@
  *
  * @module
  */
+import { spawn } from "node:child_process";
 import { networkInterfaces } from "node:os";
 import process from "node:process";
 import { Readable } from "node:stream";
-import type { InterfaceAddress, ProcessApi } from "../types.ts";
+import type { InterfaceAddress, ProcessApi, RunResult } from "../types.ts";
 
 /**
  * The command-line arguments after the program name. In a single executable
@@ -73,5 +74,24 @@ export const nodeProcess: ProcessApi = {
     } catch {
       return { rss: 0 };
     }
+  },
+  execPath: () => process.execPath,
+  run(command, args, options): Promise<RunResult> {
+    return new Promise((resolve) => {
+      const child = spawn(command, [...args], { stdio: ["ignore", "pipe", "ignore"] });
+      let stdout = "";
+      child.stdout?.on("data", (d: Uint8Array) => {
+        if (stdout.length < 65536) stdout += new TextDecoder().decode(d);
+      });
+      const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs);
+      child.on("error", () => {
+        clearTimeout(timer);
+        resolve({ code: null, stdout });
+      });
+      child.on("close", (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code: signal ? null : code, stdout: stdout.slice(0, 65536) });
+      });
+    });
   },
 };
