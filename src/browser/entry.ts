@@ -42,3 +42,6 @@ export { WebSocketTransport } from "../transport/websocket.ts";
 export { KeyPair } from "../identity/ed25519.ts";
 export { parseChain } from "../ucan/mod.ts";
 export { NotAuthorizedError } from "../node/authorize.ts";
+export { RINGS, RingsService } from "../rings/rings-service.ts";
+export { Ring } from "../rings/ring.ts";
+export { RingError } from "../rings/errors.ts";

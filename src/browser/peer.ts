@@ -17,6 +17,8 @@ import { Logger, type LogLevel } from "../log/logger.ts";
 import { currentPlatform } from "../platform/current.ts";
 import type { RelayOptions } from "../relay/plugin.ts";
 import { WebSocketTransport } from "../transport/websocket.ts";
+import { nativeRtcPeerConnection } from "../transport/webrtc-channel.ts";
+import { webrtcPlugins } from "../webrtc/plugin.ts";
 import { fetchGateway, type GatewayInfo } from "./gateway.ts";
 import { type BrowserIdentity, type BrowserIdentityOptions, loadBrowserIdentity } from "./identity-store.ts";
 
@@ -33,6 +35,8 @@ export interface ConnectOptions {
   realms?: string[];
   /** Lowest log level written to the browser console. Default `"warn"`. */
   logLevel?: LogLevel;
+  /** WebRTC and rings (the browser's own RTCPeerConnection). Default true where the browser has one. */
+  webrtc?: boolean;
   /** Stop the peer when the page goes away (`pagehide`). Default true. */
   stopOnPagehide?: boolean;
   /**
@@ -91,10 +95,14 @@ export async function startBrowserPeer(options: ConnectOptions = {}): Promise<Br
     sink: (line) => platform.process.stderr(line),
   });
   const extra = options.node ?? {};
+  const native = options.webrtc === false ? undefined : nativeRtcPeerConnection();
+  const rtc = native ? webrtcPlugins({ RTCPeerConnection: native }) : undefined;
   const started = await Node.start({
     nat: false,
     punch: false,
     apps: false,
+    // Installing artifacts needs files: a page has none.
+    registry: false,
     ...extra,
     keyPair: identity.keyPair,
     platform,
@@ -105,7 +113,8 @@ export async function startBrowserPeer(options: ConnectOptions = {}): Promise<Br
     // A DHT client: a short-lived page answers no DHT requests and stays out of routing tables.
     dht: { client: true, ...extra.dht },
     roles: extra.dht?.client === false ? extra.roles : [...extra.roles ?? [], DHT_CLIENT_ROLE],
-    transports: [new WebSocketTransport()],
+    transports: [new WebSocketTransport(), ...(rtc ? [rtc.transport] : [])],
+    services: [...(rtc?.services ?? []), ...(extra.services ?? [])],
     seeds: [gateway.ws],
     // Reserve at the gateway (others reach the page through it), and reach every node through it.
     relay: { autoReserve: 0, ...extra.relay, gateway: gateway.ws },

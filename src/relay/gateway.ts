@@ -71,3 +71,37 @@ export async function reachForClient(host: ServiceHost, target: NodeId, timeout:
     throw first;
   }
 }
+
+/**
+ * A gateway's clients are its members: report a client's first connection
+ * as `peer:up` and the close of its last one as `peer:down`, the events
+ * membership services (SWIM on a LAN) report for nodes. Browsers are not
+ * cluster members; their gateway is what knows they are there. Returns the
+ * function that stops reporting.
+ *
+ * @example
+ * ```ts
+ * import { GATEWAY_TRANSPORTS, reportGatewayMembership } from "./gateway.ts";
+ * declare const host: import("../node/service.ts").ServiceHost;
+ * const stop = reportGatewayMembership(host, GATEWAY_TRANSPORTS);
+ * stop();
+ * ```
+ */
+export function reportGatewayMembership(host: ServiceHost, kinds: readonly string[]): () => void {
+  const clients = new Set<string>();
+  const offConnect = host.on("peer:connect", (connection) => {
+    if (!isGatewayClient(connection, kinds) || clients.has(connection.remoteId.did)) return;
+    clients.add(connection.remoteId.did);
+    host.log.info("gateway client up", { peer: connection.remoteId.short, transport: connection.transport });
+    host.emit("peer:up", connection.remoteId);
+  });
+  const offDisconnect = host.on("peer:disconnect", (id) => {
+    if (!clients.delete(id.did)) return;
+    host.log.info("gateway client down", { peer: id.short });
+    host.emit("peer:down", id);
+  });
+  return () => {
+    offConnect();
+    offDisconnect();
+  };
+}

@@ -34,7 +34,7 @@ import {
   STOP_PROTOCOL,
 } from "./messages.ts";
 import { TokenBucket } from "../util/token-bucket.ts";
-import { isGatewayClient, reachForClient } from "./gateway.ts";
+import { isGatewayClient, reachForClient, reportGatewayMembership } from "./gateway.ts";
 
 /** The role a serving relay announces in its node record. */
 export const RELAY_ROLE = "relay";
@@ -149,6 +149,7 @@ export class RelayService implements NodeService {
     );
     this.#bytes = m.counter("macula_relay_bytes_total", "Bytes forwarded through circuits of this relay.");
     this.#offs.push(host.handle(HOP_PROTOCOL, (stream) => this.#onHop(stream)));
+    if (this.#o.gateway?.length) this.#offs.push(reportGatewayMembership(host, this.#o.gateway));
     this.#startPeering(host);
   }
 

@@ -146,8 +146,8 @@ Deno.test({
             const short = NodeId.fromDid(did).short;
             const closedAt = Date.now();
             await page.close({ runBeforeUnload: false });
-            const line = await until("the gateway's 'peer disconnected' line", 10_000, () => {
-              const hit = t.nodes[0].lines.find((l) => l.includes('"peer disconnected"') && l.includes(short));
+            const line = await until("the gateway's 'gateway client down' line (peer:down)", 10_000, () => {
+              const hit = t.nodes[0].lines.find((l) => l.includes('"gateway client down"') && l.includes(short));
               return Promise.resolve(hit);
             });
             const at = Date.parse(JSON.parse(line).time);
@@ -186,7 +186,7 @@ Deno.test({
             assertEquals(await inPage(page, (peer) => peer.peers().length), 0);
           }
           times.sort((a, b) => a - b);
-          console.log(`  page closed → gateway's peer:disconnect: median ${times[1]} ms (of ${times.join(", ")} ms)`);
+          console.log(`  page closed → gateway's peer:down: median ${times[1]} ms (of ${times.join(", ")} ms)`);
           assert(times[1] < 2250, `median ${times[1]} ms: within the keep-alive detection time (3 × 750 ms)`);
         },
       });
@@ -202,12 +202,13 @@ Deno.test({
           // No close frame, no FIN: the frames just stop, as when a phone leaves the network.
           await page.emulateNetworkConditions({ offline: true, download: 0, upload: 0, latency: 0 });
           const line = await until(
-            "the gateway's 'peer disconnected' line",
+            "the gateway's 'gateway client down' line (peer:down)",
             10_000,
-            () => Promise.resolve(t.nodes[0].lines.find((l) => l.includes('"peer disconnected"') && l.includes(short))),
+            () =>
+              Promise.resolve(t.nodes[0].lines.find((l) => l.includes('"gateway client down"') && l.includes(short))),
           );
           const after = Date.parse(JSON.parse(line).time) - cutAt;
-          console.log(`  cut off → gateway's peer:disconnect after ${after} ms (keep-alive: 3 × 750 ms unanswered)`);
+          console.log(`  cut off → gateway's peer:down after ${after} ms (keep-alive: 3 × 750 ms unanswered)`);
           assert(after >= 1000 && after < 5000, `${after} ms`);
         },
       });

@@ -109,14 +109,14 @@ Deno.test({
     assertEquals(back.remoteId.did, b.did);
     assert(await k2.ping(b.id) >= 0, "K2 pings B through G");
 
-    // (d) B leaves: G notices promptly.
+    // (d) B leaves: G, its gateway, reports it down (membership) promptly.
     let downAt = 0;
-    g.on("peer:disconnect", (id) => {
+    g.on("peer:down", (id) => {
       if (id.equals(b.id)) downAt = Date.now();
     });
     const stoppedAt = Date.now();
     await b.stop();
-    await until(() => downAt > 0, 3_000, "G sees B leave");
+    await until(() => downAt > 0, 3_000, "G reports B down");
     console.log(`G saw B leave ${downAt - stoppedAt} ms after it stopped`);
   },
 });
