@@ -169,7 +169,9 @@ export {
   type PubSubOptions,
   PubSubService,
   type SubscribeOptions,
+  type TopicPublishOptions,
 } from "./src/pubsub/pubsub.ts";
+export type { SubscriberLocator } from "./src/pubsub/locator.ts";
 export { type MessageHandler, type PubSubMessage, Subscription } from "./src/pubsub/subscription.ts";
 export { matches, TopicError } from "./src/pubsub/topic.ts";
 // RPC.
@@ -250,6 +252,7 @@ export {
   type FetchOptions,
   type PublishOptions,
 } from "./src/content/content-service.ts";
+export type { ContentLocator } from "./src/content/locator.ts";
 export { Mcid, MCID_VERSION } from "./src/content/mcid.ts";
 export { type Codec, CODECS, type TreeHasher } from "./src/content/hash.ts";
 export { GROUP_SIZE } from "./src/content/tree.ts";

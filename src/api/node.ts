@@ -16,7 +16,13 @@ import { DHT, type DhtService } from "../dht/dht.ts";
 import { HIERARCHY, type HierarchyService } from "../hierarchy/hierarchy.ts";
 import { NodeCore } from "../node/node.ts";
 import { STATE, type StateService } from "../state/state-service.ts";
-import { type PublishResult, PUBSUB, type PubSubService, type SubscribeOptions } from "../pubsub/pubsub.ts";
+import {
+  type PublishResult,
+  PUBSUB,
+  type PubSubService,
+  type SubscribeOptions,
+  type TopicPublishOptions,
+} from "../pubsub/pubsub.ts";
 import type { MessageHandler, Subscription } from "../pubsub/subscription.ts";
 import {
   type Advertisement,
@@ -143,8 +149,12 @@ export class Node extends NodeCore {
     return this.pubsub.subscribe(pattern, handler, options);
   }
 
-  /** Publish `payload` (any CBOR value) on `topic` to every subscriber in the realm. */
-  publish(topic: string, payload: unknown, options: { realm?: string } = {}): Promise<PublishResult> {
+  /**
+   * Publish `payload` (any CBOR value) on `topic` to every subscriber in the
+   * realm, or, with `options.scope`, to those within that level of the node's
+   * locality.
+   */
+  publish(topic: string, payload: unknown, options: TopicPublishOptions = {}): Promise<PublishResult> {
     return this.pubsub.publish(topic, payload, options);
   }
 

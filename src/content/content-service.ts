@@ -24,6 +24,7 @@ import type { NodeService, ServiceHost, ServiceKey } from "../node/service.ts";
 import { serviceKey } from "../node/service.ts";
 import { Emitter } from "../util/events.ts";
 import { contentKey, discoverProviders } from "./discovery.ts";
+import { announceNear, type ContentLocator, locatorFor } from "./locator.ts";
 import { Download, type DownloadProgress } from "./download.ts";
 import { CONTENT_PROTOCOL } from "./messages.ts";
 import { ContentNotFoundError, InvalidContentNameError, InvalidMcidError } from "./errors.ts";
@@ -54,6 +55,8 @@ export interface ContentOptions {
   realm?: string;
   /** Opens a file for `publish(path)` (given by `Node.start` from the platform). */
   openFile?: (path: string) => Promise<ReadableStream<Uint8Array>>;
+  /** Where providers are also announced and found (the hierarchy: set by `Node.start` for a node with a locality). */
+  locator?: ContentLocator;
   /** A provider without progress for this long has its work given to others, ms (default: the download's). */
   stallTimeout?: number;
 }
@@ -66,6 +69,8 @@ export interface PublishOptions {
   codec?: Codec;
   /** Realm to announce it in. */
   realm?: string;
+  /** Announce it only up to this level of the hierarchy (name or number; nodes with a locality). */
+  scope?: string | number;
   /**
    * A dotted name inside a namespace to publish it under (e.g.
    * `io.acme.plant3.firmware`). Serving is then also authorized on it
@@ -90,6 +95,8 @@ export interface FetchOptions {
   onProgress?: (progress: DownloadProgress) => void;
   /** Realm to look for providers in. */
   realm?: string;
+  /** Look for providers only within this level of the hierarchy (name or number; nodes with a locality). */
+  scope?: string | number;
   /** First byte to stream (default 0). */
   start?: number;
   /** End byte, exclusive (default the size). */
@@ -239,10 +246,12 @@ export class ContentService implements NodeService {
     return this.#events.on(event, listener);
   }
 
-  #announce(mcid: Mcid, realm?: string): void {
+  #announce(mcid: Mcid, realm?: string, scope?: string | number): void {
     const dht = this.#dht;
     if (!dht) return;
     const r = this.#realm(realm);
+    const warn = (error: unknown) => this.#host?.log.debug("content announce failed", { error: String(error) });
+    if (!announceNear(this.#opts.locator, r, mcid, scope, warn)) return;
     dht.provide(r, contentKey(r, mcid)).then(
       () => this.#events.emit("content:provided", mcid),
       (error) => this.#host?.log.debug("content announce failed", { mcid: mcid.toString(), error: String(error) }),
@@ -271,7 +280,7 @@ export class ContentService implements NodeService {
     }
     const entry = await this.#store.put(input, { pin: options.pin, codec: options.codec });
     if (options.name !== undefined) this.#addName(entry.mcid.toString(), options.name);
-    this.#announce(entry.mcid, options.realm);
+    this.#announce(entry.mcid, options.realm, options.scope);
     return entry.mcid;
   }
 
@@ -319,6 +328,7 @@ export class ContentService implements NodeService {
     }
     const r = this.#realm();
     this.#dht?.unprovide(r, contentKey(r, id));
+    locatorFor(this.#opts.locator, r)?.withdraw(id.toString());
     this.#names.delete(id.toString());
     return await this.#store.remove(id);
   }
@@ -386,7 +396,14 @@ export class ContentService implements NodeService {
       this.#running.delete(key);
       wake(new Error("download over"));
     });
-    discoverProviders(host, this.#dht, mcid, download, { realm: this.#realm(options.realm), signal }).catch(() => {});
+    const { locator } = this.#opts;
+    discoverProviders(host, this.#dht, mcid, download, {
+      realm: this.#realm(options.realm),
+      signal,
+      locator,
+      scope: options.scope,
+    })
+      .catch(() => {});
     return r;
   }
 

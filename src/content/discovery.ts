@@ -3,7 +3,9 @@
  * want-have each, answered within a short timeout), then the DHT (one
  * provider record per MCID). Each provider found is handed to the download
  * as soon as it is known; when both searches are over, the download is
- * told no more will come.
+ * told no more will come. A locator serving the realm (the hierarchy) is
+ * asked too; with a `scope`, it alone is asked (connected peers and the
+ * flat DHT may lie outside the scope).
  *
  * @module
  */
@@ -12,6 +14,7 @@ import { realmKey } from "../dht/keys.ts";
 import type { NodeId } from "../identity/node-id.ts";
 import type { ServiceHost } from "../node/service.ts";
 import { askHave, type ProviderLink } from "./download.ts";
+import { type ContentLocator, locatorFor } from "./locator.ts";
 import { CONTENT_PROTOCOL } from "./messages.ts";
 import type { Mcid } from "./mcid.ts";
 
@@ -47,6 +50,10 @@ export interface DiscoveryOptions {
   askTimeout?: number;
   /** Connected peers asked at once. Default 16. */
   askConcurrency?: number;
+  /** Where providers are also looked up (the hierarchy), if it serves `realm`. */
+  locator?: ContentLocator;
+  /** Look only within this scope (a level name or number; needs a locator serving `realm`). */
+  scope?: string | number;
   signal?: AbortSignal;
 }
 
@@ -99,8 +106,17 @@ export async function discoverProviders(
       host.log.debug("content provider lookup failed", { mcid: mcid.toString(), error: (error as Error).message });
     }
   };
+  const near = locatorFor(options.locator, options.realm);
+  const fromLocator = async () => {
+    if (!near) return;
+    try {
+      for (const id of await near.find(mcid.toString(), options.scope)) offer(id);
+    } catch (error) {
+      host.log.debug("content provider lookup failed", { mcid: mcid.toString(), error: (error as Error).message });
+    }
+  };
   try {
-    await Promise.all([connected(), fromDht()]);
+    await Promise.all(near && options.scope !== undefined ? [fromLocator()] : [connected(), fromDht(), fromLocator()]);
   } finally {
     sink.noMoreProviders();
   }

@@ -32,7 +32,14 @@ import { Bridges } from "./bridges.ts";
 import { HeldRecords } from "./held.ts";
 import { LevelLookups, PROXY_DATA } from "./level-lookup.ts";
 import { levelRealm, LocalityError, parseLocality, scopeLevel } from "./locality.ts";
-import { HIER_PROTOCOL, type HierKind, type HierReply, validateHierReply, validateHierRequest } from "./messages.ts";
+import {
+  HIER_PROTOCOL,
+  type HierKind,
+  type HierReply,
+  MAX_REPLY_RECORDS,
+  validateHierReply,
+  validateHierRequest,
+} from "./messages.ts";
 import { HierServer } from "./server.ts";
 import type { HierarchyOptions, HierFindOptions, HierLookup } from "./types.ts";
 
@@ -273,6 +280,27 @@ export class HierarchyService implements NodeService {
   }
 
   /**
+   * Every provider of (`kind`, `name`) within `options.scope` (default
+   * global), not just the nearest: the lookup is made at the scope's level
+   * alone (through bridges when this node is not a member of it), where the
+   * bridges' proxies stand for every provider below that announced at least
+   * that far. At most `limit` records (default and cap 32).
+   */
+  async findWithin(kind: HierKind, name: string, options: HierFindOptions = {}): Promise<HierLookup> {
+    const scope = scopeLevel(this.path, options.scope);
+    const result = await this.#resolve(
+      kind,
+      name,
+      scope,
+      scope,
+      Math.min(options.limit ?? MAX_REPLY_RECORDS, MAX_REPLY_RECORDS),
+      options.fresh,
+    );
+    this.#answered.inc({ level: String(result.level) });
+    return result;
+  }
+
+  /**
    * RPC's view of the hierarchy (`RpcOptions.locator`, wired by the
    * `Node.start` plug-in): `call`/`advertise` with a `scope` go through it.
    */
@@ -329,7 +357,9 @@ export class HierarchyService implements NodeService {
         break;
       }
     }
-    if (result.level < 0 && this.top - 1 >= scope) result = await this.#escalate(kind, name, scope, limit, fresh);
+    if (result.level < 0 && this.top - 1 >= scope) {
+      result = await this.#escalate(kind, name, from, scope, limit, fresh);
+    }
     if (result.records.length > 0) {
       const expires = Math.min(Date.now() + this.#opts.cacheTtl, ...result.records.map((r) => r.expires));
       this.#cache.delete(id);
@@ -343,8 +373,15 @@ export class HierarchyService implements NodeService {
     return result;
   }
 
-  /** Ask bridges of our top level to resolve from the level above it. */
-  async #escalate(kind: HierKind, name: string, scope: number, limit: number, fresh: boolean): Promise<HierLookup> {
+  /** Ask bridges of our top level to resolve from the level above it (or at `scope` alone when `from` is above that). */
+  async #escalate(
+    kind: HierKind,
+    name: string,
+    from: number,
+    scope: number,
+    limit: number,
+    fresh: boolean,
+  ): Promise<HierLookup> {
     const next = this.top - 1;
     for (const b of await this.#bridges.of(this.top)) {
       this.#sent.inc({ t: "find" });
@@ -357,6 +394,7 @@ export class HierarchyService implements NodeService {
           scope,
           limit,
           fresh: fresh || undefined,
+          only: from < next || undefined,
         }, {
           timeout: this.#opts.levelTimeout * (next - scope + 2),
         });

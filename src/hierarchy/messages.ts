@@ -9,7 +9,8 @@
  *   upwards while `scope` allows.
  * - `held`: the records a proxy holds for (`kind`, `name`).
  * - `find`: resolve (`kind`, `name`) from `level` up to `scope` (at most
- *   `limit` records; `fresh`: skip caches): the escalation step.
+ *   `limit` records; `fresh`: skip caches): the escalation step. With
+ *   `only`, resolve at the `scope` level alone (it sits above `level`).
  *
  * Replies `{ ok?, level?, recs? }` (`level`: the level reached or that answered); every record travels in its signed wire form and
  * is verified by the receiver.
@@ -46,6 +47,8 @@ export interface HierRequest {
   rec?: Uint8Array;
   /** Skip caches (`find`). */
   fresh?: boolean;
+  /** Answer for the `scope` level alone, from above `level` (`find`: gathering every provider within a scope). */
+  only?: boolean;
 }
 
 /** A reply body. */
@@ -68,6 +71,7 @@ export const validateHierRequest: Validator<HierRequest> = object({
   limit: optional(uint({ max: MAX_REPLY_RECORDS })),
   rec: optional(bytes({ max: 16 * 1024 })),
   fresh: optional(bool()),
+  only: optional(bool()),
 });
 
 /** Validates a reply body. */

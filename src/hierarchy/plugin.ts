@@ -8,6 +8,9 @@
 import type { NodeService } from "../node/service.ts";
 import { DEFAULT_REALM, type NodeOptions as NodeCoreOptions } from "../node/options.ts";
 import type { RpcOptions } from "../rpc/rpc.ts";
+import type { ContentOptions } from "../content/content-service.ts";
+import type { PubSubOptions } from "../pubsub/pubsub.ts";
+import { contentLocator, subscriberLocator } from "./locators.ts";
 import { type HierarchyOptions, HierarchyService } from "./hierarchy.ts";
 import { LocalityError, memberRealms, parseLocality } from "./locality.ts";
 
@@ -28,6 +31,9 @@ export interface LocalityOptions {
   hierarchy?: Omit<HierarchyOptions, "locality" | "realm">;
 }
 
+/** The services' options the plug-in sets a locator in. */
+type Located = { rpc?: RpcOptions; content?: ContentOptions | false; pubsub?: PubSubOptions };
+
 /**
  * `options` with the level overlays among the realms, the bridge roles
  * among the roles and RPC's provider locator set to the hierarchy, and the
@@ -40,9 +46,9 @@ export interface LocalityOptions {
  * options.realms; // ["default", "default@eu/be", "default@eu"]
  * ```
  */
-export function hierarchyPlugin<T extends NodeCoreOptions & LocalityOptions & { rpc?: RpcOptions }>(
+export function hierarchyPlugin<T extends NodeCoreOptions & LocalityOptions & Located>(
   options: T,
-): { options: T & NodeCoreOptions & { rpc?: RpcOptions }; services: NodeService[] } {
+): { options: T & NodeCoreOptions & Located; services: NodeService[] } {
   if (options.locality === undefined) return { options, services: [] };
   const path = parseLocality(options.locality);
   const bridge = options.bridge === true ? 1 : options.bridge === false ? 0 : options.bridge ?? 0;
@@ -60,6 +66,11 @@ export function hierarchyPlugin<T extends NodeCoreOptions & LocalityOptions & { 
       roles: [...new Set([...(options.roles ?? []), ...roles])],
       // RPC looks providers up (and announces) through the hierarchy first.
       rpc: { ...options.rpc, locator: options.rpc?.locator ?? service.rpcLocator() },
+      // So do content discovery and pub/sub (a scoped publish gathers subscribers through it).
+      content: options.content === false
+        ? false
+        : { ...options.content, locator: options.content?.locator ?? contentLocator(service, base[0]) },
+      pubsub: { ...options.pubsub, locator: options.pubsub?.locator ?? subscriberLocator(service, base[0]) },
     },
     services: [service],
   };

@@ -88,7 +88,7 @@ export class HierServer {
         const { records, level } = await this.#o.find(
           req.kind,
           req.name,
-          req.level,
+          req.only ? scope : req.level,
           scope,
           req.limit ?? 5,
           req.fresh === true,

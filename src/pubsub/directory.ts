@@ -25,7 +25,8 @@ interface CacheEntry {
   refreshing: Promise<void> | null;
 }
 
-function patternsOf(data: unknown): string[] {
+/** The valid patterns in a subscription record's data (`{ p: [...] }`). */
+export function patternsOf(data: unknown): string[] {
   const p = (data as { p?: unknown } | undefined)?.p;
   if (!Array.isArray(p)) return [];
   return p.filter((x): x is string => {

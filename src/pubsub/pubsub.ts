@@ -23,6 +23,7 @@ import { AbortedError, type Deferred, deferred } from "../util/async.ts";
 import { MaculaError } from "../util/errors.ts";
 import { encodeCbor } from "../wire/cbor.ts";
 import { SubscriberDirectory, subscriptionKey } from "./directory.ts";
+import { scopedSubscribers, type SubscriberLocator, subscriberLocatorFor } from "./locator.ts";
 import { TopicActivity } from "./topic-activity.ts";
 import { Inbound } from "./inbound.ts";
 import { MESSAGE_DOMAIN, PUBSUB_PROTOCOL } from "./messages.ts";
@@ -51,6 +52,16 @@ export interface PubSubOptions {
   directoryTtl?: number;
   /** On stop, how long to wait for queued messages to be read by their peers, ms. Default 2 000. */
   drainTimeout?: number;
+  /** Where subscriptions are also announced, and found for a scoped publish (the hierarchy: set by `Node.start` for a node with a locality). */
+  locator?: SubscriberLocator;
+}
+
+/** Options of `publish`. */
+export interface TopicPublishOptions {
+  /** Realm to publish in. Default: the node's primary realm. */
+  realm?: string;
+  /** Deliver only to subscribers within this level of the node's locality (name or number). */
+  scope?: string | number;
 }
 
 /** Options of `subscribe`. */
@@ -110,7 +121,8 @@ export const PUBSUB: ServiceKey<PubSubService> = serviceKey("pubsub");
 export class PubSubService implements NodeService {
   readonly name = "pubsub";
   readonly needs: readonly ServiceKey<DhtService>[] = [DHT];
-  #opts: Required<PubSubOptions>;
+  #opts: Required<Omit<PubSubOptions, "locator">>;
+  #locator?: SubscriberLocator;
   #node!: ServiceHost;
   #dht!: DhtService;
   #guards = new WeakMap<Subscription, Authorize>();
@@ -133,13 +145,15 @@ export class PubSubService implements NodeService {
 
   /** A pub/sub service with `options` (defaults: 64 KiB payloads, fan-out 32, 4,096 queued per peer, 5 s cache). */
   constructor(options: PubSubOptions = {}) {
+    const { locator, ...rest } = options;
+    this.#locator = locator;
     this.#opts = {
       maxPayload: 64 * 1024,
       maxFanout: 32,
       queueSize: 4096,
       directoryTtl: 5_000,
       drainTimeout: 2_000,
-      ...options,
+      ...rest,
     };
   }
 
@@ -263,8 +277,13 @@ export class PubSubService implements NodeService {
     return sub;
   }
 
-  /** Publish `payload` (any CBOR value) on `topic`. */
-  async publish(topic: string, payload: unknown, options: { realm?: string } = {}): Promise<PublishResult> {
+  /**
+   * Publish `payload` (any CBOR value) on `topic`. With a `scope` (a level
+   * of the node's locality, by name or number), only subscribers found
+   * through the hierarchy within that scope receive it (ignored on a node
+   * without a locality).
+   */
+  async publish(topic: string, payload: unknown, options: TopicPublishOptions = {}): Promise<PublishResult> {
     validateTopic(topic);
     const realm = this.#realm(options.realm);
     const seq = ++this.#seq;
@@ -282,7 +301,10 @@ export class PubSubService implements NodeService {
     this.#published.inc();
     this.#activity.note(realm, topic);
     const local = this.#deliverLocal({ realm, topic, payload, publisher: this.#node.id, seq });
-    const found = this.#directory.cachedSubscribers(realm, topic) ?? await this.#directory.subscribers(realm, topic);
+    const near = options.scope === undefined ? undefined : subscriberLocatorFor(this.#locator, realm);
+    const found = near
+      ? await scopedSubscribers(near, this.#node.id, topic, options.scope!)
+      : this.#directory.cachedSubscribers(realm, topic) ?? await this.#directory.subscribers(realm, topic);
     const targets = await this.#admitted(found, realm, topic);
     if (targets.length === 0) return { local, remote: 0 };
     if (targets.length <= this.#opts.maxFanout) {
@@ -483,8 +505,9 @@ export class PubSubService implements NodeService {
         const key = subscriptionKey(realm, root);
         // An empty list replaces our earlier record (publishers stop sending), then republishing stops.
         const done = this.#dht.provide(realm, key, { p: fitPatterns(patterns) }).catch(() => 0);
-        if (patterns.length === 0) return done.then(() => this.#dht.unprovide(realm, key));
-        return done;
+        const hier = subscriberLocatorFor(this.#locator, realm)?.announce(root, fitPatterns(patterns)).catch(() => 0);
+        if (patterns.length === 0) return Promise.all([hier, done.then(() => this.#dht.unprovide(realm, key))]);
+        return Promise.all([hier, done]);
       }));
     }
   }

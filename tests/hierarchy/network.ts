@@ -40,8 +40,12 @@ export interface HierShape {
   regionBridges: number;
 }
 
-/** Build the network: nodes join one by one through a random earlier node of their city (bridges also of their region / the global level). */
-export async function buildHierarchy(shape: HierShape, random: () => number): Promise<HierNode[]> {
+/** Build the network (`extra`: more node options): nodes join one by one through a random earlier node of their city (bridges also of their region / the global level). */
+export async function buildHierarchy(
+  shape: HierShape,
+  random: () => number,
+  extra: Parameters<typeof memoryNode>[1] = {},
+): Promise<HierNode[]> {
   const network = new MemoryNetwork();
   const clusters = shape.regions * shape.citiesPerRegion;
   const keys = Array.from({ length: shape.size }, () => KeyPair.generate());
@@ -77,6 +81,7 @@ export async function buildHierarchy(shape: HierShape, random: () => number): Pr
       nat: false,
       punch: false,
       relay: false,
+      ...extra,
     });
     const me: HierNode = {
       node,
