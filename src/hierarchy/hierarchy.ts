@@ -24,7 +24,6 @@ import { DHT, type DhtService } from "../dht/dht.ts";
 import { realmKey } from "../dht/keys.ts";
 import { createProviderRecord, encodeProviderRecord, type ProviderRecord } from "../dht/records.ts";
 import type { Counter } from "../metrics/registry.ts";
-import type { ProviderLocator } from "../rpc/locator.ts";
 import { RequestChannel, serveRequests } from "../node/request-channel.ts";
 import type { NodeService, ServiceHost, ServiceKey } from "../node/service.ts";
 import { serviceKey } from "../node/service.ts";
@@ -301,20 +300,6 @@ export class HierarchyService implements NodeService {
   }
 
   /**
-   * RPC's view of the hierarchy (`RpcOptions.locator`, wired by the
-   * `Node.start` plug-in): `call`/`advertise` with a `scope` go through it.
-   */
-  rpcLocator(): ProviderLocator {
-    return {
-      realm: this.#realm ?? "",
-      find: async (procedure, scope, fresh) =>
-        (await this.findProviders("rpc", procedure, { scope, limit: 8, fresh })).records.map((r) => r.provider.id),
-      announce: (procedure, scope) => this.provide("rpc", procedure, { scope }),
-      withdraw: (procedure) => this.unprovide("rpc", procedure),
-    };
-  }
-
-  /**
    * Store a small signed value (at most 1 KiB encoded) under (this node,
    * `name`) at this node's level and, through bridges, up to
    * `options.scope`: it travels as the data of a provider record of key
@@ -374,14 +359,7 @@ export class HierarchyService implements NodeService {
   }
 
   /** Ask bridges of our top level to resolve from the level above it (or at `scope` alone when `from` is above that). */
-  async #escalate(
-    kind: HierKind,
-    name: string,
-    from: number,
-    scope: number,
-    limit: number,
-    fresh: boolean,
-  ): Promise<HierLookup> {
+  async #escalate(kind: HierKind, name: string, from: number, scope: number, limit: number, fresh: boolean) {
     const next = this.top - 1;
     for (const b of await this.#bridges.of(this.top)) {
       this.#sent.inc({ t: "find" });

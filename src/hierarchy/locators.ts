@@ -1,6 +1,6 @@
 /**
- * The hierarchy as content's and pub/sub's locator: content providers are
- * announced level by level and found nearest first (like RPC providers);
+ * The hierarchy as RPC's, content's and pub/sub's locator: RPC and content
+ * providers are announced level by level and found nearest first;
  * subscriptions are announced with their patterns, and a scoped publish
  * gathers every subscriber within the scope (`findWithin`), not just the
  * nearest.
@@ -8,8 +8,31 @@
  * @module
  */
 import type { ContentLocator } from "../content/locator.ts";
+import type { ProviderLocator } from "../rpc/locator.ts";
 import type { SubscriberLocator } from "../pubsub/locator.ts";
 import type { HierarchyService } from "./hierarchy.ts";
+
+/**
+ * RPC's view of `hier` (`RpcOptions.locator`, wired by the `Node.start`
+ * plug-in for `realm`): `call`/`advertise` with a `scope` go through it.
+ *
+ * @example
+ * ```ts
+ * import { rpcLocator } from "./locators.ts";
+ * import type { HierarchyService } from "./hierarchy.ts";
+ * declare const hier: HierarchyService;
+ * const ids = await rpcLocator(hier, "default").find("sensor.read", "be");
+ * ```
+ */
+export function rpcLocator(hier: HierarchyService, realm: string): ProviderLocator {
+  return {
+    realm,
+    find: async (procedure, scope, fresh) =>
+      (await hier.findProviders("rpc", procedure, { scope, limit: 8, fresh })).records.map((r) => r.provider.id),
+    announce: (procedure, scope) => hier.provide("rpc", procedure, { scope }),
+    withdraw: (procedure) => hier.unprovide("rpc", procedure),
+  };
+}
 
 /**
  * Content's view of `hier` (`ContentOptions.locator`, wired by the

@@ -10,7 +10,7 @@ import { DEFAULT_REALM, type NodeOptions as NodeCoreOptions } from "../node/opti
 import type { RpcOptions } from "../rpc/rpc.ts";
 import type { ContentOptions } from "../content/content-service.ts";
 import type { PubSubOptions } from "../pubsub/pubsub.ts";
-import { contentLocator, subscriberLocator } from "./locators.ts";
+import { contentLocator, rpcLocator, subscriberLocator } from "./locators.ts";
 import { type HierarchyOptions, HierarchyService } from "./hierarchy.ts";
 import { LocalityError, memberRealms, parseLocality } from "./locality.ts";
 
@@ -65,7 +65,7 @@ export function hierarchyPlugin<T extends NodeCoreOptions & LocalityOptions & Lo
       realms: [...new Set([...base, ...levels])],
       roles: [...new Set([...(options.roles ?? []), ...roles])],
       // RPC looks providers up (and announces) through the hierarchy first.
-      rpc: { ...options.rpc, locator: options.rpc?.locator ?? service.rpcLocator() },
+      rpc: { ...options.rpc, locator: options.rpc?.locator ?? rpcLocator(service, base[0]) },
       // So do content discovery and pub/sub (a scoped publish gathers subscribers through it).
       content: options.content === false
         ? false

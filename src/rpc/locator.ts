@@ -1,7 +1,7 @@
 /**
  * A provider locator: where RPC finds and announces providers besides the
  * realm's flat DHT. The hierarchical DHT plugs in here
- * (`HierarchyService.rpcLocator()`), so that `call` and `advertise` take a
+ * (`rpcLocator` in src/hierarchy/locators.ts), so that `call` and `advertise` take a
  * `scope`.
  *
  * @module
