@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { FsApi, Platform, SpawnedProcess } from "../platform/types.ts";
+import type { FsApi, ProcessApi, SocketAddress, SpawnedProcess } from "../platform/types.ts";
 import { MaculaError } from "../util/errors.ts";
 
 /** Default bound for the candidate to answer `/health` and `/ready`, ms. */
@@ -21,16 +21,22 @@ export interface NodeHealthCheckOptions {
   /** Files (the candidate's temporary data directory). */
   fs: FsApi;
   /** Starts the candidate (`ProcessApi.spawn`). */
-  spawn: NonNullable<Platform["process"]["spawn"]>;
-  /** Finds a free loopback port for its HTTP interface. */
-  tcp: Platform["tcp"];
+  spawn: NonNullable<ProcessApi["spawn"]>;
+  /** Finds a free loopback port for its HTTP interface (`TcpApi.listen` on port 0). */
+  tcp: PortListener;
   /** Directory for the temporary data directory (next to the binary). */
   dir: string;
   /** Bound, ms (default `NODE_HEALTH_TIMEOUT`). */
   timeoutMs?: number;
 }
 
-async function freePort(tcp: Platform["tcp"]): Promise<number> {
+/** The part of `TcpApi` the check uses. */
+export interface PortListener {
+  /** Bind and listen (`TcpApi.listen`). */
+  listen(addr: SocketAddress): Promise<{ readonly addr: SocketAddress; close(): void }>;
+}
+
+async function freePort(tcp: PortListener): Promise<number> {
   const listener = await tcp.listen({ hostname: "127.0.0.1", port: 0 });
   const port = listener.addr.port;
   listener.close();

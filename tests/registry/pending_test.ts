@@ -13,8 +13,8 @@ import type { Platform } from "../../src/platform/types.ts";
 import {
   checkPending,
   parsePending,
-  PendingUpdateError,
   pendingPath,
+  PendingUpdateError,
   rollBack,
   writePending,
 } from "../../src/registry/pending.ts";

@@ -151,7 +151,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "self-update health check: a candidate that hangs or never answers /ready is refused and killed (process group)",
+  name:
+    "self-update health check: a candidate that hangs or never answers /ready is refused and killed (process group)",
   ...opts,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "macula-health-" });
