@@ -108,6 +108,7 @@ export type {
   RequestInfo,
   RunResult,
   SocketAddress,
+  SpawnedProcess,
   UdpPreopenOptions,
   WebSocketLike,
   WebSocketUpgrade,
@@ -314,6 +315,13 @@ export {
   type SelfUpdateRegistry,
   type SelfUpdateResult,
 } from "./src/registry/self-update.ts";
+export {
+  checkCandidateNode,
+  HealthCheckError,
+  NODE_HEALTH_TIMEOUT,
+  type NodeHealthCheckOptions,
+  type PortListener,
+} from "./src/registry/health-check.ts";
 export { MemoryContentStore } from "./src/content/memory-store.ts";
 // WebRTC (browser and node peers over data channels) and rings.
 export {

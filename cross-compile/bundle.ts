@@ -142,6 +142,10 @@ export async function bundleForNode(
       "--define:import.meta.main=true",
       // A version stamped at build time (e.g. a second build for the self-update test), else src/version.ts's.
       ...(stamp ? [`--define:globalThis.__MACULA_BUILD_VERSION__=${JSON.stringify(stamp)}`] : []),
+      // npm ws tries its optional native helpers with require(); a single executable warns on any require() of a
+      // non-built-in module, so the bundle skips them (ws falls back to its JavaScript).
+      '--define:process.env.WS_NO_BUFFER_UTIL="1"',
+      '--define:process.env.WS_NO_UTF_8_VALIDATE="1"',
       "--keep-names",
       "--log-level=warning",
       ...aliases,

@@ -152,10 +152,20 @@ export interface ConsoleRing {
   name: string;
   /** Its realm. */
   realm: string;
-  /** When this node joined it, ms since the epoch. */
+  /** When this node joined it, ms since the epoch (0 for a ring it only serves as a gateway). */
   joinedAt: number;
-  /** The other members: did:key, path (`webrtc` when directly connected, else `connecting`), first seen. */
-  members: { id: string; path: "webrtc" | "connecting"; since: number }[];
+  /**
+   * `"gateway"`: this node is not in the ring; members are its own clients
+   * (browsers connected to it), seen through their subscription to the
+   * ring's presence topic. It relays their signaling only.
+   */
+  role?: "member" | "gateway";
+  /**
+   * The other members: did:key, path (`webrtc` when directly connected,
+   * `connecting` while signaling; `client` for a gateway's client), first
+   * seen (0 where unknown).
+   */
+  members: { id: string; path: "webrtc" | "connecting" | "client"; since: number }[];
 }
 
 /** Time series for the charts, one point a second. */

@@ -12,6 +12,7 @@ import { APPS } from "../apps/apps-service.ts";
 import { CONTENT, type ContentService } from "../content/content-service.ts";
 import { REACHABILITY } from "../nat/reachability.ts";
 import { RINGS } from "../rings/rings-service.ts";
+import { RING_TOPIC_PREFIX } from "../rings/messages.ts";
 import type { RelayClient } from "../relay/relay-client.ts";
 import { CONSOLE_PROTOCOL_VERSION } from "./protocol.ts";
 import type {
@@ -21,6 +22,7 @@ import type {
   ConsoleNode,
   ConsolePeer,
   ConsoleRealm,
+  ConsoleRing,
   ConsoleSeries,
   ConsoleSnapshot,
 } from "./protocol.ts";
@@ -105,8 +107,9 @@ export class SnapshotBuilder {
     if (content) snapshot.content = content;
     const apps = this.#apps();
     if (apps) snapshot.apps = apps;
-    const rings = this.#node.service(RINGS);
-    if (rings) snapshot.rings = rings.list();
+    const rings = this.#node.service(RINGS)?.list() ?? [];
+    const served = gatewayRings(this.#node, rings);
+    if (rings.length || served.length || this.#node.service(RINGS)) snapshot.rings = [...rings, ...served];
     return snapshot;
   }
 
@@ -197,4 +200,25 @@ export class SnapshotBuilder {
       return app;
     });
   }
+}
+
+/**
+ * The rings a gateway's clients are in while the gateway itself is not: its
+ * directly connected peers subscribed to a ring's presence topic.
+ */
+function gatewayRings(node: Node, own: ConsoleRing[]): ConsoleRing[] {
+  const joined = new Set(own.map((r) => `${r.realm}|${r.name}`));
+  return node.pubsub.neighbourSubscriptions()
+    .filter((s) => s.pattern.startsWith(RING_TOPIC_PREFIX) && !joined.has(`${s.realm}|${ringName(s.pattern)}`))
+    .map((s) => ({
+      name: ringName(s.pattern),
+      realm: s.realm,
+      joinedAt: 0,
+      role: "gateway" as const,
+      members: s.ids.map((id) => ({ id: id.did, path: "client" as const, since: 0 })),
+    }));
+}
+
+function ringName(topic: string): string {
+  return topic.slice(RING_TOPIC_PREFIX.length);
 }

@@ -559,6 +559,30 @@ const process: ProcessApi = {
       clearTimeout(timer);
     }
   },
+  spawn(command, args, options) {
+    let child: Deno.ChildProcess | undefined;
+    try {
+      child = new Deno.Command(command, {
+        args: [...args],
+        env: options?.env,
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+        detached: true,
+      }).spawn();
+    } catch {
+      return { exited: Promise.resolve(null), kill() {} };
+    }
+    const pid = child.pid;
+    return {
+      exited: child.status.then((s) => s.signal ? null : s.code),
+      kill() {
+        try {
+          Deno.kill(-pid, "SIGKILL");
+        } catch { /* gone */ }
+      },
+    };
+  },
 };
 
 function hasQuic(): boolean {

@@ -364,6 +364,21 @@ export interface ProcessApi {
    * runtime cannot (Deno without `--allow-run` rejects with its permission error).
    */
   run?(command: string, args: readonly string[], options: { timeoutMs: number }): Promise<RunResult>;
+  /**
+   * Start `command` in its own process group (stdin closed, output
+   * discarded; `env` added to this process's environment) and leave it
+   * running: the self-update health check starts a candidate node this way.
+   * Absent where the runtime cannot.
+   */
+  spawn?(command: string, args: readonly string[], options?: { env?: Record<string, string> }): SpawnedProcess;
+}
+
+/** A process started by `ProcessApi.spawn`. */
+export interface SpawnedProcess {
+  /** Resolves with its exit code (`null` if killed by a signal or it could not start). */
+  readonly exited: Promise<number | null>;
+  /** SIGKILL its whole process group (no error if already gone). */
+  kill(): void;
 }
 
 /** What `ProcessApi.run` reports. */

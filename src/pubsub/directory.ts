@@ -87,6 +87,22 @@ export class SubscriberDirectory {
     this.#changed();
   }
 
+  /** What the neighbours announced: per realm and pattern, the neighbours subscribed to it. */
+  neighbourPatterns(): { realm: string; pattern: string; ids: NodeId[] }[] {
+    const out = new Map<string, { realm: string; pattern: string; ids: NodeId[] }>();
+    for (const { id, realms } of this.#neighbours.values()) {
+      for (const [realm, patterns] of realms) {
+        for (const pattern of patterns) {
+          const key = `${realm}|${pattern}`;
+          const entry = out.get(key) ?? { realm, pattern, ids: [] };
+          entry.ids.push(id);
+          out.set(key, entry);
+        }
+      }
+    }
+    return [...out.values()];
+  }
+
   /** A neighbour disconnected. */
   dropNeighbour(id: NodeId): void {
     this.#neighbours.delete(id.hex);

@@ -231,6 +231,15 @@ export class PubSubService implements NodeService {
   }
 
   /**
+   * The patterns directly connected peers announced they subscribe to, with
+   * those peers (read-only, for the console: e.g. the rings of a gateway's
+   * browser clients).
+   */
+  neighbourSubscriptions(): { realm: string; pattern: string; ids: NodeId[] }[] {
+    return this.#directory?.neighbourPatterns() ?? [];
+  }
+
+  /**
    * What this node sees of its topics, read-only (for the console): the
    * topics published or received here, with their message counts, and the
    * local subscription patterns; each with the subscribers known now (local

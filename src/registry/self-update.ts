@@ -8,20 +8,26 @@
  * 1. it is installed (verified: signature, chain, content id) next to the
  *    binary as `.<binary>.candidate`;
  * 2. the candidate must pass its health check: `candidate --version` exits 0
- *    within the timeout and names the release's version — else it is
- *    removed and nothing changes (`SelfUpdateError`, `E_SELF_UPDATE_HEALTH`);
+ *    within the timeout and names the release's version, and (given
+ *    `node`, as the CLI does) the candidate started as a throw-away node
+ *    answers `/health` and `/ready` within 20 s (`health-check.ts`) — else
+ *    it is removed and nothing changes (`E_SELF_UPDATE_HEALTH`);
  * 3. the running binary is copied to `<binary>.prev` (for rollback), and the
  *    candidate renamed over `<binary>` (atomic: the path always holds a
  *    whole binary);
  * 4. the installed binary is checked again; if it fails, `<binary>.prev` is
  *    renamed back (rolled back, `E_SELF_UPDATE_ROLLED_BACK`);
- * 5. the node then exits with `EXIT_RESTART` (75) so that systemd
+ * 5. `<binary>.pending` is written (see `pending.ts`: the new binary must
+ *    become ready after the restart, else the next start rolls back);
+ * 6. the node then exits with `EXIT_RESTART` (75) so that systemd
  *    (`Restart=on-failure`) starts the new binary.
  *
  * @module
  */
 import type { FsApi, ProcessApi } from "../platform/types.ts";
 import { MaculaError } from "../util/errors.ts";
+import { checkCandidateNode, HealthCheckError, type NodeHealthCheckOptions } from "./health-check.ts";
+import { writePending } from "./pending.ts";
 import { compareVersions, type Release } from "./release.ts";
 
 /** Exit code of a node that replaced its binary and wants to be restarted (EX_TEMPFAIL). */
@@ -66,6 +72,10 @@ export interface SelfUpdateOptions {
   run: NonNullable<ProcessApi["run"]>;
   /** Health-check timeout, ms (default `HEALTH_TIMEOUT`). */
   timeoutMs?: number;
+  /** Also start the candidate as a node and require `/health` and `/ready` (see `health-check.ts`). */
+  node?: Omit<NodeHealthCheckOptions, "fs" | "dir">;
+  /** The clock for the pending marker (default `Date.now`). */
+  now?: () => number;
 }
 
 /** What a self-update did. */
@@ -127,6 +137,18 @@ export async function selfUpdate(registry: SelfUpdateRegistry, options: SelfUpda
         `answer "macula ${release.version} …" within ${timeoutMs} ms); the binary is unchanged`,
     );
   }
+  if (options.node) {
+    try {
+      await checkCandidateNode(candidate, { ...options.node, fs, dir });
+    } catch (error) {
+      await fs.remove(candidate).catch(() => false);
+      if (!(error instanceof HealthCheckError)) throw error;
+      throw new SelfUpdateError(
+        "E_SELF_UPDATE_HEALTH",
+        `release ${release.name}@${release.version} failed its health check: ${error.message}; the binary is unchanged`,
+      );
+    }
+  }
   const current = await fs.readFile(execPath);
   if (!current) throw new SelfUpdateError("E_SELF_UPDATE_BINARY", `cannot read the running binary ${execPath}`);
   await fs.writeFileAtomic(previous, current, 0o755);
@@ -140,5 +162,7 @@ export async function selfUpdate(registry: SelfUpdateRegistry, options: SelfUpda
       `the installed ${release.version} failed its health check; ${options.current} was put back`,
     );
   }
+  const time = (options.now ?? Date.now)();
+  await writePending(fs, execPath, { version: release.version, previous, time, attempts: 0 });
   return { updated: true, ...result, previous };
 }

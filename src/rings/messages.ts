@@ -51,9 +51,12 @@ export function validateRingName(name: string): string {
   return name;
 }
 
+/** The prefix of rings' pub/sub topics: ring `name` announces presence on `_ring.<name>`. */
+export const RING_TOPIC_PREFIX = "_ring.";
+
 /** The pub/sub topic of ring `name`. */
 export function ringTopic(name: string): string {
-  return `_ring.${name}`;
+  return `${RING_TOPIC_PREFIX}${name}`;
 }
 
 /** A presence announcement. */

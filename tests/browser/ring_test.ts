@@ -53,6 +53,14 @@ Deno.test({
     assertEquals(path.up, [b.did], "page A sees page B in the ring");
     assertEquals([path.transport, path.route], ["webrtc", "direct"], "page A's node reaches page B over WebRTC");
 
+    // The gateway is not in the ring, but its console shows the ring its two clients are in.
+    const snapshot = await t.nodes[0].get("/console/snapshot") as {
+      rings?: { name: string; role?: string; members: { id: string; path: string }[] }[];
+    };
+    const lobby = snapshot.rings?.find((r) => r.name === "lobby");
+    assertEquals(lobby?.role, "gateway");
+    assertEquals(lobby?.members.map((m) => m.id).sort(), [a.did, b.did].sort());
+
     const before = await relayedBytes(t.nodes[0].healthPort);
     const sent = await inPage(a.page, async (_peer, _m, other: string) => {
       const g = globalThis as unknown as Record<string, unknown> & {

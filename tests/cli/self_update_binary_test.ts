@@ -114,12 +114,29 @@ Deno.test({
       assertEquals((await node.child.status).code, 75, "exits with the restart code");
       assertEquals(await versionOf(bin), "0.2.0");
       assertEquals(await versionOf(`${bin}.prev`), "0.1.0");
-      // what systemd does next: start the (new) binary again
+      assertEquals(JSON.parse(await Deno.readTextFile(`${bin}.pending`)).version, "0.2.0");
+      // what systemd does next: start the (new) binary again; ready, it confirms the update (marker removed)
       const after = await start();
       procs.push(after);
       const again = await runCli(["self-update", "--channel", "stable", "--health-port", String(after.healthPort)]);
       assertEquals(again.code, 0, again.stderr);
       assert(again.stdout.startsWith("up to date: 0.2.0"), again.stdout);
+      assert(!(await Deno.stat(`${bin}.pending`).then(() => true, () => false)), "marker removed once ready");
+      await after.stop();
+
+      // had the first start of 0.2.0 crashed (attempts 1), the next start restores 0.1.0 and exits 75
+      await Deno.copyFile(`${CACHE}/v1/${BIN}`, `${bin}.prev`);
+      const marker = { version: "0.2.0", previous: `${bin}.prev`, time: Date.now(), attempts: 1 };
+      await Deno.writeTextFile(`${bin}.pending`, JSON.stringify(marker));
+      const crashed = await new Deno.Command(bin, {
+        args: ["start", "--host", "127.0.0.1", "--port", "0", "--health-port", "0", "--cluster-strategy", "off"],
+        cwd: `${ROOT}/${dir.path}`,
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      assertEquals(crashed.code, 75, new TextDecoder().decode(crashed.stderr));
+      assertEquals(await versionOf(bin), "0.1.0");
+      assert(!(await Deno.stat(`${bin}.pending`).then(() => true, () => false)), "marker removed by the rollback");
 
       // --auto-update: another 0.1.0 node finds the release on its own, updates and exits 75
       const bin2 = `${ROOT}/${dir.path}/bin2/macula`;

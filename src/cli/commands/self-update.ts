@@ -29,6 +29,7 @@ export async function updateThisNode(
 ): Promise<SelfUpdateResult> {
   const run = platform.process.run;
   const execPath = platform.process.execPath?.();
+  const spawn = platform.process.spawn;
   if (platform.runtime !== "node" || !run || !execPath) {
     throw new SelfUpdateError(
       "E_SELF_UPDATE_UNSUPPORTED",
@@ -43,6 +44,7 @@ export async function updateThisNode(
     execPath,
     fs: platform.fs,
     run: (c, a, o) => run.call(platform.process, c, a, o),
+    node: spawn ? { spawn: (c, a, o) => spawn.call(platform.process, c, a, o), tcp: platform.tcp } : undefined,
   });
   if (result.updated) {
     log.warn("binary updated; restarting", { from: result.from, to: result.to, previous: result.previous });

@@ -31,6 +31,8 @@ import { WebSocketTransport } from "../../transport/websocket.ts";
 import type { Route } from "../../http/status-server.ts";
 import { AUTH_FLAGS } from "../auth-flags.ts";
 import { AUTO_UPDATE_FLAGS, autoUpdateConfig, startAutoUpdate } from "../auto-update.ts";
+import { guardPendingUpdate } from "../pending-start.ts";
+import { VERSION } from "../../version.ts";
 
 /** The status server's `/macula/ws` route, into the node's WebSocket link. */
 function webSocketRoute(ws: WebSocketTransport, platform: Platform): Route {
@@ -95,6 +97,8 @@ export async function start(args: string[], platform: Platform): Promise<number>
     level: cfg.logLevel,
     sink: (line) => platform.process.stderr(line + "\n"),
   });
+  const pending = await guardPendingUpdate(platform, log, VERSION);
+  if (pending.rolledBack) return EXIT_RESTART;
   // Listen for SIGINT/SIGTERM before anything starts, so a signal during
   // start-up still ends in a clean shutdown; a second signal exits at once.
   let restart = () => {};
@@ -213,6 +217,7 @@ export async function start(args: string[], platform: Platform): Promise<number>
   }
   if (announceWs) ws?.advertise(server.addr);
   log.info("status endpoint listening", { url: `http://${server.addr.hostname}:${server.addr.port}/status` });
+  await pending.ready();
   const stopAutoUpdate = autoUpdate
     ? startAutoUpdate(autoUpdate, () => updateThisNode(node, platform, log, autoUpdate.channel, restart), log)
     : undefined;

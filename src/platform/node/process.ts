@@ -94,4 +94,23 @@ export const nodeProcess: ProcessApi = {
       });
     });
   },
+  spawn(command, args, options) {
+    const child = spawn(command, [...args], {
+      stdio: "ignore",
+      detached: true,
+      env: { ...process.env, ...options?.env },
+    });
+    const exited = new Promise<number | null>((resolve) => {
+      child.on("error", () => resolve(null));
+      child.on("exit", (code, signal) => resolve(signal ? null : code));
+    });
+    return {
+      exited,
+      kill() {
+        try {
+          if (child.pid) process.kill(-child.pid, "SIGKILL");
+        } catch { /* gone */ }
+      },
+    };
+  },
 };
