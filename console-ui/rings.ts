@@ -20,7 +20,7 @@ export function Rings(props: { rings?: ConsoleRing[]; now: number }) {
       html`
         <div class="ring" data-ring=${r.name}>
           <h3>${r.name} <span class="muted">${r.realm} · ${r.role === "gateway"
-            ? "its members are clients of this gateway"
+            ? "not joined here: members connected to this node"
             : html`joined <span title=${clock(r.joinedAt)}>${ago(r.joinedAt, props.now)}</span>`}</span></h3>
           ${r.members.length
             ? html`

@@ -155,9 +155,9 @@ export interface ConsoleRing {
   /** When this node joined it, ms since the epoch (0 for a ring it only serves as a gateway). */
   joinedAt: number;
   /**
-   * `"gateway"`: this node is not in the ring; members are its own clients
-   * (browsers connected to it), seen through their subscription to the
-   * ring's presence topic. It relays their signaling only.
+   * `"gateway"`: this node is not in the ring; the members listed are peers
+   * connected to it (its browser clients, typically), seen through their
+   * subscription to the ring's presence topic. It relays their signaling.
    */
   role?: "member" | "gateway";
   /**

@@ -87,7 +87,13 @@ Deno.test("rings: three members behind a gateway exchange 1,000 messages over We
       snapshot.rings![0].members.map((m) => m.id).sort(),
       [members[1].node.id.did, members[2].node.id.did].sort(),
     );
-    assertEquals(new SnapshotBuilder(gw).take().rings, undefined, "no rings service, no rings section");
+    // The gateway is in no ring (no rings service), but shows the ring its three clients are in.
+    const served = new SnapshotBuilder(gw).take().rings;
+    assertEquals(served?.map((r) => [r.name, r.role]), [["design-review", "gateway"]]);
+    assertEquals(
+      served![0].members.map((m) => [m.id, m.path]).sort(),
+      members.map((m) => [m.node.id.did, "client"]).sort(),
+    );
   } finally {
     for (const m of members) await m.node.stop();
     await gw.stop();
