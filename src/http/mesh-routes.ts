@@ -19,6 +19,7 @@
 import type { PublishResult } from "../pubsub/pubsub.ts";
 import type { PubSubMessage } from "../pubsub/subscription.ts";
 import { MaculaError } from "../util/errors.ts";
+import { BadRequestError, readJsonObject } from "./json-body.ts";
 import { json, type Route } from "./status-server.ts";
 
 /** What the routes need of the node (`Node` has it). */
@@ -41,13 +42,6 @@ export interface MeshApi {
 const REFUSED = "acting as the node is refused: the status server is not bound to loopback";
 const MAX_BODY = 1024 * 1024;
 
-/** A request body that is not what the route takes. */
-class BadRequest extends MaculaError {
-  constructor(message: string) {
-    super("E_BAD_REQUEST", message);
-  }
-}
-
 function errorResponse(error: unknown): Response {
   const message = (error instanceof Error ? error.message : String(error)).split("\n")[0];
   const code = error instanceof MaculaError ? error.code : "E_UNKNOWN";
@@ -59,23 +53,14 @@ function errorResponse(error: unknown): Response {
   return json({ error: message, code }, status);
 }
 
-async function body(request: Request): Promise<Record<string, unknown>> {
-  const text = await request.text();
-  if (text.length > MAX_BODY) throw new BadRequest(`the body is over ${MAX_BODY} bytes`);
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (error) {
-    throw new BadRequest(`the body is not JSON: ${(error as Error).message}`);
-  }
-  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) throw new BadRequest("the body is not an object");
-  return doc as Record<string, unknown>;
+function body(request: Request): Promise<Record<string, unknown>> {
+  return readJsonObject(request, MAX_BODY);
 }
 
 function text(doc: Record<string, unknown>, key: string, optional = false): string | undefined {
   const v = doc[key];
   if (v === undefined && optional) return undefined;
-  if (typeof v !== "string" || v === "") throw new BadRequest(`"${key}" must be a non-empty string`);
+  if (typeof v !== "string" || v === "") throw new BadRequestError(`"${key}" must be a non-empty string`);
   return v;
 }
 
@@ -121,7 +106,7 @@ export function meshRoutes(mesh: MeshApi): Route {
     try {
       if (path === "/pubsub/subscribe") {
         const pattern = url.searchParams.get("pattern");
-        if (!pattern) throw new BadRequest("name the pattern: /pubsub/subscribe?pattern=P");
+        if (!pattern) throw new BadRequestError("name the pattern: /pubsub/subscribe?pattern=P");
         const sub = mesh.subscribe(pattern, undefined, { realm: url.searchParams.get("realm") || undefined });
         await mesh.whenAnnounced?.();
         return new Response(stream(sub), {
@@ -139,7 +124,7 @@ export function meshRoutes(mesh: MeshApi): Route {
       const procedure = text(doc, "procedure")!;
       const timeout = doc.timeout;
       if (timeout !== undefined && (!Number.isSafeInteger(timeout) || (timeout as number) <= 0)) {
-        throw new BadRequest('"timeout" must be a positive number of ms');
+        throw new BadRequestError('"timeout" must be a positive number of ms');
       }
       const result = await mesh.call(procedure, doc.args ?? null, { realm, timeout: timeout as number | undefined });
       return json({ result: result ?? null });

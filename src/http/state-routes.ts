@@ -18,6 +18,7 @@
 import type { StateChange, StateMap } from "../state/state-map.ts";
 import type { OpenStateOptions } from "../state/state-service.ts";
 import { MaculaError } from "../util/errors.ts";
+import { BadRequestError, readJsonObject } from "./json-body.ts";
 import { json, type Route } from "./status-server.ts";
 
 /** What the routes need of the node (`node.state` has it). */
@@ -29,12 +30,6 @@ export interface StateApi {
 const ROUTES = new Set(["/state/get", "/state/set", "/state/delete", "/state/watch"]);
 const MAX_BODY = 64 * 1024;
 
-class BadRequest extends MaculaError {
-  constructor(message: string) {
-    super("E_BAD_REQUEST", message);
-  }
-}
-
 function failure(error: unknown): Response {
   const message = (error instanceof Error ? error.message : String(error)).split("\n")[0];
   const code = error instanceof MaculaError ? error.code : "E_UNKNOWN";
@@ -42,22 +37,13 @@ function failure(error: unknown): Response {
   return json({ error: message, code }, status);
 }
 
-async function body(request: Request): Promise<Record<string, unknown>> {
-  const text = await request.text();
-  if (text.length > MAX_BODY) throw new BadRequest(`the body is over ${MAX_BODY} bytes`);
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (error) {
-    throw new BadRequest(`the body is not JSON: ${(error as Error).message}`);
-  }
-  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) throw new BadRequest("the body is not an object");
-  return doc as Record<string, unknown>;
+function body(request: Request): Promise<Record<string, unknown>> {
+  return readJsonObject(request, MAX_BODY);
 }
 
 function field(doc: Record<string, unknown>, key: string): string {
   const v = doc[key];
-  if (typeof v !== "string" || v === "") throw new BadRequest(`"${key}" must be a non-empty string`);
+  if (typeof v !== "string" || v === "") throw new BadRequestError(`"${key}" must be a non-empty string`);
   return v;
 }
 
@@ -120,7 +106,7 @@ export function stateRoutes(state: StateApi): Route {
       }
       const key = field(doc, "key");
       if (path === "/state/delete") return json({ ...where, key, deleted: map.delete(key) });
-      if (!("value" in doc)) throw new BadRequest('"value" is missing');
+      if (!("value" in doc)) throw new BadRequestError('"value" is missing');
       map.set(key, doc.value);
       return json({ ...where, key });
     } catch (error) {

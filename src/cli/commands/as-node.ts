@@ -9,7 +9,7 @@
 import type { Platform } from "../../platform/types.ts";
 import { UsageError } from "../args.ts";
 import type { ClientFlags } from "./client.ts";
-import { localNodeRequest, localNodeUrl } from "./local-node.ts";
+import { followLocalNode, localNodeRequest, localNodeUrl } from "./local-node.ts";
 
 /** The flag that selects this mode. */
 export const AS_NODE_FLAG = { "as-node": { type: "boolean" as const } };
@@ -48,7 +48,7 @@ export async function publishAsNode(
 }
 
 /** Subscribe through the local node; one JSON line per message until a signal or `count` messages. */
-export async function subscribeAsNode(
+export function subscribeAsNode(
   flags: ClientFlags,
   pattern: string,
   count: number,
@@ -57,42 +57,13 @@ export async function subscribeAsNode(
   check(flags);
   const query = new URLSearchParams({ pattern });
   if (flags.realm) query.set("realm", flags.realm);
-  const abort = new AbortController();
-  const off = platform.process.onShutdownSignal(() => abort.abort());
-  try {
-    const res = await localNodeRequest(localNodeUrl(flags, platform), `/pubsub/subscribe?${query}`, {
-      signal: abort.signal,
-    }, platform);
-    platform.process.stderr(
-      `macula: subscribed to ${pattern} in realm ${res.headers.get("x-macula-realm")} as the local node\n`,
-    );
-    let seen = 0;
-    let buffer = "";
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-    try {
-      while (seen < count) {
-        const next = await reader.read();
-        if (next.done) break;
-        buffer += next.value;
-        let nl;
-        while (seen < count && (nl = buffer.indexOf("\n")) >= 0) {
-          platform.process.stdout(buffer.slice(0, nl + 1));
-          buffer = buffer.slice(nl + 1);
-          seen++;
-        }
-      }
-    } catch (error) {
-      if (!abort.signal.aborted) throw error;
-    } finally {
-      await reader.cancel().catch(() => {});
-    }
-    return 0;
-  } catch (error) {
-    if (abort.signal.aborted) return 0;
-    throw error;
-  } finally {
-    off();
-  }
+  return followLocalNode(
+    localNodeUrl(flags, platform),
+    `/pubsub/subscribe?${query}`,
+    count,
+    platform,
+    (res) => `macula: subscribed to ${pattern} in realm ${res.headers.get("x-macula-realm")} as the local node\n`,
+  );
 }
 
 /** Call through the local node; prints the result as JSON. */

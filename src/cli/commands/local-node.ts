@@ -58,3 +58,46 @@ export async function localNodeRequest(
   }
   return res;
 }
+
+/**
+ * Follow a JSON-lines stream of the local node (`GET base + path`): print
+ * `banner(response)` to stderr, then each line to stdout until `count`
+ * lines, the end of the stream, or a shutdown signal (all exit 0).
+ */
+export async function followLocalNode(
+  base: string,
+  path: string,
+  count: number,
+  platform: Platform,
+  banner: (response: Response) => string,
+): Promise<number> {
+  const abort = new AbortController();
+  const off = platform.process.onShutdownSignal(() => abort.abort());
+  try {
+    const res = await localNodeRequest(base, path, { signal: abort.signal }, platform);
+    platform.process.stderr(banner(res));
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let seen = 0, buffer = "";
+    try {
+      while (seen < count) {
+        const next = await reader.read();
+        if (next.done) break;
+        buffer += next.value;
+        let nl;
+        while (seen < count && (nl = buffer.indexOf("\n")) >= 0) {
+          platform.process.stdout(buffer.slice(0, nl + 1));
+          buffer = buffer.slice(nl + 1);
+          seen++;
+        }
+      }
+    } finally {
+      await reader.cancel().catch(() => {});
+    }
+    return 0;
+  } catch (error) {
+    if (abort.signal.aborted) return 0;
+    throw error;
+  } finally {
+    off();
+  }
+}

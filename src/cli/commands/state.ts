@@ -8,7 +8,7 @@ import type { Platform } from "../../platform/types.ts";
 import { parseWithPositionals, UsageError } from "../args.ts";
 import { STATE_HELP } from "../help-state.ts";
 import { jsonArgument, positiveInt } from "./client.ts";
-import { localNodeRequest, localNodeUrl } from "./local-node.ts";
+import { followLocalNode, localNodeRequest, localNodeUrl } from "./local-node.ts";
 
 interface StateFlags {
   help?: boolean;
@@ -72,7 +72,7 @@ export async function state(args: string[], platform: Platform): Promise<number>
   }
 }
 
-async function watch(
+function watch(
   base: string,
   name: string,
   key: string | undefined,
@@ -83,33 +83,11 @@ async function watch(
   const query = new URLSearchParams({ name });
   if (key !== undefined) query.set("key", key);
   if (realm) query.set("realm", realm);
-  const abort = new AbortController();
-  const off = platform.process.onShutdownSignal(() => abort.abort());
-  try {
-    const res = await localNodeRequest(base, `/state/watch?${query}`, { signal: abort.signal }, platform);
-    platform.process.stderr(`macula: watching state ${name} in realm ${res.headers.get("x-macula-realm")}\n`);
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let seen = 0, buffer = "";
-    try {
-      while (seen < count) {
-        const next = await reader.read();
-        if (next.done) break;
-        buffer += next.value;
-        let nl;
-        while (seen < count && (nl = buffer.indexOf("\n")) >= 0) {
-          platform.process.stdout(buffer.slice(0, nl + 1));
-          buffer = buffer.slice(nl + 1);
-          seen++;
-        }
-      }
-    } finally {
-      await reader.cancel().catch(() => {});
-    }
-    return 0;
-  } catch (error) {
-    if (abort.signal.aborted) return 0;
-    throw error;
-  } finally {
-    off();
-  }
+  return followLocalNode(
+    base,
+    `/state/watch?${query}`,
+    count,
+    platform,
+    (res) => `macula: watching state ${name} in realm ${res.headers.get("x-macula-realm")}\n`,
+  );
 }
