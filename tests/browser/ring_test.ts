@@ -4,6 +4,7 @@
  * directly over WebRTC: the gateway forwards (almost) none of their bytes.
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
+import { until } from "../helpers/nodes.ts";
 import { chromiumMissing, inPage, openBrowser, openPeerPage, startNodes } from "./helpers.ts";
 
 /** The gateway's `macula_relay_bytes_total` (0 before any circuit). */
@@ -53,11 +54,19 @@ Deno.test({
     assertEquals(path.up, [b.did], "page A sees page B in the ring");
     assertEquals([path.transport, path.route], ["webrtc", "direct"], "page A's node reaches page B over WebRTC");
 
-    // The gateway is not in the ring, but its console shows the ring its two clients are in.
-    const snapshot = await t.nodes[0].get("/console/snapshot") as {
-      rings?: { name: string; role?: string; members: { id: string; path: string }[] }[];
-    };
-    const lobby = snapshot.rings?.find((r) => r.name === "lobby");
+    // The gateway is not in the ring, but its console shows the ring its two clients are in (the snapshot is
+    // rebuilt once a second, and the clients' subscription announcements reach the gateway on their own schedule).
+    type Rings = { rings?: { name: string; role?: string; members: { id: string; path: string }[] }[] };
+    let lobby: NonNullable<Rings["rings"]>[number] | undefined;
+    await until(
+      async () => {
+        const snapshot = await t.nodes[0].get("/console/snapshot") as Rings;
+        lobby = snapshot.rings?.find((r) => r.name === "lobby");
+        return lobby?.members.length === 2;
+      },
+      10_000,
+      "the gateway's console lists the ring with both pages",
+    );
     assertEquals(lobby?.role, "gateway");
     assertEquals(lobby?.members.map((m) => m.id).sort(), [a.did, b.did].sort());
 
