@@ -45,11 +45,17 @@ Deno.test({
     // deno-lint-ignore no-explicit-any
     const [joinA, joinB] = await Promise.all([inPage(a.page, join as any), inPage(b.page, join as any)]);
     console.log(`    time to join the ring: ${Math.round(joinA as number)} ms, ${Math.round(joinB as number)} ms`);
-    const path = await inPage(a.page, (peer, _m, other: string) => {
+    // The ring is up once its WebRTC connection is; the node's table adopts that connection in place of the relayed
+    // one right after (new streams to B then take it): wait for that, up to 5 s.
+    const path = await inPage(a.page, async (peer, _m, other: string) => {
       const g = globalThis as unknown as Record<string, unknown> & { ring: { up(): { did: string }[] } };
       const up = g.ring.up();
-      const conn = peer.connection(up.find((id) => id.did === other) as never);
-      return { up: up.map((id) => id.did), transport: conn?.transport ?? null, route: conn?.route ?? null };
+      const id = up.find((i) => i.did === other) as never;
+      for (let i = 0; i < 100 && peer.connection(id)?.transport !== "webrtc"; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const conn = peer.connection(id);
+      return { up: up.map((i) => i.did), transport: conn?.transport ?? null, route: conn?.route ?? null };
     }, b.did);
     assertEquals(path.up, [b.did], "page A sees page B in the ring");
     assertEquals([path.transport, path.route], ["webrtc", "direct"], "page A's node reaches page B over WebRTC");
