@@ -49,8 +49,16 @@ function mcidArgument(text: string | undefined, command: string): Mcid {
   }
 }
 
-/** The source of `publish`: `-` is stdin, anything else a file this process may read. */
-async function source(path: string, platform: Platform): Promise<ReadableStream<Uint8Array>> {
+/**
+ * The source of a publish (`macula content publish`, `macula registry
+ * publish`): `-` is stdin, anything else a file this process may read; a
+ * denied path names the fix (`command - < FILE`).
+ */
+export async function publishSource(
+  path: string,
+  platform: Platform,
+  command = "macula content publish",
+): Promise<ReadableStream<Uint8Array>> {
   if (path === "-") return platform.process.stdin();
   let info;
   try {
@@ -59,7 +67,7 @@ async function source(path: string, platform: Platform): Promise<ReadableStream<
     if (!platform.permissionDenied(error)) throw error;
     throw new MaculaError(
       "E_PERMISSION",
-      `cannot read ${path}: outside the paths macula may read (.macula, /var/lib/macula); pipe it instead: macula content publish - < ${path}`,
+      `cannot read ${path}: outside the paths macula may read (.macula, /var/lib/macula); pipe it instead: ${command} - < ${path}`,
     );
   }
   if (!info) throw new MaculaError("E_NOT_FOUND", `cannot read ${path}: no such file`);
@@ -69,7 +77,7 @@ async function source(path: string, platform: Platform): Promise<ReadableStream<
 
 async function publish(base: string, file: string | undefined, flags: ContentFlags, platform: Platform) {
   if (file === undefined) throw new UsageError("macula content publish needs a FILE (or - for stdin)");
-  const body = await source(file, platform);
+  const body = await publishSource(file, platform);
   const query = new URLSearchParams();
   if (flags.pin) query.set("pin", "1");
   if (flags.name !== undefined) query.set("name", flags.name);

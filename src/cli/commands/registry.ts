@@ -4,9 +4,9 @@
  *
  * @module
  */
+import { publishSource } from "./content.ts";
 import type { ReleaseJson } from "../../registry/release.ts";
 import type { Platform } from "../../platform/types.ts";
-import { MaculaError } from "../../util/errors.ts";
 import { parseWithPositionals, UsageError } from "../args.ts";
 import { REGISTRY_HELP } from "../help-registry.ts";
 import { localNodeRequest, localNodeUrl } from "./local-node.ts";
@@ -33,22 +33,6 @@ export function parseSpec(spec: string | undefined, command: string): { name: st
 
 function line(r: ReleaseJson): string {
   return `${r.name}@${r.version}  ${r.arch}  ${r.size} B  ${r.mcid}  ${r.issued}  by ${r.issuer}`;
-}
-
-async function source(path: string, platform: Platform): Promise<ReadableStream<Uint8Array>> {
-  if (path === "-") return platform.process.stdin();
-  let info;
-  try {
-    info = await platform.fs.stat(path);
-  } catch (error) {
-    if (!platform.permissionDenied(error)) throw error;
-    throw new MaculaError(
-      "E_PERMISSION",
-      `cannot read ${path}: outside the paths macula may read; pipe it: - < ${path}`,
-    );
-  }
-  if (!info?.isFile) throw new MaculaError("E_NOT_FOUND", `cannot read ${path}: no such file`);
-  return platform.fs.readStream(path, 256 * 1024);
 }
 
 /** Run `macula registry`. */
@@ -80,7 +64,7 @@ export async function registry(args: string[], platform: Platform): Promise<numb
       const file = positionals[0];
       if (file === undefined) throw new UsageError("macula registry publish needs a FILE (or - for stdin)");
       if (!flags.name || !flags.version) throw new UsageError("macula registry publish needs --name and --version");
-      const body = await source(file, platform);
+      const body = await publishSource(file, platform, "macula registry publish --name N --version V");
       const res = await call(
         `/registry/${encodeURIComponent(flags.name)}${
           query({ version: flags.version, arch: flags.arch, notes: flags.notes })
